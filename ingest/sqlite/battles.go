@@ -1,0 +1,239 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// SaveBattle stores b and all its turns, replacing what was stored for it.
+// It returns once the write is committed.
+func (s *Store) SaveBattle(ctx context.Context, b *rlhf.Battle) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	return s.do(ctx, func(tx *sql.Tx) error { return saveBattle(ctx, tx, b) })
+}
+
+// SaveVote stores v together with the final state of its battle b, in one
+// transaction, and returns once it is committed. It fails with
+// rlhf.EConflict if the battle already has a vote.
+func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	if v.BattleID != b.ID {
+		return rlhf.Errorf(rlhf.EInvalid, "vote %s is for battle %s, not %s", v.ID, v.BattleID, b.ID)
+	}
+	return s.do(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM votes WHERE battle_id = ?", b.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return rlhf.Errorf(rlhf.EConflict, "battle %s already has a vote", b.ID)
+		}
+		if err := saveBattle(ctx, tx, b); err != nil {
+			return err
+		}
+		return insertVote(ctx, tx, v)
+	})
+}
+
+// ImportRecords stores records read from an existing data set in one
+// transaction: all of them or, on error, none. Records whose vote id is
+// already stored are skipped. It returns how many were added.
+func (s *Store) ImportRecords(ctx context.Context, recs []rlhf.Record) (added int, err error) {
+	for i := range recs {
+		if err := recs[i].Validate(); err != nil {
+			return 0, fmt.Errorf("record %d: %w", i, err)
+		}
+	}
+	err = s.do(ctx, func(tx *sql.Tx) error {
+		added = 0
+		for i := range recs {
+			r := &recs[i]
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM votes WHERE id = ? OR battle_id = ?", r.Vote.ID, r.Battle.ID).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				continue
+			}
+			if err := saveBattle(ctx, tx, &r.Battle); err != nil {
+				return fmt.Errorf("record %d: %w", i, err)
+			}
+			if err := insertVote(ctx, tx, &r.Vote); err != nil {
+				return fmt.Errorf("record %d: %w", i, err)
+			}
+			added++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return added, nil
+}
+
+func saveBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) error {
+	source := b.Source
+	if source == "" {
+		source = rlhf.SourceArena
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO battles
+		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
+		b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status), ms(b.CreatedAt), ms(b.UpdatedAt),
+		source, b.CampaignID, b.Category, b.Language)
+	if err != nil {
+		return fmt.Errorf("save battle %s: %w", b.ID, err)
+	}
+	for i := range b.Turns {
+		t := &b.Turns[i]
+		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO turns
+			(battle_id, idx, prompt, at,
+			 a_content, a_finish, a_tokens, a_ttft_us, a_duration_us, a_error_code, a_error,
+			 b_content, b_finish, b_tokens, b_ttft_us, b_duration_us, b_error_code, b_error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			b.ID, t.Index, t.Prompt, ms(t.At),
+			t.A.Content, t.A.FinishReason, t.A.Tokens, t.A.TTFT.Microseconds(), t.A.Duration.Microseconds(), t.A.ErrorCode, t.A.Error,
+			t.B.Content, t.B.FinishReason, t.B.Tokens, t.B.TTFT.Microseconds(), t.B.Duration.Microseconds(), t.B.ErrorCode, t.B.Error)
+		if err != nil {
+			return fmt.Errorf("save battle %s turn %d: %w", b.ID, t.Index, err)
+		}
+	}
+	return nil
+}
+
+func insertVote(ctx context.Context, tx *sql.Tx, v *rlhf.Vote) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO votes
+		(id, battle_id, contributor_id, winner, strength, reason, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		v.ID, v.BattleID, v.ContributorID, string(v.Winner), string(v.Strength), v.Reason, ms(v.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("save vote %s: %w", v.ID, err)
+	}
+	return nil
+}
+
+// AbandonStale marks battles that were still streaming or waiting for a
+// vote when updated before cutoff as abandoned, and returns how many. The
+// server calls it at start: battles left open by a crash are not votable.
+func (s *Store) AbandonStale(ctx context.Context, cutoff time.Time) (int64, error) {
+	var n int64
+	err := s.do(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE battles SET status = ? WHERE status IN (?, ?) AND updated_at < ?`,
+			string(rlhf.StatusAbandoned), string(rlhf.StatusStreaming), string(rlhf.StatusReady), ms(cutoff))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// Battle returns the stored battle with the given id, with its turns.
+func (s *Store) Battle(ctx context.Context, id string) (*rlhf.Battle, error) {
+	var b rlhf.Battle
+	var status string
+	var created, updated int64
+	err := s.read.QueryRowContext(ctx, `SELECT id, contributor_id, model_a, model_b, status, created_at, updated_at,
+		source, campaign_id, category, language FROM battles WHERE id = ?`, id).
+		Scan(&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &status, &created, &updated,
+			&b.Source, &b.CampaignID, &b.Category, &b.Language)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rlhf.Errorf(rlhf.ENotFound, "no battle %s", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read battle %s: %w", id, err)
+	}
+	b.Status = rlhf.BattleStatus(status)
+	b.CreatedAt, b.UpdatedAt = fromMS(created), fromMS(updated)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+turnColumns+` FROM turns WHERE battle_id = ? ORDER BY idx`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read battle %s turns: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t rlhf.Turn
+		if err := scanTurn(rows, &t); err != nil {
+			return nil, fmt.Errorf("read battle %s turns: %w", id, err)
+		}
+		b.Turns = append(b.Turns, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read battle %s turns: %w", id, err)
+	}
+	return &b, nil
+}
+
+// VoteForBattle returns the vote on the battle with the given id.
+func (s *Store) VoteForBattle(ctx context.Context, battleID string) (*rlhf.Vote, error) {
+	var v rlhf.Vote
+	var winner, strength string
+	var created int64
+	err := s.read.QueryRowContext(ctx, `SELECT id, battle_id, contributor_id, winner, strength, reason, created_at
+		FROM votes WHERE battle_id = ?`, battleID).
+		Scan(&v.ID, &v.BattleID, &v.ContributorID, &winner, &strength, &v.Reason, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rlhf.Errorf(rlhf.ENotFound, "no vote for battle %s", battleID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read vote for battle %s: %w", battleID, err)
+	}
+	v.Winner, v.Strength, v.CreatedAt = rlhf.Winner(winner), rlhf.Strength(strength), fromMS(created)
+	return &v, nil
+}
+
+// Counts returns how many battles and votes are stored.
+func (s *Store) Counts(ctx context.Context) (battles, votes int64, err error) {
+	err = s.read.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM battles), (SELECT count(*) FROM votes)").Scan(&battles, &votes)
+	return battles, votes, err
+}
+
+const turnColumns = `idx, prompt, at,
+	a_content, a_finish, a_tokens, a_ttft_us, a_duration_us, a_error_code, a_error,
+	b_content, b_finish, b_tokens, b_ttft_us, b_duration_us, b_error_code, b_error`
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanTurn reads the turnColumns of one row into t, after any columns in
+// extra.
+func scanTurn(row scanner, t *rlhf.Turn, extra ...any) error {
+	var at, attft, adur, bttft, bdur int64
+	dest := append(extra,
+		&t.Index, &t.Prompt, &at,
+		&t.A.Content, &t.A.FinishReason, &t.A.Tokens, &attft, &adur, &t.A.ErrorCode, &t.A.Error,
+		&t.B.Content, &t.B.FinishReason, &t.B.Tokens, &bttft, &bdur, &t.B.ErrorCode, &t.B.Error)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	t.At = fromMS(at)
+	t.A.TTFT, t.A.Duration = time.Duration(attft)*time.Microsecond, time.Duration(adur)*time.Microsecond
+	t.B.TTFT, t.B.Duration = time.Duration(bttft)*time.Microsecond, time.Duration(bdur)*time.Microsecond
+	return nil
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}

@@ -1,0 +1,133 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// RecordFilter narrows Records. The zero value selects every voted battle.
+type RecordFilter struct {
+	AfterSeq int64     // only votes with seq > AfterSeq
+	Since    time.Time // votes at or after Since, if set
+	Until    time.Time // votes before Until, if set
+	Models   []string  // only battles whose two models are both in Models, if set
+	Sources  []string  // only battles from these sources, if set
+	Limit    int       // at most Limit records, if > 0
+}
+
+// where returns the WHERE clause and its arguments for f. It is a
+// separate function so that the SQL can be tested as a string.
+func (f RecordFilter) where() (string, []any) {
+	conds := []string{"v.seq > ?"}
+	args := []any{f.AfterSeq}
+	if !f.Since.IsZero() {
+		conds = append(conds, "v.created_at >= ?")
+		args = append(args, ms(f.Since))
+	}
+	if !f.Until.IsZero() {
+		conds = append(conds, "v.created_at < ?")
+		args = append(args, ms(f.Until))
+	}
+	if len(f.Models) > 0 {
+		in := placeholders(len(f.Models))
+		conds = append(conds, "b.model_a IN "+in, "b.model_b IN "+in)
+		for range 2 {
+			for _, m := range f.Models {
+				args = append(args, m)
+			}
+		}
+	}
+	if len(f.Sources) > 0 {
+		conds = append(conds, "b.source IN "+placeholders(len(f.Sources)))
+		for _, s := range f.Sources {
+			args = append(args, s)
+		}
+	}
+	return "WHERE " + strings.Join(conds, " AND "), args
+}
+
+func placeholders(n int) string {
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
+
+// recordsQuery is the one query behind Records: votes with their battles
+// and turns, in vote order, one row per turn.
+func recordsQuery(f RecordFilter) (string, []any) {
+	where, args := f.where()
+	q := `SELECT v.seq, v.id, v.contributor_id, v.winner, v.strength, v.reason, v.created_at,
+		b.id, b.contributor_id, b.model_a, b.model_b, b.status, b.created_at, b.updated_at,
+		b.source, b.campaign_id, b.category, b.language,
+		t.` + strings.ReplaceAll(turnColumns, ",\n\t", ", t.") + `
+		FROM votes v
+		JOIN battles b ON b.id = v.battle_id
+		JOIN turns t ON t.battle_id = v.battle_id
+		` + where + `
+		ORDER BY v.seq, t.idx`
+	return q, args
+}
+
+// Records calls fn for every voted battle that f selects, with its seq (the
+// vote's position in commit order), in seq order. It reads in one snapshot
+// and keeps one record in memory at a time. fn must not keep r: Records
+// reuses it. An error from fn stops the scan and is returned.
+func (s *Store) Records(ctx context.Context, f RecordFilter, fn func(seq int64, r *rlhf.Record) error) error {
+	q, args := recordsQuery(f)
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("read records: %w", err)
+	}
+	defer rows.Close()
+	var (
+		rec     rlhf.Record
+		cur     int64 = -1
+		emitted int
+	)
+	flush := func() error {
+		if cur < 0 {
+			return nil
+		}
+		emitted++
+		return fn(cur, &rec)
+	}
+	for rows.Next() {
+		var (
+			seq                          int64
+			winner, strength, status     string
+			vCreated, bCreated, bUpdated int64
+			t                            rlhf.Turn
+		)
+		var v rlhf.Vote
+		var b rlhf.Battle
+		err := scanTurn(rows, &t,
+			&seq, &v.ID, &v.ContributorID, &winner, &strength, &v.Reason, &vCreated,
+			&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &status, &bCreated, &bUpdated,
+			&b.Source, &b.CampaignID, &b.Category, &b.Language)
+		if err != nil {
+			return fmt.Errorf("read records: %w", err)
+		}
+		if seq != cur {
+			if err := flush(); err != nil {
+				return err
+			}
+			if f.Limit > 0 && emitted >= f.Limit {
+				return nil
+			}
+			v.BattleID = b.ID
+			v.Winner, v.Strength, v.CreatedAt = rlhf.Winner(winner), rlhf.Strength(strength), fromMS(vCreated)
+			b.Status = rlhf.BattleStatus(status)
+			b.CreatedAt, b.UpdatedAt = fromMS(bCreated), fromMS(bUpdated)
+			b.Turns = rec.Battle.Turns[:0]
+			rec = rlhf.Record{Battle: b, Vote: v}
+			cur = seq
+		}
+		rec.Battle.Turns = append(rec.Battle.Turns, t)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read records: %w", err)
+	}
+	return flush()
+}

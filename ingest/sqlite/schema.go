@@ -1,0 +1,97 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; migrations[i] takes a database from
+// version i to version i+1. The version lives in PRAGMA user_version.
+// Never edit a migration that has shipped: append a new one.
+var migrations = []string{
+	// 1: battles, their turns, and votes.
+	`CREATE TABLE battles (
+		id             TEXT PRIMARY KEY,
+		contributor_id TEXT NOT NULL,
+		model_a        TEXT NOT NULL,
+		model_b        TEXT NOT NULL,
+		status         TEXT NOT NULL,
+		created_at     INTEGER NOT NULL, -- Unix milliseconds
+		updated_at     INTEGER NOT NULL
+	);
+	CREATE TABLE turns (
+		battle_id     TEXT NOT NULL REFERENCES battles(id),
+		idx           INTEGER NOT NULL,
+		prompt        TEXT NOT NULL,
+		at            INTEGER NOT NULL,
+		a_content     TEXT NOT NULL,
+		a_finish      TEXT NOT NULL,
+		a_tokens      INTEGER NOT NULL,
+		a_ttft_us     INTEGER NOT NULL,
+		a_duration_us INTEGER NOT NULL,
+		a_error_code  TEXT NOT NULL,
+		a_error       TEXT NOT NULL,
+		b_content     TEXT NOT NULL,
+		b_finish      TEXT NOT NULL,
+		b_tokens      INTEGER NOT NULL,
+		b_ttft_us     INTEGER NOT NULL,
+		b_duration_us INTEGER NOT NULL,
+		b_error_code  TEXT NOT NULL,
+		b_error       TEXT NOT NULL,
+		PRIMARY KEY (battle_id, idx)
+	) WITHOUT ROWID;
+	CREATE TABLE votes (
+		seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+		id             TEXT NOT NULL UNIQUE,
+		battle_id      TEXT NOT NULL UNIQUE REFERENCES battles(id),
+		contributor_id TEXT NOT NULL,
+		winner         TEXT NOT NULL,
+		strength       TEXT NOT NULL,
+		reason         TEXT NOT NULL,
+		created_at     INTEGER NOT NULL
+	);
+	CREATE TABLE health (
+		id INTEGER PRIMARY KEY CHECK (id = 1),
+		at INTEGER NOT NULL
+	);`,
+	// 2: where a battle came from, and what it was about.
+	`ALTER TABLE battles ADD COLUMN source TEXT NOT NULL DEFAULT 'arena';
+	ALTER TABLE battles ADD COLUMN campaign_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE battles ADD COLUMN category TEXT NOT NULL DEFAULT '';
+	ALTER TABLE battles ADD COLUMN language TEXT NOT NULL DEFAULT '';
+	CREATE INDEX battles_status ON battles(status, updated_at);
+	CREATE INDEX votes_created ON votes(created_at);`,
+}
+
+// SchemaVersion is the schema version this code writes.
+var SchemaVersion = len(migrations)
+
+// migrate brings db up to version target, one transaction per migration.
+func migrate(ctx context.Context, db *sql.DB, target int) error {
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this program knows (%d): upgrade agora", version, len(migrations))
+	}
+	for v := version; v < target; v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate to version %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to version %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to version %d: %w", v+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate to version %d: %w", v+1, err)
+		}
+	}
+	return nil
+}

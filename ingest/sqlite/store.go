@@ -1,0 +1,210 @@
+// Package sqlite is Agora's embedded store: battles, turns and votes in one
+// SQLite file (modernc.org/sqlite, pure Go), in WAL mode with
+// synchronous=FULL so that a committed vote survives a crash. Writes go
+// through one goroutine that groups many callers' writes into one
+// transaction (group commit), so durability does not cost throughput.
+//
+// It is the only package that imports the SQLite driver.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// maxGroup is how many writes one transaction takes at the most.
+const maxGroup = 512
+
+// Store is an open SQLite database. It is safe for concurrent use.
+type Store struct {
+	path   string
+	write  *sql.DB // one connection, used only by the writer goroutine
+	read   *sql.DB // a pool of read-only connections
+	reqs   chan *writeReq
+	closed chan struct{} // closed by Close to stop the writer
+	done   chan struct{} // closed when the writer has returned
+
+	closeOnce sync.Once
+}
+
+// A writeReq is one caller's write: fn runs inside the group transaction
+// under a savepoint of its own, so one failing write does not undo others.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	errc chan error // receives fn's error, or the commit's
+}
+
+// ErrClosed is returned for writes after Close.
+var ErrClosed = errors.New("store is closed")
+
+// Open opens or creates the database at path and brings its schema up to
+// date.
+func Open(path string) (*Store, error) {
+	return open(path, SchemaVersion)
+}
+
+func open(path string, version int) (*Store, error) {
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
+	write, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	ctx := context.Background()
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	var mode string
+	if err := write.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		write.Close()
+		return nil, fmt.Errorf("open %s: cannot use WAL journal (got %q): %v", path, mode, err)
+	}
+	if err := migrate(ctx, write, version); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(ON)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(4)
+	s := &Store{
+		path:   path,
+		write:  write,
+		read:   read,
+		reqs:   make(chan *writeReq, maxGroup),
+		closed: make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	go s.writer()
+	return s, nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close waits for writes already queued, then closes the database.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	<-s.done
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// do runs fn in the next group transaction and returns once that
+// transaction is committed (and so, with synchronous=FULL, on disk).
+func (s *Store) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	req := &writeReq{ctx: ctx, fn: fn, errc: make(chan error, 1)}
+	select {
+	case <-s.closed:
+		return ErrClosed
+	default:
+	}
+	select {
+	case s.reqs <- req:
+	case <-s.closed:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, the write is committed or failed by the writer whatever
+	// happens to ctx: wait for the outcome so that no caller mistakes a
+	// committed write for a lost one.
+	return <-req.errc
+}
+
+// writer is the one goroutine that writes. It takes every request waiting,
+// runs them in one transaction and commits once for all of them.
+func (s *Store) writer() {
+	defer close(s.done)
+	group := make([]*writeReq, 0, maxGroup)
+	for {
+		group = group[:0]
+		select {
+		case req := <-s.reqs:
+			group = append(group, req)
+		case <-s.closed:
+			// Drain what was queued before Close.
+			for {
+				select {
+				case req := <-s.reqs:
+					s.commit([]*writeReq{req})
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(group) < maxGroup {
+			select {
+			case req := <-s.reqs:
+				group = append(group, req)
+			default:
+				break fill
+			}
+		}
+		s.commit(group)
+	}
+}
+
+// commit runs group in one transaction. Each request runs under its own
+// savepoint; its error goes to it alone. A failed commit fails them all.
+func (s *Store) commit(group []*writeReq) {
+	ctx := context.Background()
+	errs := make([]error, len(group))
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		for _, req := range group {
+			req.errc <- fmt.Errorf("begin: %w", err)
+		}
+		return
+	}
+	for i, req := range group {
+		if err := req.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			errs[i] = err
+			continue
+		}
+		if err := req.fn(tx); err != nil {
+			errs[i] = err
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
+				errs[i] = errors.Join(err, rerr)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil && errs[i] == nil {
+			errs[i] = err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for _, req := range group {
+			req.errc <- fmt.Errorf("commit: %w", err)
+		}
+		return
+	}
+	for i, req := range group {
+		req.errc <- errs[i]
+	}
+}
+
+// Ping reports whether the store can commit a write.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.do(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO health (id, at) VALUES (1, ?)", time.Now().UnixMilli())
+		return err
+	})
+}

@@ -1,0 +1,164 @@
+// Package rlhf holds Agora's domain: battles between two anonymous models,
+// their turns, the contributor's vote and what it means for training data.
+//
+// It imports only the standard library; every other package depends on it.
+package rlhf
+
+import (
+	"fmt"
+	"time"
+)
+
+// Side names one of the two anonymous panes of a battle.
+type Side string
+
+// The two sides of a battle.
+const (
+	SideA Side = "a"
+	SideB Side = "b"
+)
+
+// Valid reports whether s is "a" or "b".
+func (s Side) Valid() bool { return s == SideA || s == SideB }
+
+// BattleStatus is where a battle is in its life.
+type BattleStatus string
+
+// Battle statuses. A battle is streaming until both sides have finished the
+// last turn, ready while it waits for a vote, voted once the vote is
+// committed, and abandoned when the contributor leaves without voting.
+const (
+	StatusStreaming BattleStatus = "streaming"
+	StatusReady     BattleStatus = "ready"
+	StatusVoted     BattleStatus = "voted"
+	StatusAbandoned BattleStatus = "abandoned"
+)
+
+// Source says where a battle came from: collected by this server, or read
+// from an existing data set by "agora import".
+const (
+	SourceArena = "arena"
+)
+
+// Message is one message of a chat conversation.
+type Message struct {
+	Role    string `json:"role"` // "system", "user" or "assistant"
+	Content string `json:"content"`
+}
+
+// Answer is one side's answer to one turn, with what was measured while it
+// streamed. Error is empty when the answer finished normally.
+type Answer struct {
+	Content      string        `json:"content"`
+	FinishReason string        `json:"finish_reason,omitempty"`
+	Tokens       int           `json:"tokens"`
+	TTFT         time.Duration `json:"ttft"`     // time to first token
+	Duration     time.Duration `json:"duration"` // request start to last token
+	ErrorCode    string        `json:"error_code,omitempty"`
+	Error        string        `json:"error,omitempty"` // internal detail, never sent to contributors
+}
+
+// Failed reports whether the answer ended in an error.
+func (a Answer) Failed() bool { return a.ErrorCode != "" }
+
+// Turn is one user message and both sides' answers to it.
+type Turn struct {
+	Index  int       `json:"index"` // 0 for the first turn
+	Prompt string    `json:"prompt"`
+	At     time.Time `json:"at"`
+	A      Answer    `json:"a"`
+	B      Answer    `json:"b"`
+}
+
+// Answer returns the answer of side s.
+func (t *Turn) Answer(s Side) *Answer {
+	if s == SideA {
+		return &t.A
+	}
+	return &t.B
+}
+
+// Battle is one anonymous comparison: a contributor, two different models on
+// random sides, and the turns of the conversation they had with both.
+type Battle struct {
+	ID            string       `json:"id"`
+	ContributorID string       `json:"contributor_id"`
+	ModelA        string       `json:"model_a"`
+	ModelB        string       `json:"model_b"`
+	Status        BattleStatus `json:"status"`
+	Source        string       `json:"source"`                // SourceArena or the import's source name
+	CampaignID    string       `json:"campaign_id,omitempty"` // set when the prompt came from a campaign
+	Category      string       `json:"category,omitempty"`
+	Language      string       `json:"language,omitempty"`
+	CreatedAt     time.Time    `json:"created_at"`
+	UpdatedAt     time.Time    `json:"updated_at"`
+	Turns         []Turn       `json:"turns"`
+}
+
+// Model returns the name of the model on side s.
+func (b *Battle) Model(s Side) string {
+	if s == SideA {
+		return b.ModelA
+	}
+	return b.ModelB
+}
+
+// Conversation returns the conversation that side s had: the user prompts
+// interleaved with that side's answers.
+func (b *Battle) Conversation(s Side) []Message {
+	msgs := make([]Message, 0, 2*len(b.Turns))
+	for i := range b.Turns {
+		t := &b.Turns[i]
+		msgs = append(msgs, Message{Role: "user", Content: t.Prompt})
+		msgs = append(msgs, Message{Role: "assistant", Content: t.Answer(s).Content})
+	}
+	return msgs
+}
+
+// Validate checks the fields every stored battle must have.
+func (b *Battle) Validate() error {
+	switch {
+	case b.ID == "":
+		return Errorf(EInvalid, "battle: missing id")
+	case b.ModelA == "" || b.ModelB == "":
+		return Errorf(EInvalid, "battle %s: missing model", b.ID)
+	case b.ModelA == b.ModelB:
+		return Errorf(EInvalid, "battle %s: a model cannot battle itself (%q)", b.ID, b.ModelA)
+	case len(b.Turns) == 0:
+		return Errorf(EInvalid, "battle %s: no turns", b.ID)
+	}
+	for i, t := range b.Turns {
+		if t.Index != i {
+			return Errorf(EInvalid, "battle %s: turn %d has index %d", b.ID, i, t.Index)
+		}
+	}
+	return nil
+}
+
+// Record is a complete comparison: a battle and its vote. Exports, imports
+// and leaderboards work on records.
+type Record struct {
+	Battle Battle `json:"battle"`
+	Vote   Vote   `json:"vote"`
+}
+
+// Validate checks that the battle and the vote are complete and belong
+// together.
+func (r *Record) Validate() error {
+	if err := r.Battle.Validate(); err != nil {
+		return err
+	}
+	if err := r.Vote.Validate(); err != nil {
+		return err
+	}
+	if r.Vote.BattleID != r.Battle.ID {
+		return Errorf(EInvalid, "vote %s is for battle %s, not %s", r.Vote.ID, r.Vote.BattleID, r.Battle.ID)
+	}
+	return nil
+}
+
+// String returns a short description for logs. It names the battle, never
+// the models.
+func (b *Battle) String() string {
+	return fmt.Sprintf("battle %s (%d turns, %s)", b.ID, len(b.Turns), b.Status)
+}
