@@ -1,0 +1,106 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+var benchData struct {
+	sync.Mutex
+	sets map[string]*Dataset
+}
+
+// benchDataset generates (once per process) battles among models.
+func benchDataset(b *testing.B, models, battles int) *Dataset {
+	b.Helper()
+	benchData.Lock()
+	defer benchData.Unlock()
+	key := fmt.Sprint(models, "x", battles)
+	if d, ok := benchData.sets[key]; ok {
+		return d
+	}
+	s, err := NewSynth(SynthConfig{Models: models, Battles: battles, Seed: 1, TieRate: 0.3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := s.Dataset()
+	if benchData.sets == nil {
+		benchData.sets = map[string]*Dataset{}
+	}
+	benchData.sets[key] = d
+	return d
+}
+
+// BenchmarkLeaderboard is the full leaderboard: counting pass, online Elo,
+// exact fit, bootstrap and matrices.
+func BenchmarkLeaderboard(b *testing.B) {
+	for _, tc := range []struct{ models, battles, rounds int }{
+		{200, 10_000_000, 1000},
+		{200, 1_000_000, 1000},
+		{50, 1_000_000, 1000},
+		{50, 10_000_000, 1000},
+		{100, 10_000_000, 1000},
+	} {
+		b.Run(fmt.Sprintf("models=%d/battles=%d/rounds=%d", tc.models, tc.battles, tc.rounds), func(b *testing.B) {
+			d := benchDataset(b, tc.models, tc.battles)
+			opt := DefaultOptions()
+			opt.Rounds = tc.rounds
+			b.ResetTimer()
+			for b.Loop() {
+				lb, err := Compute(context.Background(), d, opt)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(lb.Solver.BootstrapIterations, "iter/round")
+			}
+		})
+	}
+}
+
+// BenchmarkBootstrapOnly isolates the bootstrap on fixed counts.
+func BenchmarkBootstrapOnly(b *testing.B) {
+	d := benchDataset(b, 200, 10_000_000)
+	c := d.Count(Filter{})
+	pairs := c.Pairs()
+	fit, err := FitNewton(c.N(), pairs, FitOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := RunBootstrap(context.Background(), c.N(), pairs, fit, BootstrapOptions{Rounds: 1000, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOnlineElo runs online Elo over 10 million battles.
+func BenchmarkOnlineElo(b *testing.B) {
+	d := benchDataset(b, 200, 10_000_000)
+	sel := (&Filter{}).compile(d)
+	for b.Loop() {
+		d.elo(&sel, ArenaElo())
+	}
+	b.ReportMetric(float64(d.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mbattles/s")
+}
+
+// BenchmarkCount is the counting pass over 10 million battles.
+func BenchmarkCount(b *testing.B) {
+	d := benchDataset(b, 200, 10_000_000)
+	for b.Loop() {
+		d.Count(Filter{})
+	}
+}
+
+// BenchmarkFit is one exact Newton fit on 200 models.
+func BenchmarkFit(b *testing.B) {
+	d := benchDataset(b, 200, 1_000_000)
+	c := d.Count(Filter{})
+	pairs := c.Pairs()
+	for b.Loop() {
+		if _, err := FitNewton(c.N(), pairs, FitOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,366 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Options controls a leaderboard computation.
+type Options struct {
+	Filter Filter
+	// Rounds is the number of bootstrap rounds; zero computes no intervals
+	// (the bounds equal the rating).
+	Rounds int
+	Seed   uint64
+	// CI is the coverage of the percentile interval, 0.95 for the
+	// 2.5%–97.5% bounds.
+	CI float64
+	// Anchor, when set and present, is shifted to AnchorRating; otherwise
+	// ratings have mean 1000.
+	Anchor       string
+	AnchorRating float64
+	// Style fits Bradley–Terry with style covariates; the ratings are the
+	// style-controlled ones and the intervals are Wald intervals.
+	Style    bool
+	Elo      EloParams
+	Tol      float64 // solver gradient tolerance; zero means DefaultTol
+	Workers  int     // bootstrap goroutines; zero means GOMAXPROCS
+	Matrices bool    // include the pair matrices
+	// Progress, when set, is called from any goroutine as work advances.
+	Progress func(stage string, done, total int)
+	// warm passes a live leaderboard's previous bootstrap solutions.
+	warm [][]float64
+}
+
+// DefaultOptions returns Chatbot Arena's conventions: 1000 bootstrap rounds,
+// 95% intervals, mean rating 1000, Arena's online Elo, matrices included.
+func DefaultOptions() Options {
+	return Options{Rounds: 1000, CI: 0.95, Elo: ArenaElo(), Matrices: true}
+}
+
+// Leaderboard is a computed leaderboard; its JSON form is the documented
+// output of "agora leaderboard --json" and GET /api/v1/leaderboard.
+type Leaderboard struct {
+	Method   string       `json:"method"`
+	Rounds   int          `json:"rounds"`
+	Seed     uint64       `json:"seed"`
+	Battles  int64        `json:"battles"`
+	Models   []Row        `json:"models"`
+	CI       float64      `json:"ci"`
+	Interval string       `json:"interval"`
+	Anchor   *Anchor      `json:"anchor,omitempty"`
+	Ties     string       `json:"ties"`
+	Elo      EloParams    `json:"elo"`
+	Solver   Solver       `json:"solver"`
+	Style    *StyleReport `json:"style,omitempty"`
+	Matrices *Matrices    `json:"matrices,omitempty"`
+	Warnings []string     `json:"warnings"`
+
+	boot [][]float64 // bootstrap solutions by round, for warm starts
+	ids  []string    // model order of boot
+}
+
+// Row is one model's line.
+type Row struct {
+	Model   string  `json:"model"`
+	Rating  float64 `json:"rating"`
+	CILower float64 `json:"ci_lower"`
+	CIUpper float64 `json:"ci_upper"`
+	Rank    int     `json:"rank"`
+	Elo     float64 `json:"elo"`
+	Battles int64   `json:"battles"`
+	Wins    int64   `json:"wins"`
+	Losses  int64   `json:"losses"`
+	Ties    int64   `json:"ties"`
+	// UnadjustedRating is the plain Bradley–Terry rating, set with style
+	// control.
+	UnadjustedRating *float64 `json:"unadjusted_rating,omitempty"`
+}
+
+// Anchor is the model pinned to a rating.
+type Anchor struct {
+	Model  string  `json:"model"`
+	Rating float64 `json:"rating"`
+}
+
+// Solver reports how the ratings were computed.
+type Solver struct {
+	Name       string  `json:"name"`
+	Tol        float64 `json:"tol"`
+	Iterations int     `json:"iterations"`
+	Gradient   float64 `json:"gradient"`
+	Prior      float64 `json:"prior"`
+	// BootstrapIterations is the mean number of iterations per round.
+	BootstrapIterations float64 `json:"bootstrap_iterations,omitempty"`
+}
+
+// Matrices are indexed in leaderboard order (Models).
+type Matrices struct {
+	Models      []string     `json:"models"`
+	Battles     [][]int64    `json:"battles"`
+	WinFraction [][]*float64 `json:"win_fraction"` // wins/(wins+losses), ties excluded; null without decisive battles
+	Predicted   [][]*float64 `json:"predicted"`    // 1/(1+10^((R_j−R_i)/400)); null on the diagonal
+}
+
+// StyleReport gives the style coefficients: the change in log-odds of
+// winning per standard deviation of each normalized feature difference.
+type StyleReport struct {
+	Coefficients []StyleCoefficient `json:"coefficients"`
+	Battles      int64              `json:"battles"` // battles with measured style
+}
+
+// StyleCoefficient is one style feature's coefficient and standard error.
+type StyleCoefficient struct {
+	Feature     string  `json:"feature"`
+	Coefficient float64 `json:"coefficient"`
+	StdErr      float64 `json:"std_err"`
+}
+
+// ratingScale turns natural-log strengths into rating points: 400/ln 10.
+var ratingScale = 400 / math.Ln10
+
+// Compute computes the leaderboard of the battles of d that opt.Filter keeps.
+func Compute(ctx context.Context, d *Dataset, opt Options) (*Leaderboard, error) {
+	sel := opt.Filter.compile(d)
+	progress(opt, "count", 0, 1)
+	c := d.count(&sel)
+	progress(opt, "count", 1, 1)
+	eloByID := d.elo(&sel, opt.Elo)
+	return computeCounts(ctx, c, eloByID, d, &sel, opt)
+}
+
+func progress(opt Options, stage string, done, total int) {
+	if opt.Progress != nil {
+		opt.Progress(stage, done, total)
+	}
+}
+
+// computeCounts fits and assembles a leaderboard from counts; d and sel are
+// needed only for style control.
+func computeCounts(ctx context.Context, c *Counts, eloByID []float64, d *Dataset, sel *selector, opt Options) (*Leaderboard, error) {
+	if opt.CI <= 0 || opt.CI >= 1 {
+		return nil, fmt.Errorf("confidence level %g is not between 0 and 1", opt.CI)
+	}
+	if opt.Rounds < 0 {
+		return nil, fmt.Errorf("bootstrap rounds %d is negative", opt.Rounds)
+	}
+	tol := opt.Tol
+	if tol == 0 {
+		tol = DefaultTol
+	}
+	lb := &Leaderboard{
+		Method: "bradley-terry", Rounds: opt.Rounds, Seed: opt.Seed, Battles: c.Battles,
+		CI: opt.CI, Interval: "bootstrap-percentile", Ties: "half-win", Elo: opt.Elo,
+		Models: []Row{}, Warnings: []string{},
+	}
+	if opt.Filter.ExcludeTies {
+		lb.Ties = "excluded"
+	}
+	if opt.Rounds == 0 {
+		lb.Interval = "none"
+	}
+	n := c.N()
+	if n == 0 {
+		lb.Warnings = append(lb.Warnings, "no battles match the filter")
+		return lb, nil
+	}
+	pairs := c.Pairs()
+	diag := Diagnose(n, pairs)
+	prior := 0.0
+	if !diag.Exact() {
+		prior = DefaultPrior
+		lb.Warnings = append(lb.Warnings, diagnosisWarnings(c, diag)...)
+	}
+	for i := 0; i < n; i++ {
+		if w, l, t := c.Record(i); w+l+t == 1 {
+			lb.Warnings = append(lb.Warnings, fmt.Sprintf("%s has a single battle: its rating is barely determined", c.Models[i]))
+		}
+	}
+	fit, err := FitNewton(n, pairs, FitOptions{Tol: tol, Prior: prior})
+	if err != nil {
+		return nil, err
+	}
+	lb.Solver = Solver{Name: "newton", Tol: tol, Iterations: fit.Iterations, Gradient: fit.Gradient, Prior: prior}
+	anchor := -1
+	if opt.Anchor != "" {
+		if anchor = c.Index(opt.Anchor); anchor < 0 {
+			lb.Warnings = append(lb.Warnings, fmt.Sprintf("anchor model %q has no battles; ratings have mean 1000 instead", opt.Anchor))
+		} else {
+			lb.Anchor = &Anchor{Model: opt.Anchor, Rating: opt.AnchorRating}
+		}
+	}
+	toRatings := func(beta []float64) []float64 {
+		r := make([]float64, n)
+		var mean float64
+		for i, b := range beta {
+			r[i] = ratingScale * b
+			mean += r[i]
+		}
+		mean /= float64(n)
+		shift := 1000 - mean
+		if anchor >= 0 {
+			shift = opt.AnchorRating - r[anchor]
+		}
+		for i := range r {
+			r[i] += shift
+		}
+		return r
+	}
+	plain := toRatings(fit.Beta)
+	ratings := plain
+	lower, upper := slices.Clone(ratings), slices.Clone(ratings)
+	if opt.Style {
+		lb.Method = "bradley-terry-style-control"
+		lb.Interval = "wald"
+		sf, err := fitStyle(ctx, d, sel, c, fit.Beta, prior, tol)
+		if err != nil {
+			return nil, err
+		}
+		lb.Solver.Iterations, lb.Solver.Gradient = sf.iterations, sf.gradient
+		lb.Style = &StyleReport{Battles: sf.styled}
+		for k, f := range StyleFeatures {
+			lb.Style.Coefficients = append(lb.Style.Coefficients, StyleCoefficient{Feature: f, Coefficient: sf.gamma[k], StdErr: sf.gammaSE[k]})
+		}
+		if sf.styled == 0 {
+			lb.Warnings = append(lb.Warnings, "no battle has style features: style control changes nothing")
+		} else if sf.styled < c.Battles {
+			lb.Warnings = append(lb.Warnings, fmt.Sprintf("%d of %d battles lack style features; they enter with zero style difference", c.Battles-sf.styled, c.Battles))
+		}
+		ratings = toRatings(sf.beta)
+		z := math.Sqrt2 * math.Erfinv(opt.CI)
+		for i := range ratings {
+			v := sf.variance(i, anchor)
+			half := z * ratingScale * math.Sqrt(max(v, 0))
+			lower[i], upper[i] = ratings[i]-half, ratings[i]+half
+		}
+	} else if opt.Rounds > 0 {
+		bo := BootstrapOptions{Rounds: opt.Rounds, Seed: opt.Seed, Workers: opt.Workers, Tol: tol}
+		if opt.Progress != nil {
+			bo.Progress = func(done, total int) { opt.Progress("bootstrap", done, total) }
+		}
+		if len(opt.warm) == opt.Rounds {
+			bo.Warm = opt.warm
+		}
+		bs, err := RunBootstrap(ctx, n, pairs, fit, bo)
+		if err != nil {
+			return nil, err
+		}
+		lb.boot, lb.ids = bs.Beta, c.Models
+		lb.Solver.BootstrapIterations = float64(bs.Iterations) / float64(opt.Rounds)
+		if bs.PriorRounds > 0 {
+			lb.Warnings = append(lb.Warnings, fmt.Sprintf("%d of %d bootstrap rounds had no finite exact estimate (a model with few battles lost all its losses or wins) and used the weak prior λ=%g", bs.PriorRounds, opt.Rounds, DefaultPrior))
+		}
+		samples := make([][]float64, n)
+		for i := range samples {
+			samples[i] = make([]float64, opt.Rounds)
+		}
+		for r, beta := range bs.Beta {
+			for i, v := range toRatings(beta) {
+				samples[i][r] = v
+			}
+		}
+		lo, hi := (1-opt.CI)/2, 1-(1-opt.CI)/2
+		for i, s := range samples {
+			slices.Sort(s)
+			lower[i], upper[i] = quantile(s, lo), quantile(s, hi)
+		}
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int {
+		switch {
+		case ratings[x] > ratings[y]:
+			return -1
+		case ratings[x] < ratings[y]:
+			return 1
+		}
+		return strings.Compare(c.Models[x], c.Models[y])
+	})
+	for _, i := range order {
+		w, l, t := c.Record(i)
+		row := Row{
+			Model: c.Models[i], Rating: ratings[i], CILower: lower[i], CIUpper: upper[i],
+			Rank: 1, Battles: w + l + t, Wins: w, Losses: l, Ties: t,
+		}
+		for j := 0; j < n; j++ {
+			if lower[j] > upper[i] {
+				row.Rank++
+			}
+		}
+		row.Elo = opt.Elo.Initial
+		for id, k := range c.ids {
+			if int(k) == i && id < len(eloByID) {
+				row.Elo = eloByID[id]
+			}
+		}
+		if opt.Style {
+			u := plain[i]
+			row.UnadjustedRating = &u
+		}
+		lb.Models = append(lb.Models, row)
+	}
+	if opt.Matrices {
+		lb.Matrices = matrices(c, order, ratings)
+	}
+	return lb, nil
+}
+
+func diagnosisWarnings(c *Counts, d *Diagnosis) []string {
+	names := func(ix []int) string {
+		s := make([]string, len(ix))
+		for k, i := range ix {
+			s[k] = c.Models[i]
+		}
+		slices.Sort(s)
+		if len(s) > 10 {
+			return strings.Join(s[:10], ", ") + fmt.Sprintf(" and %d more", len(s)-10)
+		}
+		return strings.Join(s, ", ")
+	}
+	var w []string
+	if len(d.Components) > 1 {
+		w = append(w, fmt.Sprintf("the comparison graph has %d disconnected parts: ratings in different parts are not comparable (each part is centred by the prior)", len(d.Components)))
+	}
+	if len(d.Unbeaten) > 0 {
+		w = append(w, "never lost nor tied: "+names(d.Unbeaten)+" (their ratings are bounded only by the prior)")
+	}
+	if len(d.Winless) > 0 {
+		w = append(w, "never won nor tied: "+names(d.Winless)+" (their ratings are bounded only by the prior)")
+	}
+	w = append(w, fmt.Sprintf("the exact Bradley–Terry estimate does not exist (%d strongly connected parts): fitted with a weak Normal(0, 10²) prior on log-strengths (ridge λ=%g)", len(d.Strong), DefaultPrior))
+	return w
+}
+
+func matrices(c *Counts, order []int, ratings []float64) *Matrices {
+	n := c.N()
+	m := &Matrices{
+		Models:      make([]string, n),
+		Battles:     make([][]int64, n),
+		WinFraction: make([][]*float64, n),
+		Predicted:   make([][]*float64, n),
+	}
+	for r, i := range order {
+		m.Models[r] = c.Models[i]
+		m.Battles[r] = make([]int64, n)
+		m.WinFraction[r] = make([]*float64, n)
+		m.Predicted[r] = make([]*float64, n)
+		for s, j := range order {
+			if i == j {
+				continue
+			}
+			m.Battles[r][s] = c.Played(i, j)
+			if w, l := c.Wins[i*n+j], c.Wins[j*n+i]; w+l > 0 {
+				f := float64(w) / float64(w+l)
+				m.WinFraction[r][s] = &f
+			}
+			p := 1 / (1 + math.Pow(10, (ratings[j]-ratings[i])/400))
+			m.Predicted[r][s] = &p
+		}
+	}
+	return m
+}

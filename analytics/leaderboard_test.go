@@ -1,0 +1,158 @@
+package analytics
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// TestRecoversTruth checks that ratings from synthetic battles are close to
+// the true ratings, and that the 95% intervals cover the truth between 90%
+// and 99% of the time over many seeds.
+func TestRecoversTruth(t *testing.T) {
+	const seeds, models = 40, 12
+	var covered, total int
+	var worst float64
+	for seed := uint64(1); seed <= seeds; seed++ {
+		s, err := NewSynth(SynthConfig{Models: models, Battles: 3000, Seed: seed, TieRate: 0.3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt := DefaultOptions()
+		opt.Rounds, opt.Seed = 300, seed
+		lb, err := Compute(context.Background(), s.Dataset(), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range lb.Models {
+			truth := s.Truth[modelIndex(s.Models, row.Model)]
+			worst = max(worst, math.Abs(row.Rating-truth))
+			if row.CILower <= truth && truth <= row.CIUpper {
+				covered++
+			}
+			total++
+		}
+	}
+	rate := float64(covered) / float64(total)
+	t.Logf("coverage %.3f over %d intervals, worst error %.1f points", rate, total, worst)
+	if rate < 0.90 || rate > 0.99 {
+		t.Errorf("95%% intervals cover the truth %.3f of the time, want 0.90–0.99", rate)
+	}
+	if worst > 60 {
+		t.Errorf("worst rating error %.1f points, want ≤ 60 with 3000 battles among %d models", worst, models)
+	}
+}
+
+func modelIndex(models []string, m string) int {
+	for i, x := range models {
+		if x == m {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestBootstrapReproducible(t *testing.T) {
+	s, _ := NewSynth(SynthConfig{Models: 8, Battles: 2000, Seed: 3})
+	d := s.Dataset()
+	run := func(workers int) *Leaderboard {
+		opt := DefaultOptions()
+		opt.Rounds, opt.Seed, opt.Workers = 200, 99, workers
+		lb, err := Compute(context.Background(), d, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lb
+	}
+	a, b := run(1), run(2)
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if string(ja) != string(jb) {
+		t.Errorf("same seed, 1 and 2 workers: leaderboards differ")
+	}
+}
+
+func TestRankRule(t *testing.T) {
+	var d Dataset
+	add := func(a, b string, w rlhf.Winner, k int) {
+		for i := 0; i < k; i++ {
+			if err := d.Add(Battle{ModelA: a, ModelB: b, Winner: w}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// strong ≫ mid ≈ mid2 ≫ weak.
+	add("strong", "mid", rlhf.WinnerA, 300)
+	add("strong", "mid", rlhf.WinnerB, 30)
+	add("mid", "mid2", rlhf.WinnerA, 100)
+	add("mid", "mid2", rlhf.WinnerB, 100)
+	add("mid2", "weak", rlhf.WinnerA, 300)
+	add("mid2", "weak", rlhf.WinnerB, 30)
+	opt := DefaultOptions()
+	opt.Rounds = 200
+	lb, err := Compute(context.Background(), &d, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, r := range lb.Models {
+		got[r.Model] = r.Rank
+	}
+	want := map[string]int{"strong": 1, "mid": 2, "mid2": 2, "weak": 4}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ranks = %v, want %v", got, want)
+	}
+	if m := lb.Matrices; m == nil || m.Battles[0][1]+m.Battles[1][0] == 0 {
+		t.Errorf("matrices missing or empty: %+v", m)
+	}
+}
+
+func TestAnchorAndFilters(t *testing.T) {
+	s, _ := NewSynth(SynthConfig{Models: 6, Battles: 3000, Seed: 5, TieRate: 0.5})
+	d := s.Dataset()
+	opt := DefaultOptions()
+	opt.Rounds = 0
+	opt.Anchor, opt.AnchorRating = "model-002", 1114
+	lb, err := Compute(context.Background(), d, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range lb.Models {
+		if r.Model == "model-002" && math.Abs(r.Rating-1114) > 1e-9 {
+			t.Errorf("anchor rating = %v, want 1114", r.Rating)
+		}
+	}
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		f    Filter
+		want int64
+	}{
+		{"all", Filter{}, 3000},
+		{"window", Filter{Since: start.Add(100 * time.Second), Until: start.Add(200 * time.Second)}, 100},
+		{"no ties", Filter{ExcludeTies: true}, -1},
+		{"models", Filter{Models: []string{"model-000", "model-001"}}, -1},
+		{"unknown category", Filter{Categories: []string{"coding"}}, 0},
+	}
+	for _, tt := range tests {
+		c := d.Count(tt.f)
+		if tt.want >= 0 && c.Battles != tt.want {
+			t.Errorf("%s: %d battles, want %d", tt.name, c.Battles, tt.want)
+		}
+		if tt.name == "no ties" {
+			for _, v := range c.Ties {
+				if v != 0 {
+					t.Fatalf("no ties: found a tie count %d", v)
+				}
+			}
+		}
+		if tt.name == "models" && c.N() != 2 {
+			t.Errorf("models: %d models, want 2", c.N())
+		}
+	}
+}
