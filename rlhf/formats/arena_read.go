@@ -1,0 +1,257 @@
+package formats
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// arenaIn is one Arena battle as read. Fields Agora does not keep
+// (anony, conv_metadata, is_code, dedup_tag, …) are ignored.
+type arenaIn struct {
+	QuestionID    string           `json:"question_id"`
+	ModelA        string           `json:"model_a"`
+	ModelB        string           `json:"model_b"`
+	Winner        string           `json:"winner"`
+	Judge         string           `json:"judge"`
+	Turn          int              `json:"turn"`
+	Language      string           `json:"language"`
+	Tstamp        json.Number      `json:"tstamp"`
+	ConversationA []arenaMessageIn `json:"conversation_a"`
+	ConversationB []arenaMessageIn `json:"conversation_b"`
+}
+
+type arenaMessageIn struct {
+	Role      string `json:"role"`
+	Content   string `json:"content"`
+	NumTokens int    `json:"num_tokens"`
+}
+
+// maxImportTurns caps the turns of one imported battle.
+const maxImportTurns = 1000
+
+// readArena reads a JSON array of battles or JSONL, whichever the input is.
+func (rd *reader) readArena(r io.Reader) error {
+	br := bufio.NewReaderSize(r, 256<<10)
+	for {
+		c, err := br.ReadByte()
+		if err == io.EOF {
+			return nil // empty input
+		}
+		if err != nil {
+			return fmt.Errorf("read: %w", err)
+		}
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			continue
+		}
+		if c == 0xEF { // a UTF-8 byte order mark
+			continue
+		}
+		br.UnreadByte()
+		if c == '[' {
+			return rd.readArenaArray(br)
+		}
+		return rd.readLines(br, rd.arenaLine)
+	}
+}
+
+func (rd *reader) arenaLine(line int, text []byte) error {
+	var in arenaIn
+	if err := json.Unmarshal(text, &in); err != nil {
+		return &LineError{Line: line, Err: jsonError(err)}
+	}
+	return rd.arenaRecord(line, text, &in)
+}
+
+// arenaRecord turns one decoded battle into a record and passes it on.
+func (rd *reader) arenaRecord(line int, text []byte, in *arenaIn) error {
+	bad := func(format string, args ...any) error {
+		return &LineError{Line: line, Err: fmt.Errorf(format, args...)}
+	}
+	switch {
+	case in.ModelA == "":
+		return bad("missing model_a")
+	case in.ModelB == "":
+		return bad("missing model_b")
+	case in.Winner == "":
+		return bad("missing winner")
+	}
+	w, err := rd.parseWinner(in.Winner)
+	if err != nil {
+		return &LineError{Line: line, Err: err}
+	}
+	at := rd.now()
+	if in.Tstamp != "" {
+		if at, err = parseUnixSeconds(string(in.Tstamp)); err != nil {
+			return bad("tstamp: %v", err)
+		}
+	}
+	id := in.QuestionID
+	if id == "" {
+		id = recordID(rd.opts.Source, line, text)
+	}
+	rec := rd.newRecord(id, in.ModelA, in.ModelB, w, at, in.Judge)
+	rec.Battle.Language = in.Language
+	ca, cb := in.ConversationA, in.ConversationB
+	switch {
+	case len(ca) == 0 && len(cb) == 0:
+		n := in.Turn
+		if n <= 0 {
+			n = 1
+		}
+		if n > maxImportTurns {
+			return bad("turn %d is over the limit of %d", n, maxImportTurns)
+		}
+		for i := 0; i < n; i++ {
+			rec.Battle.Turns = append(rec.Battle.Turns, rlhf.Turn{Index: i, At: at})
+		}
+	case len(ca) != len(cb):
+		return bad("conversation_a has %d messages, conversation_b %d", len(ca), len(cb))
+	case len(ca)%2 != 0:
+		return bad("conversations have %d messages; want user and assistant pairs", len(ca))
+	case len(ca)/2 > maxImportTurns:
+		return bad("%d turns is over the limit of %d", len(ca)/2, maxImportTurns)
+	default:
+		for i := 0; i < len(ca); i += 2 {
+			ua, aa, ub, ab := &ca[i], &ca[i+1], &cb[i], &cb[i+1]
+			if ua.Role != "user" || ub.Role != "user" || aa.Role != "assistant" || ab.Role != "assistant" {
+				return bad("turn %d: want a user then an assistant message on both sides, got %s/%s and %s/%s",
+					i/2+1, ua.Role, aa.Role, ub.Role, ab.Role)
+			}
+			if ua.Content != ub.Content {
+				return bad("turn %d: the two sides have different user messages", i/2+1)
+			}
+			rec.Battle.Turns = append(rec.Battle.Turns, rlhf.Turn{
+				Index: i / 2, Prompt: ua.Content, At: at,
+				A: rlhf.Answer{Content: aa.Content, Tokens: aa.NumTokens},
+				B: rlhf.Answer{Content: ab.Content, Tokens: ab.NumTokens},
+			})
+		}
+	}
+	return rd.record(line, rec)
+}
+
+// readArenaArray reads a JSON array of battles one element at a time.
+func (rd *reader) readArenaArray(r io.Reader) error {
+	lt := &lineTracker{r: r}
+	dec := json.NewDecoder(lt)
+	if _, err := dec.Token(); err != nil { // the opening bracket
+		return &LineError{Line: 1, Err: jsonError(err)}
+	}
+	var raw json.RawMessage
+	for dec.More() {
+		raw = raw[:0]
+		if err := dec.Decode(&raw); err != nil {
+			line := lt.lineAt(dec.InputOffset())
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				line = lt.lineAt(se.Offset)
+			}
+			le := &LineError{Line: line, Err: fmt.Errorf("array element %d: %w", rd.st.Lines+1, jsonError(err))}
+			rd.st.Bad++
+			rd.st.Errors = append(rd.st.Errors, le)
+			return le // the rest of a broken array cannot be read
+		}
+		line := lt.lineAt(dec.InputOffset() - int64(len(raw)))
+		rd.st.Lines++
+		var perr error
+		switch {
+		case len(raw) > rd.opts.MaxLineBytes:
+			perr = &LineError{Line: line, Err: fmt.Errorf("array element is longer than %d bytes", rd.opts.MaxLineBytes)}
+		case !utf8.Valid(raw):
+			perr = &LineError{Line: line, Err: errors.New("not valid UTF-8")}
+		default:
+			var in arenaIn
+			if err := json.Unmarshal(raw, &in); err != nil {
+				perr = &LineError{Line: line, Err: jsonError(err)}
+			} else {
+				perr = rd.arenaRecord(line, raw, &in)
+			}
+		}
+		if err := rd.handle(perr); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing bracket
+		le := &LineError{Line: lt.lineAt(dec.InputOffset()), Err: fmt.Errorf("after element %d: %w", rd.st.Lines, jsonError(err))}
+		rd.st.Bad++
+		rd.st.Errors = append(rd.st.Errors, le)
+		return le
+	}
+	return nil
+}
+
+// lineTracker counts the lines of what passes through it, so that byte
+// offsets reported by a json.Decoder can be turned into line numbers. It
+// keeps only the newline offsets the decoder has read ahead of.
+type lineTracker struct {
+	r        io.Reader
+	off      int64   // bytes read so far
+	newlines []int64 // offsets of newlines not yet counted
+	line     int     // the line of the last offset asked for, less one
+}
+
+func (t *lineTracker) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	for i := 0; i < n; {
+		j := bytes.IndexByte(p[i:n], '\n')
+		if j < 0 {
+			break
+		}
+		t.newlines = append(t.newlines, t.off+int64(i+j))
+		i += j + 1
+	}
+	t.off += int64(n)
+	return n, err
+}
+
+// lineAt returns the 1-based line of byte offset off. Offsets must not go
+// backwards by more than what is still queued.
+func (t *lineTracker) lineAt(off int64) int {
+	k := 0
+	for k < len(t.newlines) && t.newlines[k] < off {
+		k++
+	}
+	t.line += k
+	t.newlines = t.newlines[k:]
+	return t.line + 1
+}
+
+// parseUnixSeconds reads seconds since the epoch, such as 1712345678.123,
+// exactly to the microsecond when given in plain decimal notation.
+func parseUnixSeconds(s string) (time.Time, error) {
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	if !strings.ContainsAny(s, "eE+") && !strings.HasPrefix(s, "-") {
+		sec, err := strconv.ParseInt(intPart, 10, 64)
+		if err == nil && sec < 1<<40 {
+			us := int64(0)
+			if hasFrac {
+				if len(frac) > 6 {
+					frac = frac[:6]
+				}
+				for len(frac) < 6 {
+					frac += "0"
+				}
+				us, err = strconv.ParseInt(frac, 10, 64)
+			}
+			if err == nil {
+				return time.UnixMicro(sec*1e6 + us).UTC(), nil
+			}
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1<<40 {
+		return time.Time{}, fmt.Errorf("%q is not a time in seconds since 1970", s)
+	}
+	return time.UnixMicro(int64(math.Round(f * 1e6))).UTC(), nil
+}
