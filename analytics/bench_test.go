@@ -1,8 +1,10 @@
 package analytics
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 )
@@ -103,4 +105,46 @@ func BenchmarkFit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// writeBenchJSONL writes battles as Arena JSONL lines to a temporary file.
+func writeBenchJSONL(b *testing.B, models, battles int) string {
+	b.Helper()
+	path := b.TempDir() + "/battles.jsonl"
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	s, _ := NewSynth(SynthConfig{Models: models, Battles: battles, Seed: 2, TieRate: 0.3})
+	err = s.Generate(func(bt *Battle) error {
+		return WriteJSONL(w, bt)
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkReadJSONL reads Arena JSONL lines (model_a, model_b, winner,
+// tstamp, judge) from a file.
+func BenchmarkReadJSONL(b *testing.B) {
+	const lines = 1_000_000
+	path := writeBenchJSONL(b, 200, lines)
+	fi, _ := os.Stat(path)
+	b.SetBytes(fi.Size())
+	for b.Loop() {
+		var d Dataset
+		st, err := ReadFile(path, &d, ReadOptions{})
+		if err != nil || st.Battles != lines {
+			b.Fatalf("read %d battles, err %v", st.Battles, err)
+		}
+	}
+	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mlines/s")
 }

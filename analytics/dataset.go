@@ -98,6 +98,24 @@ func styleDiff(a, b int) float32 {
 }
 
 func (d *Dataset) add(a, b int32, w uint8, t int64, cat, lang, contrib, src string, st *[numStyle]float32) {
+	i := d.addCore(a, b, w, t, st)
+	d.category.add(i, cat)
+	d.language.add(i, lang)
+	d.contributor.add(i, contrib)
+	d.source.add(i, src)
+}
+
+// addRaw is add for names held in byte slices, used by the file readers.
+func (d *Dataset) addRaw(a, b int32, w uint8, t int64, cat, lang, contrib, src []byte, st *[numStyle]float32) {
+	i := d.addCore(a, b, w, t, st)
+	d.category.addBytes(i, cat)
+	d.language.addBytes(i, lang)
+	d.contributor.addBytes(i, contrib)
+	d.source.addBytes(i, src)
+}
+
+// addCore appends the fixed columns and returns the new battle's index.
+func (d *Dataset) addCore(a, b int32, w uint8, t int64, st *[numStyle]float32) int {
 	i := len(d.a)
 	d.a = append(d.a, a)
 	d.b = append(d.b, b)
@@ -118,10 +136,6 @@ func (d *Dataset) add(a, b int32, w uint8, t int64, cat, lang, contrib, src stri
 	if d.t != nil {
 		d.t = append(d.t, t)
 	}
-	d.category.add(i, cat)
-	d.language.add(i, lang)
-	d.contributor.add(i, contrib)
-	d.source.add(i, src)
 	if st != nil {
 		if d.style == nil {
 			d.style = make([]float32, numStyle*i, numStyle*max(16, cap(d.a)))
@@ -134,6 +148,7 @@ func (d *Dataset) add(a, b int32, w uint8, t int64, cat, lang, contrib, src stri
 		}
 		d.style = append(d.style, st[:]...)
 	}
+	return i
 }
 
 // order returns the battle indexes in time order (stable, so battles with
