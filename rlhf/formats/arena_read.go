@@ -152,7 +152,7 @@ func (rd *reader) readArenaArray(r io.Reader) error {
 	for dec.More() {
 		raw = raw[:0]
 		if err := dec.Decode(&raw); err != nil {
-			line := lt.lineAt(dec.InputOffset())
+			line := lt.lastLine() // the input ended inside the element
 			var se *json.SyntaxError
 			if errors.As(err, &se) {
 				line = lt.lineAt(se.Offset)
@@ -183,7 +183,7 @@ func (rd *reader) readArenaArray(r io.Reader) error {
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing bracket
-		le := &LineError{Line: lt.lineAt(dec.InputOffset()), Err: fmt.Errorf("after element %d: %w", rd.st.Lines, jsonError(err))}
+		le := &LineError{Line: lt.lastLine(), Err: fmt.Errorf("after element %d: %w", rd.st.Lines, jsonError(err))}
 		rd.st.Bad++
 		rd.st.Errors = append(rd.st.Errors, le)
 		return le
@@ -226,6 +226,9 @@ func (t *lineTracker) lineAt(off int64) int {
 	t.newlines = t.newlines[k:]
 	return t.line + 1
 }
+
+// lastLine returns the line of the last byte read.
+func (t *lineTracker) lastLine() int { return t.line + len(t.newlines) + 1 }
 
 // parseUnixSeconds reads seconds since the epoch, such as 1712345678.123,
 // exactly to the microsecond when given in plain decimal notation.

@@ -43,7 +43,6 @@ func (rd *reader) readCSV(r io.Reader) error {
 		if err == io.EOF {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		var perr error
 		var pe *csv.ParseError
 		switch {
@@ -54,6 +53,7 @@ func (rd *reader) readCSV(r io.Reader) error {
 			return csvFatal(lim, err)
 		default:
 			rd.st.Lines++
+			line, _ := cr.FieldPos(0)
 			buf = buf[:0]
 			for _, f := range row {
 				buf = append(buf, f...)

@@ -45,6 +45,7 @@ func testRecords() []rlhf.Record {
 	failed.Battle.Turns[0].B.ErrorCode, failed.Battle.Turns[0].B.Error = "upstream", "http://internal-endpoint:8000 refused"
 	imported := rec("llmfao:1", rlhf.WinnerB, "", t0.Add(7*time.Second), "", "", "")
 	imported.Battle.Source, imported.Battle.Language = "llmfao", ""
+	imported.Battle.Turns[0].A, imported.Battle.Turns[0].B = rlhf.Answer{}, rlhf.Answer{}
 	dup := single
 	dup.Battle.ID, dup.Vote.ID, dup.Vote.BattleID = "b8", "v-b8", "b8"
 	return []rlhf.Record{single, bWins, tie, bothBad, multi, sharedFirst, failed, imported, dup}

@@ -299,10 +299,10 @@ func jsonError(err error) error {
 		return fmt.Errorf("field %s: got JSON %s, want %s", field, te.Value, jsonKind(te.Type.Kind().String()))
 	}
 	var se *json.SyntaxError
-	if errors.As(err, &se) {
+	if errors.As(err, &se) && !strings.Contains(se.Error(), "unexpected end") {
 		return fmt.Errorf("invalid JSON: %v", se)
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
+	if se != nil || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return errors.New("truncated JSON")
 	}
 	return err
