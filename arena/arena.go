@@ -1,0 +1,351 @@
+package arena
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// Model answers a conversation, calling onText with each piece of the
+// answer as it streams. Errors must be safe to show a contributor.
+type Model interface {
+	Stream(ctx context.Context, msgs []rlhf.Message, onText func(string)) (finishReason string, tokens int, err error)
+}
+
+// Store keeps battles and votes. SaveVote must return only once the vote is
+// durable, and fail with rlhf.EConflict for a battle that has a vote.
+type Store interface {
+	SaveBattle(ctx context.Context, b *rlhf.Battle) error
+	SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) error
+}
+
+// Sink receives the frames for one client. It must not block: the web
+// package queues them and drops clients that fall behind.
+type Sink func(Frame)
+
+// Config is what an Arena needs.
+type Config struct {
+	Models                   map[string]Model // by public name, revealed after the vote
+	Store                    Store
+	Matcher                  Matcher // nil means Uniform
+	MaxTurns                 int
+	MaxPromptBytes           int
+	MaxBattlesPerContributor int                // streaming at once
+	VoteWindow               time.Duration      // how long a finished battle waits for its vote
+	Now                      func() time.Time   // nil means time.Now
+	Rand                     *mrand.Rand        // nil means a random seed; used under the arena's lock
+	OnVote                   func(*rlhf.Record) // called after each committed vote, if set
+	Log                      *slog.Logger
+}
+
+// Validate checks c.
+func (c *Config) Validate() error {
+	switch {
+	case len(c.Models) < 2:
+		return fmt.Errorf("arena: need at least two models, have %d", len(c.Models))
+	case c.Store == nil:
+		return errors.New("arena: no store")
+	case c.MaxTurns < 1, c.MaxPromptBytes < 1, c.MaxBattlesPerContributor < 1, c.VoteWindow <= 0:
+		return errors.New("arena: MaxTurns, MaxPromptBytes, MaxBattlesPerContributor and VoteWindow must be positive")
+	}
+	return nil
+}
+
+// Arena runs battles. It is safe for concurrent use.
+type Arena struct {
+	cfg   Config
+	names []string // model names, sorted
+	log   *slog.Logger
+
+	mu        sync.Mutex         // guards the fields below
+	battles   map[string]*battle // live battles: streaming, waiting for a vote, or recently voted
+	streaming map[string]int     // battles streaming per contributor
+	rng       *mrand.Rand
+	closed    bool
+
+	wg sync.WaitGroup // streaming goroutines
+}
+
+// battle is a live battle.
+type battle struct {
+	mu        sync.Mutex // guards the fields below; held across SaveVote so one vote wins
+	b         rlhf.Battle
+	vote      *rlhf.Vote
+	streaming bool
+	doneAt    time.Time // when the last turn finished, or the vote was cast
+}
+
+// New returns an Arena for cfg.
+func New(cfg Config) (*Arena, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = mrand.New(mrand.NewPCG(mrand.Uint64(), mrand.Uint64()))
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	names := make([]string, 0, len(cfg.Models))
+	for name := range cfg.Models {
+		names = append(names, name)
+	}
+	if cfg.Matcher == nil {
+		cfg.Matcher = Uniform{}
+	}
+	a := &Arena{
+		cfg:       cfg,
+		names:     sortedNames(names),
+		log:       cfg.Log,
+		battles:   map[string]*battle{},
+		streaming: map[string]int{},
+		rng:       cfg.Rand,
+	}
+	return a, nil
+}
+
+// MaxTurns returns the number of turns a battle may have.
+func (a *Arena) MaxTurns() int { return a.cfg.MaxTurns }
+
+// Start begins a battle for contributor on prompt and streams the first
+// turn to sink. The battle's streams end when ctx ends.
+func (a *Arena) Start(ctx context.Context, contributor, prompt string, sink Sink) (string, error) {
+	if err := a.checkPrompt(prompt); err != nil {
+		return "", err
+	}
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return "", rlhf.Errorf(rlhf.EUnavailable, "the server is shutting down")
+	}
+	if a.streaming[contributor] >= a.cfg.MaxBattlesPerContributor {
+		a.mu.Unlock()
+		return "", rlhf.Errorf(rlhf.ELimit, "at most %d battles may stream at once; wait for one to finish", a.cfg.MaxBattlesPerContributor)
+	}
+	modelA, modelB, err := a.cfg.Matcher.Pair(a.names, a.rng)
+	if err != nil {
+		a.mu.Unlock()
+		return "", err
+	}
+	now := a.cfg.Now()
+	bt := &battle{streaming: true, b: rlhf.Battle{
+		ID: newID(), ContributorID: contributor, ModelA: modelA, ModelB: modelB,
+		Status: rlhf.StatusStreaming, Source: rlhf.SourceArena, CreatedAt: now, UpdatedAt: now,
+		Turns: []rlhf.Turn{{Index: 0, Prompt: prompt, At: now}},
+	}}
+	a.battles[bt.b.ID] = bt
+	a.streaming[contributor]++
+	a.wg.Add(1)
+	a.mu.Unlock()
+
+	snapshot := bt.b
+	snapshot.Turns = append([]rlhf.Turn(nil), bt.b.Turns...)
+	if err := a.cfg.Store.SaveBattle(ctx, &snapshot); err != nil {
+		a.mu.Lock()
+		delete(a.battles, bt.b.ID)
+		a.streaming[contributor]--
+		a.mu.Unlock()
+		a.wg.Done()
+		return "", storeError("start a battle", err)
+	}
+	sink(Frame{Type: FrameBattle, BattleID: bt.b.ID, Turn: intp(0), MaxTurns: a.cfg.MaxTurns})
+	go a.streamTurn(ctx, bt, 0, sink)
+	return bt.b.ID, nil
+}
+
+// Continue adds a turn with content to the contributor's battle and
+// streams both answers to sink.
+func (a *Arena) Continue(ctx context.Context, contributor, battleID, content string, sink Sink) error {
+	if err := a.checkPrompt(content); err != nil {
+		return err
+	}
+	bt := a.lookup(contributor, battleID)
+	if bt == nil {
+		return errNoBattle
+	}
+	bt.mu.Lock()
+	switch {
+	case bt.vote != nil:
+		bt.mu.Unlock()
+		return rlhf.Errorf(rlhf.EConflict, "this battle has been voted on; start a new one")
+	case bt.streaming:
+		bt.mu.Unlock()
+		return rlhf.Errorf(rlhf.ENotReady, "both answers must finish before the next message")
+	case len(bt.b.Turns) >= a.cfg.MaxTurns:
+		bt.mu.Unlock()
+		return rlhf.Errorf(rlhf.ELimit, "a battle has at most %d turns; vote now", a.cfg.MaxTurns)
+	}
+	a.mu.Lock()
+	if a.closed || a.streaming[contributor] >= a.cfg.MaxBattlesPerContributor {
+		closed := a.closed
+		a.mu.Unlock()
+		bt.mu.Unlock()
+		if closed {
+			return rlhf.Errorf(rlhf.EUnavailable, "the server is shutting down")
+		}
+		return rlhf.Errorf(rlhf.ELimit, "at most %d battles may stream at once; wait for one to finish", a.cfg.MaxBattlesPerContributor)
+	}
+	a.streaming[contributor]++
+	a.wg.Add(1)
+	a.mu.Unlock()
+	now := a.cfg.Now()
+	turn := len(bt.b.Turns)
+	bt.b.Turns = append(bt.b.Turns, rlhf.Turn{Index: turn, Prompt: content, At: now})
+	bt.b.Status, bt.b.UpdatedAt, bt.streaming = rlhf.StatusStreaming, now, true
+	bt.mu.Unlock()
+	sink(Frame{Type: FrameTurn, BattleID: battleID, Turn: intp(turn)})
+	go a.streamTurn(ctx, bt, turn, sink)
+	return nil
+}
+
+// VoteResult is the answer to a committed vote: the vote and the reveal.
+type VoteResult struct {
+	Vote           rlhf.Vote
+	ModelA, ModelB string
+}
+
+// Vote records the contributor's verdict on their battle. It returns only
+// after the vote is durably committed. Voting again with the same verdict
+// returns the original vote; a different verdict is a conflict.
+func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*VoteResult, error) {
+	bt := a.lookup(contributor, req.BattleID)
+	if bt == nil {
+		return nil, errNoBattle
+	}
+	v := rlhf.Vote{
+		ID: newID(), BattleID: req.BattleID, ContributorID: contributor,
+		Winner: req.Winner, Strength: req.Strength, Reason: req.Reason,
+	}
+	if err := v.Validate(); err != nil {
+		return nil, err
+	}
+	bt.mu.Lock()
+	defer bt.mu.Unlock()
+	if prev := bt.vote; prev != nil {
+		if prev.Winner == v.Winner && prev.Strength == v.Strength && prev.Reason == v.Reason {
+			return &VoteResult{Vote: *prev, ModelA: bt.b.ModelA, ModelB: bt.b.ModelB}, nil
+		}
+		return nil, rlhf.Errorf(rlhf.EConflict, "this battle already has a different vote")
+	}
+	if bt.streaming {
+		return nil, rlhf.Errorf(rlhf.ENotReady, "both answers must finish before you vote")
+	}
+	now := a.cfg.Now()
+	v.CreatedAt = now
+	final := bt.b
+	final.Turns = append([]rlhf.Turn(nil), bt.b.Turns...)
+	final.Status, final.UpdatedAt = rlhf.StatusVoted, now
+	if err := a.cfg.Store.SaveVote(ctx, &final, &v); err != nil {
+		return nil, storeError("record the vote", err)
+	}
+	bt.b, bt.vote, bt.doneAt = final, &v, now
+	if a.cfg.OnVote != nil {
+		a.cfg.OnVote(&rlhf.Record{Battle: final, Vote: v})
+	}
+	return &VoteResult{Vote: v, ModelA: final.ModelA, ModelB: final.ModelB}, nil
+}
+
+// errNoBattle is the one answer for a battle that does not exist, has
+// expired, or belongs to someone else: the three are not told apart.
+var errNoBattle = rlhf.Errorf(rlhf.ENotFound, "no such battle")
+
+func (a *Arena) lookup(contributor, id string) *battle {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	bt := a.battles[id]
+	if bt == nil || bt.b.ContributorID != contributor {
+		return nil
+	}
+	return bt
+}
+
+func (a *Arena) checkPrompt(p string) error {
+	switch {
+	case len(p) == 0 || len(p) > a.cfg.MaxPromptBytes:
+		return rlhf.Errorf(rlhf.EInvalid, "a message must have 1 to %d bytes; this one has %d", a.cfg.MaxPromptBytes, len(p))
+	case !utf8.ValidString(p):
+		return rlhf.Errorf(rlhf.EInvalid, "a message must be valid UTF-8")
+	}
+	return nil
+}
+
+// storeError keeps the store's own errors (conflict, unavailable) and hides
+// the others behind a generic message.
+func storeError(what string, err error) error {
+	var e *rlhf.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &rlhf.Error{Code: rlhf.EUnavailable, Message: "could not " + what + "; try again", Err: err}
+}
+
+// newID returns a random UUID (version 4).
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Run expires battles whose vote window has passed, until ctx ends.
+func (a *Arena) Run(ctx context.Context) error {
+	tick := time.NewTicker(min(a.cfg.VoteWindow/4, time.Minute))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			a.expire(ctx)
+		}
+	}
+}
+
+// expire forgets battles finished longer than the vote window ago, and
+// marks unvoted ones abandoned in the store.
+func (a *Arena) expire(ctx context.Context) {
+	cutoff := a.cfg.Now().Add(-a.cfg.VoteWindow)
+	var stale []*battle
+	a.mu.Lock()
+	for id, bt := range a.battles {
+		bt.mu.Lock()
+		if !bt.streaming && bt.doneAt.Before(cutoff) {
+			delete(a.battles, id)
+			if bt.vote == nil {
+				stale = append(stale, bt)
+			}
+		}
+		bt.mu.Unlock()
+	}
+	a.mu.Unlock()
+	for _, bt := range stale {
+		bt.mu.Lock()
+		bt.b.Status, bt.b.UpdatedAt = rlhf.StatusAbandoned, a.cfg.Now()
+		snap := bt.b
+		bt.mu.Unlock()
+		if err := a.cfg.Store.SaveBattle(ctx, &snap); err != nil {
+			a.log.Warn("mark battle abandoned", "battle", snap.ID, "err", err)
+		}
+	}
+}
+
+// Close refuses new battles and waits for streaming ones to end; cancel
+// their contexts first (the web package does, by closing connections).
+func (a *Arena) Close() {
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
+	a.wg.Wait()
+}

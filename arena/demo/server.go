@@ -1,0 +1,160 @@
+package demo
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Server is an OpenAI-compatible chat-completions endpoint for the demo
+// models. It streams server-sent events token by token.
+type Server struct {
+	// TokenDelay is the pause before each token.
+	TokenDelay time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+type chatRequest struct {
+	Model     string `json:"model"`
+	Stream    bool   `json:"stream"`
+	MaxTokens int    `json:"max_tokens"`
+	Messages  []struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	} `json:"messages"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+}
+
+// ServeHTTP answers POST .../chat/completions and GET .../models.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/models"):
+		s.models(w)
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/chat/completions"):
+		s.complete(w, r)
+	default:
+		apiError(w, http.StatusNotFound, "not_found", "no such route: "+r.Method+" "+r.URL.Path)
+	}
+}
+
+func (s *Server) models(w http.ResponseWriter) {
+	type model struct {
+		ID     string `json:"id"`
+		Object string `json:"object"`
+	}
+	var list []model
+	for _, id := range []string{"curt", "good", "verbose", "wrong"} {
+		list = append(list, model{ID: id, Object: "model"})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": list})
+}
+
+func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
+	var req chatRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+		apiError(w, http.StatusBadRequest, "invalid_request_error", "request body is not valid JSON: "+err.Error())
+		return
+	}
+	style, ok := Styles[req.Model]
+	if !ok {
+		apiError(w, http.StatusNotFound, "model_not_found", fmt.Sprintf("no demo model %q", req.Model))
+		return
+	}
+	var prompt string
+	promptTokens := 0
+	for _, m := range req.Messages {
+		promptTokens += len(Tokens(m.Content))
+		if m.Role == "user" {
+			prompt = m.Content
+		}
+	}
+	toks := Tokens(style(prompt))
+	finish := "stop"
+	if req.MaxTokens > 0 && len(toks) > req.MaxTokens {
+		toks, finish = toks[:req.MaxTokens], "length"
+	}
+	id := fmt.Sprintf("chatcmpl-demo-%d", s.now().UnixNano())
+	created := s.now().Unix()
+	if !req.Stream {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"id": id, "object": "chat.completion", "created": created, "model": req.Model,
+			"choices": []any{map[string]any{"index": 0, "finish_reason": finish,
+				"message": map[string]string{"role": "assistant", "content": strings.Join(toks, "")}}},
+			"usage": usage(promptTokens, len(toks)),
+		})
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		apiError(w, http.StatusInternalServerError, "server_error", "streaming unsupported")
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	send := func(v any) bool {
+		b, _ := json.Marshal(v)
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+			return false
+		}
+		flusher.Flush()
+		return true
+	}
+	chunk := func(delta map[string]string, finish any) map[string]any {
+		return map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+			"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}}
+	}
+	if !send(chunk(map[string]string{"role": "assistant", "content": ""}, nil)) {
+		return
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for _, tok := range toks {
+		if s.TokenDelay > 0 {
+			timer.Reset(s.TokenDelay)
+			select {
+			case <-timer.C:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if !send(chunk(map[string]string{"content": tok}, nil)) {
+			return
+		}
+	}
+	if !send(chunk(map[string]string{}, finish)) {
+		return
+	}
+	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+		if !send(map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+			"choices": []any{}, "usage": usage(promptTokens, len(toks))}) {
+			return
+		}
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
+	flusher.Flush()
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func usage(prompt, completion int) map[string]int {
+	return map[string]int{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+}
+
+func apiError(w http.ResponseWriter, status int, typ, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": typ}})
+}

@@ -1,0 +1,130 @@
+// Package arena runs live battles: it pairs two anonymous models, streams
+// both answers to the contributor, continues the conversation for more
+// turns, and commits the contributor's vote before revealing the models.
+//
+// The wire protocol (docs/protocol.md) is defined here as Go types; the web
+// package only moves these frames over a websocket.
+package arena
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// ProtocolVersion is the version of the websocket protocol.
+const ProtocolVersion = 1
+
+// Frame is one message from the server to a client. Type says which fields
+// are set; see docs/protocol.md. Before a battle's vote, no frame names a
+// model, a provider or an endpoint.
+type Frame struct {
+	Type           string        `json:"type"`
+	BattleID       string        `json:"battle_id,omitempty"`
+	Side           rlhf.Side     `json:"side,omitempty"`
+	Turn           *int          `json:"turn,omitempty"`
+	Text           string        `json:"text,omitempty"`
+	FinishReason   string        `json:"finish_reason,omitempty"`
+	Tokens         *int          `json:"tokens,omitempty"`
+	TTFTMillis     *float64      `json:"ttft_ms,omitempty"`
+	DurationMillis *float64      `json:"duration_ms,omitempty"`
+	Code           string        `json:"code,omitempty"`
+	Message        string        `json:"message,omitempty"`
+	Request        string        `json:"request,omitempty"` // the type of the client message an error answers
+	VoteID         string        `json:"vote_id,omitempty"`
+	Winner         rlhf.Winner   `json:"winner,omitempty"`
+	Strength       rlhf.Strength `json:"strength,omitempty"`
+	ModelA         string        `json:"model_a,omitempty"`
+	ModelB         string        `json:"model_b,omitempty"`
+	ContributorID  string        `json:"contributor_id,omitempty"`
+	Token          string        `json:"token,omitempty"`
+	Protocol       int           `json:"protocol,omitempty"`
+	MaxTurns       int           `json:"max_turns,omitempty"`
+}
+
+// Server frame types.
+const (
+	FrameHello  = "hello"  // first frame on a connection: the contributor's identity
+	FrameBattle = "battle" // a battle started; tokens follow
+	FrameTurn   = "turn"   // a follow-up turn started
+	FrameToken  = "token"  // a piece of one side's answer
+	FrameDone   = "done"   // one side finished the turn
+	FrameReady  = "ready"  // both sides finished the turn; the battle can take a vote or a message
+	FrameVoted  = "voted"  // the vote is committed: the reveal
+	FrameError  = "error"  // a request failed, or one side failed (battle_id and side set)
+)
+
+// Request is one message from a client.
+type Request struct {
+	Type     string        `json:"type"`
+	Prompt   string        `json:"prompt,omitempty"`    // start
+	BattleID string        `json:"battle_id,omitempty"` // message, vote
+	Content  string        `json:"content,omitempty"`   // message
+	Winner   rlhf.Winner   `json:"winner,omitempty"`    // vote
+	Strength rlhf.Strength `json:"strength,omitempty"`  // vote
+	Reason   string        `json:"reason,omitempty"`    // vote
+}
+
+// Client request types.
+const (
+	RequestStart   = "start"
+	RequestMessage = "message"
+	RequestVote    = "vote"
+)
+
+// ParseRequest decodes one client frame. Unknown fields, trailing data and
+// unknown types are errors: a client that sends model_a or a weight with its
+// vote learns that the server ignores no field silently.
+func ParseRequest(data []byte) (*Request, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var r Request
+	if err := dec.Decode(&r); err != nil {
+		return nil, rlhf.Errorf(rlhf.EInvalid, "malformed message: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return nil, rlhf.Errorf(rlhf.EInvalid, "malformed message: data after the JSON object")
+	}
+	switch r.Type {
+	case RequestStart, RequestMessage, RequestVote:
+	case "":
+		return nil, rlhf.Errorf(rlhf.EInvalid, `message has no "type"`)
+	default:
+		return nil, rlhf.Errorf(rlhf.EInvalid, "unknown message type %q (want start, message or vote)", r.Type)
+	}
+	return &r, nil
+}
+
+// jsonProblem describes a decoding error without echoing large input.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q must be a %s", typ.Field, typ.Type)
+	}
+	msg := err.Error()
+	if len(msg) > 120 {
+		msg = msg[:120]
+	}
+	return msg
+}
+
+// ErrorFrame returns the error frame for err, answering a request of type
+// req (may be empty). Only the client-safe message of err is used.
+func ErrorFrame(req, battleID string, err error) Frame {
+	return Frame{Type: FrameError, Request: req, BattleID: battleID, Code: rlhf.ErrorCode(err), Message: rlhf.ErrorMessage(err)}
+}
+
+func millis(d time.Duration) *float64 {
+	v := float64(d.Microseconds()) / 1000
+	return &v
+}
+
+func intp(v int) *int { return &v }

@@ -1,0 +1,73 @@
+package web
+
+import (
+	"context"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// tokenCookie holds the contributor token for the page.
+const tokenCookie = "agora_token"
+
+// handleIndex serves the arena page, giving a new visitor an identity.
+func (s *Server) handleIndex(c *gin.Context) error {
+	if cookie, err := c.Cookie(tokenCookie); err != nil || !s.validToken(cookie) {
+		_, token := s.cfg.Identity.New()
+		http.SetCookie(c.Writer, &http.Cookie{
+			Name: tokenCookie, Value: token, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil,
+		})
+	}
+	page, err := fs.ReadFile(s.static, "index.html")
+	if err != nil {
+		return err
+	}
+	c.Header("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Data(http.StatusOK, "text/html; charset=utf-8", page)
+	return nil
+}
+
+func (s *Server) validToken(token string) bool {
+	_, ok := s.cfg.Identity.Verify(token)
+	return ok
+}
+
+func handleHealthz(c *gin.Context) error {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	return nil
+}
+
+// handleReadyz reports ready when the store takes a write (and whatever
+// else ReadyDetail checks).
+func (s *Server) handleReadyz(c *gin.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
+	defer cancel()
+	body := gin.H{"status": "ready", "store": "ok"}
+	status := http.StatusOK
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		s.log.Error("readiness: store not writable", "err", err)
+		body["status"], body["store"] = "not ready", "not writable"
+		status = http.StatusServiceUnavailable
+	}
+	if s.cfg.ReadyDetail != nil {
+		detail, err := s.cfg.ReadyDetail(ctx)
+		body["detail"] = detail
+		if err != nil {
+			body["status"] = "not ready"
+			body["reason"] = rlhf.ErrorMessage(err)
+			status = http.StatusServiceUnavailable
+		}
+	}
+	c.JSON(status, body)
+	return nil
+}
+
+func handleNotFound(c *gin.Context) error {
+	return rlhf.Errorf(rlhf.ENotFound, "no route %s %s", c.Request.Method, c.Request.URL.Path)
+}

@@ -1,0 +1,24 @@
+package web
+
+import (
+	"embed"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+//go:embed static
+var staticFiles embed.FS
+
+// addRoutes lists every route of the server.
+func (s *Server) addRoutes(r *gin.Engine) {
+	r.GET("/", s.wrap(s.handleIndex))
+	r.StaticFS("/static", http.FS(s.static))
+	r.GET("/healthz", s.wrap(handleHealthz))
+	r.GET("/readyz", s.wrap(s.handleReadyz))
+	r.GET("/api/v1/arena/ws", s.wrap(s.handleWebsocket))
+	if s.cfg.Demo != nil {
+		r.Any("/demo/v1/*path", gin.WrapH(s.cfg.Demo))
+	}
+	r.NoRoute(s.wrap(handleNotFound))
+}

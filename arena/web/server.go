@@ -1,0 +1,187 @@
+// Package web is Agora's HTTP face: the routes, the websocket protocol
+// transport, the contributor page and the health endpoints. It imports gin
+// and gorilla/websocket; the battle logic lives in package arena.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/websocket"
+
+	"github.com/agora-rlhf/agora/arena"
+)
+
+// Battles is what the websocket needs from the arena.
+type Battles interface {
+	Start(ctx context.Context, contributor, prompt string, sink arena.Sink) (string, error)
+	Continue(ctx context.Context, contributor, battleID, content string, sink arena.Sink) error
+	Vote(ctx context.Context, contributor string, req arena.Request) (*arena.VoteResult, error)
+	MaxTurns() int
+}
+
+// Pinger reports whether the store can take writes.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config is what a Server needs.
+type Config struct {
+	Battles        Battles
+	Identity       *Identity
+	Store          Pinger
+	Demo           http.Handler // the demo models' endpoint, mounted at /demo/v1 when set
+	AllowedOrigins []string     // besides the server's own origin
+	MaxBodyBytes   int64
+	MaxConnections int
+	Log            *slog.Logger
+	WS             WSConfig
+	// ReadyDetail, when set, adds detail to /readyz (the ClickHouse
+	// shipper's state, say); a non-nil error makes the server not ready.
+	ReadyDetail func(ctx context.Context) (any, error)
+}
+
+// WSConfig tunes websocket connections. Zero fields take the defaults.
+type WSConfig struct {
+	ReadLimit  int64         // largest client frame; larger closes with 1009 (default 64 KiB)
+	WriteWait  time.Duration // time allowed to write a frame (default 10s)
+	PongWait   time.Duration // a peer silent this long is dropped (default 60s)
+	PingPeriod time.Duration // (default 9/10 of PongWait)
+	SendQueue  int           // frames queued for a client before it counts as slow (default 1024)
+}
+
+func (c *WSConfig) fill() {
+	if c.ReadLimit == 0 {
+		c.ReadLimit = 64 << 10
+	}
+	if c.WriteWait == 0 {
+		c.WriteWait = 10 * time.Second
+	}
+	if c.PongWait == 0 {
+		c.PongWait = 60 * time.Second
+	}
+	if c.PingPeriod == 0 {
+		c.PingPeriod = c.PongWait * 9 / 10
+	}
+	if c.SendQueue == 0 {
+		c.SendQueue = 1024
+	}
+}
+
+// Server serves Agora over HTTP.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	engine   *gin.Engine
+	upgrader websocket.Upgrader
+	allowed  map[string]bool // allowed origins, besides same-origin
+	static   fs.FS
+
+	conns    atomic.Int64
+	mu       sync.Mutex // guards clients and closing
+	clients  map[*client]struct{}
+	closing  bool
+	clientWG sync.WaitGroup // one per connected client
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Battles == nil || cfg.Identity == nil || cfg.Store == nil {
+		return nil, errors.New("web: Battles, Identity and Store are required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = 10000
+	}
+	cfg.WS.fill()
+	s := &Server{cfg: cfg, log: cfg.Log, allowed: map[string]bool{}, clients: map[*client]struct{}{}}
+	for _, o := range cfg.AllowedOrigins {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("web: allowed origin %q is not like https://example.org", o)
+		}
+		s.allowed[u.Scheme+"://"+u.Host] = true
+	}
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		return nil, err
+	}
+	s.static = static
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 1024,
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     s.checkOrigin,
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			http.Error(w, reason.Error(), status)
+		},
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s.engine = gin.New()
+	s.engine.Use(gin.Recovery(), logRequests(s.log), s.limitBody)
+	s.addRoutes(s.engine)
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// limitBody caps every request body at MaxBodyBytes.
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+	}
+	c.Next()
+}
+
+// checkOrigin allows browsers only from the server's own origin or an
+// allowed one. Clients that send no Origin are not browsers and cannot be
+// hijacked through one.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if u.Host == r.Host {
+		return true
+	}
+	return s.allowed[u.Scheme+"://"+u.Host]
+}
+
+// CloseClients ends every websocket connection: each finishes the request
+// it is handling (so a vote in flight is committed and acknowledged), then
+// is closed with 1001 (going away). It returns when all are gone or ctx ends.
+func (s *Server) CloseClients(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for c := range s.clients {
+		c.shutdown()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.clientWG.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

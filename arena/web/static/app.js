@@ -1,0 +1,175 @@
+// Agora arena page: speaks protocol v1 (docs/protocol.md) over a websocket.
+// Model output is always inserted as text, never as HTML.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const state = { ws: null, battle: null, sides: {}, streaming: false, voted: false, turns: 0, maxTurns: 1, retry: 500 };
+
+  function setStatus(text) { $("status").textContent = text; }
+  function showError(text) { const e = $("error"); e.textContent = text; e.hidden = !text; }
+
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(proto + "//" + location.host + "/api/v1/arena/ws");
+    state.ws = ws;
+    ws.onopen = () => { setStatus("connected"); state.retry = 500; };
+    ws.onmessage = (ev) => {
+      let f;
+      try { f = JSON.parse(ev.data); } catch (e) { showError("The server sent something unreadable."); return; }
+      handle(f);
+    };
+    ws.onclose = (ev) => {
+      setStatus(ev.code === 1001 ? "server restarting; reconnecting…" : "disconnected; reconnecting…");
+      $("send").disabled = true;
+      if (state.streaming) { showError("The connection dropped while the models were answering. Start a new battle."); resetVoting(false); state.streaming = false; }
+      setTimeout(connect, state.retry);
+      state.retry = Math.min(state.retry * 2, 10000);
+    };
+  }
+
+  function send(msg) {
+    if (!state.ws || state.ws.readyState !== WebSocket.OPEN) { showError("Not connected; retrying."); return false; }
+    state.ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  function handle(f) {
+    switch (f.type) {
+      case "hello":
+        state.maxTurns = f.max_turns || 1;
+        $("send").disabled = false;
+        break;
+      case "battle":
+        state.battle = f.battle_id; state.voted = false; state.turns = 1; state.streaming = true;
+        state.sides = { a: false, b: false };
+        setStatus("models are answering…");
+        break;
+      case "turn":
+        state.turns = f.turn + 1; state.streaming = true; state.sides = { a: false, b: false };
+        break;
+      case "token":
+        if (f.battle_id !== state.battle) return;
+        appendText(f.side, f.text);
+        break;
+      case "done":
+        if (f.battle_id !== state.battle) return;
+        state.sides[f.side] = true;
+        $("meta-" + f.side).textContent = f.tokens + " tokens · first token " + Math.round(f.ttft_ms) + " ms · " + (f.duration_ms / 1000).toFixed(1) + " s";
+        break;
+      case "ready":
+        if (f.battle_id !== state.battle) return;
+        state.streaming = false;
+        setStatus("vote now");
+        resetVoting(true);
+        $("follow-form").hidden = state.turns >= state.maxTurns;
+        break;
+      case "voted":
+        state.voted = true;
+        resetVoting(false);
+        $("follow-form").hidden = true;
+        $("name-a").textContent = "· " + f.model_a;
+        $("name-b").textContent = "· " + f.model_b;
+        $("reveal-text").textContent = "Thank you! Model A was " + f.model_a + " and model B was " + f.model_b + ".";
+        $("reveal").hidden = false;
+        setStatus("vote recorded");
+        $("new-battle").focus();
+        break;
+      case "error":
+        if (f.side) {
+          state.sides[f.side] = true;
+          const span = document.createElement("span");
+          span.className = "side-error";
+          span.textContent = "⚠ " + f.message;
+          $("answer-" + f.side).appendChild(span);
+        } else {
+          showError(f.message + (f.code ? " (" + f.code + ")" : ""));
+          if (f.request === "start") { $("send").disabled = false; setStatus("ready"); }
+        }
+        break;
+    }
+  }
+
+  function appendText(side, text) {
+    const el = $("answer-" + side);
+    el.appendChild(document.createTextNode(text));
+  }
+
+  function resetVoting(enabled) {
+    for (const id of ["vote-a", "vote-b", "vote-tie", "vote-both-bad"]) $(id).disabled = !enabled;
+  }
+
+  function clearPanes() {
+    for (const s of ["a", "b"]) { $("answer-" + s).textContent = ""; $("meta-" + s).textContent = ""; $("name-" + s).textContent = ""; }
+    $("reveal").hidden = true; $("follow-form").hidden = true;
+    for (const r of document.querySelectorAll("input[name=strength]")) r.checked = false;
+    resetVoting(false);
+  }
+
+  function startBattle(ev) {
+    if (ev) ev.preventDefault();
+    const prompt = $("prompt").value.trim();
+    if (!prompt) { showError("Write a prompt first."); return; }
+    showError("");
+    clearPanes();
+    if (send({ type: "start", prompt: prompt })) {
+      $("send").disabled = true;
+      addTurnHeader(prompt);
+    }
+  }
+
+  function addTurnHeader(text) {
+    for (const s of ["a", "b"]) {
+      const p = document.createElement("span");
+      p.className = "turn-prompt";
+      p.textContent = "You: " + text;
+      $("answer-" + s).appendChild(p);
+    }
+  }
+
+  function followUp(ev) {
+    ev.preventDefault();
+    const content = $("follow").value.trim();
+    if (!content || !state.battle || state.streaming) return;
+    showError("");
+    if (send({ type: "message", battle_id: state.battle, content: content })) {
+      resetVoting(false);
+      $("follow").value = "";
+      addTurnHeader(content);
+    }
+  }
+
+  function vote(winner) {
+    if (!state.battle || state.streaming || state.voted) return;
+    const msg = { type: "vote", battle_id: state.battle, winner: winner };
+    const s = document.querySelector("input[name=strength]:checked");
+    if (s && (winner === "a" || winner === "b")) msg.strength = s.value;
+    showError("");
+    if (send(msg)) { resetVoting(false); setStatus("recording vote…"); }
+  }
+
+  function newBattle() {
+    state.battle = null; state.voted = false;
+    clearPanes();
+    $("prompt").value = "";
+    $("send").disabled = false;
+    setStatus("ready");
+    $("prompt").focus();
+  }
+
+  $("prompt-form").addEventListener("submit", startBattle);
+  $("follow-form").addEventListener("submit", followUp);
+  $("new-battle").addEventListener("click", newBattle);
+  for (const b of document.querySelectorAll(".vote .buttons button")) b.addEventListener("click", () => vote(b.dataset.winner));
+  $("prompt").addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) startBattle(ev);
+  });
+  document.addEventListener("keydown", (ev) => {
+    const t = ev.target;
+    if (t && (t.tagName === "TEXTAREA" || (t.tagName === "INPUT" && t.type === "text"))) return;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const winners = { "1": "a", "2": "b", "3": "tie", "4": "both_bad" };
+    if (winners[ev.key]) { vote(winners[ev.key]); ev.preventDefault(); }
+    else if ((ev.key === "n" || ev.key === "N") && (state.voted || !state.battle)) { newBattle(); ev.preventDefault(); }
+  });
+  connect();
+})();

@@ -1,0 +1,298 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/websocket"
+
+	"github.com/agora-rlhf/agora/arena"
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// client is one websocket connection: the handler goroutine reads, one
+// writer goroutine writes, and frames pass between them through a bounded
+// queue. A client whose queue fills up is slow and is dropped.
+type client struct {
+	s           *Server
+	conn        *websocket.Conn
+	contributor string
+	send        chan []byte   // encoded frames for the writer
+	done        chan struct{} // closed when the reader has stopped; the writer then closes
+	ctx         context.Context
+	cancel      context.CancelFunc // cancels the client's battles' streams
+
+	stopping atomic.Bool // set by shutdown: read no more requests
+
+	mu        sync.Mutex // guards closeCode, slow, and read deadlines against shutdown
+	closeCode int        // the close code the writer sends
+	slow      bool
+}
+
+// handleWebsocket upgrades the request and serves the protocol until the
+// client leaves or the server shuts down.
+func (s *Server) handleWebsocket(c *gin.Context) error {
+	if n := s.conns.Add(1); n > int64(s.cfg.MaxConnections) {
+		s.conns.Add(-1)
+		return rlhf.Errorf(rlhf.EUnavailable, "too many connections; try again later")
+	}
+	defer s.conns.Add(-1)
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		return rlhf.Errorf(rlhf.EUnavailable, "the server is shutting down")
+	}
+
+	contributor, token := s.identify(c.Request)
+	conn, err := s.upgrader.Upgrade(c.Writer, c.Request, nil)
+	if err != nil {
+		return nil // the upgrader has answered the client
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(c.Request.Context()))
+	cl := &client{
+		s: s, conn: conn, contributor: contributor,
+		send: make(chan []byte, s.cfg.WS.SendQueue), done: make(chan struct{}),
+		ctx: ctx, cancel: cancel, closeCode: websocket.CloseNormalClosure,
+	}
+	if !s.register(cl) {
+		cancel()
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		conn.Close()
+		return nil
+	}
+	defer s.unregister(cl)
+
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); cl.writeLoop() }()
+	cl.sink(arena.Frame{Type: arena.FrameHello, ContributorID: contributor, Token: token,
+		Protocol: arena.ProtocolVersion, MaxTurns: s.cfg.Battles.MaxTurns()})
+	cl.readLoop()
+	cancel() // end this client's streams
+	close(cl.done)
+	<-writerDone
+	conn.Close()
+	return nil
+}
+
+// identify returns the contributor proven by the request's token, or a
+// fresh identity when it brings none (or an invalid one).
+func (s *Server) identify(r *http.Request) (contributor, token string) {
+	token = r.URL.Query().Get("token")
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		token = strings.TrimPrefix(h, "Bearer ")
+	}
+	if token == "" {
+		if ck, err := r.Cookie(tokenCookie); err == nil {
+			token = ck.Value
+		}
+	}
+	if id, ok := s.cfg.Identity.Verify(token); ok {
+		return id, token
+	}
+	return s.cfg.Identity.New()
+}
+
+func (s *Server) register(cl *client) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.clients[cl] = struct{}{}
+	s.clientWG.Add(1)
+	return true
+}
+
+func (s *Server) unregister(cl *client) {
+	s.mu.Lock()
+	delete(s.clients, cl)
+	s.mu.Unlock()
+	s.clientWG.Done()
+}
+
+// readLoop handles the client's requests one at a time until the
+// connection fails or is shut down.
+func (cl *client) readLoop() {
+	ws := cl.s.cfg.WS
+	cl.conn.SetReadLimit(ws.ReadLimit)
+	cl.conn.SetReadDeadline(time.Now().Add(ws.PongWait))
+	cl.conn.SetPongHandler(func(string) error {
+		cl.extendRead()
+		return nil
+	})
+	for !cl.stopping.Load() {
+		typ, data, err := cl.conn.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				cl.setClose(websocket.CloseMessageTooBig)
+			}
+			if websocket.IsUnexpectedCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) &&
+				!errors.Is(err, websocket.ErrReadLimit) {
+				cl.s.log.Debug("websocket read", "contributor", cl.contributor, "err", err)
+			}
+			return
+		}
+		if typ != websocket.TextMessage {
+			cl.sink(arena.ErrorFrame("", "", rlhf.Errorf(rlhf.EInvalid, "frames must be JSON text")))
+			continue
+		}
+		cl.handle(data)
+		cl.extendRead()
+	}
+}
+
+// handle serves one request. Errors go back to the client as error frames;
+// the connection stays open.
+func (cl *client) handle(data []byte) {
+	req, err := arena.ParseRequest(data)
+	if err != nil {
+		cl.sink(arena.ErrorFrame("", "", err))
+		return
+	}
+	b := cl.s.cfg.Battles
+	switch req.Type {
+	case arena.RequestStart:
+		if req.BattleID != "" || req.Content != "" || req.Winner != "" || req.Strength != "" || req.Reason != "" {
+			err = rlhf.Errorf(rlhf.EInvalid, "start takes only a prompt")
+			break
+		}
+		_, err = b.Start(cl.ctx, cl.contributor, req.Prompt, cl.sink)
+	case arena.RequestMessage:
+		if req.Prompt != "" || req.Winner != "" || req.Strength != "" || req.Reason != "" {
+			err = rlhf.Errorf(rlhf.EInvalid, "message takes only battle_id and content")
+			break
+		}
+		err = b.Continue(cl.ctx, cl.contributor, req.BattleID, req.Content, cl.sink)
+	case arena.RequestVote:
+		if req.Prompt != "" || req.Content != "" {
+			err = rlhf.Errorf(rlhf.EInvalid, "vote takes only battle_id, winner, strength and reason")
+			break
+		}
+		var res *arena.VoteResult
+		res, err = b.Vote(cl.ctx, cl.contributor, *req)
+		if err == nil {
+			cl.sink(arena.Frame{Type: arena.FrameVoted, BattleID: req.BattleID, VoteID: res.Vote.ID,
+				Winner: res.Vote.Winner, Strength: res.Vote.Strength, ModelA: res.ModelA, ModelB: res.ModelB})
+		}
+	}
+	if err != nil {
+		if rlhf.ErrorCode(err) == rlhf.EInternal || rlhf.ErrorCode(err) == rlhf.EUnavailable {
+			cl.s.log.Error("websocket request failed", "type", req.Type, "contributor", cl.contributor, "err", err)
+		}
+		cl.sink(arena.ErrorFrame(req.Type, req.BattleID, err))
+	}
+}
+
+// sink queues a frame for the writer. It never blocks: a client whose
+// queue is full is too slow to keep up and is dropped.
+func (cl *client) sink(f arena.Frame) {
+	data, err := json.Marshal(f)
+	if err != nil {
+		cl.s.log.Error("encode frame", "type", f.Type, "err", err)
+		return
+	}
+	select {
+	case <-cl.done:
+		return
+	default:
+	}
+	select {
+	case cl.send <- data:
+	default:
+		cl.mu.Lock()
+		first := !cl.slow
+		cl.slow = true
+		cl.mu.Unlock()
+		if first {
+			cl.s.log.Warn("dropping slow websocket client", "contributor", cl.contributor)
+			cl.conn.NetConn().Close() // the reader fails, and all ends
+		}
+	}
+}
+
+// writeLoop writes queued frames and pings until the reader stops, then
+// sends what is still queued and the close frame.
+func (cl *client) writeLoop() {
+	ws := cl.s.cfg.WS
+	ping := time.NewTicker(ws.PingPeriod)
+	defer ping.Stop()
+	for {
+		select {
+		case data := <-cl.send:
+			if !cl.write(data) {
+				return
+			}
+		case <-ping.C:
+			if err := cl.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(ws.WriteWait)); err != nil {
+				cl.conn.NetConn().Close()
+				return
+			}
+		case <-cl.done:
+			for {
+				select {
+				case data := <-cl.send:
+					if !cl.write(data) {
+						return
+					}
+					continue
+				default:
+				}
+				break
+			}
+			cl.mu.Lock()
+			code := cl.closeCode
+			cl.mu.Unlock()
+			msg := websocket.FormatCloseMessage(code, closeText[code])
+			cl.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+			return
+		}
+	}
+}
+
+func (cl *client) write(data []byte) bool {
+	cl.conn.SetWriteDeadline(time.Now().Add(cl.s.cfg.WS.WriteWait))
+	if err := cl.conn.WriteMessage(websocket.TextMessage, data); err != nil {
+		cl.conn.NetConn().Close()
+		return false
+	}
+	return true
+}
+
+var closeText = map[int]string{
+	websocket.CloseNormalClosure: "",
+	websocket.CloseGoingAway:     "server shutting down",
+	websocket.CloseMessageTooBig: "frame too large",
+}
+
+func (cl *client) setClose(code int) {
+	cl.mu.Lock()
+	cl.closeCode = code
+	cl.mu.Unlock()
+}
+
+// shutdown makes the reader stop after the request it is handling; the
+// writer then sends 1001.
+func (cl *client) shutdown() {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	cl.closeCode = websocket.CloseGoingAway
+	cl.stopping.Store(true)
+	cl.conn.SetReadDeadline(time.Now())
+}
+
+// extendRead gives the peer another PongWait, unless shutdown has begun.
+func (cl *client) extendRead() {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if !cl.stopping.Load() {
+		cl.conn.SetReadDeadline(time.Now().Add(cl.s.cfg.WS.PongWait))
+	}
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/agora-rlhf/agora/arena"
+	"github.com/agora-rlhf/agora/arena/demo"
+	"github.com/agora-rlhf/agora/arena/openai"
+	"github.com/agora-rlhf/agora/arena/web"
+	"github.com/agora-rlhf/agora/configs"
+)
+
+const serveUsage = `serve [flags]
+
+Runs the arena: the contributor page at /, the websocket protocol at
+/api/v1/arena/ws, the built-in demo models at /demo/v1, and the health
+endpoints /healthz and /readyz. With no flags it listens on 127.0.0.1:8080
+and keeps its data in ./agora-data.
+
+Environment: AGORA_ADDR, AGORA_DATA, AGORA_CONFIG, AGORA_LOG_FORMAT,
+AGORA_SECRET (the key that signs contributor tokens; by default a random
+key kept in DATA/secret.key), and each model's api_key_env.`
+
+// serveFlags are the settings of serve that flags and environment set.
+type serveFlags struct {
+	addr, data, config, logFormat, logLevel string
+}
+
+func runServe(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("serve", serveUsage, e)
+	var f serveFlags
+	fs.StringVar(&f.addr, "addr", e.getenv("AGORA_ADDR"), "listen address host:port (default from the configuration: 127.0.0.1:8080)")
+	fs.StringVar(&f.data, "data", e.getenv("AGORA_DATA"), "data directory (default from the configuration: ./agora-data)")
+	fs.StringVar(&f.config, "config", e.getenv("AGORA_CONFIG"), "configuration file (default: the embedded configs/agora.yaml)")
+	fs.StringVar(&f.logFormat, "log-format", or(e.getenv("AGORA_LOG_FORMAT"), "text"), "log format: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments; got %q", fs.Arg(0))}
+	}
+	log, err := newLogger(e, f.logFormat, f.logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		return err
+	}
+	if f.addr != "" {
+		cfg.Server.Addr = f.addr
+	}
+	if f.data != "" {
+		cfg.Server.Data = f.data
+	}
+	keys, err := modelKeys(cfg, e.getenv)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, keys, e, log)
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e env, log *slog.Logger) error {
+	store, err := openStore(cfg.Server.Data)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if n, err := store.AbandonStale(ctx, time.Now()); err != nil {
+		return fmt.Errorf("mark unfinished battles: %w", err)
+	} else if n > 0 {
+		log.Info("battles left unfinished by the last run are marked abandoned", "count", n)
+	}
+	identity, err := loadIdentity(cfg.Server.Data, e.getenv("AGORA_SECRET"))
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
+	}
+	self := "http://" + selfAddr(ln.Addr().(*net.TCPAddr))
+
+	models := map[string]arena.Model{}
+	for _, m := range cfg.Models {
+		models[m.Name] = openai.New(openai.Config{
+			BaseURL:        m.ResolveBaseURL(self),
+			Model:          m.Model,
+			APIKey:         keys[m.Name],
+			MaxTokens:      m.MaxTokens,
+			Temperature:    m.Temperature,
+			SystemPrompt:   m.SystemPrompt,
+			ConnectTimeout: m.ConnectTimeout.D(),
+			IdleTimeout:    m.IdleTimeout.D(),
+			MaxAnswerBytes: m.MaxAnswerBytes,
+		})
+	}
+	battles, err := arena.New(arena.Config{
+		Models:                   models,
+		Store:                    store,
+		MaxTurns:                 cfg.Arena.MaxTurns,
+		MaxPromptBytes:           cfg.Arena.MaxPromptBytes,
+		MaxBattlesPerContributor: cfg.Arena.MaxBattlesPerContributor,
+		VoteWindow:               cfg.Arena.VoteWindow.D(),
+		Log:                      log,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	var demoHandler http.Handler
+	if cfg.Demo.Enabled {
+		demoHandler = &demo.Server{TokenDelay: cfg.Demo.TokenDelay.D()}
+	}
+	srv, err := web.New(web.Config{
+		Battles:        battles,
+		Identity:       identity,
+		Store:          store,
+		Demo:           demoHandler,
+		AllowedOrigins: cfg.Server.AllowedOrigins,
+		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
+		MaxConnections: cfg.Arena.MaxConnections,
+		Log:            log,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	arenaDone := make(chan error, 1)
+	go func() { arenaDone <- battles.Run(runCtx) }()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpServer.Serve(ln) }()
+
+	log.Info("serving", "url", self+"/", "data", cfg.Server.Data, "models", len(models))
+	fmt.Fprintf(e.stdout, "agora: serving the arena on %s/ (data in %s)\n", self, cfg.Server.Data)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-serveErr:
+		runErr = fmt.Errorf("serve: %w", err)
+	}
+
+	// Shut down in order: let each websocket finish the request it is on
+	// (votes in flight are committed and acknowledged), close them with
+	// 1001, stop HTTP, wait for streams, then close the store.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.CloseClients(shutdownCtx); err != nil {
+		log.Warn("websocket clients did not close in time", "err", err)
+	}
+	if err := httpServer.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http shutdown", "err", err)
+	}
+	battles.Close()
+	stopRun()
+	<-arenaDone
+	log.Info("stopped")
+	return runErr
+}
+
+// selfAddr is the address the server can reach itself at: the listener's,
+// with an unspecified IP replaced by loopback.
+func selfAddr(a *net.TCPAddr) string {
+	ip := a.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return net.JoinHostPort(ip.String(), fmt.Sprint(a.Port))
+}
+
+// loadConfig reads the configuration file, or the embedded default.
+func loadConfig(path string) (*configs.Config, error) {
+	data := configs.Default
+	if path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, usageError{fmt.Sprintf("read configuration: %v", err)}
+		}
+	}
+	cfg, err := configs.Parse(data)
+	if err != nil {
+		name := path
+		if name == "" {
+			name = "embedded configs/agora.yaml"
+		}
+		return nil, usageError{fmt.Sprintf("configuration %s: %v", name, err)}
+	}
+	return cfg, nil
+}
+
+// modelKeys reads each model's API key from the environment variable its
+// api_key_env names. A named variable that is unset is a configuration error.
+func modelKeys(cfg *configs.Config, getenv func(string) string) (map[string]string, error) {
+	keys := map[string]string{}
+	for i, m := range cfg.Models {
+		if m.APIKeyEnv == "" {
+			continue
+		}
+		k := getenv(m.APIKeyEnv)
+		if k == "" {
+			return nil, usageError{fmt.Sprintf("configuration: models[%d].api_key_env: environment variable %s is not set", i, m.APIKeyEnv)}
+		}
+		keys[m.Name] = k
+	}
+	return keys, nil
+}
+
+// loadIdentity returns the contributor token signer, keyed by secret or by
+// the key kept in dir (made on first run).
+func loadIdentity(dir, secret string) (*web.Identity, error) {
+	if secret != "" {
+		id, err := web.NewIdentity([]byte(secret))
+		if err != nil {
+			return nil, usageError{"AGORA_SECRET: " + err.Error()}
+		}
+		return id, nil
+	}
+	path := filepath.Join(dir, "secret.key")
+	key, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		key = make([]byte, 32)
+		rand.Read(key)
+		if err := os.WriteFile(path, key, 0o600); err != nil {
+			return nil, fmt.Errorf("write %s: %w", path, err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	id, err := web.NewIdentity(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return id, nil
+}
+
+func newLogger(e env, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", level)}
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	}
+	return nil, usageError{fmt.Sprintf("--log-format %q: want text or json", format)}
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

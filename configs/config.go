@@ -1,0 +1,222 @@
+// Package configs holds Agora's configuration: the file format, its
+// defaults and its validation. The default file, agora.yaml, is embedded in
+// the binary so that one command runs the whole arena.
+package configs
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Default is the embedded default configuration file.
+//
+//go:embed agora.yaml
+var Default []byte
+
+// Config is the whole configuration file.
+type Config struct {
+	Server Server  `yaml:"server"`
+	Arena  Arena   `yaml:"arena"`
+	Demo   Demo    `yaml:"demo"`
+	Models []Model `yaml:"models"`
+	// Sections owned by other parts of Agora are kept as raw YAML nodes
+	// and decoded by the package that uses them.
+	ClickHouse yaml.Node `yaml:"clickhouse"`
+	Export     yaml.Node `yaml:"export"`
+	Analytics  yaml.Node `yaml:"analytics"`
+}
+
+// Server configures the HTTP listener and the store.
+type Server struct {
+	Addr            string   `yaml:"addr"`
+	Data            string   `yaml:"data"`
+	AllowedOrigins  []string `yaml:"allowed_origins"`
+	MaxBodyBytes    int64    `yaml:"max_body_bytes"`
+	ResearcherToken string   `yaml:"researcher_token"` // until accounts exist; prefer AGORA_RESEARCHER_TOKEN
+}
+
+// Arena configures battles.
+type Arena struct {
+	MaxTurns                 int      `yaml:"max_turns"`
+	MaxPromptBytes           int      `yaml:"max_prompt_bytes"`
+	MaxBattlesPerContributor int      `yaml:"max_battles_per_contributor"`
+	MaxConnections           int      `yaml:"max_connections"`
+	VoteWindow               Duration `yaml:"vote_window"`
+}
+
+// Demo configures the built-in demo models' endpoint.
+type Demo struct {
+	Enabled    bool     `yaml:"enabled"`
+	TokenDelay Duration `yaml:"token_delay"`
+}
+
+// Model is one model endpoint: any OpenAI-compatible chat-completions API.
+type Model struct {
+	Name           string   `yaml:"name"`     // public name, shown after the vote
+	BaseURL        string   `yaml:"base_url"` // ends in /v1; "{self}" is this server
+	Model          string   `yaml:"model"`    // the model id sent to the endpoint
+	APIKeyEnv      string   `yaml:"api_key_env"`
+	MaxTokens      int      `yaml:"max_tokens"`
+	Temperature    *float32 `yaml:"temperature"`
+	SystemPrompt   string   `yaml:"system_prompt"`
+	ConnectTimeout Duration `yaml:"connect_timeout"`
+	IdleTimeout    Duration `yaml:"idle_timeout"`
+	MaxAnswerBytes int      `yaml:"max_answer_bytes"`
+}
+
+// Duration is a time.Duration written as "20ms" or "1h" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration like 20ms or 1h", n.Line, s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// FieldError names the configuration field that is wrong.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Parse reads a configuration file over the defaults: fields the file does
+// not set keep their default values, and models come from the file alone
+// when it lists any. Unknown fields are errors.
+func Parse(data []byte) (*Config, error) {
+	var c Config
+	if err := decodeStrict(Default, &c); err != nil {
+		return nil, fmt.Errorf("embedded default configuration: %w", err)
+	}
+	defaultModels := c.Models
+	c.Models = nil
+	if err := decodeStrict(data, &c); err != nil {
+		return nil, err
+	}
+	if c.Models == nil {
+		c.Models = defaultModels
+	}
+	c.fillDefaults()
+	return &c, c.Validate()
+}
+
+func decodeStrict(data []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// fillDefaults sets per-model defaults.
+func (c *Config) fillDefaults() {
+	for i := range c.Models {
+		m := &c.Models[i]
+		if m.MaxTokens == 0 {
+			m.MaxTokens = 1024
+		}
+		if m.ConnectTimeout == 0 {
+			m.ConnectTimeout = Duration(10 * time.Second)
+		}
+		if m.IdleTimeout == 0 {
+			m.IdleTimeout = Duration(30 * time.Second)
+		}
+		if m.MaxAnswerBytes == 0 {
+			m.MaxAnswerBytes = 64 << 10
+		}
+	}
+}
+
+// Validate checks every field and returns a *FieldError naming the first
+// wrong one.
+func (c *Config) Validate() error {
+	switch {
+	case c.Server.Addr == "":
+		return &FieldError{"server.addr", "must be host:port"}
+	case c.Server.Data == "":
+		return &FieldError{"server.data", "must name a directory"}
+	case c.Server.MaxBodyBytes <= 0:
+		return &FieldError{"server.max_body_bytes", "must be positive"}
+	case c.Arena.MaxTurns < 1:
+		return &FieldError{"arena.max_turns", "must be at least 1"}
+	case c.Arena.MaxPromptBytes < 1:
+		return &FieldError{"arena.max_prompt_bytes", "must be positive"}
+	case c.Arena.MaxBattlesPerContributor < 1:
+		return &FieldError{"arena.max_battles_per_contributor", "must be at least 1"}
+	case c.Arena.MaxConnections < 1:
+		return &FieldError{"arena.max_connections", "must be at least 1"}
+	case c.Arena.VoteWindow <= 0:
+		return &FieldError{"arena.vote_window", "must be positive"}
+	case c.Demo.TokenDelay < 0:
+		return &FieldError{"demo.token_delay", "must not be negative"}
+	}
+	for _, o := range c.Server.AllowedOrigins {
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" {
+			return &FieldError{"server.allowed_origins", fmt.Sprintf("%q is not an origin like https://example.org", o)}
+		}
+	}
+	if len(c.Models) < 2 {
+		return &FieldError{"models", fmt.Sprintf("a battle needs at least two models; %d configured", len(c.Models))}
+	}
+	seen := map[string]bool{}
+	for i, m := range c.Models {
+		field := func(name string) string { return fmt.Sprintf("models[%d].%s", i, name) }
+		switch {
+		case m.Name == "":
+			return &FieldError{field("name"), "is required"}
+		case seen[m.Name]:
+			return &FieldError{field("name"), fmt.Sprintf("%q is used twice", m.Name)}
+		case m.Model == "":
+			return &FieldError{field("model"), "is required (the model id sent to the endpoint)"}
+		case m.MaxTokens < 1:
+			return &FieldError{field("max_tokens"), "must be positive"}
+		case m.Temperature != nil && (*m.Temperature < 0 || *m.Temperature > 2):
+			return &FieldError{field("temperature"), "must be between 0 and 2"}
+		case m.ConnectTimeout <= 0:
+			return &FieldError{field("connect_timeout"), "must be positive"}
+		case m.IdleTimeout <= 0:
+			return &FieldError{field("idle_timeout"), "must be positive"}
+		case m.MaxAnswerBytes < 1:
+			return &FieldError{field("max_answer_bytes"), "must be positive"}
+		case m.APIKeyEnv != "" && strings.ContainsAny(m.APIKeyEnv, " =$"):
+			return &FieldError{field("api_key_env"), "must be the name of an environment variable, not the key"}
+		case m.IsDemo() && !c.Demo.Enabled:
+			return &FieldError{field("base_url"), "uses the built-in demo endpoint, but demo.enabled is false"}
+		}
+		seen[m.Name] = true
+		u, err := url.Parse(strings.ReplaceAll(m.BaseURL, "{self}", "http://self"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &FieldError{field("base_url"), fmt.Sprintf("%q is not an http(s) URL like http://host:8000/v1", m.BaseURL)}
+		}
+	}
+	return nil
+}
+
+// IsDemo reports whether m is served by this process's demo endpoint.
+func (m *Model) IsDemo() bool { return strings.HasPrefix(m.BaseURL, "{self}") }
+
+// ResolveBaseURL returns m's base URL with {self} replaced by self.
+func (m *Model) ResolveBaseURL(self string) string {
+	return strings.ReplaceAll(m.BaseURL, "{self}", strings.TrimSuffix(self, "/"))
+}
