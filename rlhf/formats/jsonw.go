@@ -150,4 +150,3 @@ func appendUnixSeconds(b []byte, t time.Time) []byte {
 	b = append(b, '.')
 	return append(b, digits[:n]...)
 }
-
