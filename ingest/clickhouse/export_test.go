@@ -1,0 +1,35 @@
+package clickhouse
+
+import "context"
+
+// MigrateTo brings the schema to version v only, to test upgrades.
+func (c *Client) MigrateTo(ctx context.Context, v int) error {
+	return c.migrate(ctx, migrations(), v)
+}
+
+// Exec runs a statement, for tests that set up data by hand.
+func (c *Client) Exec(ctx context.Context, q string) error { return c.exec(ctx, q) }
+
+// QueryStrings runs q and returns its rows, every column converted to text
+// by ClickHouse (wrap columns in toString), for schema comparisons.
+func (c *Client) QueryStrings(ctx context.Context, q string) ([][]string, error) {
+	rows, err := c.query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	n := len(rows.Columns())
+	var out [][]string
+	for rows.Next() {
+		row := make([]string, n)
+		ptrs := make([]any, n)
+		for i := range row {
+			ptrs[i] = &row[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,404 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"time"
+
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// SeqRecord is a voted battle with the sequence number its vote has in the
+// embedded store that shipped it.
+type SeqRecord struct {
+	Seq    int64
+	Record *rlhf.Record
+}
+
+// Batch is one shipment from one embedded store: records in ascending
+// sequence order and the pair counts of every block they touch.
+type Batch struct {
+	// StoreID names the embedded store the records come from; sequence
+	// numbers are unique only within it.
+	StoreID string
+	Records []SeqRecord
+	Counts  []BlockCount
+	// MaybeLanded says an earlier attempt at these rows may have reached
+	// ClickHouse: a retry after an error, or the first batch after a
+	// restart. Insert then waits until no insert of this store is still
+	// running on the server and leaves out the rows ClickHouse already has.
+	MaybeLanded bool
+	// Attempt numbers the tries of one batch; it goes into the query ids.
+	Attempt int
+}
+
+// InsertResult counts what one Insert wrote.
+type InsertResult struct {
+	Battles, Turns, Votes, Counts int // rows inserted per table
+	Present                       int // votes left out because ClickHouse had them
+}
+
+var storeIDRE = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+
+// ValidateRecord checks that r can be inserted: a complete record whose
+// numbers fit the columns. One bad row spoils a whole insert, so the
+// shipper checks every record before it joins a batch.
+func ValidateRecord(r SeqRecord) error {
+	if r.Record == nil {
+		return rlhf.Errorf(rlhf.EInvalid, "seq %d: no record", r.Seq)
+	}
+	if r.Seq <= 0 {
+		return rlhf.Errorf(rlhf.EInvalid, "vote %s: sequence number %d is not positive", r.Record.Vote.ID, r.Seq)
+	}
+	if err := r.Record.Validate(); err != nil {
+		return fmt.Errorf("seq %d: %w", r.Seq, err)
+	}
+	b := &r.Record.Battle
+	if len(b.Turns) > math.MaxUint16 {
+		return rlhf.Errorf(rlhf.EInvalid, "battle %s: %d turns", b.ID, len(b.Turns))
+	}
+	for i := range b.Turns {
+		t := &b.Turns[i]
+		for _, a := range []*rlhf.Answer{&t.A, &t.B} {
+			if a.Tokens < 0 || a.Tokens > math.MaxUint32 || a.TTFT < 0 || a.Duration < 0 {
+				return rlhf.Errorf(rlhf.EInvalid, "battle %s turn %d: negative or huge token count or duration", b.ID, i)
+			}
+		}
+	}
+	return nil
+}
+
+// Insert writes a batch: battles, their turns, votes and pair counts, each
+// table in one batch insert. The rows are idempotent: inserting the same
+// batch again adds no vote that FINAL or argMax would count twice, and with
+// MaybeLanded set it adds no row at all unless a previous attempt is still
+// being written by the server.
+func (c *Client) Insert(ctx context.Context, b *Batch) (InsertResult, error) {
+	var res InsertResult
+	if !storeIDRE.MatchString(b.StoreID) {
+		return res, rlhf.Errorf(rlhf.EInvalid, "store id %q: want 1 to 64 letters, digits and dashes", b.StoreID)
+	}
+	for _, r := range b.Records {
+		if err := ValidateRecord(r); err != nil {
+			return res, err
+		}
+	}
+	if len(b.Records) == 0 && len(b.Counts) == 0 {
+		return res, nil
+	}
+	var present presentRows
+	if b.MaybeLanded && len(b.Records) > 0 {
+		if err := c.waitInserts(ctx, b.StoreID); err != nil {
+			return res, err
+		}
+		var err error
+		if present, err = c.presentRows(ctx, b.Records); err != nil {
+			return res, err
+		}
+	}
+	first := int64(0)
+	if len(b.Records) > 0 {
+		first = b.Records[0].Seq
+	} else {
+		first = b.Counts[0].Block * CountBlockSize
+	}
+	qid := func(table string) string {
+		return fmt.Sprintf("%s%d-%d-%s", queryIDPrefix(b.StoreID), first, b.Attempt, table)
+	}
+
+	battles, turns, votes := c.rows(b, present, &res)
+	l := c.layout
+	if res.Battles > 0 {
+		if err := c.insert(ctx, l.writeTable(battlesTable.name), battles, qid("battles")); err != nil {
+			return res, err
+		}
+	}
+	if res.Turns > 0 {
+		if err := c.insert(ctx, l.writeTable(turnsTable.name), turns, qid("turns")); err != nil {
+			return res, err
+		}
+	}
+	if res.Votes > 0 {
+		if err := c.insert(ctx, l.writeTable(votesTable.name), votes, qid("votes")); err != nil {
+			return res, err
+		}
+	}
+	if counts := countRows(b.StoreID, b.Counts); len(b.Counts) > 0 {
+		if err := c.insert(ctx, l.writeTable(pairCountsTable.name), counts, qid("counts")); err != nil {
+			return res, err
+		}
+		for _, bc := range b.Counts {
+			res.Counts += len(bc.Pairs)
+		}
+	}
+	return res, nil
+}
+
+// queryIDPrefix starts the query id of every insert from one store.
+func queryIDPrefix(storeID string) string { return "agora-ship-" + storeID + "-" }
+
+// waitInserts waits until the server runs no insert of this store: an
+// attempt that failed on our side (a cut connection, a deadline) may still
+// be writing on the server's, and rows it has not committed yet would look
+// missing.
+func (c *Client) waitInserts(ctx context.Context, storeID string) error {
+	deadline := time.Now().Add(c.cfg.ReadTimeout)
+	for {
+		var n uint64
+		err := c.queryRow(ctx, "SELECT count() FROM system.processes WHERE query_id LIKE ?", queryIDPrefix(storeID)+"%").Scan(&n)
+		if err != nil {
+			return fmt.Errorf("look for running inserts: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d inserts of store %s still running after %v", n, storeID, c.cfg.ReadTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// presentRows is what ClickHouse already has of a batch.
+type presentRows struct {
+	battles, turns, votes map[string]bool // battle ids, battle ids with turns, vote ids
+}
+
+// lookupChunk bounds the ids per lookup query: 18.16 parses at most
+// max_query_size (256 KiB) of query text.
+const lookupChunk = 1000
+
+func (c *Client) presentRows(ctx context.Context, recs []SeqRecord) (presentRows, error) {
+	p := presentRows{battles: map[string]bool{}, turns: map[string]bool{}, votes: map[string]bool{}}
+	l := c.layout
+	for start := 0; start < len(recs); start += lookupChunk {
+		chunk := recs[start:min(start+lookupChunk, len(recs))]
+		battleIDs := make([]string, len(chunk))
+		voteIDs := make([]string, len(chunk))
+		for i, r := range chunk {
+			battleIDs[i] = r.Record.Battle.ID
+			voteIDs[i] = r.Record.Vote.ID
+		}
+		lookups := []struct {
+			q   string
+			ids []string
+			set map[string]bool
+		}{
+			{"SELECT id FROM " + l.writeTable(battlesTable.name) + " WHERE id IN ?", battleIDs, p.battles},
+			{"SELECT DISTINCT battle_id FROM " + l.writeTable(turnsTable.name) + " WHERE battle_id IN ?", battleIDs, p.turns},
+			{"SELECT id FROM " + l.writeTable(votesTable.name) + " WHERE id IN ?", voteIDs, p.votes},
+		}
+		for _, lk := range lookups {
+			if err := c.collect(ctx, lk.q, lk.ids, lk.set); err != nil {
+				return p, fmt.Errorf("look up shipped rows: %w", err)
+			}
+		}
+	}
+	return p, nil
+}
+
+func (c *Client) collect(ctx context.Context, q string, ids []string, set map[string]bool) error {
+	rows, err := c.query(ctx, q, inList(ids))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		set[id] = true
+	}
+	return rows.Err()
+}
+
+// rows builds the column sets of a batch, leaving out what is present, and
+// counts them into res.
+func (c *Client) rows(b *Batch, present presentRows, res *InsertResult) (battles, turns, votes *columnSet) {
+	n := len(b.Records)
+	var (
+		bStore, bID, bContrib, bModelA, bModelB, bStatus, bSource, bCampaign, bCategory, bLanguage = strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n)
+		bTurns                                                                                     = make([]uint16, 0, n)
+		bCreated, bUpdated                                                                         = times(n), times(n)
+		bCreatedMs, bUpdatedMs                                                                     = make([]int64, 0, n), make([]int64, 0, n)
+		bVersion                                                                                   = make([]uint64, 0, n)
+
+		tBattle, tModelA, tModelB, tPrompt, tAnswerA, tAnswerB, tFinishA, tFinishB, tErrA, tErrB = strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n)
+		tIdx                                                                                     = make([]uint16, 0, n)
+		tAt, tBattleCreated                                                                      = times(n), times(n)
+		tAtMs                                                                                    = make([]int64, 0, n)
+		tTokA, tTokB, tTTFTA, tTTFTB, tDurA, tDurB                                               = u32s(n), u32s(n), u32s(n), u32s(n), u32s(n), u32s(n)
+		tVersion                                                                                 = make([]uint64, 0, n)
+
+		vStore, vID, vBattle, vContrib, vModelA, vModelB, vWinner, vStrength, vReason, vSource, vCategory, vLanguage = strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n)
+		vSeq, vVersion                                                                                               = make([]uint64, 0, n), make([]uint64, 0, n)
+		vCreated                                                                                                     = times(n)
+		vCreatedMs                                                                                                   = make([]int64, 0, n)
+	)
+	for _, sr := range b.Records {
+		bt, v := &sr.Record.Battle, &sr.Record.Vote
+		version := uint64(max(bt.UpdatedAt.UnixMilli(), 0))
+		if !present.battles[bt.ID] {
+			res.Battles++
+			bStore = append(bStore, b.StoreID)
+			bID = append(bID, bt.ID)
+			bContrib = append(bContrib, bt.ContributorID)
+			bModelA = append(bModelA, bt.ModelA)
+			bModelB = append(bModelB, bt.ModelB)
+			bStatus = append(bStatus, string(bt.Status))
+			bSource = append(bSource, bt.Source)
+			bCampaign = append(bCampaign, bt.CampaignID)
+			bCategory = append(bCategory, bt.Category)
+			bLanguage = append(bLanguage, bt.Language)
+			bTurns = append(bTurns, uint16(len(bt.Turns)))
+			bCreated = append(bCreated, dateTime(bt.CreatedAt))
+			bCreatedMs = append(bCreatedMs, bt.CreatedAt.UnixMilli())
+			bUpdated = append(bUpdated, dateTime(bt.UpdatedAt))
+			bUpdatedMs = append(bUpdatedMs, bt.UpdatedAt.UnixMilli())
+			bVersion = append(bVersion, version)
+		}
+		if !present.turns[bt.ID] {
+			for i := range bt.Turns {
+				t := &bt.Turns[i]
+				res.Turns++
+				tBattle = append(tBattle, bt.ID)
+				tIdx = append(tIdx, uint16(t.Index))
+				tModelA = append(tModelA, bt.ModelA)
+				tModelB = append(tModelB, bt.ModelB)
+				tPrompt = append(tPrompt, t.Prompt)
+				tAt = append(tAt, dateTime(t.At))
+				tAtMs = append(tAtMs, t.At.UnixMilli())
+				tAnswerA = append(tAnswerA, t.A.Content)
+				tAnswerB = append(tAnswerB, t.B.Content)
+				tFinishA = append(tFinishA, t.A.FinishReason)
+				tFinishB = append(tFinishB, t.B.FinishReason)
+				tErrA = append(tErrA, t.A.ErrorCode)
+				tErrB = append(tErrB, t.B.ErrorCode)
+				tTokA = append(tTokA, uint32(t.A.Tokens))
+				tTokB = append(tTokB, uint32(t.B.Tokens))
+				tTTFTA = append(tTTFTA, millis32(t.A.TTFT))
+				tTTFTB = append(tTTFTB, millis32(t.B.TTFT))
+				tDurA = append(tDurA, millis32(t.A.Duration))
+				tDurB = append(tDurB, millis32(t.B.Duration))
+				tBattleCreated = append(tBattleCreated, dateTime(bt.CreatedAt))
+				tVersion = append(tVersion, version)
+			}
+		}
+		if present.votes[v.ID] {
+			res.Present++
+			continue
+		}
+		res.Votes++
+		vStore = append(vStore, b.StoreID)
+		vSeq = append(vSeq, uint64(sr.Seq))
+		vID = append(vID, v.ID)
+		vBattle = append(vBattle, bt.ID)
+		vContrib = append(vContrib, v.ContributorID)
+		vModelA = append(vModelA, bt.ModelA)
+		vModelB = append(vModelB, bt.ModelB)
+		vWinner = append(vWinner, string(v.Winner))
+		vStrength = append(vStrength, string(v.Strength))
+		vReason = append(vReason, v.Reason)
+		vSource = append(vSource, bt.Source)
+		vCategory = append(vCategory, bt.Category)
+		vLanguage = append(vLanguage, bt.Language)
+		vCreated = append(vCreated, dateTime(v.CreatedAt))
+		vCreatedMs = append(vCreatedMs, v.CreatedAt.UnixMilli())
+		vVersion = append(vVersion, uint64(sr.Seq))
+	}
+
+	battles = &columnSet{}
+	for _, c := range []struct {
+		name string
+		v    any
+	}{
+		{"store_id", bStore}, {"id", bID}, {"contributor_id", bContrib}, {"model_a", bModelA}, {"model_b", bModelB},
+		{"status", bStatus}, {"source", bSource}, {"campaign_id", bCampaign}, {"category", bCategory},
+		{"language", bLanguage}, {"turns", bTurns}, {"created_at", bCreated}, {"created_at_ms", bCreatedMs},
+		{"updated_at", bUpdated}, {"updated_at_ms", bUpdatedMs}, {"version", bVersion},
+	} {
+		battles.add(c.name, c.v)
+	}
+	turns = &columnSet{}
+	for _, c := range []struct {
+		name string
+		v    any
+	}{
+		{"battle_id", tBattle}, {"idx", tIdx}, {"model_a", tModelA}, {"model_b", tModelB}, {"prompt", tPrompt},
+		{"at", tAt}, {"at_ms", tAtMs}, {"answer_a", tAnswerA}, {"answer_b", tAnswerB}, {"finish_a", tFinishA},
+		{"finish_b", tFinishB}, {"error_a", tErrA}, {"error_b", tErrB}, {"tokens_a", tTokA}, {"tokens_b", tTokB},
+		{"ttft_a_ms", tTTFTA}, {"ttft_b_ms", tTTFTB}, {"duration_a_ms", tDurA}, {"duration_b_ms", tDurB},
+		{"battle_created_at", tBattleCreated}, {"version", tVersion},
+	} {
+		turns.add(c.name, c.v)
+	}
+	votes = &columnSet{}
+	for _, c := range []struct {
+		name string
+		v    any
+	}{
+		{"store_id", vStore}, {"seq", vSeq}, {"id", vID}, {"battle_id", vBattle}, {"contributor_id", vContrib},
+		{"model_a", vModelA}, {"model_b", vModelB}, {"winner", vWinner}, {"strength", vStrength},
+		{"reason", vReason}, {"source", vSource}, {"category", vCategory}, {"language", vLanguage},
+		{"created_at", vCreated}, {"created_at_ms", vCreatedMs}, {"version", vVersion},
+	} {
+		votes.add(c.name, c.v)
+	}
+	return battles, turns, votes
+}
+
+func countRows(storeID string, counts []BlockCount) *columnSet {
+	var (
+		store, modelA, modelB                  []string
+		block, winsA, winsB, ties, bad, versio []uint64
+	)
+	for _, bc := range counts {
+		for _, p := range bc.Pairs {
+			store = append(store, storeID)
+			block = append(block, uint64(bc.Block))
+			modelA = append(modelA, p.ModelA)
+			modelB = append(modelB, p.ModelB)
+			winsA = append(winsA, uint64(p.WinsA))
+			winsB = append(winsB, uint64(p.WinsB))
+			ties = append(ties, uint64(p.Ties))
+			bad = append(bad, uint64(p.BothBad))
+			versio = append(versio, uint64(bc.Through))
+		}
+	}
+	cs := &columnSet{}
+	cs.add("store_id", store)
+	cs.add("block", block)
+	cs.add("model_a", modelA)
+	cs.add("model_b", modelB)
+	cs.add("wins_a", winsA)
+	cs.add("wins_b", winsB)
+	cs.add("ties", ties)
+	cs.add("bothbad", bad)
+	cs.add("version", versio)
+	return cs
+}
+
+func strs(n int) []string     { return make([]string, 0, n) }
+func times(n int) []time.Time { return make([]time.Time, 0, n) }
+func u32s(n int) []uint32     { return make([]uint32, 0, n) }
+func millis32(d time.Duration) uint32 {
+	return uint32(min(d.Milliseconds(), math.MaxUint32))
+}
+
+// dateTime clamps t to what DateTime holds (1970 to 2105) in UTC.
+func dateTime(t time.Time) time.Time {
+	switch {
+	case t.Unix() < 0:
+		return time.Unix(0, 0).UTC()
+	case t.Unix() > math.MaxUint32:
+		return time.Unix(math.MaxUint32, 0).UTC()
+	}
+	return t.UTC()
+}

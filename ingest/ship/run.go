@@ -1,0 +1,302 @@
+package ship
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/agora-rlhf/agora/ingest/clickhouse"
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// Run ships until ctx ends and then returns nil. It never gives up on a
+// failing store or ClickHouse: it retries with backoff and reports the
+// failures in Status and the log. Run must not be called twice at once.
+func (s *Shipper) Run(ctx context.Context) error {
+	var (
+		storeID string
+		cursor  int64
+	)
+	if !s.retry(ctx, "read ship cursor", func() error {
+		var err error
+		storeID, cursor, err = s.src.ShipCursor(ctx, s.opt.Name)
+		return err
+	}) {
+		return nil
+	}
+	s.cursor.Store(cursor)
+	s.raiseLastSeq(cursor, s.opt.Now())
+	s.mu.Lock()
+	s.st.StoreID = storeID
+	s.mu.Unlock()
+	s.pollLastSeq(ctx)
+	s.log.Info("clickhouse shipper starting", "store_id", storeID, "cursor", cursor, "last_seq", s.lastSeq.Load())
+
+	if !s.retry(ctx, "migrate clickhouse schema", func() error { return s.sink.Migrate(ctx) }) {
+		return nil
+	}
+	var counter *clickhouse.BlockCounter
+	if !s.retry(ctx, "count the shipped part of the current block", func() error {
+		var err error
+		counter, err = s.replay(ctx, cursor)
+		return err
+	}) {
+		return nil
+	}
+
+	// The first batch after a start may have landed before a crash kept the
+	// cursor from moving.
+	maybeLanded := true
+	var lastFlush time.Time
+	for {
+		if !s.waitForWork(ctx, lastFlush) {
+			return nil
+		}
+		b, through, err := s.read(ctx, storeID, cursor, counter)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.noteError(err)
+			s.log.Warn("read votes to ship", "err", err)
+			if !s.sleep(ctx, s.opt.MinBackoff) {
+				return nil
+			}
+			continue
+		}
+		lastFlush = s.opt.Now()
+		if through <= cursor {
+			continue
+		}
+		if len(b.Records) > 0 {
+			b.MaybeLanded = maybeLanded
+			if !s.ship(ctx, b) {
+				return nil
+			}
+		}
+		cursor = through
+		s.cursor.Store(cursor)
+		maybeLanded = false
+		if err := s.src.SaveShipCursor(ctx, s.opt.Name, cursor); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			// ClickHouse has the rows; only a restart would ship them again,
+			// and the next batch will look before it writes.
+			s.noteError(err)
+			s.log.Error("save ship cursor", "cursor", cursor, "err", err)
+			maybeLanded = true
+		}
+		counter.Forget(clickhouse.BlockOf(cursor + 1))
+		if s.backlog() == 0 {
+			s.pendingSince.Store(0)
+		}
+	}
+}
+
+// replay counts the votes of the current block that were shipped before
+// cursor, so that the block's pair counts stay complete.
+func (s *Shipper) replay(ctx context.Context, cursor int64) (*clickhouse.BlockCounter, error) {
+	counter := clickhouse.NewBlockCounter()
+	start := clickhouse.BlockOf(cursor+1) * clickhouse.CountBlockSize
+	if start > cursor {
+		return counter, nil
+	}
+	errDone := errors.New("done")
+	err := s.src.RecordsAfter(ctx, start-1, int(cursor-start+1), func(seq int64, r *rlhf.Record) error {
+		if seq > cursor {
+			return errDone
+		}
+		if clickhouse.ValidateRecord(clickhouse.SeqRecord{Seq: seq, Record: r}) == nil {
+			counter.Add(seq, r)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errDone) {
+		return nil, err
+	}
+	return counter, nil
+}
+
+// waitForWork waits until a full batch is waiting, or a partial one has
+// waited a flush interval. It reports false when ctx ended.
+func (s *Shipper) waitForWork(ctx context.Context, lastFlush time.Time) bool {
+	for {
+		backlog := s.backlog()
+		next := lastFlush.Add(s.opt.FlushInterval)
+		now := s.opt.Now()
+		if backlog >= int64(s.opt.BatchSize) || backlog > 0 && !now.Before(next) {
+			return true
+		}
+		wait := s.opt.FlushInterval
+		if backlog > 0 {
+			wait = next.Sub(now)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-s.wake:
+			t.Stop()
+		case <-t.C:
+			s.pollLastSeq(ctx)
+		}
+	}
+}
+
+func (s *Shipper) pollLastSeq(ctx context.Context) {
+	seq, err := s.src.LastSeq(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.noteError(err)
+			s.log.Warn("read last vote seq", "err", err)
+		}
+		return
+	}
+	s.raiseLastSeq(seq, s.opt.Now())
+}
+
+// read reads the next batch after cursor and counts it into counter. It
+// returns the batch and the sequence number the cursor may move to once it
+// is shipped: past invalid records too, and past gaps left by aborted
+// writes when the read reached the end.
+func (s *Shipper) read(ctx context.Context, storeID string, cursor int64, counter *clickhouse.BlockCounter) (*clickhouse.Batch, int64, error) {
+	known := s.lastSeq.Load() // committed, so visible to the read below
+	b := &clickhouse.Batch{StoreID: storeID}
+	through := cursor
+	n := 0
+	err := s.src.RecordsAfter(ctx, cursor, s.opt.BatchSize, func(seq int64, r *rlhf.Record) error {
+		n++
+		through = seq
+		sr := clickhouse.SeqRecord{Seq: seq, Record: copyRecord(r)}
+		if err := clickhouse.ValidateRecord(sr); err != nil {
+			s.mu.Lock()
+			s.st.Invalid++
+			s.mu.Unlock()
+			s.noteError(err)
+			s.log.Error("vote cannot be shipped to clickhouse; skipped", "seq", seq, "vote", r.Vote.ID, "err", err)
+			return nil
+		}
+		b.Records = append(b.Records, sr)
+		return nil
+	})
+	if err != nil {
+		return nil, cursor, err
+	}
+	if n < s.opt.BatchSize {
+		through = max(through, known)
+	}
+	for _, sr := range b.Records {
+		counter.Add(sr.Seq, sr.Record)
+	}
+	if len(b.Records) > 0 {
+		b.Counts = counter.Counts(b.Records[0].Seq, b.Records[len(b.Records)-1].Seq)
+		if t := b.Records[0].Record.Vote.CreatedAt; !t.IsZero() {
+			s.pendingSince.Store(t.UnixNano())
+		}
+	}
+	return b, through, nil
+}
+
+// copyRecord returns a copy of r that shares nothing with it.
+func copyRecord(r *rlhf.Record) *rlhf.Record {
+	c := *r
+	c.Battle.Turns = append([]rlhf.Turn(nil), r.Battle.Turns...)
+	return &c
+}
+
+// ship inserts b until ClickHouse acknowledges it. It reports false when ctx
+// ended first.
+func (s *Shipper) ship(ctx context.Context, b *clickhouse.Batch) bool {
+	start := s.opt.Now()
+	for attempt := 1; ; attempt++ {
+		b.Attempt = attempt
+		b.MaybeLanded = b.MaybeLanded || attempt > 1
+		res, err := s.sink.Insert(ctx, b)
+		if err == nil {
+			s.shipped(b, res, attempt, start)
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		s.noteError(err)
+		d := s.backoff(attempt)
+		s.log.Warn("ship votes to clickhouse", "first", b.Records[0].Seq, "votes", len(b.Records),
+			"attempt", attempt, "retry_in", d.Round(time.Millisecond), "backlog", s.backlog(), "err", err)
+		if !s.sleep(ctx, d) {
+			return false
+		}
+	}
+}
+
+func (s *Shipper) shipped(b *clickhouse.Batch, res clickhouse.InsertResult, attempts int, start time.Time) {
+	now := s.opt.Now()
+	first, last := b.Records[0], b.Records[len(b.Records)-1]
+	sh := Shipment{
+		First: first.Seq, Last: last.Seq, Votes: len(b.Records), Attempts: attempts, At: now,
+		Oldest: first.Record.Vote.CreatedAt, Newest: last.Record.Vote.CreatedAt,
+	}
+	s.mu.Lock()
+	s.st.ShippedVotes += int64(res.Votes)
+	s.st.ShippedBattles += int64(res.Battles)
+	s.st.ShippedTurns += int64(res.Turns)
+	s.st.Present += int64(res.Present)
+	s.st.Batches++
+	s.st.LastShipAt = now
+	s.mu.Unlock()
+	if attempts > 1 {
+		s.log.Info("clickhouse shipping recovered", "attempts", attempts, "after", now.Sub(start).Round(time.Millisecond),
+			"votes", len(b.Records), "already_present", res.Present)
+	} else {
+		s.log.Debug("shipped to clickhouse", "first", sh.First, "last", sh.Last, "votes", res.Votes,
+			"took", now.Sub(start).Round(time.Millisecond))
+	}
+	if s.opt.Shipped != nil {
+		s.opt.Shipped(sh)
+	}
+}
+
+// retry runs fn until it succeeds, with backoff. It reports false when ctx
+// ended first.
+func (s *Shipper) retry(ctx context.Context, what string, fn func() error) bool {
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		s.noteError(err)
+		d := s.backoff(attempt)
+		s.log.Warn(what, "attempt", attempt, "retry_in", d.Round(time.Millisecond), "err", err)
+		if !s.sleep(ctx, d) {
+			return false
+		}
+	}
+}
+
+// backoff returns the delay before retry number attempt: doubling from
+// MinBackoff up to MaxBackoff, with a quarter of jitter either way.
+func (s *Shipper) backoff(attempt int) time.Duration {
+	d := s.opt.MinBackoff
+	for i := 1; i < attempt && d < s.opt.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, s.opt.MaxBackoff)
+	return d - d/4 + rand.N(d/2+1)
+}
+
+func (s *Shipper) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
