@@ -74,6 +74,13 @@ func (d *Dataset) count(sel *selector) *Counts {
 		}
 		total++
 	}
+	return d.compact(wins, ties, total)
+}
+
+// compact turns counts indexed by dataset model ids (m×m, ties stored at
+// [a][b] as they occurred) into Counts over the models that played.
+func (d *Dataset) compact(wins, ties []int64, total int64) *Counts {
+	m := len(d.models.names)
 	present := make([]bool, m)
 	for a := 0; a < m; a++ {
 		for b := 0; b < m; b++ {
