@@ -240,3 +240,5 @@ func TestPairCountsWhere(t *testing.T) {
 		t.Errorf("PairCountsWhere(%+v) =\n%v\nwant\n%v", f, got, w)
 	}
 }
+
+func sleep() { time.Sleep(50 * time.Millisecond) }

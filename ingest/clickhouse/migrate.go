@@ -76,7 +76,7 @@ func LatestSchemaVersion() int {
 func DDL(cfg Config) []string {
 	l := layoutOf(cfg)
 	stmts := []string{l.createDatabase()}
-	stmts = append(stmts, l.createTable(migrationsTable)...)
+	stmts = append(stmts, l.createTable(migrationsTable)[0]) // local only, as in migrate
 	for _, m := range migrations() {
 		for _, s := range m.steps(l) {
 			stmts = append(stmts, s.sql...)
