@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/agora-rlhf/agora/analytics"
+)
+
+const leaderboardUsage = `leaderboard [flags] [FILE]
+
+Rates models from a file of battles, or from the live store when no FILE is
+given. FILE is Chatbot Arena battles as a JSON array or JSONL (model_a,
+model_b, winner = model_a | model_b | tie | "tie (bothbad)", optional tstamp,
+judge, language, category, conv_metadata, conversation_a/b), or CSV with a
+header naming those columns (LLMFAO's left, right and winner = left | right |
+tie also work). "-" reads stdin.
+
+Ratings are the exact Bradley–Terry maximum-likelihood fit (Newton's method
+to a gradient of 1e-9; ties count as half a win) on Chatbot Arena's scale,
+400·β + 1000 with mean 1000 or an anchor. Intervals are percentile bootstrap
+intervals (seeded, resampling battles). Rank is 1 + the number of models
+whose lower bound is above this model's upper bound. The elo column is
+Arena's online Elo (K 4) in time order.`
+
+// leaderboardFlags are the settings of one leaderboard run.
+type leaderboardFlags struct {
+	rounds     int
+	seed       uint64
+	jsonOut    bool
+	ci         float64
+	anchor     string
+	style      bool
+	ties       string
+	format     string
+	strict     bool
+	data       string
+	since      string
+	until      string
+	models     string
+	categories string
+	languages  string
+	sources    string
+	contrib    string
+	exclude    string
+	matrices   bool
+	workers    int
+	elo        analytics.EloParams
+}
+
+func runLeaderboard(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("leaderboard", leaderboardUsage, e)
+	f := leaderboardFlags{elo: analytics.ArenaElo()}
+	fs.IntVar(&f.rounds, "rounds", 1000, "bootstrap rounds (0: no intervals)")
+	fs.Uint64Var(&f.seed, "seed", 0, "bootstrap seed")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON document instead of a table")
+	fs.Float64Var(&f.ci, "ci", 0.95, "confidence level of the intervals")
+	fs.StringVar(&f.anchor, "anchor", "", "pin a model's rating, MODEL=RATING (Arena: mixtral-8x7b-instruct-v0.1=1114)")
+	fs.BoolVar(&f.style, "style", false, "style control: Bradley–Terry with length and markdown covariates (Wald intervals)")
+	fs.StringVar(&f.ties, "ties", "include", "ties: include (as half a win) or exclude")
+	fs.StringVar(&f.format, "format", "", "file format: json, jsonl or csv (default: from the name or content)")
+	fs.BoolVar(&f.strict, "strict", false, "fail at the first bad line instead of skipping it")
+	fs.StringVar(&f.data, "data", or(e.getenv("AGORA_DATA"), "./agora-data"), "data directory of the live store, used when no FILE is given")
+	fs.StringVar(&f.since, "since", "", "keep battles at or after this time (RFC 3339 or YYYY-MM-DD)")
+	fs.StringVar(&f.until, "until", "", "keep battles before this time (RFC 3339 or YYYY-MM-DD)")
+	fs.StringVar(&f.models, "models", "", "keep battles between these models (comma-separated)")
+	fs.StringVar(&f.categories, "category", "", "keep these categories (comma-separated)")
+	fs.StringVar(&f.languages, "language", "", "keep these languages (comma-separated)")
+	fs.StringVar(&f.sources, "source", "", "keep these sources (comma-separated)")
+	fs.StringVar(&f.contrib, "contributors", "", "keep only these contributors (comma-separated)")
+	fs.StringVar(&f.exclude, "exclude-contributors", "", "drop these contributors (comma-separated)")
+	fs.BoolVar(&f.matrices, "matrices", true, "include the pair matrices in --json output")
+	fs.IntVar(&f.workers, "workers", 0, "bootstrap goroutines (default: all cores)")
+	fs.Float64Var(&f.elo.K, "elo-k", f.elo.K, "online Elo K factor")
+	fs.Float64Var(&f.elo.Scale, "elo-scale", f.elo.Scale, "online Elo scale")
+	fs.Float64Var(&f.elo.Base, "elo-base", f.elo.Base, "online Elo base")
+	fs.Float64Var(&f.elo.Initial, "elo-initial", f.elo.Initial, "online Elo initial rating")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		return usageError{fmt.Sprintf("leaderboard takes at most one FILE; got %d arguments", fs.NArg())}
+	}
+	opt, err := f.options()
+	if err != nil {
+		return err
+	}
+	prog := newProgress(e.stderr)
+	opt.Progress = prog.update
+	readStart := time.Now()
+	var d analytics.Dataset
+	in := inputInfo{}
+	if fs.NArg() == 1 {
+		in.File = fs.Arg(0)
+		st, err := analytics.ReadFile(in.File, &d, analytics.ReadOptions{Format: f.format, Strict: f.strict, Style: f.style})
+		if err != nil {
+			return err
+		}
+		in.Format, in.Lines, in.Skipped = st.Format, st.Lines, st.Skipped
+		for _, le := range st.Errors {
+			in.Errors = append(in.Errors, le.Error())
+		}
+		if st.Skipped > 0 {
+			fmt.Fprintf(e.stderr, "agora: %s: skipped %d bad lines of %d (--strict to fail instead):\n", in.File, st.Skipped, st.Lines)
+			for _, le := range st.Errors {
+				fmt.Fprintf(e.stderr, "  %v\n", le)
+			}
+			if st.Skipped > len(st.Errors) {
+				fmt.Fprintf(e.stderr, "  ... and %d more\n", st.Skipped-len(st.Errors))
+			}
+		}
+	} else {
+		in.Store = f.data
+		src, closer, err := openLiveRecords(f.data)
+		if err != nil {
+			return err
+		}
+		defer closer.Close()
+		if in.Skipped, err = analytics.LoadRecords(ctx, src, &d); err != nil {
+			return err
+		}
+	}
+	in.ReadSeconds = time.Since(readStart).Seconds()
+	fitStart := time.Now()
+	lb, err := analytics.Compute(ctx, &d, opt)
+	prog.done()
+	if err != nil {
+		return err
+	}
+	in.FitSeconds = time.Since(fitStart).Seconds()
+	if f.jsonOut {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(leaderboardOutput{Leaderboard: lb, Input: &in})
+	}
+	return writeTable(e.stdout, lb, &in)
+}
+
+// inputInfo says what was read; it is the "input" member of --json output.
+type inputInfo struct {
+	File        string   `json:"file,omitempty"`
+	Store       string   `json:"store,omitempty"`
+	Format      string   `json:"format,omitempty"`
+	Lines       int      `json:"lines,omitempty"`
+	Skipped     int      `json:"skipped"`
+	Errors      []string `json:"errors,omitempty"`
+	ReadSeconds float64  `json:"read_seconds"`
+	FitSeconds  float64  `json:"fit_seconds"`
+}
+
+// leaderboardOutput is the --json document: the leaderboard's members plus
+// "input".
+type leaderboardOutput struct {
+	*analytics.Leaderboard
+	Input *inputInfo `json:"input,omitempty"`
+}
+
+// options turns the flags into analytics options.
+func (f *leaderboardFlags) options() (analytics.Options, error) {
+	opt := analytics.DefaultOptions()
+	opt.Rounds, opt.Seed, opt.CI, opt.Style, opt.Workers, opt.Elo = f.rounds, f.seed, f.ci, f.style, f.workers, f.elo
+	opt.Matrices = f.matrices
+	if f.rounds < 0 {
+		return opt, usageError{fmt.Sprintf("--rounds %d: must be 0 or more", f.rounds)}
+	}
+	if f.ci <= 0 || f.ci >= 1 {
+		return opt, usageError{fmt.Sprintf("--ci %g: must be between 0 and 1, like 0.95", f.ci)}
+	}
+	if f.anchor != "" {
+		i := strings.LastIndexByte(f.anchor, '=')
+		if i <= 0 {
+			return opt, usageError{fmt.Sprintf("--anchor %q: want MODEL=RATING", f.anchor)}
+		}
+		r, err := strconv.ParseFloat(f.anchor[i+1:], 64)
+		if err != nil {
+			return opt, usageError{fmt.Sprintf("--anchor %q: rating: %v", f.anchor, err)}
+		}
+		opt.Anchor, opt.AnchorRating = f.anchor[:i], r
+	}
+	switch f.ties {
+	case "include":
+	case "exclude":
+		opt.Filter.ExcludeTies = true
+	default:
+		return opt, usageError{fmt.Sprintf("--ties %q: want include or exclude", f.ties)}
+	}
+	var err error
+	if opt.Filter.Since, err = parseWhen("since", f.since); err != nil {
+		return opt, err
+	}
+	if opt.Filter.Until, err = parseWhen("until", f.until); err != nil {
+		return opt, err
+	}
+	opt.Filter.Models = splitList(f.models)
+	opt.Filter.Categories = splitList(f.categories)
+	opt.Filter.Languages = splitList(f.languages)
+	opt.Filter.Sources = splitList(f.sources)
+	opt.Filter.Contributors = splitList(f.contrib)
+	opt.Filter.ExcludeContributors = splitList(f.exclude)
+	return opt, nil
+}
+
+func parseWhen(name, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, usageError{fmt.Sprintf("--%s %q: want RFC 3339 (2024-05-01T00:00:00Z) or YYYY-MM-DD", name, s)}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// writeTable prints the readable leaderboard.
+func writeTable(w io.Writer, lb *analytics.Leaderboard, in *inputInfo) error {
+	method := "Bradley–Terry, exact maximum likelihood (Newton), ties as half a win"
+	if lb.Ties == "excluded" {
+		method = "Bradley–Terry, exact maximum likelihood (Newton), ties excluded"
+	}
+	interval := fmt.Sprintf("%g%% bootstrap intervals, %d rounds, seed %d", 100*lb.CI, lb.Rounds, lb.Seed)
+	switch lb.Interval {
+	case "wald":
+		method += ", style control"
+		interval = fmt.Sprintf("%g%% Wald intervals", 100*lb.CI)
+	case "none":
+		interval = "no intervals (--rounds 0)"
+	}
+	bw := &errWriter{w: w}
+	fmt.Fprintf(bw, "%s; %s.\n", method, interval)
+	scale := "mean 1000"
+	if lb.Anchor != nil {
+		scale = fmt.Sprintf("%s = %g", lb.Anchor.Model, lb.Anchor.Rating)
+	}
+	fmt.Fprintf(bw, "%d battles, %d models; scale 400·β + 1000, %s; elo is online Elo (K %g) in time order.\n\n",
+		lb.Battles, len(lb.Models), scale, lb.Elo.K)
+	width := len("model")
+	for _, r := range lb.Models {
+		width = max(width, utf8.RuneCountInString(r.Model))
+	}
+	fmt.Fprintf(bw, "%4s  %-*s  %7s  %13s  %7s  %8s  %s\n", "rank", width, "model", "rating", "interval", "elo", "battles", "W/L/T")
+	for _, r := range lb.Models {
+		pad := width - utf8.RuneCountInString(r.Model) + len(r.Model)
+		fmt.Fprintf(bw, "%4d  %-*s  %7.1f  %13s  %7.1f  %8d  %d/%d/%d\n",
+			r.Rank, pad, r.Model, r.Rating, fmt.Sprintf("%+.1f/%+.1f", r.CIUpper-r.Rating, r.CILower-r.Rating),
+			r.Elo, r.Battles, r.Wins, r.Losses, r.Ties)
+	}
+	if lb.Style != nil {
+		fmt.Fprintf(bw, "\nStyle coefficients (log-odds per standard deviation; %d battles with style):\n", lb.Style.Battles)
+		for _, c := range lb.Style.Coefficients {
+			fmt.Fprintf(bw, "  %-8s %+.4f ± %.4f\n", c.Feature, c.Coefficient, c.StdErr)
+		}
+	}
+	if len(lb.Warnings) > 0 {
+		fmt.Fprintln(bw, "\nWarnings:")
+		for _, m := range lb.Warnings {
+			fmt.Fprintf(bw, "  - %s\n", m)
+		}
+	}
+	return bw.err
+}
+
+// errWriter keeps the first write error.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+// progress prints stage progress on a terminal's stderr, at most ten times a
+// second; it prints nothing when stderr is not a terminal.
+type progress struct {
+	mu    sync.Mutex // guards last and shown
+	w     io.Writer
+	last  time.Time
+	on    bool
+	shown bool
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.on = true
+		}
+	}
+	return p
+}
+
+func (p *progress) update(stage string, done, total int) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond || done == total {
+		p.last = now
+		fmt.Fprintf(p.w, "\r%s %d/%d ", stage, done, total)
+		p.shown = true
+	}
+}
+
+func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.shown = false
+	}
+}
