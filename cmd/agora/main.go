@@ -33,6 +33,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":       {"run the arena server", runServe},
 	"leaderboard": {"rate models from a file of battles or the live store", runLeaderboard},
+	"gen-battles": {"write synthetic battles from known ratings (benchmarks)", runGenBattles},
 	"export":      {"write reward-model training data from the store", runExport},
 	"import":      {"read an existing preference data set into the store", runImport},
 }
