@@ -86,7 +86,7 @@ func (w *arenaWriter) appendBattle(b []byte, r *Row) []byte {
 	}
 	b = append(b, `,"tstamp":`...)
 	b = appendUnixSeconds(b, v.CreatedAt)
-	if hasText(bt) {
+	if HasText(bt) {
 		b = append(b, `,"conversation_a":`...)
 		b = appendArenaConversation(b, bt, rlhf.SideA)
 		b = append(b, `,"conversation_b":`...)
@@ -102,8 +102,8 @@ func (w *arenaWriter) appendBattle(b []byte, r *Row) []byte {
 	return append(b, '}')
 }
 
-// hasText reports whether any prompt or answer of b has text.
-func hasText(b *rlhf.Battle) bool {
+// HasText reports whether any prompt or answer of b has text.
+func HasText(b *rlhf.Battle) bool {
 	for i := range b.Turns {
 		t := &b.Turns[i]
 		if t.Prompt != "" || t.A.Content != "" || t.B.Content != "" {

@@ -200,7 +200,7 @@ func wantArena(r *rlhf.Record, judge *string) arenaRowOut {
 	if b.Language != "" {
 		row.Language = ptr(b.Language)
 	}
-	if !hasText(b) {
+	if !HasText(b) {
 		return row
 	}
 	meta := map[string]any{"turns": float64(len(b.Turns))}
