@@ -45,7 +45,7 @@ func WriteCard(w io.Writer, c Card) error {
 	case st.Format == ArenaJSON:
 		kind = "a JSON array"
 	}
-	fmt.Fprintf(&b, "Pairwise human preferences collected with Agora, in the **%s** format (%s).\n\n", st.Format, kind)
+	fmt.Fprintf(&b, "Pairwise human preferences exported from an Agora store, in the **%s** format (%s).\n\n", st.Format, kind)
 	if len(c.Files) > 0 {
 		b.WriteString("Files: " + "`" + strings.Join(c.Files, "`, `") + "`\n\n")
 	}

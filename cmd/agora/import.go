@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/agora-rlhf/agora/rlhf"
+	"github.com/agora-rlhf/agora/rlhf/formats"
+)
+
+const importUsage = `import --format FORMAT [flags] FILE
+
+Reads an existing preference data set into the store so that it can be
+rated, merged and exported. FILE "-" reads stdin (then --source is needed).
+
+Formats:
+  arena    Chatbot Arena battles: a JSON array or JSONL, with or without
+           conversation_a/conversation_b (model_a, model_b, winner, optional
+           question_id, judge, language, tstamp, turn)
+  trl      TRL preference JSONL: standard (strings), conversational (lists of
+           messages) or implicit prompt; margin maps back to a strength
+  hh-rlhf  Anthropic HH-RLHF JSONL ({"chosen","rejected"} transcripts)
+  csv      one battle per row with a header: model_a, model_b, winner and
+           optionally question_id, judge, tstamp, language, category, prompt,
+           response_a, response_b. Map other names with --columns and other
+           winner labels with --winner-map, e.g. for LLMFAO:
+             --columns model_a=left,model_b=right,judge=worker,prompt=
+             --winner-map left=model_a,right=model_b
+
+Every record carries its source (--source, default the file's base name),
+and its id is derived from the source, the line and its number (or Arena's
+question_id), so importing the same file again adds nothing. TRL and
+HH-RLHF rows do not name their models: the chosen side is --chosen-model and
+the other --rejected-model, placed on side A or B by the id's hash.
+
+Bad records are reported with their line numbers and skipped; --strict stops
+at the first. The records are stored in one transaction after the whole file
+is read: all of them or, on any error, none.`
+
+type importFlags struct {
+	format, source, data, config, columns, winners string
+	chosen, rejected                               string
+	strict, dryRun                                 bool
+	maxLine                                        int
+}
+
+func runImport(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("import", importUsage, e)
+	var f importFlags
+	fs.StringVar(&f.format, "format", "", "input format: arena, trl, hh-rlhf or csv (required)")
+	fs.StringVar(&f.source, "source", "", "source name the records carry (default: the file's base name)")
+	fs.StringVar(&f.data, "data", e.getenv("AGORA_DATA"), "data directory of the store (default from the configuration: ./agora-data)")
+	fs.StringVar(&f.config, "config", e.getenv("AGORA_CONFIG"), "configuration file (default: the embedded configs/agora.yaml)")
+	fs.StringVar(&f.columns, "columns", "", "CSV: map Agora's column names to the file's, NAME=FILECOLUMN,… (FILECOLUMN empty to ignore one)")
+	fs.StringVar(&f.winners, "winner-map", "", "map the file's winner labels, LABEL=model_a|model_b|tie|tie (bothbad),…")
+	fs.StringVar(&f.chosen, "chosen-model", "chosen", "trl, hh-rlhf: model name of the chosen answers")
+	fs.StringVar(&f.rejected, "rejected-model", "rejected", "trl, hh-rlhf: model name of the rejected answers")
+	fs.BoolVar(&f.strict, "strict", false, "stop at the first bad record")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "read and check the file, store nothing")
+	fs.IntVar(&f.maxLine, "max-line-bytes", formats.DefaultMaxLineBytes, "longest line (or array element) accepted")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{fmt.Sprintf("import needs one FILE; got %d arguments", fs.NArg())}
+	}
+	file := fs.Arg(0)
+	format, err := formats.ParseImportFormat(f.format)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	opts, err := f.readOptions(file)
+	if err != nil {
+		return err
+	}
+
+	var in io.Reader = e.stdin
+	if file != "-" {
+		fh, err := os.Open(file)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		defer fh.Close()
+		in = fh
+	}
+	var recs []rlhf.Record
+	st, err := formats.Read(in, format, opts, func(r *rlhf.Record) error {
+		c := *r
+		c.Battle.Turns = append([]rlhf.Turn(nil), r.Battle.Turns...)
+		recs = append(recs, c)
+		return nil
+	})
+	reportBad(e.stderr, file, &st, f.strict)
+	if err != nil {
+		var le *formats.LineError
+		if errors.As(err, &le) {
+			return fmt.Errorf("%s:%d: %v; nothing was imported", file, le.Line, le.Err)
+		}
+		return fmt.Errorf("%s: %w; nothing was imported", file, err)
+	}
+	if f.dryRun {
+		fmt.Fprintf(e.stdout, "%s: %d good records of %d lines, %d bad (dry run: nothing stored)\n", file, len(recs), st.Lines, st.Bad)
+		return nil
+	}
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(or(f.data, or(cfg.Server.Data, "./agora-data")))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	added, err := store.ImportRecords(ctx, recs)
+	if err != nil {
+		return fmt.Errorf("import %s: %w; nothing was imported", file, err)
+	}
+	fmt.Fprintf(e.stdout, "%s: imported %d new records as source %q (%d already present, %d bad lines skipped, %d lines)\n",
+		file, added, opts.Source, len(recs)-added, st.Bad, st.Lines)
+	return nil
+}
+
+// readOptions turns the flags into read options.
+func (f *importFlags) readOptions(file string) (formats.ReadOptions, error) {
+	opts := formats.ReadOptions{
+		Source: f.source, Strict: f.strict, MaxLineBytes: f.maxLine, Now: time.Now().UTC().Truncate(time.Millisecond),
+		ChosenModel: f.chosen, RejectedModel: f.rejected,
+	}
+	if opts.Source == "" {
+		if file == "-" {
+			return opts, usageError{"import from stdin needs --source"}
+		}
+		base := filepath.Base(file)
+		opts.Source = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	if opts.Source == rlhf.SourceArena {
+		return opts, usageError{fmt.Sprintf("source %q is reserved for battles collected by this server; pick another --source", rlhf.SourceArena)}
+	}
+	if f.columns != "" {
+		opts.Columns = map[string]string{}
+		for _, kv := range strings.Split(f.columns, ",") {
+			name, col, ok := strings.Cut(kv, "=")
+			if !ok {
+				return opts, usageError{fmt.Sprintf("--columns %q: want NAME=FILECOLUMN", kv)}
+			}
+			opts.Columns[strings.TrimSpace(name)] = strings.TrimSpace(col)
+		}
+	}
+	if f.winners != "" {
+		opts.Winners = map[string]rlhf.Winner{}
+		for _, kv := range strings.Split(f.winners, ",") {
+			label, verdict, ok := strings.Cut(kv, "=")
+			if !ok {
+				return opts, usageError{fmt.Sprintf("--winner-map %q: want LABEL=VERDICT", kv)}
+			}
+			w, err := rlhf.ParseArenaWinner(strings.TrimSpace(verdict))
+			if err != nil {
+				if v := rlhf.Winner(strings.TrimSpace(verdict)); v.Valid() {
+					w, err = v, nil
+				}
+			}
+			if err != nil {
+				return opts, usageError{fmt.Sprintf("--winner-map %q: %s", kv, rlhf.ErrorMessage(err))}
+			}
+			opts.Winners[strings.TrimSpace(label)] = w
+		}
+	}
+	return opts, nil
+}
+
+// reportBad lists the bad records on stderr.
+func reportBad(w io.Writer, file string, st *formats.ReadStats, strict bool) {
+	if st.Bad == 0 || strict { // in strict mode the error says it
+		return
+	}
+	fmt.Fprintf(w, "agora: %s: skipped %d bad records of %d lines (--strict to stop at the first):\n", file, st.Bad, st.Lines)
+	for _, le := range st.Errors {
+		fmt.Fprintf(w, "  %s:%d: %v\n", file, le.Line, le.Err)
+	}
+	if st.Bad > len(st.Errors) {
+		fmt.Fprintf(w, "  … and %d more\n", st.Bad-len(st.Errors))
+	}
+}
