@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/agora-rlhf/agora/rlhf"
 )
@@ -80,6 +81,9 @@ const (
 // unknown types are errors: a client that sends model_a or a weight with its
 // vote learns that the server ignores no field silently.
 func ParseRequest(data []byte) (*Request, error) {
+	if !utf8.Valid(data) {
+		return nil, rlhf.Errorf(rlhf.EInvalid, "malformed message: not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var r Request

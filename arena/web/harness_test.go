@@ -1,0 +1,224 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+
+	"github.com/agora-rlhf/agora/arena"
+	"github.com/agora-rlhf/agora/arena/openai"
+	"github.com/agora-rlhf/agora/arena/web"
+	"github.com/agora-rlhf/agora/ingest/sqlite"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// Idle keep-alive connections of http.DefaultTransport-like pools
+		// are closed in Cleanup, but their reader may still be exiting.
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+	)
+}
+
+// fixedPair puts model a on side A and b on side B.
+type fixedPair struct{ a, b string }
+
+func (p fixedPair) Pair([]string, *mrand.Rand) (string, string, error) { return p.a, p.b, nil }
+
+// setup is one arena behind a real HTTP listener.
+type setup struct {
+	url      string // ws:// URL of the websocket
+	http     *httptest.Server
+	store    *sqlite.Store
+	fake     *fakeEndpoint
+	battles  *arena.Arena
+	server   *web.Server
+	endpoint *httptest.Server
+}
+
+type options struct {
+	modelA, modelB string // fake model ids on sides A and B
+	idle           time.Duration
+	ws             web.WSConfig
+	maxBattles     int
+	tokens         []string
+	delay          time.Duration
+}
+
+// modelNames maps the fake model ids to the public names the arena uses.
+// The tests check that none of these reaches a client before the vote.
+var modelNames = map[string]string{"ok": "ok-model-alpha", "ok2": "ok-model-beta", "failmid": "flaky-model-gamma", "stall": "stalling-model-delta", "stall2": "stalling-model-zeta", "http500": "broken-model-epsilon"}
+
+func newSetup(t *testing.T, o options) *setup {
+	t.Helper()
+	if o.modelA == "" {
+		o.modelA, o.modelB = "ok", "ok2"
+	}
+	if o.idle == 0 {
+		o.idle = 5 * time.Second
+	}
+	if o.maxBattles == 0 {
+		o.maxBattles = 3
+	}
+	if o.tokens == nil {
+		o.tokens = []string{"Hello", " there", ",", " friend", "."}
+	}
+	fake := &fakeEndpoint{tokens: o.tokens, delay: o.delay}
+	endpoint := httptest.NewServer(fake)
+	t.Cleanup(endpoint.Close)
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "agora.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := map[string]arena.Model{}
+	for id, name := range modelNames {
+		models[name] = openai.New(openai.Config{BaseURL: endpoint.URL + "/v1", Model: id, MaxTokens: 100,
+			ConnectTimeout: time.Second, IdleTimeout: o.idle, MaxAnswerBytes: 1 << 16})
+	}
+	battles, err := arena.New(arena.Config{
+		Models: models, Store: store, Matcher: fixedPair{modelNames[o.modelA], modelNames[o.modelB]},
+		MaxTurns: 3, MaxPromptBytes: 4096, MaxBattlesPerContributor: o.maxBattles, VoteWindow: time.Hour,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := []byte(strings.Repeat("k", 32))
+	identity, _ := web.NewIdentity(key)
+	srv, err := web.New(web.Config{Battles: battles, Identity: identity, Store: store, WS: o.ws, MaxBodyBytes: 1 << 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	s := &setup{url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/api/v1/arena/ws", http: hs, store: store,
+		fake: fake, battles: battles, server: srv, endpoint: endpoint}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.CloseClients(ctx)
+		hs.Close()
+		battles.Close()
+		store.Close()
+	})
+	return s
+}
+
+// wsClient is a test websocket client that records every frame it reads.
+type wsClient struct {
+	t      *testing.T
+	conn   *websocket.Conn
+	frames []map[string]any
+	raw    []string
+	hello  map[string]any
+}
+
+func (s *setup) dial(t *testing.T, header http.Header) *wsClient {
+	t.Helper()
+	conn, resp, err := websocket.DefaultDialer.Dial(s.url, header)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial: %v (status %d)", err, status)
+	}
+	t.Cleanup(func() { conn.Close() })
+	c := &wsClient{t: t, conn: conn}
+	c.hello = c.next()
+	if c.hello["type"] != "hello" {
+		t.Fatalf("first frame = %v, want hello", c.hello)
+	}
+	return c
+}
+
+func (c *wsClient) send(v any) {
+	c.t.Helper()
+	if err := c.conn.WriteJSON(v); err != nil {
+		c.t.Fatalf("send %v: %v", v, err)
+	}
+}
+
+// next reads one frame, failing the test after 10 seconds.
+func (c *wsClient) next() map[string]any {
+	c.t.Helper()
+	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, data, err := c.conn.ReadMessage()
+	if err != nil {
+		c.t.Fatalf("read frame: %v", err)
+	}
+	var f map[string]any
+	if err := json.Unmarshal(data, &f); err != nil {
+		c.t.Fatalf("frame %q is not JSON: %v", data, err)
+	}
+	c.frames = append(c.frames, f)
+	c.raw = append(c.raw, string(data))
+	return f
+}
+
+// until reads frames until one has type typ, and returns it.
+func (c *wsClient) until(typ string) map[string]any {
+	c.t.Helper()
+	for {
+		f := c.next()
+		if f["type"] == typ {
+			return f
+		}
+	}
+}
+
+// start begins a battle and reads until it is ready for a vote. It returns
+// the battle id and each side's streamed text.
+func (c *wsClient) start(prompt string) (id string, text map[string]string) {
+	c.t.Helper()
+	c.send(map[string]any{"type": "start", "prompt": prompt})
+	b := c.until("battle")
+	id = b["battle_id"].(string)
+	text = c.readTurn(id)
+	return id, text
+}
+
+// readTurn reads one turn's frames up to "ready", checking that both sides
+// finished, and returns each side's text.
+func (c *wsClient) readTurn(id string) map[string]string {
+	c.t.Helper()
+	text := map[string]string{}
+	ended := map[string]bool{}
+	for {
+		f := c.next()
+		switch f["type"] {
+		case "token":
+			if f["battle_id"] != id {
+				c.t.Fatalf("token for battle %v, want %s", f["battle_id"], id)
+			}
+			text[f["side"].(string)] += f["text"].(string)
+		case "done", "error":
+			if f["side"] == nil {
+				c.t.Fatalf("unexpected error frame %v", f)
+			}
+			ended[f["side"].(string)] = true
+		case "ready":
+			if !ended["a"] || !ended["b"] {
+				c.t.Fatalf("ready before both sides ended: %v", ended)
+			}
+			return text
+		}
+	}
+}
+
+// vote votes and returns the server's answer frame.
+func (c *wsClient) vote(id, winner string, extra map[string]any) map[string]any {
+	c.t.Helper()
+	msg := map[string]any{"type": "vote", "battle_id": id, "winner": winner}
+	for k, v := range extra {
+		msg[k] = v
+	}
+	c.send(msg)
+	return c.next()
+}
