@@ -76,6 +76,8 @@ type Arena struct {
 
 // battle is a live battle.
 type battle struct {
+	owner string // the contributor; never changes
+
 	mu        sync.Mutex // guards the fields below; held across SaveVote so one vote wins
 	b         rlhf.Battle
 	vote      *rlhf.Vote
@@ -134,34 +136,40 @@ func (a *Arena) Start(ctx context.Context, contributor, prompt string, sink Sink
 		return "", rlhf.Errorf(rlhf.ELimit, "at most %d battles may stream at once; wait for one to finish", a.cfg.MaxBattlesPerContributor)
 	}
 	modelA, modelB, err := a.cfg.Matcher.Pair(a.names, a.rng)
+	if err == nil && (modelA == modelB || a.cfg.Models[modelA] == nil || a.cfg.Models[modelB] == nil) {
+		// Say nothing of the models: the contributor must not learn them.
+		err = &rlhf.Error{Code: rlhf.EInternal, Message: "could not choose two models",
+			Err: fmt.Errorf("matcher chose %q and %q", modelA, modelB)}
+	}
 	if err != nil {
 		a.mu.Unlock()
 		return "", err
 	}
 	now := a.cfg.Now()
-	bt := &battle{streaming: true, b: rlhf.Battle{
+	bt := &battle{owner: contributor, streaming: true, b: rlhf.Battle{
 		ID: newID(), ContributorID: contributor, ModelA: modelA, ModelB: modelB,
 		Status: rlhf.StatusStreaming, Source: rlhf.SourceArena, CreatedAt: now, UpdatedAt: now,
 		Turns: []rlhf.Turn{{Index: 0, Prompt: prompt, At: now}},
 	}}
-	a.battles[bt.b.ID] = bt
+	id := bt.b.ID
+	snapshot := bt.b
+	snapshot.Turns = append([]rlhf.Turn(nil), bt.b.Turns...)
+	a.battles[id] = bt
 	a.streaming[contributor]++
 	a.wg.Add(1)
 	a.mu.Unlock()
 
-	snapshot := bt.b
-	snapshot.Turns = append([]rlhf.Turn(nil), bt.b.Turns...)
 	if err := a.cfg.Store.SaveBattle(ctx, &snapshot); err != nil {
 		a.mu.Lock()
-		delete(a.battles, bt.b.ID)
+		delete(a.battles, id)
 		a.streaming[contributor]--
 		a.mu.Unlock()
 		a.wg.Done()
 		return "", storeError("start a battle", err)
 	}
-	sink(Frame{Type: FrameBattle, BattleID: bt.b.ID, Turn: intp(0), MaxTurns: a.cfg.MaxTurns})
+	sink(Frame{Type: FrameBattle, BattleID: id, Turn: intp(0), MaxTurns: a.cfg.MaxTurns})
 	go a.streamTurn(ctx, bt, 0, sink)
-	return bt.b.ID, nil
+	return id, nil
 }
 
 // Continue adds a turn with content to the contributor's battle and
@@ -264,7 +272,7 @@ func (a *Arena) lookup(contributor, id string) *battle {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	bt := a.battles[id]
-	if bt == nil || bt.b.ContributorID != contributor {
+	if bt == nil || bt.owner != contributor {
 		return nil
 	}
 	return bt
