@@ -44,8 +44,8 @@ type cell struct {
 //
 // A resample of N battles has the same distribution as a multinomial draw of
 // N over the (pair, outcome) cells with probabilities count/N, so a round
-// draws that multinomial exactly, by conditional binomials, in O(cells)
-// instead of O(N). Round r uses its own PCG stream seeded by (Seed, r), so
+// draws that multinomial exactly (see resampler) in O(cells + √N) instead
+// of O(N). Round r uses its own PCG stream seeded by (Seed, r), so
 // results do not depend on the number of workers. Each round is solved by
 // Newton iterations that reuse the full-data Hessian's Cholesky factor
 // (warm-started at the full-data fit), falling back to full Newton if that
@@ -69,17 +69,7 @@ func RunBootstrap(ctx context.Context, n int, pairs []Pair, fit *Fit, opt Bootst
 			}
 		}
 	}
-	// Larger cells first: the remaining count drops fastest, and the last
-	// draws are cheap inversions.
-	slices.SortStableFunc(cells, func(a, b cell) int {
-		switch {
-		case a.count > b.count:
-			return -1
-		case a.count < b.count:
-			return 1
-		}
-		return 0
-	})
+	rs := newResampler(cells)
 	chol := make([]float64, n*n)
 	g := make([]float64, n)
 	gradHess(fit.Beta, pairs, fit.Prior, g, chol)
@@ -102,8 +92,9 @@ func RunBootstrap(ctx context.Context, n int, pairs []Pair, fit *Fit, opt Bootst
 		go func() {
 			defer wg.Done()
 			rw := &roundWorker{
-				n: n, pairs: pairs, cells: cells, total: total, chol: chol, fit: fit, tol: tol,
+				n: n, pairs: pairs, rs: rs, chol: chol, fit: fit, tol: tol,
 				sample: slices.Clone(pairs),
+				x:      make([]int64, len(cells)), fen: make([]int64, len(cells)+1),
 				e:      make([]float64, n), g: make([]float64, n), step: make([]float64, n),
 			}
 			for {
@@ -151,8 +142,8 @@ func RunBootstrap(ctx context.Context, n int, pairs []Pair, fit *Fit, opt Bootst
 type roundWorker struct {
 	n      int
 	pairs  []Pair
-	cells  []cell
-	total  int64
+	rs     *resampler
+	x, fen []int64
 	chol   []float64
 	fit    *Fit
 	tol    float64
@@ -200,33 +191,21 @@ func (w *roundWorker) round(seed, r uint64, start []float64) (beta []float64, it
 	return f.Beta, maxFixedIter + f.Iterations, false, nil
 }
 
-// resample draws Multinomial(total, cells/total) into w.sample by
-// conditional binomials.
+// resample draws Multinomial(N, counts/N) over the cells into w.sample.
 func (w *roundWorker) resample(rng *rand.Rand) {
 	for k := range w.sample {
 		w.sample[k].WinsI, w.sample[k].WinsJ, w.sample[k].Ties = 0, 0, 0
 	}
-	remN, remC := w.total, w.total
-	for _, c := range w.cells {
-		if remN == 0 {
-			break
-		}
-		var x int64
-		if c.count >= remC {
-			x = remN
-		} else {
-			x = binomial(rng, remN, float64(c.count)/float64(remC))
-		}
-		remN -= x
-		remC -= c.count
+	w.rs.draw(rng, w.x, w.fen)
+	for k, c := range w.rs.cells {
 		p := &w.sample[c.pair]
 		switch c.kind {
 		case 0:
-			p.WinsI = float64(x)
+			p.WinsI = float64(w.x[k])
 		case 1:
-			p.WinsJ = float64(x)
+			p.WinsJ = float64(w.x[k])
 		default:
-			p.Ties = float64(x)
+			p.Ties = float64(w.x[k])
 		}
 	}
 }

@@ -1,0 +1,182 @@
+package analytics
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// resampler draws Multinomial(N, c/N) over the cells of a count table:
+// exactly the cell counts of N battles drawn with replacement.
+//
+// It draws an independent Poisson(c_k) for every cell — whose sum M is
+// random but, given M, the counts are Multinomial(M, c/N) — and then
+// corrects the total: when M < N it adds N−M draws from c/N (alias table),
+// when M > N it removes M−N items chosen uniformly without replacement
+// (Fenwick tree). Either way the result is exactly Multinomial(N, c/N), and
+// |M−N| is only about √N. The per-cell Poisson constants do not change
+// between rounds, so they are computed once.
+type resampler struct {
+	cells   []cell
+	total   int64
+	pois    []poissonParams
+	aliasP  []float64 // alias table over cells, probability c/N
+	aliasK  []int32
+	lfactor []float64 // log(k!) for small k
+}
+
+// poissonParams are the constants of Hörmann's PTRS for one λ (numpy's
+// random_poisson_ptrs), or of inversion when λ < 10.
+type poissonParams struct {
+	lam, loglam, a, b, invAlpha, vr float64
+	expNeg                          float64 // e^−λ, for inversion
+	small                           bool
+}
+
+func newResampler(cells []cell) *resampler {
+	rs := &resampler{cells: cells, pois: make([]poissonParams, len(cells))}
+	maxC := int64(0)
+	for k, c := range cells {
+		rs.total += c.count
+		maxC = max(maxC, c.count)
+		lam := float64(c.count)
+		p := &rs.pois[k]
+		p.lam = lam
+		if lam < 10 {
+			p.small, p.expNeg = true, math.Exp(-lam)
+			continue
+		}
+		slam := math.Sqrt(lam)
+		p.loglam = math.Log(lam)
+		p.b = 0.931 + 2.53*slam
+		p.a = -0.059 + 0.02483*p.b
+		p.invAlpha = 1.1239 + 1.1328/(p.b-3.4)
+		p.vr = 0.9277 - 3.6224/(p.b-2)
+	}
+	// log k! for k up to a bit beyond the largest likely draw.
+	n := min(maxC+10*int64(math.Sqrt(float64(maxC)))+100, 1<<20)
+	rs.lfactor = make([]float64, n)
+	for k := int64(1); k < n; k++ {
+		rs.lfactor[k] = rs.lfactor[k-1] + math.Log(float64(k))
+	}
+	rs.buildAlias()
+	return rs
+}
+
+// buildAlias builds Vose's alias table for the cell probabilities.
+func (rs *resampler) buildAlias() {
+	k := len(rs.cells)
+	rs.aliasP = make([]float64, k)
+	rs.aliasK = make([]int32, k)
+	scaled := make([]float64, k)
+	var small, large []int32
+	for i, c := range rs.cells {
+		scaled[i] = float64(c.count) * float64(k) / float64(rs.total)
+		if scaled[i] < 1 {
+			small = append(small, int32(i))
+		} else {
+			large = append(large, int32(i))
+		}
+	}
+	for len(small) > 0 && len(large) > 0 {
+		s, l := small[len(small)-1], large[len(large)-1]
+		small = small[:len(small)-1]
+		rs.aliasP[s], rs.aliasK[s] = scaled[s], l
+		scaled[l] -= 1 - scaled[s]
+		if scaled[l] < 1 {
+			large = large[:len(large)-1]
+			small = append(small, l)
+		}
+	}
+	for _, i := range append(small, large...) {
+		rs.aliasP[i], rs.aliasK[i] = 1, i
+	}
+}
+
+func (rs *resampler) logFactorial(k int64) float64 {
+	if k < int64(len(rs.lfactor)) {
+		return rs.lfactor[k]
+	}
+	v, _ := math.Lgamma(float64(k + 1))
+	return v
+}
+
+// poisson draws from Poisson(λ) for cell k.
+func (rs *resampler) poisson(rng *rand.Rand, k int) int64 {
+	p := &rs.pois[k]
+	if p.small {
+		u := rng.Float64()
+		f := p.expNeg
+		var x int64
+		for u > f && f > 0 {
+			u -= f
+			x++
+			f *= p.lam / float64(x)
+		}
+		return x
+	}
+	for {
+		u := rng.Float64() - 0.5
+		v := rng.Float64()
+		us := 0.5 - math.Abs(u)
+		x := int64(math.Floor((2*p.a/us+p.b)*u + p.lam + 0.43))
+		if us >= 0.07 && v <= p.vr {
+			return x
+		}
+		if x < 0 || us < 0.013 && v > us {
+			continue
+		}
+		if math.Log(v*p.invAlpha/(p.a/(us*us)+p.b)) <= -p.lam+float64(x)*p.loglam-rs.logFactorial(x) {
+			return x
+		}
+	}
+}
+
+// draw fills x (one count per cell) with a Multinomial(N, c/N) draw; fen is
+// scratch space of len(cells)+1.
+func (rs *resampler) draw(rng *rand.Rand, x []int64, fen []int64) {
+	var m int64
+	for k := range rs.cells {
+		x[k] = rs.poisson(rng, k)
+		m += x[k]
+	}
+	switch {
+	case m < rs.total:
+		kk := len(rs.cells)
+		for j := m; j < rs.total; j++ {
+			i := rng.IntN(kk)
+			if rng.Float64() >= rs.aliasP[i] {
+				i = int(rs.aliasK[i])
+			}
+			x[i]++
+		}
+	case m > rs.total:
+		// Fenwick tree over x for uniform removal of single items.
+		n := len(rs.cells)
+		clear(fen)
+		for i := 1; i <= n; i++ {
+			fen[i] += x[i-1]
+			if j := i + i&-i; j <= n {
+				fen[j] += fen[i]
+			}
+		}
+		top := 1
+		for top*2 <= n {
+			top *= 2
+		}
+		for rem := m; rem > rs.total; rem-- {
+			r := rng.Int64N(rem) // the r-th remaining item, 0-based
+			pos := 0
+			for step := top; step > 0; step /= 2 {
+				if next := pos + step; next <= n && fen[next] <= r {
+					pos = next
+					r -= fen[next]
+				}
+			}
+			// pos is the count of cells before the chosen one.
+			x[pos]--
+			for i := pos + 1; i <= n; i += i & -i {
+				fen[i]--
+			}
+		}
+	}
+}
