@@ -95,7 +95,7 @@ func RunBootstrap(ctx context.Context, n int, pairs []Pair, fit *Fit, opt Bootst
 				n: n, pairs: pairs, rs: rs, chol: chol, fit: fit, tol: tol,
 				sample: slices.Clone(pairs),
 				x:      make([]int64, len(cells)), fen: make([]int64, len(cells)+1),
-				e:      make([]float64, n), g: make([]float64, n), step: make([]float64, n),
+				e: make([]float64, n), g: make([]float64, n), step: make([]float64, n),
 			}
 			for {
 				r := int(next.Add(1) - 1)
