@@ -169,7 +169,7 @@
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const winners = { "1": "a", "2": "b", "3": "tie", "4": "both_bad" };
     if (winners[ev.key]) { vote(winners[ev.key]); ev.preventDefault(); }
-    else if ((ev.key === "n" || ev.key === "N") && (state.voted || !state.battle)) { newBattle(); ev.preventDefault(); }
+    else if ((ev.key === "n" || ev.key === "N") && (state.voted || !state.battle)) { ev.preventDefault(); setTimeout(newBattle, 0); }
   });
   connect();
 })();
