@@ -61,7 +61,7 @@ func (rd *reader) readArena(r io.Reader) error {
 		if c == '[' {
 			return rd.readArenaArray(br)
 		}
-		return rd.readLines(br, rd.arenaLine)
+		return rd.readArenaLines(br)
 	}
 }
 
