@@ -17,10 +17,10 @@ const parallelBatch = 512
 
 // arenaBatch is a run of consecutive lines and what decoding made of them.
 type arenaBatch struct {
-	text    []byte  // the lines, back to back
-	ends    []int   // end offset of each line in text
-	nums    []int   // line numbers
-	tooLong []bool  // the line was over the limit and is not in text
+	text    []byte // the lines, back to back
+	ends    []int  // end offset of each line in text
+	nums    []int  // line numbers
+	tooLong []bool // the line was over the limit and is not in text
 	decoded []arenaIn
 	errs    []error
 	done    chan struct{}
