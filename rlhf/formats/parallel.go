@@ -13,7 +13,13 @@ import (
 // decodes batches of lines on all cores while one goroutine keeps reading
 // and the caller's goroutine takes the decoded battles in input order.
 
-const parallelBatch = 512
+// A batch is sent to the decoders when it has parallelBatch lines or
+// parallelBatchBytes bytes, whichever comes first, so that memory stays
+// bounded even with lines near the length limit.
+const (
+	parallelBatch      = 512
+	parallelBatchBytes = 4 << 20
+)
 
 // arenaBatch is a run of consecutive lines and what decoding made of them.
 type arenaBatch struct {
@@ -101,7 +107,7 @@ func (rd *reader) readArenaLines(r io.Reader) error {
 				b.ends = append(b.ends, len(b.text))
 				b.nums = append(b.nums, n)
 				b.tooLong = append(b.tooLong, tooLong)
-				if len(b.nums) == parallelBatch && !send() {
+				if (len(b.nums) == parallelBatch || len(b.text) >= parallelBatchBytes) && !send() {
 					return
 				}
 			}

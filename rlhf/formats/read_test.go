@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -308,4 +310,32 @@ func FuzzReadHH(f *testing.F) {
 
 func FuzzReadCSV(f *testing.F) {
 	fuzzRead(f, ImportCSV, "model_a,model_b,winner,tstamp\nx,y,model_a,1.5\n\"q\"\"\",y,tie,\n", "a,b\n1,2\n")
+}
+
+// TestReadArenaStopsCleanly checks that the parallel reader leaves no
+// goroutine behind when the caller stops it or a strict read fails.
+func TestReadArenaStopsCleanly(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	var b strings.Builder
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&b, `{"question_id":"q%d","model_a":"x","model_b":"y","winner":"tie"}`+"\n", i)
+	}
+	b.WriteString(`{"model_a":"x","model_b":"y","winner":"nobody"}` + "\n")
+	input := b.String()
+	stop := errors.New("enough")
+	n := 0
+	_, err := Read(strings.NewReader(input), ImportArena, ReadOptions{Source: "s"}, func(*rlhf.Record) error {
+		if n++; n == 700 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 700 {
+		t.Errorf("Read = %v after %d records, want the callback's error after 700", err, n)
+	}
+	st, err := Read(strings.NewReader(input), ImportArena, ReadOptions{Source: "s", Strict: true}, func(*rlhf.Record) error { return nil })
+	var le *LineError
+	if !errors.As(err, &le) || le.Line != 5001 || st.Records != 5000 {
+		t.Errorf("strict Read = %v with %d records, want line 5001 after 5000", err, st.Records)
+	}
 }
