@@ -12,15 +12,20 @@ import (
 
 // BootstrapOptions controls the bootstrap.
 type BootstrapOptions struct {
-	Rounds   int
-	Seed     uint64
-	Workers  int     // goroutines; zero means GOMAXPROCS
-	Tol      float64 // gradient tolerance per round; zero means DefaultTol
+	Rounds  int
+	Seed    uint64
+	Workers int // goroutines; zero means GOMAXPROCS
+	// Tol is each round's convergence threshold on the gradient of the
+	// mean log-likelihood per battle: max|g| ≤ Tol·N. Zero means
+	// DefaultRoundTol. (The full-data fit uses an absolute 1e-9.)
+	Tol      float64
 	Progress func(done, total int)
-	// Warm, when it has Rounds rows of n strengths, gives each round its
-	// starting point (the previous refresh of a live leaderboard).
-	Warm [][]float64
 }
+
+// DefaultRoundTol is the default per-battle gradient tolerance of a
+// bootstrap round: a round's ratings are within about 1e-4 rating points of
+// its exact optimum, far below the Monte Carlo error of the percentiles.
+const DefaultRoundTol = 1e-9
 
 // Bootstrap holds the refitted strengths of every round.
 type Bootstrap struct {
@@ -30,6 +35,12 @@ type Bootstrap struct {
 	PriorRounds int
 	// Iterations is the total number of solver iterations over all rounds.
 	Iterations int
+
+	// Kept for live updates (see liveBoot): each round's cell counts and
+	// random stream.
+	cells  []cell
+	counts [][]int32
+	rngs   []*rand.Rand
 }
 
 // cell is one (pair, outcome) cell of the count table.
@@ -37,6 +48,18 @@ type cell struct {
 	pair  int32
 	kind  uint8 // 0: I won, 1: J won, 2: tie
 	count int64
+}
+
+func pairCells(pairs []Pair) []cell {
+	var cells []cell
+	for k, p := range pairs {
+		for kind, c := range [3]float64{p.WinsI, p.WinsJ, p.Ties} {
+			if c > 0 {
+				cells = append(cells, cell{pair: int32(k), kind: uint8(kind), count: int64(c)})
+			}
+		}
+	}
+	return cells
 }
 
 // RunBootstrap resamples battles with replacement Rounds times and refits
@@ -51,33 +74,59 @@ type cell struct {
 // (warm-started at the full-data fit), falling back to full Newton if that
 // does not converge.
 func RunBootstrap(ctx context.Context, n int, pairs []Pair, fit *Fit, opt BootstrapOptions) (*Bootstrap, error) {
+	return runBootstrap(ctx, n, pairs, fit, opt, false)
+}
+
+func runBootstrap(ctx context.Context, n int, pairs []Pair, fit *Fit, opt BootstrapOptions, keep bool) (*Bootstrap, error) {
 	out := &Bootstrap{Beta: make([][]float64, opt.Rounds)}
 	if opt.Rounds <= 0 || n == 0 {
 		return out, nil
 	}
+	cells := pairCells(pairs)
+	rs := newResampler(cells)
+	if keep {
+		out.cells = cells
+		out.counts = make([][]int32, opt.Rounds)
+		out.rngs = make([]*rand.Rand, opt.Rounds)
+	}
+	err := forRounds(ctx, n, pairs, fit, opt, out, func(w *roundWorker, r int) error {
+		rng := rand.New(rand.NewPCG(opt.Seed, uint64(r)))
+		rs.draw(rng, w.x, w.fen)
+		w.fill(cells, w.x)
+		if keep {
+			c := make([]int32, len(cells))
+			for k, v := range w.x {
+				c[k] = int32(v)
+			}
+			out.counts[r], out.rngs[r] = c, rng
+		}
+		return w.solve(out, r, fit.Beta)
+	}, len(cells))
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// forRounds runs fn for every round on Workers goroutines, each with its
+// own roundWorker.
+func forRounds(ctx context.Context, n int, pairs []Pair, fit *Fit, opt BootstrapOptions, out *Bootstrap,
+	fn func(w *roundWorker, r int) error, numCells int) error {
+	var total int64
+	for _, p := range pairs {
+		total += int64(p.WinsI + p.WinsJ + p.Ties)
+	}
 	tol := opt.Tol
 	if tol == 0 {
-		tol = DefaultTol
+		tol = DefaultRoundTol
 	}
-	var cells []cell
-	var total int64
-	for k, p := range pairs {
-		for kind, c := range [3]float64{p.WinsI, p.WinsJ, p.Ties} {
-			if c > 0 {
-				cells = append(cells, cell{pair: int32(k), kind: uint8(kind), count: int64(c)})
-				total += int64(c)
-			}
-		}
-	}
-	rs := newResampler(cells)
 	chol := make([]float64, n*n)
-	g := make([]float64, n)
-	gradHess(fit.Beta, pairs, fit.Prior, g, chol)
+	gradHess(fit.Beta, pairs, fit.Prior, make([]float64, n), chol)
 	if fit.Prior == 0 {
 		gauge(chol, n)
 	}
 	if err := cholesky(chol, n); err != nil {
-		return nil, err
+		return err
 	}
 	workers := opt.Workers
 	if workers <= 0 {
@@ -87,15 +136,16 @@ func RunBootstrap(ctx context.Context, n int, pairs []Pair, fit *Fit, opt Bootst
 	var next, done, priorRounds, iterations atomic.Int64
 	var wg sync.WaitGroup
 	errs := make([]error, workers)
-	for w := 0; w < workers; w++ {
+	for wi := 0; wi < workers; wi++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rw := &roundWorker{
-				n: n, pairs: pairs, rs: rs, chol: chol, fit: fit, tol: tol,
+			w := &roundWorker{
+				n: n, pairs: pairs, chol: chol, fit: fit, tol: tol * float64(max(total, 1)),
 				sample: slices.Clone(pairs),
-				x:      make([]int64, len(cells)), fen: make([]int64, len(cells)+1),
+				x:      make([]int64, numCells), fen: make([]int64, numCells+1),
 				e: make([]float64, n), g: make([]float64, n), step: make([]float64, n),
+				priorRounds: &priorRounds, iterations: &iterations,
 			}
 			for {
 				r := int(next.Add(1) - 1)
@@ -103,22 +153,12 @@ func RunBootstrap(ctx context.Context, n int, pairs []Pair, fit *Fit, opt Bootst
 					return
 				}
 				if err := ctx.Err(); err != nil {
-					errs[w] = err
+					errs[wi] = err
 					return
 				}
-				start := fit.Beta
-				if len(opt.Warm) == opt.Rounds && len(opt.Warm[r]) == n {
-					start = opt.Warm[r]
-				}
-				beta, its, usedPrior, err := rw.round(opt.Seed, uint64(r), start)
-				if err != nil {
-					errs[w] = err
+				if err := fn(w, r); err != nil {
+					errs[wi] = err
 					return
-				}
-				out.Beta[r] = beta
-				iterations.Add(int64(its))
-				if usedPrior {
-					priorRounds.Add(1)
 				}
 				d := int(done.Add(1))
 				if opt.Progress != nil {
@@ -130,36 +170,68 @@ func RunBootstrap(ctx context.Context, n int, pairs []Pair, fit *Fit, opt Bootst
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	out.PriorRounds = int(priorRounds.Load())
 	out.Iterations = int(iterations.Load())
-	return out, nil
+	return nil
 }
 
 // roundWorker holds one goroutine's scratch space.
 type roundWorker struct {
-	n      int
-	pairs  []Pair
-	rs     *resampler
-	x, fen []int64
-	chol   []float64
-	fit    *Fit
-	tol    float64
-	sample []Pair
-	e, g   []float64
-	step   []float64
+	n           int
+	pairs       []Pair
+	x, fen      []int64
+	chol        []float64
+	fit         *Fit
+	tol         float64 // absolute gradient tolerance
+	sample      []Pair
+	e, g        []float64
+	step        []float64
+	priorRounds *atomic.Int64
+	iterations  *atomic.Int64
+	reach       []bool
+}
+
+// fill sets w.sample to the cell counts x.
+func (w *roundWorker) fill(cells []cell, x []int64) {
+	for k := range w.sample {
+		w.sample[k].WinsI, w.sample[k].WinsJ, w.sample[k].Ties = 0, 0, 0
+	}
+	for k, c := range cells {
+		p := &w.sample[c.pair]
+		switch c.kind {
+		case 0:
+			p.WinsI = float64(x[k])
+		case 1:
+			p.WinsJ = float64(x[k])
+		default:
+			p.Ties = float64(x[k])
+		}
+	}
+}
+
+// solve fits w.sample from start and stores round r's solution in out.
+func (w *roundWorker) solve(out *Bootstrap, r int, start []float64) error {
+	beta, its, usedPrior, err := w.fitSample(start)
+	if err != nil {
+		return err
+	}
+	out.Beta[r] = beta
+	w.iterations.Add(int64(its))
+	if usedPrior {
+		w.priorRounds.Add(1)
+	}
+	return nil
 }
 
 // maxFixedIter bounds the fixed-Hessian iterations before full Newton.
 const maxFixedIter = 60
 
-func (w *roundWorker) round(seed, r uint64, start []float64) (beta []float64, iters int, usedPrior bool, err error) {
-	rng := rand.New(rand.NewPCG(seed, r))
-	w.resample(rng)
+func (w *roundWorker) fitSample(start []float64) (beta []float64, iters int, usedPrior bool, err error) {
 	prior := w.fit.Prior
-	if prior == 0 && w.lostEdge() && !Diagnose(w.n, w.sample).Exact() {
+	if prior == 0 && w.lostEdge() && !w.stronglyConnected() {
 		f, err := FitNewton(w.n, w.sample, FitOptions{Prior: DefaultPrior, Start: start, Tol: w.tol})
 		if err != nil {
 			return nil, 0, false, err
@@ -191,25 +263,6 @@ func (w *roundWorker) round(seed, r uint64, start []float64) (beta []float64, it
 	return f.Beta, maxFixedIter + f.Iterations, false, nil
 }
 
-// resample draws Multinomial(N, counts/N) over the cells into w.sample.
-func (w *roundWorker) resample(rng *rand.Rand) {
-	for k := range w.sample {
-		w.sample[k].WinsI, w.sample[k].WinsJ, w.sample[k].Ties = 0, 0, 0
-	}
-	w.rs.draw(rng, w.x, w.fen)
-	for k, c := range w.rs.cells {
-		p := &w.sample[c.pair]
-		switch c.kind {
-		case 0:
-			p.WinsI = float64(w.x[k])
-		case 1:
-			p.WinsJ = float64(w.x[k])
-		default:
-			p.Ties = float64(w.x[k])
-		}
-	}
-}
-
 // lostEdge reports whether the resample lost a "won or tied against" edge
 // of the full data, the only way it can stop being strongly connected.
 func (w *roundWorker) lostEdge() bool {
@@ -220,6 +273,44 @@ func (w *roundWorker) lostEdge() bool {
 		}
 	}
 	return false
+}
+
+// stronglyConnected reports whether every model of the resample reaches
+// every other through "won or tied against" edges: forward and backward
+// reachability from model 0, by sweeps over the pair list (a few sweeps on
+// dense comparison graphs, no allocation).
+func (w *roundWorker) stronglyConnected() bool {
+	if len(w.reach) < w.n {
+		w.reach = make([]bool, w.n)
+	}
+	for dir := 0; dir < 2; dir++ {
+		reach := w.reach[:w.n]
+		clear(reach)
+		reach[0] = true
+		count := 1
+		for changed := true; changed; {
+			changed = false
+			for _, p := range w.sample {
+				fwd := p.WinsI+p.Ties > 0 // I → J
+				bwd := p.WinsJ+p.Ties > 0 // J → I
+				if dir == 1 {
+					fwd, bwd = bwd, fwd
+				}
+				if fwd && reach[p.I] && !reach[p.J] {
+					reach[p.J], changed = true, true
+					count++
+				}
+				if bwd && reach[p.J] && !reach[p.I] {
+					reach[p.I], changed = true, true
+					count++
+				}
+			}
+		}
+		if count < w.n {
+			return false
+		}
+	}
+	return true
 }
 
 // quantile returns the q-quantile of sorted values with linear

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -103,5 +104,26 @@ func TestHardCases(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStronglyConnected compares the bootstrap's sweep check with Tarjan's
+// algorithm on random sparse graphs.
+func TestStronglyConnected(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := 0; trial < 500; trial++ {
+		n := 2 + rng.IntN(6)
+		var pairs []Pair
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				if rng.IntN(2) == 0 {
+					pairs = append(pairs, Pair{I: i, J: j, WinsI: float64(rng.IntN(2)), WinsJ: float64(rng.IntN(2)), Ties: float64(rng.IntN(3) / 2)})
+				}
+			}
+		}
+		w := &roundWorker{n: n, sample: pairs}
+		if got, want := w.stronglyConnected(), Diagnose(n, pairs).Exact() && len(Diagnose(n, pairs).Strong) == 1; got != want {
+			t.Fatalf("stronglyConnected(%v) = %v, Diagnose says %v", pairs, got, want)
+		}
 	}
 }

@@ -31,8 +31,9 @@ type Options struct {
 	Matrices bool    // include the pair matrices
 	// Progress, when set, is called from any goroutine as work advances.
 	Progress func(stage string, done, total int)
-	// warm passes a live leaderboard's previous bootstrap solutions.
-	warm [][]float64
+	// bootstrap, when set, replaces RunBootstrap (a live leaderboard's
+	// incremental bootstrap).
+	bootstrap func(ctx context.Context, n int, pairs []Pair, fit *Fit, opt BootstrapOptions) (*Bootstrap, error)
 }
 
 // DefaultOptions returns Chatbot Arena's conventions: 1000 bootstrap rounds,
@@ -58,9 +59,6 @@ type Leaderboard struct {
 	Style    *StyleReport `json:"style,omitempty"`
 	Matrices *Matrices    `json:"matrices,omitempty"`
 	Warnings []string     `json:"warnings"`
-
-	boot [][]float64 // bootstrap solutions by round, for warm starts
-	ids  []string    // model order of boot
 }
 
 // Row is one model's line.
@@ -237,18 +235,18 @@ func computeCounts(ctx context.Context, c *Counts, eloByID []float64, d *Dataset
 			lower[i], upper[i] = ratings[i]-half, ratings[i]+half
 		}
 	} else if opt.Rounds > 0 {
-		bo := BootstrapOptions{Rounds: opt.Rounds, Seed: opt.Seed, Workers: opt.Workers, Tol: tol}
+		bo := BootstrapOptions{Rounds: opt.Rounds, Seed: opt.Seed, Workers: opt.Workers}
 		if opt.Progress != nil {
 			bo.Progress = func(done, total int) { opt.Progress("bootstrap", done, total) }
 		}
-		if len(opt.warm) == opt.Rounds {
-			bo.Warm = opt.warm
+		run := RunBootstrap
+		if opt.bootstrap != nil {
+			run = opt.bootstrap
 		}
-		bs, err := RunBootstrap(ctx, n, pairs, fit, bo)
+		bs, err := run(ctx, n, pairs, fit, bo)
 		if err != nil {
 			return nil, err
 		}
-		lb.boot, lb.ids = bs.Beta, c.Models
 		lb.Solver.BootstrapIterations = float64(bs.Iterations) / float64(opt.Rounds)
 		if bs.PriorRounds > 0 {
 			lb.Warnings = append(lb.Warnings, fmt.Sprintf("%d of %d bootstrap rounds had no finite exact estimate (a model with few battles lost all its losses or wins) and used the weak prior λ=%g", bs.PriorRounds, opt.Rounds, DefaultPrior))

@@ -51,6 +51,8 @@ type Live struct {
 	eloStale   bool // a vote arrived out of time order: Elo needs a full pass
 	cache      map[string]*Leaderboard
 	cacheVer   map[string]uint64
+
+	boot *liveBoot // guarded by refresh, not mu
 }
 
 // NewLive loads every record of src and returns a live leaderboard.
@@ -178,7 +180,6 @@ func (l *Live) Leaderboard(ctx context.Context, opt Options) (*Leaderboard, erro
 		return lb, nil
 	}
 	version := l.version
-	prev := l.cache[key]
 	sel := opt.Filter.compile(&l.data)
 	var c *Counts
 	var eloByID []float64
@@ -193,8 +194,14 @@ func (l *Live) Leaderboard(ctx context.Context, opt Options) (*Leaderboard, erro
 		c = l.data.count(&sel)
 		eloByID = l.data.elo(&sel, opt.Elo)
 	}
-	if prev != nil && slices.Equal(prev.ids, c.Models) {
-		opt.warm = prev.boot
+	if sel.all() && !opt.Style && len(c.Models) == len(l.data.models.names) {
+		// The unfiltered board: every model is present and compact ids
+		// are dataset ids, so the bootstrap can be updated in place.
+		t := l.data.Len()
+		snap := battleSnap{a: l.data.a[:t:t], b: l.data.b[:t:t], w: l.data.w[:t:t]}
+		opt.bootstrap = func(ctx context.Context, n int, pairs []Pair, fit *Fit, bo BootstrapOptions) (*Bootstrap, error) {
+			return l.liveBootstrap(ctx, snap, n, pairs, fit, bo)
+		}
 	}
 	var lb *Leaderboard
 	var err error
@@ -217,6 +224,25 @@ func (l *Live) Leaderboard(ctx context.Context, opt Options) (*Leaderboard, erro
 	l.cache[key], l.cacheVer[key] = lb, version
 	l.mu.Unlock()
 	return lb, nil
+}
+
+// liveBootstrap updates the kept bootstrap when it matches, else runs a
+// fresh one and keeps it. l.refresh must be held.
+func (l *Live) liveBootstrap(ctx context.Context, snap battleSnap, n int, pairs []Pair, fit *Fit, bo BootstrapOptions) (*Bootstrap, error) {
+	if l.boot.fits(bo, n, len(snap.a)) {
+		bs, err := l.boot.update(ctx, snap, n, pairs, fit, bo)
+		if err != nil {
+			l.boot = nil
+		}
+		return bs, err
+	}
+	keep := int64(bo.Rounds)*int64(len(pairCells(pairs))) <= maxLiveCells
+	bs, err := runBootstrap(ctx, n, pairs, fit, bo, keep)
+	l.boot = nil
+	if err == nil && keep {
+		l.boot = newLiveBoot(bs, pairs, bo, n, len(snap.a))
+	}
+	return bs, err
 }
 
 // maxCached bounds the cached leaderboards (one per distinct options).

@@ -48,7 +48,7 @@ func TestLiveMatchesBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	opt := DefaultOptions()
-	opt.Rounds = 100
+	opt.Rounds = 400
 	first, err := live.Leaderboard(ctx, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -93,11 +93,14 @@ func TestLiveMatchesBatch(t *testing.T) {
 		}
 		for i := range got.Models {
 			g, w := got.Models[i], want.Models[i]
-			// Warm starts change the bootstrap solutions only within the
-			// solver tolerance.
-			if g.Model != w.Model || math.Abs(g.Rating-w.Rating) > 1e-6 || math.Abs(g.Elo-w.Elo) > 1e-9 ||
-				math.Abs(g.CILower-w.CILower) > 1e-6 || math.Abs(g.CIUpper-w.CIUpper) > 1e-6 {
+			if g.Model != w.Model || math.Abs(g.Rating-w.Rating) > 1e-6 || math.Abs(g.Elo-w.Elo) > 1e-9 || g.Battles != w.Battles {
 				t.Errorf("filter %+v row %d: live %+v, batch %+v", f, i, g, w)
+			}
+			// The live board updates its resamples instead of drawing
+			// them afresh: the intervals agree statistically.
+			half := (w.CIUpper - w.CILower) / 2
+			if math.Abs(g.CILower-w.CILower) > 0.25*half || math.Abs(g.CIUpper-w.CIUpper) > 0.25*half {
+				t.Errorf("filter %+v %s: live interval [%.1f, %.1f], batch [%.1f, %.1f]", f, g.Model, g.CILower, g.CIUpper, w.CILower, w.CIUpper)
 			}
 		}
 	}
@@ -159,5 +162,75 @@ func TestLiveStyleFromRecords(t *testing.T) {
 	}
 	if !(top.CILower < top.Rating && top.Rating < top.CIUpper) {
 		t.Errorf("Wald interval [%.1f, %.1f] does not contain %.1f", top.CILower, top.CIUpper, top.Rating)
+	}
+}
+
+// TestLiveResampleExact checks the incremental resampling: after votes
+// arrive, every round's counts must be a Multinomial(N, c/N) draw over the
+// new data (total N, Binomial means and variances per cell).
+func TestLiveResampleExact(t *testing.T) {
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var recs []rlhf.Record
+	for i, w := range []rlhf.Winner{rlhf.WinnerA, rlhf.WinnerA, rlhf.WinnerB, rlhf.WinnerTie, rlhf.WinnerA, rlhf.WinnerB} {
+		recs = append(recs, record(i, "x", "y", w, at.Add(time.Duration(i)*time.Minute)))
+	}
+	recs = append(recs, record(6, "y", "z", rlhf.WinnerA, at.Add(6*time.Minute)), record(7, "z", "y", rlhf.WinnerA, at.Add(7*time.Minute)))
+	ctx := context.Background()
+	live, err := NewLive(ctx, memSource(recs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := DefaultOptions()
+	opt.Rounds, opt.Matrices = 20000, false
+	if _, err := live.Leaderboard(ctx, opt); err != nil {
+		t.Fatal(err)
+	}
+	// New votes, one of them a cell never seen (z beats x).
+	for i, r := range []rlhf.Record{
+		record(8, "x", "y", rlhf.WinnerB, at.Add(8*time.Minute)),
+		record(9, "z", "x", rlhf.WinnerA, at.Add(9*time.Minute)),
+		record(10, "x", "y", rlhf.WinnerTie, at.Add(10*time.Minute)),
+	} {
+		if err := live.Add(r); err != nil {
+			t.Fatal(err)
+		}
+		if i != 1 { // refresh after some votes, not all
+			if _, err := live.Leaderboard(ctx, opt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	lb := live.boot
+	if lb == nil || lb.battles != 11 {
+		t.Fatalf("live bootstrap state %v, want it to cover 11 battles", lb)
+	}
+	want := map[cellKey]float64{}
+	for i := 0; i < live.data.Len(); i++ {
+		want[battleCell(live.data.a[i], live.data.b[i], live.data.w[i])]++
+	}
+	const n = 11.0
+	for k, key := range lb.keys {
+		var sum, sumSq float64
+		for r := range lb.counts {
+			v := float64(lb.counts[r][k])
+			sum += v
+			sumSq += v * v
+		}
+		rounds := float64(len(lb.counts))
+		p := want[key] / n
+		mean, variance := sum/rounds, sumSq/rounds-(sum/rounds)*(sum/rounds)
+		wantVar := n * p * (1 - p)
+		if math.Abs(mean-n*p) > 5*math.Sqrt(wantVar/rounds) || math.Abs(variance-wantVar) > 0.06*wantVar {
+			t.Errorf("cell %+v: mean %.3f variance %.3f, want %.3f and %.3f", key, mean, variance, n*p, wantVar)
+		}
+	}
+	for r := range lb.counts {
+		var tot int32
+		for _, v := range lb.counts[r] {
+			tot += v
+		}
+		if tot != 11 {
+			t.Fatalf("round %d holds %d battles, want 11", r, tot)
+		}
 	}
 }

@@ -1,0 +1,174 @@
+package analytics
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+)
+
+// liveBoot is the bootstrap of a live leaderboard's unfiltered board, kept
+// between refreshes: every round's resampled cell counts, its random stream
+// and its solution. When votes arrive it turns each round's resample of N
+// battles into an exact resample of N+1, instead of drawing afresh:
+//
+// A resample Y of the N+1 battles is N+1 draws from the mixture "the new
+// battle with probability 1/(N+1), else one of the N old ones". With B ~
+// Binomial(N+1, 1/(N+1)) new-battle draws, the other N+1−B draws are a
+// resample of the old battles. The round holds X, a resample of N old
+// battles, so: B = 0 adds one draw of an old battle to X; B = 1 keeps X;
+// B ≥ 2 removes B−1 uniformly chosen draws from X; then B copies of the new
+// battle are added. The result has exactly the distribution of a fresh
+// resample, and each round's solution moves only a little, so the refit
+// starts from it.
+type liveBoot struct {
+	rounds  int
+	seed    uint64
+	models  int
+	battles int // battles [0, battles) of the dataset are covered
+	index   map[cellKey]int32
+	keys    []cellKey
+	counts  [][]int32 // rounds × cells
+	rngs    []*rand.Rand
+	beta    [][]float64
+}
+
+// maxLiveCells bounds rounds × cells kept (4 bytes each).
+const maxLiveCells = 32 << 20
+
+// cellKey names a (pair, outcome) cell by dataset model ids, i < j; kind 0
+// is a win of i, 1 a win of j, 2 a tie.
+type cellKey struct {
+	i, j int32
+	kind uint8
+}
+
+func battleCell(a, b int32, w uint8) cellKey {
+	k := cellKey{i: min(a, b), j: max(a, b)}
+	switch w {
+	case outA:
+		if a != k.i {
+			k.kind = 1
+		}
+	case outB:
+		if b != k.i {
+			k.kind = 1
+		}
+	default:
+		k.kind = 2
+	}
+	return k
+}
+
+// battleSnap is a read-only view of the first battles of a dataset.
+type battleSnap struct {
+	a, b []int32
+	w    []uint8
+}
+
+func newLiveBoot(bs *Bootstrap, pairs []Pair, opt BootstrapOptions, models, battles int) *liveBoot {
+	lb := &liveBoot{
+		rounds: opt.Rounds, seed: opt.Seed, models: models, battles: battles,
+		index: make(map[cellKey]int32, len(bs.cells)), counts: bs.counts, rngs: bs.rngs, beta: bs.Beta,
+	}
+	for k, c := range bs.cells {
+		p := pairs[c.pair]
+		key := cellKey{i: int32(p.I), j: int32(p.J), kind: c.kind}
+		lb.index[key] = int32(k)
+		lb.keys = append(lb.keys, key)
+	}
+	return lb
+}
+
+// fits reports whether lb can be updated for these options.
+func (lb *liveBoot) fits(opt BootstrapOptions, models, battles int) bool {
+	return lb != nil && lb.rounds == opt.Rounds && lb.seed == opt.Seed && lb.models == models && lb.battles <= battles
+}
+
+// update brings every round up to the battles of snap and refits the rounds
+// from their previous solutions. On error lb must be discarded.
+func (lb *liveBoot) update(ctx context.Context, snap battleSnap, n int, pairs []Pair, fit *Fit, opt BootstrapOptions) (*Bootstrap, error) {
+	t := len(snap.a)
+	added := make([]int32, t-lb.battles)
+	for u := lb.battles; u < t; u++ {
+		key := battleCell(snap.a[u], snap.b[u], snap.w[u])
+		k, ok := lb.index[key]
+		if !ok {
+			k = int32(len(lb.keys))
+			lb.index[key] = k
+			lb.keys = append(lb.keys, key)
+			for r := range lb.counts {
+				lb.counts[r] = append(lb.counts[r], 0)
+			}
+		}
+		added[u-lb.battles] = k
+	}
+	pairIndex := make(map[[2]int32]int32, len(pairs))
+	for k, p := range pairs {
+		pairIndex[[2]int32{int32(p.I), int32(p.J)}] = int32(k)
+	}
+	cells := make([]cell, len(lb.keys))
+	for k, key := range lb.keys {
+		cells[k] = cell{pair: pairIndex[[2]int32{key.i, key.j}], kind: key.kind}
+	}
+	out := &Bootstrap{Beta: make([][]float64, lb.rounds)}
+	from := lb.battles
+	err := forRounds(ctx, n, pairs, fit, opt, out, func(w *roundWorker, r int) error {
+		x, rng := lb.counts[r], lb.rngs[r]
+		for u := from; u < t; u++ {
+			old := int64(u) // battles before this one
+			b := binomialOne(rng, old+1)
+			switch {
+			case b == 0:
+				v := rng.Int64N(old)
+				x[lb.index[battleCell(snap.a[v], snap.b[v], snap.w[v])]]++
+			case b >= 2:
+				removeUniform(rng, x, b-1, old)
+			}
+			x[added[u-from]] += int32(b)
+		}
+		for k, v := range x {
+			w.x[k] = int64(v)
+		}
+		w.fill(cells, w.x)
+		return w.solve(out, r, lb.beta[r])
+	}, len(cells))
+	if err != nil {
+		return nil, err
+	}
+	lb.battles, lb.beta = t, out.Beta
+	return out, nil
+}
+
+// binomialOne draws from Binomial(n, 1/n) by inversion.
+func binomialOne(rng *rand.Rand, n int64) int64 {
+	if n <= 1 {
+		return n
+	}
+	p := 1 / float64(n)
+	ratio := p / (1 - p)
+	f := math.Exp(float64(n) * math.Log1p(-p))
+	u := rng.Float64()
+	var x int64
+	for u > f && x < n {
+		u -= f
+		x++
+		f *= float64(n-x+1) / float64(x) * ratio
+	}
+	return x
+}
+
+// removeUniform removes m of the total items counted in x, chosen
+// uniformly without replacement.
+func removeUniform(rng *rand.Rand, x []int32, m, total int64) {
+	for ; m > 0; m-- {
+		r := rng.Int64N(total)
+		for k, v := range x {
+			if r < int64(v) {
+				x[k]--
+				break
+			}
+			r -= int64(v)
+		}
+		total--
+	}
+}
