@@ -1,6 +1,9 @@
 package clickhouse
 
-import "context"
+import (
+	"context"
+	"reflect"
+)
 
 // MigrateTo brings the schema to version v only, to test upgrades.
 func (c *Client) MigrateTo(ctx context.Context, v int) error {
@@ -30,6 +33,32 @@ func (c *Client) QueryStrings(ctx context.Context, q string) ([][]string, error)
 			return nil, err
 		}
 		out = append(out, row)
+	}
+	return out, rows.Err()
+}
+
+// QueryMaps runs q and returns its rows as column name to value maps.
+func (c *Client) QueryMaps(ctx context.Context, q string) ([]map[string]any, error) {
+	rows, err := c.query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	types := rows.ColumnTypes()
+	var out []map[string]any
+	for rows.Next() {
+		ptrs := make([]any, len(types))
+		for i, ct := range types {
+			ptrs[i] = reflect.New(ct.ScanType()).Interface()
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		m := map[string]any{}
+		for i, ct := range types {
+			m[ct.Name()] = reflect.ValueOf(ptrs[i]).Elem().Interface()
+		}
+		out = append(out, m)
 	}
 	return out, rows.Err()
 }
