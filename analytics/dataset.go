@@ -92,6 +92,17 @@ func (d *Dataset) AddRecord(r *rlhf.Record) error {
 	return d.Add(FromRecord(r))
 }
 
+// grow makes room for n more battles in the fixed columns, so that a
+// reader that knows the file size does not copy them while appending.
+func (d *Dataset) grow(n int) {
+	d.a = slices.Grow(d.a, n)
+	d.b = slices.Grow(d.b, n)
+	d.w = slices.Grow(d.w, n)
+	if d.t != nil {
+		d.t = slices.Grow(d.t, n)
+	}
+}
+
 // styleDiff is Arena's normalized difference (A−B)/(A+B+1).
 func styleDiff(a, b int) float32 {
 	return float32(float64(a-b) / float64(a+b+1))

@@ -24,6 +24,8 @@ type ReadOptions struct {
 	// MaxErrors is how many bad lines are kept in ReadStats.Errors; zero
 	// means 20. All of them are counted.
 	MaxErrors int
+
+	sizeHint int64 // the file's size, when known
 }
 
 // ReadStats reports what a read did.
@@ -66,6 +68,9 @@ func ReadFile(path string, d *Dataset, opt ReadOptions) (*ReadStats, error) {
 		}
 		defer f.Close()
 		r = f
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			opt.sizeHint = fi.Size()
+		}
 	}
 	st, err := Read(r, d, opt)
 	if err != nil {

@@ -16,7 +16,12 @@ import (
 func readJSONL(br *bufio.Reader, d *Dataset, opt ReadOptions, st *ReadStats) error {
 	var f fields
 	var long []byte // a line longer than the reader's buffer
+	var read int64
 	for {
+		if st.Lines == 4096 && opt.sizeHint > 0 && read > 0 {
+			// Size the columns for the whole file from the first lines.
+			d.grow(int(float64(opt.sizeHint) / float64(read) * 4096 * 1.02))
+		}
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			long = append(long[:0], line...)
@@ -26,6 +31,7 @@ func readJSONL(br *bufio.Reader, d *Dataset, opt ReadOptions, st *ReadStats) err
 			}
 			line = long
 		}
+		read += int64(len(line))
 		if len(line) > 0 {
 			st.Lines++
 			if perr := parseLine(line, &f, opt.Style); perr != nil {
