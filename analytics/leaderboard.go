@@ -122,12 +122,24 @@ var ratingScale = 400 / math.Ln10
 
 // Compute computes the leaderboard of the battles of d that opt.Filter keeps.
 func Compute(ctx context.Context, d *Dataset, opt Options) (*Leaderboard, error) {
+	opt.fill()
 	sel := opt.Filter.compile(d)
 	progress(opt, "count", 0, 1)
 	c := d.count(&sel)
 	progress(opt, "count", 1, 1)
 	eloByID := d.elo(&sel, opt.Elo)
 	return computeCounts(ctx, c, eloByID, d, &sel, opt)
+}
+
+// fill gives zero Elo parameters and a zero confidence level their Arena
+// defaults, so that a partly filled Options works.
+func (o *Options) fill() {
+	if o.Elo == (EloParams{}) {
+		o.Elo = ArenaElo()
+	}
+	if o.CI == 0 {
+		o.CI = 0.95
+	}
 }
 
 func progress(opt Options, stage string, done, total int) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,5 +155,45 @@ func TestAnchorAndFilters(t *testing.T) {
 		if tt.name == "models" && c.N() != 2 {
 			t.Errorf("models: %d models, want 2", c.N())
 		}
+	}
+}
+
+// TestHardCasesLeaderboard: an undefeated model, a disconnected graph and a
+// model with one battle give finite ratings, JSON that encodes, and warnings.
+func TestHardCasesLeaderboard(t *testing.T) {
+	var d Dataset
+	add := func(a, b string, w rlhf.Winner, k int) {
+		for i := 0; i < k; i++ {
+			d.Add(Battle{ModelA: a, ModelB: b, Winner: w})
+		}
+	}
+	add("champ", "p", rlhf.WinnerA, 5) // champ never loses
+	add("p", "q", rlhf.WinnerA, 3)
+	add("q", "p", rlhf.WinnerA, 2)
+	add("island1", "island2", rlhf.WinnerA, 2) // a second component
+	add("island2", "island1", rlhf.WinnerA, 1)
+	add("lonely", "q", rlhf.WinnerTie, 1) // one battle
+	lb, err := Compute(context.Background(), &d, Options{Rounds: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := json.Marshal(lb); err != nil {
+		t.Fatalf("leaderboard does not encode: %v", err)
+	}
+	for _, r := range lb.Models {
+		for _, v := range []float64{r.Rating, r.CILower, r.CIUpper, r.Elo} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Errorf("%s: non-finite value in %+v", r.Model, r)
+			}
+		}
+	}
+	all := strings.Join(lb.Warnings, "\n")
+	for _, want := range []string{"never lost nor tied: champ", "2 disconnected parts", "lonely has a single battle", "prior"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings lack %q:\n%s", want, all)
+		}
+	}
+	if lb.Solver.Prior != DefaultPrior {
+		t.Errorf("prior = %v, want %v", lb.Solver.Prior, DefaultPrior)
 	}
 }

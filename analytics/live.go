@@ -164,6 +164,7 @@ func (l *Live) Skipped() int {
 // arrived since the cached one. The result is shared: callers must not
 // modify it.
 func (l *Live) Leaderboard(ctx context.Context, opt Options) (*Leaderboard, error) {
+	opt.fill()
 	key := optionsKey(opt)
 	l.mu.Lock()
 	if lb, ok := l.cache[key]; ok && l.cacheVer[key] == l.version {

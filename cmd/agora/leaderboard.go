@@ -236,6 +236,9 @@ func writeTable(w io.Writer, lb *analytics.Leaderboard, in *inputInfo) error {
 	if lb.Ties == "excluded" {
 		method = "Bradley–Terry, exact maximum likelihood (Newton), ties excluded"
 	}
+	if lb.Solver.Prior > 0 {
+		method = strings.Replace(method, "exact maximum likelihood", fmt.Sprintf("maximum a posteriori with a weak prior (λ=%g; see warnings)", lb.Solver.Prior), 1)
+	}
 	interval := fmt.Sprintf("%g%% bootstrap intervals, %d rounds, seed %d", 100*lb.CI, lb.Rounds, lb.Seed)
 	switch lb.Interval {
 	case "wald":

@@ -42,6 +42,9 @@ function render() {
   const pct = Math.round(lb.ci * 100);
   document.getElementById("ci-head").textContent = pct + "% CI";
   let method = "Bradley–Terry, exact maximum likelihood; ties count as half a win. ";
+  if (lb.solver && lb.solver.prior > 0) {
+    method = "Bradley–Terry with a weak prior (the exact estimate does not exist; see the warnings); ties count as half a win. ";
+  }
   if (lb.method === "bradley-terry-style-control") {
     method += "Style control: ratings adjusted for answer length and markdown; " + pct + "% Wald intervals.";
   } else if (lb.rounds > 0) {
