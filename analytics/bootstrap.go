@@ -128,6 +128,13 @@ func forRounds(ctx context.Context, n int, pairs []Pair, fit *Fit, opt Bootstrap
 	if err := cholesky(chol, n); err != nil {
 		return err
 	}
+	pairIdx := make([]int32, n*n)
+	for i := range pairIdx {
+		pairIdx[i] = -1
+	}
+	for k, p := range pairs {
+		pairIdx[p.I*n+p.J], pairIdx[p.J*n+p.I] = int32(k), int32(k)
+	}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -145,7 +152,7 @@ func forRounds(ctx context.Context, n int, pairs []Pair, fit *Fit, opt Bootstrap
 				sample: slices.Clone(pairs),
 				x:      make([]int64, numCells), fen: make([]int64, numCells+1),
 				e: make([]float64, n), g: make([]float64, n), step: make([]float64, n),
-				priorRounds: &priorRounds, iterations: &iterations,
+				priorRounds: &priorRounds, iterations: &iterations, pairIdx: pairIdx,
 			}
 			for {
 				r := int(next.Add(1) - 1)
@@ -192,6 +199,8 @@ type roundWorker struct {
 	priorRounds *atomic.Int64
 	iterations  *atomic.Int64
 	reach       []bool
+	lost        [][2]int32 // edges lost by the resample
+	pairIdx     []int32    // n×n: index of the pair of two models, -1 if none
 }
 
 // fill sets w.sample to the cell counts x.
@@ -231,7 +240,7 @@ const maxFixedIter = 60
 
 func (w *roundWorker) fitSample(start []float64) (beta []float64, iters int, usedPrior bool, err error) {
 	prior := w.fit.Prior
-	if prior == 0 && w.lostEdge() && !w.stronglyConnected() {
+	if prior == 0 && w.lostEdge() && !w.detours() && !w.stronglyConnected() {
 		f, err := FitNewton(w.n, w.sample, FitOptions{Prior: DefaultPrior, Start: start, Tol: w.tol})
 		if err != nil {
 			return nil, 0, false, err
@@ -264,15 +273,52 @@ func (w *roundWorker) fitSample(start []float64) (beta []float64, iters int, use
 }
 
 // lostEdge reports whether the resample lost a "won or tied against" edge
-// of the full data, the only way it can stop being strongly connected.
+// of the full data, the only way it can stop being strongly connected, and
+// collects the lost edges in w.lost.
 func (w *roundWorker) lostEdge() bool {
+	w.lost = w.lost[:0]
 	for k, p := range w.pairs {
 		s := &w.sample[k]
-		if p.WinsI+p.Ties > 0 && s.WinsI+s.Ties == 0 || p.WinsJ+p.Ties > 0 && s.WinsJ+s.Ties == 0 {
-			return true
+		if p.WinsI+p.Ties > 0 && s.WinsI+s.Ties == 0 {
+			w.lost = append(w.lost, [2]int32{int32(p.I), int32(p.J)})
+		}
+		if p.WinsJ+p.Ties > 0 && s.WinsJ+s.Ties == 0 {
+			w.lost = append(w.lost, [2]int32{int32(p.J), int32(p.I)})
 		}
 	}
-	return false
+	return len(w.lost) > 0
+}
+
+// edge reports whether the resample has the edge u → v (u won or tied
+// against v).
+func (w *roundWorker) edge(u, v int) bool {
+	k := w.pairIdx[u*w.n+v]
+	if k < 0 {
+		return false
+	}
+	p := &w.sample[k]
+	if p.I == u {
+		return p.WinsI+p.Ties > 0
+	}
+	return p.WinsJ+p.Ties > 0
+}
+
+// detours reports whether every lost edge u → v still has a two-step path
+// u → k → v. Since the full data is strongly connected and the resample
+// only loses edges, that keeps the resample strongly connected; it is the
+// usual case on dense comparison graphs and costs O(n) per lost edge.
+func (w *roundWorker) detours() bool {
+	for _, e := range w.lost {
+		u, v := int(e[0]), int(e[1])
+		found := false
+		for k := 0; k < w.n && !found; k++ {
+			found = k != u && k != v && w.edge(u, k) && w.edge(k, v)
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // stronglyConnected reports whether every model of the resample reaches

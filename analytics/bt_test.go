@@ -127,3 +127,43 @@ func TestStronglyConnected(t *testing.T) {
 		}
 	}
 }
+
+// TestDetoursKeepConnectivity checks the bootstrap's shortcut: when the
+// full graph is strongly connected and every lost edge has a two-step
+// detour, the resample is strongly connected.
+func TestDetoursKeepConnectivity(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	for trial := 0; trial < 2000; trial++ {
+		n := 3 + rng.IntN(5)
+		var full []Pair
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				full = append(full, Pair{I: i, J: j, WinsI: float64(1 + rng.IntN(2)), WinsJ: float64(1 + rng.IntN(2))})
+			}
+		}
+		sample := make([]Pair, len(full))
+		for k, p := range full {
+			sample[k] = p
+			if rng.IntN(4) == 0 {
+				sample[k].WinsI = 0
+			}
+			if rng.IntN(4) == 0 {
+				sample[k].WinsJ = 0
+			}
+		}
+		pairIdx := make([]int32, n*n)
+		for i := range pairIdx {
+			pairIdx[i] = -1
+		}
+		for k, p := range full {
+			pairIdx[p.I*n+p.J], pairIdx[p.J*n+p.I] = int32(k), int32(k)
+		}
+		w := &roundWorker{n: n, pairs: full, sample: sample, pairIdx: pairIdx}
+		if w.lostEdge() && w.detours() && !w.stronglyConnected() {
+			t.Fatalf("detours found but the resample is not strongly connected: %v", sample)
+		}
+		if got, want := w.stronglyConnected(), len(Diagnose(n, sample).Strong) == 1; got != want {
+			t.Fatalf("stronglyConnected = %v, Tarjan %v", got, want)
+		}
+	}
+}
