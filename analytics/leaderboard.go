@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Options controls a leaderboard computation.
@@ -125,10 +126,13 @@ func Compute(ctx context.Context, d *Dataset, opt Options) (*Leaderboard, error)
 	opt.fill()
 	sel := opt.Filter.compile(d)
 	progress(opt, "count", 0, 1)
+	// Online Elo is sequential: run it on its own core while the counts
+	// are made and the fit and bootstrap start.
+	eloDone := make(chan []float64, 1)
+	go func() { eloDone <- d.elo(&sel, opt.Elo) }()
 	c := d.count(&sel)
 	progress(opt, "count", 1, 1)
-	eloByID := d.elo(&sel, opt.Elo)
-	return computeCounts(ctx, c, eloByID, d, &sel, opt)
+	return computeCounts(ctx, c, func() []float64 { return <-eloDone }, d, &sel, opt)
 }
 
 // fill gives zero Elo parameters and a zero confidence level their Arena
@@ -150,7 +154,12 @@ func progress(opt Options, stage string, done, total int) {
 
 // computeCounts fits and assembles a leaderboard from counts; d and sel are
 // needed only for style control.
-func computeCounts(ctx context.Context, c *Counts, eloByID []float64, d *Dataset, sel *selector, opt Options) (*Leaderboard, error) {
+func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Dataset, sel *selector, opt Options) (*Leaderboard, error) {
+	// Whatever happens, wait for the Elo goroutine: d must not change
+	// under it after Compute returns.
+	var eloByID []float64
+	eloWait := sync.OnceFunc(func() { eloByID = eloFn() })
+	defer eloWait()
 	if opt.CI <= 0 || opt.CI >= 1 {
 		return nil, fmt.Errorf("confidence level %g is not between 0 and 1", opt.CI)
 	}
@@ -278,6 +287,7 @@ func computeCounts(ctx context.Context, c *Counts, eloByID []float64, d *Dataset
 			lower[i], upper[i] = quantile(s, lo), quantile(s, hi)
 		}
 	}
+	eloWait()
 	order := make([]int, n)
 	for i := range order {
 		order[i] = i

@@ -208,11 +208,11 @@ func (l *Live) Leaderboard(ctx context.Context, opt Options) (*Leaderboard, erro
 	var err error
 	if opt.Style {
 		// Style control reads every battle: fit under the lock.
-		lb, err = computeCounts(ctx, c, eloByID, &l.data, &sel, opt)
+		lb, err = computeCounts(ctx, c, func() []float64 { return eloByID }, &l.data, &sel, opt)
 		l.mu.Unlock()
 	} else {
 		l.mu.Unlock()
-		lb, err = computeCounts(ctx, c, eloByID, nil, nil, opt)
+		lb, err = computeCounts(ctx, c, func() []float64 { return eloByID }, nil, nil, opt)
 	}
 	if err != nil {
 		return nil, err

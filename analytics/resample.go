@@ -27,9 +27,9 @@ type resampler struct {
 // poissonParams are the constants of Hörmann's PTRS for one λ (numpy's
 // random_poisson_ptrs), or of inversion when λ < 10.
 type poissonParams struct {
-	lam, loglam, a, b, invAlpha, vr float64
-	expNeg                          float64 // e^−λ, for inversion
-	small                           bool
+	lam, loglam, a, twoA, b, invAlpha, vr float64
+	expNeg                                float64 // e^−λ, for inversion
+	small                                 bool
 }
 
 func newResampler(cells []cell) *resampler {
@@ -49,6 +49,7 @@ func newResampler(cells []cell) *resampler {
 		p.loglam = math.Log(lam)
 		p.b = 0.931 + 2.53*slam
 		p.a = -0.059 + 0.02483*p.b
+		p.twoA = 2 * p.a
 		p.invAlpha = 1.1239 + 1.1328/(p.b-3.4)
 		p.vr = 0.9277 - 3.6224/(p.b-2)
 	}
@@ -118,11 +119,15 @@ func (rs *resampler) poisson(rng *rand.Rand, k int) int64 {
 		u := rng.Float64() - 0.5
 		v := rng.Float64()
 		us := 0.5 - math.Abs(u)
-		x := int64(math.Floor((2*p.a/us+p.b)*u + p.lam + 0.43))
+		y := (p.twoA/us+p.b)*u + p.lam + 0.43
+		if y < 0 {
+			continue // x = floor(y) < 0: rejected
+		}
+		x := int64(y) // floor, y ≥ 0
 		if us >= 0.07 && v <= p.vr {
 			return x
 		}
-		if x < 0 || us < 0.013 && v > us {
+		if us < 0.013 && v > us {
 			continue
 		}
 		if math.Log(v*p.invAlpha/(p.a/(us*us)+p.b)) <= -p.lam+float64(x)*p.loglam-rs.logFactorial(x) {
