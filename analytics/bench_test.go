@@ -180,3 +180,22 @@ func BenchmarkLiveRefresh(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStyleControl fits style control on a million battles with style
+// features.
+func BenchmarkStyleControl(b *testing.B) {
+	s, _ := NewSynth(SynthConfig{Models: 50, Battles: 1_000_000, Seed: 6, TieRate: 0.3})
+	d := s.Dataset()
+	d.style = make([]float32, numStyle*d.Len())
+	for i := range d.style {
+		d.style[i] = float32(i%17-8) / 9
+	}
+	d.styled = d.Len()
+	opt := DefaultOptions()
+	opt.Style = true
+	for b.Loop() {
+		if _, err := Compute(context.Background(), d, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

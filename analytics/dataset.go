@@ -34,6 +34,10 @@ const noTime = math.MinInt64
 // Number of style features, in the order tokens, headers, lists, bold.
 const numStyle = 4
 
+// missingStyle in a battle's first style slot marks a battle without style
+// features (a NaN, which no measured difference can be).
+var missingStyle = float32(math.NaN())
+
 // StyleFeatures names the style-control covariates in coefficient order.
 var StyleFeatures = [numStyle]string{"tokens", "headers", "lists", "bold"}
 
@@ -51,7 +55,7 @@ type Dataset struct {
 	language    column
 	contributor column
 	source      column
-	style       []float32 // numStyle per battle: (A−B)/(A+B+1), nil until a battle has style
+	style       []float32 // numStyle per battle: (A−B)/(A+B+1), nil until a battle has style; missingStyle marks none
 	styled      int       // battles with style features
 	timed       int       // battles with a time
 	lastTime    int64
@@ -150,12 +154,15 @@ func (d *Dataset) addCore(a, b int32, w uint8, t int64, st *[numStyle]float32) i
 	if st != nil {
 		if d.style == nil {
 			d.style = make([]float32, numStyle*i, numStyle*max(16, cap(d.a)))
+			for k := 0; k < i; k++ {
+				d.style[numStyle*k] = missingStyle
+			}
 		}
 		d.styled++
 	}
 	if d.style != nil {
 		if st == nil {
-			st = &[numStyle]float32{}
+			st = &[numStyle]float32{missingStyle}
 		}
 		d.style = append(d.style, st[:]...)
 	}

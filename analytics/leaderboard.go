@@ -246,7 +246,7 @@ func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Da
 		if sf.styled == 0 {
 			lb.Warnings = append(lb.Warnings, "no battle has style features: style control changes nothing")
 		} else if sf.styled < c.Battles {
-			lb.Warnings = append(lb.Warnings, fmt.Sprintf("%d of %d battles lack style features; they enter with zero style difference", c.Battles-sf.styled, c.Battles))
+			lb.Warnings = append(lb.Warnings, fmt.Sprintf("%d of %d battles lack style features; they enter at the mean style difference", c.Battles-sf.styled, c.Battles))
 		}
 		ratings = toRatings(sf.beta)
 		z := math.Sqrt2 * math.Erfinv(opt.CI)

@@ -197,3 +197,45 @@ func TestHardCasesLeaderboard(t *testing.T) {
 		t.Errorf("prior = %v, want %v", lb.Solver.Prior, DefaultPrior)
 	}
 }
+
+// TestStyleMissingFeatures: battles without style features enter at the
+// mean and are counted in a warning; the length effect is still found.
+func TestStyleMissingFeatures(t *testing.T) {
+	s, _ := NewSynth(SynthConfig{Models: 5, Battles: 4000, Seed: 21, TieRate: 0.2})
+	var d Dataset
+	i := 0
+	s.Generate(func(b *Battle) error {
+		i++
+		if i%4 != 0 { // three battles in four have style
+			b.HasStyle = true
+			b.StyleA.Tokens, b.StyleB.Tokens = 100+i%50, 100+(i*7)%50
+			if b.Winner == rlhf.WinnerA { // the winner tends to be longer
+				b.StyleA.Tokens += 60
+			} else if b.Winner == rlhf.WinnerB {
+				b.StyleB.Tokens += 60
+			}
+		}
+		return d.Add(*b)
+	})
+	opt := DefaultOptions()
+	opt.Style = true
+	lb, err := Compute(context.Background(), &d, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lb.Style.Battles != 3000 {
+		t.Errorf("%d battles with style, want 3000", lb.Style.Battles)
+	}
+	if !strings.Contains(strings.Join(lb.Warnings, "\n"), "1000 of 4000 battles lack style features") {
+		t.Errorf("warnings %q", lb.Warnings)
+	}
+	tok := lb.Style.Coefficients[0]
+	if tok.Coefficient < 5*tok.StdErr {
+		t.Errorf("length coefficient %+v, want clearly positive", tok)
+	}
+	for _, c := range lb.Style.Coefficients[1:] {
+		if c.Coefficient != 0 || c.StdErr != 0 {
+			t.Errorf("constant feature %s got coefficient %+v, want 0", c.Feature, c)
+		}
+	}
+}

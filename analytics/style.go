@@ -42,6 +42,8 @@ func (s *styleFit) variance(i, anchor int) float64 {
 	return s.cov[i*m+i] - 2*row/n + all/(n*n)
 }
 
+func isMissing(v float32) bool { return v != v }
+
 func fitStyle(ctx context.Context, d *Dataset, sel *selector, c *Counts, start []float64, prior, tol float64) (*styleFit, error) {
 	n := c.N()
 	m := n + numStyle
@@ -54,7 +56,8 @@ func fitStyle(ctx context.Context, d *Dataset, sel *selector, c *Counts, start [
 			continue
 		}
 		keep = append(keep, int32(i))
-		if d.style != nil {
+		if d.style != nil && !isMissing(d.style[numStyle*i]) {
+			styled++
 			for k := 0; k < numStyle; k++ {
 				v := float64(d.style[numStyle*i+k])
 				sum[k] += v
@@ -62,22 +65,14 @@ func fitStyle(ctx context.Context, d *Dataset, sel *selector, c *Counts, start [
 			}
 		}
 	}
-	if d.style != nil {
-		// d.styled counts all battles; recount the kept ones with style.
-		for _, i := range keep {
-			s := d.style[numStyle*int(i) : numStyle*int(i)+numStyle]
-			if s[0] != 0 || s[1] != 0 || s[2] != 0 || s[3] != 0 {
-				styled++
-			}
-		}
-	}
+	// z-scores over the battles with style; battles without enter at z = 0.
 	var mean, inv [numStyle]float64
 	active := [numStyle]bool{}
-	cnt := float64(len(keep))
+	cnt := float64(max(styled, 1))
 	for k := 0; k < numStyle; k++ {
 		mean[k] = sum[k] / cnt
 		sd := math.Sqrt(max(sumSq[k]/cnt-mean[k]*mean[k], 0))
-		if sd > 1e-12 && d.style != nil {
+		if sd > 1e-12 && styled > 1 {
 			inv[k], active[k] = 1/sd, true
 		}
 	}
@@ -108,7 +103,8 @@ func fitStyle(ctx context.Context, d *Dataset, sel *selector, c *Counts, start [
 					i := int(bi)
 					x, y := int(ids[d.a[i]]), int(ids[d.b[i]])
 					eta := theta[x] - theta[y]
-					if d.style != nil {
+					z = [numStyle]float64{}
+					if d.style != nil && !isMissing(d.style[numStyle*i]) {
 						s := d.style[numStyle*i : numStyle*i+numStyle]
 						for k := 0; k < numStyle; k++ {
 							if active[k] {
