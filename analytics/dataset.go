@@ -3,7 +3,6 @@ package analytics
 import (
 	"math"
 	"slices"
-	"time"
 
 	"github.com/agora-rlhf/agora/rlhf"
 )
@@ -271,12 +270,4 @@ func (c *column) at(i int) int32 {
 		return 0
 	}
 	return c.ids[i]
-}
-
-// timeAt returns battle i's time, zero when unknown.
-func (d *Dataset) timeAt(i int) time.Time {
-	if d.t == nil || d.t[i] == noTime {
-		return time.Time{}
-	}
-	return time.Unix(0, d.t[i]).UTC()
 }
