@@ -168,12 +168,10 @@ func (d *Dataset) addCore(a, b int32, w uint8, t int64, st *[numStyle]float32) i
 	return i
 }
 
-// order returns the battle indexes in time order (stable, so battles with
-// equal or unknown times keep file order), or nil when the stored order is
-// already the time order. Battles without a time keep their position
-// relative to each other and sort before timed ones only when every battle
-// lacks a time; with mixed data they are placed by file order among ties of
-// the preceding timed battle.
+// order returns the battle indexes in time order, or nil when the stored
+// order already is. The sort is stable, so equal times keep file order, and
+// a battle without a time sorts with the timed battle before it, keeping
+// its place among its neighbours.
 func (d *Dataset) order() []int32 {
 	if d.t == nil || !d.unordered {
 		return nil
