@@ -6,6 +6,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,6 +43,7 @@ type setup struct {
 	battles  *arena.Arena
 	server   *web.Server
 	endpoint *httptest.Server
+	cleanup  func() // benchmarks call it; tests leave it to t.Cleanup
 }
 
 type options struct {
@@ -59,6 +61,13 @@ var modelNames = map[string]string{"ok": "ok-model-alpha", "ok2": "ok-model-beta
 
 func newSetup(t *testing.T, o options) *setup {
 	t.Helper()
+	return newSetupWith(t, o, "")
+}
+
+// newSetupWith is newSetup with the models' endpoint at endpointURL; empty
+// means a fresh fakeEndpoint.
+func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
+	t.Helper()
 	if o.modelA == "" {
 		o.modelA, o.modelB = "ok", "ok2"
 	}
@@ -73,14 +82,20 @@ func newSetup(t *testing.T, o options) *setup {
 	}
 	fake := &fakeEndpoint{tokens: o.tokens, delay: o.delay}
 	endpoint := httptest.NewServer(fake)
-	t.Cleanup(endpoint.Close)
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "agora.db"))
+	if endpointURL == "" {
+		endpointURL = endpoint.URL
+	}
+	dir, err := os.MkdirTemp("", "agora-web-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlite.Open(filepath.Join(dir, "agora.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	models := map[string]arena.Model{}
 	for id, name := range modelNames {
-		models[name] = openai.New(openai.Config{BaseURL: endpoint.URL + "/v1", Model: id, MaxTokens: 100,
+		models[name] = openai.New(openai.Config{BaseURL: endpointURL + "/v1", Model: id, MaxTokens: 100,
 			ConnectTimeout: time.Second, IdleTimeout: o.idle, MaxAnswerBytes: 1 << 16})
 	}
 	battles, err := arena.New(arena.Config{
@@ -99,14 +114,17 @@ func newSetup(t *testing.T, o options) *setup {
 	hs := httptest.NewServer(srv)
 	s := &setup{url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/api/v1/arena/ws", http: hs, store: store,
 		fake: fake, battles: battles, server: srv, endpoint: endpoint}
-	t.Cleanup(func() {
+	s.cleanup = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.CloseClients(ctx)
 		hs.Close()
 		battles.Close()
 		store.Close()
-	})
+		endpoint.Close()
+		os.RemoveAll(dir)
+	}
+	t.Cleanup(s.cleanup)
 	return s
 }
 

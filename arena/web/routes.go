@@ -17,6 +17,8 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	r.GET("/healthz", s.wrap(handleHealthz))
 	r.GET("/readyz", s.wrap(s.handleReadyz))
 	r.GET("/api/v1/arena/ws", s.wrap(s.handleWebsocket))
+	r.GET("/leaderboard", s.wrap(s.handleLeaderboardPage))
+	r.GET("/api/v1/leaderboard", s.wrap(handleLeaderboard(s.cfg.Leaderboards)))
 	if s.cfg.Demo != nil {
 		r.Any("/demo/v1/*path", gin.WrapH(s.cfg.Demo))
 	}

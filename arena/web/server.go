@@ -45,6 +45,8 @@ type Config struct {
 	MaxConnections int
 	Log            *slog.Logger
 	WS             WSConfig
+	// Leaderboards serves /api/v1/leaderboard; nil answers 503.
+	Leaderboards Leaderboards
 	// ReadyDetail, when set, adds detail to /readyz (the ClickHouse
 	// shipper's state, say); a non-nil error makes the server not ready.
 	ReadyDetail func(ctx context.Context) (any, error)

@@ -12,11 +12,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/arena"
 	"github.com/agora-rlhf/agora/arena/demo"
 	"github.com/agora-rlhf/agora/arena/openai"
 	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/configs"
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 const serveUsage = `serve [flags]
@@ -87,6 +89,12 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		return err
 	}
 
+	live, err := analytics.NewLive(ctx, liveRecords{store})
+	if err != nil {
+		return fmt.Errorf("load the leaderboard: %w", err)
+	}
+	log.Info("leaderboard loaded", "votes", live.Len())
+
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
@@ -115,6 +123,11 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		MaxBattlesPerContributor: cfg.Arena.MaxBattlesPerContributor,
 		VoteWindow:               cfg.Arena.VoteWindow.D(),
 		Log:                      log,
+		OnVote: func(r *rlhf.Record) {
+			if err := live.Add(*r); err != nil {
+				log.Warn("leaderboard skipped a vote", "vote", r.Vote.ID, "err", err)
+			}
+		},
 	})
 	if err != nil {
 		ln.Close()
@@ -132,6 +145,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		AllowedOrigins: cfg.Server.AllowedOrigins,
 		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
 		MaxConnections: cfg.Arena.MaxConnections,
+		Leaderboards:   live,
 		Log:            log,
 	})
 	if err != nil {

@@ -16,7 +16,7 @@ func (s *Store) SaveBattle(ctx context.Context, b *rlhf.Battle) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
-	return s.do(ctx, func(tx *sql.Tx) error { return saveBattle(ctx, tx, b) })
+	return s.do(ctx, func(tx *sql.Tx) error { return s.saveBattle(ctx, tx, b) })
 }
 
 // SaveVote stores v together with the final state of its battle b, in one
@@ -33,17 +33,14 @@ func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) erro
 		return rlhf.Errorf(rlhf.EInvalid, "vote %s is for battle %s, not %s", v.ID, v.BattleID, b.ID)
 	}
 	return s.do(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM votes WHERE battle_id = ?", b.ID).Scan(&n); err != nil {
+		if err := s.saveBattle(ctx, tx, b); err != nil {
 			return err
 		}
-		if n > 0 {
+		err := s.insertVote(ctx, tx, v)
+		if isUnique(err, "votes.battle_id") {
 			return rlhf.Errorf(rlhf.EConflict, "battle %s already has a vote", b.ID)
 		}
-		if err := saveBattle(ctx, tx, b); err != nil {
-			return err
-		}
-		return insertVote(ctx, tx, v)
+		return err
 	})
 }
 
@@ -67,10 +64,10 @@ func (s *Store) ImportRecords(ctx context.Context, recs []rlhf.Record) (added in
 			if n > 0 {
 				continue
 			}
-			if err := saveBattle(ctx, tx, &r.Battle); err != nil {
+			if err := s.saveBattle(ctx, tx, &r.Battle); err != nil {
 				return fmt.Errorf("record %d: %w", i, err)
 			}
-			if err := insertVote(ctx, tx, &r.Vote); err != nil {
+			if err := s.insertVote(ctx, tx, &r.Vote); err != nil {
 				return fmt.Errorf("record %d: %w", i, err)
 			}
 			added++
@@ -83,15 +80,27 @@ func (s *Store) ImportRecords(ctx context.Context, recs []rlhf.Record) (added in
 	return added, nil
 }
 
-func saveBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) error {
+const (
+	insertBattleSQL = `INSERT INTO battles
+		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`
+	insertTurnSQL = `INSERT OR REPLACE INTO turns
+			(battle_id, idx, prompt, at,
+			 a_content, a_finish, a_tokens, a_ttft_us, a_duration_us, a_error_code, a_error,
+			 b_content, b_finish, b_tokens, b_ttft_us, b_duration_us, b_error_code, b_error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertVoteSQL = `INSERT INTO votes
+		(id, battle_id, contributor_id, winner, strength, reason, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`
+)
+
+func (s *Store) saveBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) error {
 	source := b.Source
 	if source == "" {
 		source = rlhf.SourceArena
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO battles
-		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
+	_, err := s.exec(ctx, tx, insertBattleSQL,
 		b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status), ms(b.CreatedAt), ms(b.UpdatedAt),
 		source, b.CampaignID, b.Category, b.Language)
 	if err != nil {
@@ -99,11 +108,7 @@ func saveBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) error {
 	}
 	for i := range b.Turns {
 		t := &b.Turns[i]
-		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO turns
-			(battle_id, idx, prompt, at,
-			 a_content, a_finish, a_tokens, a_ttft_us, a_duration_us, a_error_code, a_error,
-			 b_content, b_finish, b_tokens, b_ttft_us, b_duration_us, b_error_code, b_error)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := s.exec(ctx, tx, insertTurnSQL,
 			b.ID, t.Index, t.Prompt, ms(t.At),
 			t.A.Content, t.A.FinishReason, t.A.Tokens, t.A.TTFT.Microseconds(), t.A.Duration.Microseconds(), t.A.ErrorCode, t.A.Error,
 			t.B.Content, t.B.FinishReason, t.B.Tokens, t.B.TTFT.Microseconds(), t.B.Duration.Microseconds(), t.B.ErrorCode, t.B.Error)
@@ -114,10 +119,8 @@ func saveBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) error {
 	return nil
 }
 
-func insertVote(ctx context.Context, tx *sql.Tx, v *rlhf.Vote) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO votes
-		(id, battle_id, contributor_id, winner, strength, reason, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+func (s *Store) insertVote(ctx context.Context, tx *sql.Tx, v *rlhf.Vote) error {
+	_, err := s.exec(ctx, tx, insertVoteSQL,
 		v.ID, v.BattleID, v.ContributorID, string(v.Winner), string(v.Strength), v.Reason, ms(v.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("save vote %s: %w", v.ID, err)
