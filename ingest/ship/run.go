@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/agora-rlhf/agora/ingest/clickhouse"
@@ -31,6 +32,9 @@ func (s *Shipper) Run(ctx context.Context) error {
 	s.st.StoreID = storeID
 	s.mu.Unlock()
 	s.pollLastSeq(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { s.watch(ctx) })
 	s.log.Info("clickhouse shipper starting", "store_id", storeID, "cursor", cursor, "last_seq", s.lastSeq.Load())
 
 	if !s.retry(ctx, "migrate clickhouse schema", func() error { return s.sink.Migrate(ctx) }) {
@@ -129,9 +133,9 @@ func (s *Shipper) waitForWork(ctx context.Context, lastFlush time.Time) bool {
 		if backlog >= int64(s.opt.BatchSize) || backlog > 0 && !now.Before(next) {
 			return true
 		}
-		wait := s.opt.FlushInterval
+		wait := s.opt.PollInterval
 		if backlog > 0 {
-			wait = next.Sub(now)
+			wait = min(next.Sub(now), wait)
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -141,7 +145,33 @@ func (s *Shipper) waitForWork(ctx context.Context, lastFlush time.Time) bool {
 		case <-s.wake:
 			t.Stop()
 		case <-t.C:
-			s.pollLastSeq(ctx)
+		}
+	}
+}
+
+// watch keeps lastSeq current, whatever Run is busy with, so that Admit
+// sees the backlog grow while ClickHouse is away. It polls the store every
+// PollInterval and after Notify, and wakes Run when a full batch waits.
+func (s *Shipper) watch(ctx context.Context) {
+	const minGap = 5 * time.Millisecond
+	t := time.NewTicker(s.opt.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.nudge:
+		case <-t.C:
+		}
+		s.pollLastSeq(ctx)
+		if s.backlog() >= int64(s.opt.BatchSize) {
+			select {
+			case s.wake <- struct{}{}:
+			default:
+			}
+		}
+		if !s.sleep(ctx, minGap) {
+			return
 		}
 	}
 }

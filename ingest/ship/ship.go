@@ -52,6 +52,7 @@ type Options struct {
 	BacklogCap    int64
 	MinBackoff    time.Duration // first retry delay; 100ms by default
 	MaxBackoff    time.Duration // longest retry delay; 10s by default
+	PollInterval  time.Duration // how often the store's last seq is read; 250ms by default
 	Log           *slog.Logger
 	Now           func() time.Time
 	// Shipped, if set, is called after every batch ClickHouse acknowledged,
@@ -106,7 +107,8 @@ type Shipper struct {
 	opt  Options
 	log  *slog.Logger
 
-	wake chan struct{} // Notify's nudge; buffered, one pending at most
+	nudge chan struct{} // Notify to the watcher; buffered, one pending at most
+	wake  chan struct{} // watcher to Run: a full batch waits; buffered likewise
 
 	// Read from any goroutine.
 	cursor       atomic.Int64
@@ -137,28 +139,28 @@ func New(src Source, sink Sink, opt Options) *Shipper {
 	if opt.MaxBackoff < opt.MinBackoff {
 		opt.MaxBackoff = max(10*time.Second, opt.MinBackoff)
 	}
+	if opt.PollInterval <= 0 {
+		opt.PollInterval = 250 * time.Millisecond
+	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Shipper{src: src, sink: sink, opt: opt, log: opt.Log.With("component", "clickhouse-shipper"), wake: make(chan struct{}, 1)}
+	s := &Shipper{src: src, sink: sink, opt: opt, log: opt.Log.With("component", "clickhouse-shipper"), nudge: make(chan struct{}, 1), wake: make(chan struct{}, 1)}
 	s.st.BacklogCap = opt.BacklogCap
 	return s
 }
 
-// Notify tells the shipper that the vote with sequence number seq is
-// committed, so that Admit and the backlog are current at once and a full
-// batch ships without waiting. Calling it is optional: the shipper also
-// polls the store every flush interval.
-func (s *Shipper) Notify(seq int64) {
-	s.raiseLastSeq(seq, s.opt.Now())
-	if s.backlog() >= int64(s.opt.BatchSize) {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+// Notify tells the shipper that a vote was committed, so that the backlog
+// Admit checks is current and a full batch ships without waiting. Calling
+// it is optional: the shipper also polls the store every PollInterval.
+// Bursts of calls cost at most one look at the store per 5ms.
+func (s *Shipper) Notify() {
+	select {
+	case s.nudge <- struct{}{}:
+	default:
 	}
 }
 
