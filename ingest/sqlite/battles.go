@@ -58,7 +58,7 @@ func (s *Store) ImportRecords(ctx context.Context, recs []rlhf.Record) (added in
 		for i := range recs {
 			r := &recs[i]
 			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM votes WHERE id = ? OR battle_id = ?", r.Vote.ID, r.Battle.ID).Scan(&n); err != nil {
+			if err := tx.StmtContext(ctx, s.stmts[voteExistsSQL]).QueryRowContext(ctx, r.Vote.ID, r.Battle.ID).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -81,6 +81,7 @@ func (s *Store) ImportRecords(ctx context.Context, recs []rlhf.Record) (added in
 }
 
 const (
+	voteExistsSQL   = `SELECT count(*) FROM votes WHERE id = ? OR battle_id = ?`
 	insertBattleSQL = `INSERT INTO battles
 		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
