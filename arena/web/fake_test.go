@@ -13,6 +13,7 @@ import (
 // The model id in the request picks its behaviour:
 //
 //	ok       streams its tokens and finishes
+//	ok2      the same, and then " Bye."
 //	failmid  streams two tokens, then an in-stream error object
 //	stall    streams one token, then sends nothing until the client goes
 //	http500  answers 500 with a JSON error body naming a secret host
@@ -81,6 +82,9 @@ func (f *fakeEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.mu.Unlock()
 			return
 		}
+	}
+	if req.Model == "ok2" {
+		chunk(" Bye.", "") // so that the two sides differ
 	}
 	chunk("", "stop")
 	fmt.Fprint(w, "data: [DONE]\n\n")

@@ -19,6 +19,7 @@ import (
 	"github.com/agora-rlhf/agora/arena/openai"
 	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 func TestMain(m *testing.M) {
@@ -27,6 +28,15 @@ func TestMain(m *testing.M) {
 		// are closed in Cleanup, but their reader may still be exiting.
 		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
 	)
+}
+
+const researcherToken = "researcher-secret-token"
+
+// storeRecords reads every voted battle of the store.
+type storeRecords struct{ s *sqlite.Store }
+
+func (r storeRecords) Records(ctx context.Context, fn func(*rlhf.Record) error) error {
+	return r.s.Records(ctx, sqlite.RecordFilter{}, func(_ int64, rec *rlhf.Record) error { return fn(rec) })
 }
 
 // fixedPair puts model a on side A and b on side B.
@@ -107,7 +117,8 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	}
 	key := []byte(strings.Repeat("k", 32))
 	identity, _ := web.NewIdentity(key)
-	srv, err := web.New(web.Config{Battles: battles, Identity: identity, Store: store, WS: o.ws, MaxBodyBytes: 1 << 16})
+	srv, err := web.New(web.Config{Battles: battles, Identity: identity, Store: store, WS: o.ws, MaxBodyBytes: 1 << 16,
+		Records: storeRecords{store}, ResearcherToken: researcherToken, ExportKey: []byte("export key")})
 	if err != nil {
 		t.Fatal(err)
 	}

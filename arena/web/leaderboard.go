@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -65,9 +63,7 @@ func (s *Server) handleLeaderboardPage(c *gin.Context) error {
 // leaderboardOptions reads the query parameters of GET /api/v1/leaderboard.
 func leaderboardOptions(q url.Values) (analytics.Options, error) {
 	opt := analytics.DefaultOptions()
-	bad := func(name, want string) error {
-		return rlhf.Errorf(rlhf.EInvalid, "query parameter %s=%q: want %s", name, q.Get(name), want)
-	}
+	bad := func(name, want string) error { return badParam(q, name, want) }
 	if v := q.Get("rounds"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > maxLeaderboardRounds {
@@ -112,29 +108,19 @@ func leaderboardOptions(q url.Values) (analytics.Options, error) {
 	default:
 		return opt, bad("ties", "include or exclude")
 	}
-	for name, dst := range map[string]*time.Time{"since": &opt.Filter.Since, "until": &opt.Filter.Until} {
-		if v := q.Get(name); v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				if t, err = time.Parse("2006-01-02", v); err != nil {
-					return opt, bad(name, "RFC 3339 (2024-05-01T00:00:00Z) or YYYY-MM-DD")
-				}
-			}
-			*dst = t
-		}
+	var err error
+	if opt.Filter.Since, err = queryTime(q, "since"); err != nil {
+		return opt, err
+	}
+	if opt.Filter.Until, err = queryTime(q, "until"); err != nil {
+		return opt, err
 	}
 	for name, dst := range map[string]*[]string{
 		"models": &opt.Filter.Models, "category": &opt.Filter.Categories, "language": &opt.Filter.Languages,
 		"source": &opt.Filter.Sources, "contributors": &opt.Filter.Contributors,
 		"exclude_contributors": &opt.Filter.ExcludeContributors,
 	} {
-		for _, v := range q[name] {
-			for _, p := range strings.Split(v, ",") {
-				if p = strings.TrimSpace(p); p != "" {
-					*dst = append(*dst, p)
-				}
-			}
-		}
+		*dst = queryList(q, name)
 	}
 	return opt, nil
 }

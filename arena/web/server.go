@@ -47,6 +47,11 @@ type Config struct {
 	WS             WSConfig
 	// Leaderboards serves /api/v1/leaderboard; nil answers 503.
 	Leaderboards Leaderboards
+	// Records feeds GET /api/v1/export, for researchers who bring
+	// ResearcherToken; ExportKey keys the contributor pseudonyms in exports.
+	Records         Records
+	ResearcherToken string
+	ExportKey       []byte
 	// ReadyDetail, when set, adds detail to /readyz (the ClickHouse
 	// shipper's state, say); a non-nil error makes the server not ready.
 	ReadyDetail func(ctx context.Context) (any, error)

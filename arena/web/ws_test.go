@@ -20,9 +20,9 @@ func TestFullBattle(t *testing.T) {
 		t.Fatalf("hello = %v, want contributor_id, token and protocol 1", c.hello)
 	}
 	id, text := c.start("Say hello")
-	for _, side := range []string{"a", "b"} {
-		if text[side] != "Hello there, friend." {
-			t.Errorf("side %s streamed %q, want %q", side, text[side], "Hello there, friend.")
+	for side, want := range map[string]string{"a": "Hello there, friend.", "b": "Hello there, friend. Bye."} {
+		if text[side] != want {
+			t.Errorf("side %s streamed %q, want %q", side, text[side], want)
 		}
 	}
 	preVote := strings.Join(c.raw, "\n")
@@ -354,7 +354,9 @@ func TestDisconnectCancelsUpstream(t *testing.T) {
 	s := newSetup(t, options{modelA: "stall", modelB: "stall2", idle: time.Minute})
 	c := s.dial(t, nil)
 	c.send(map[string]any{"type": "start", "prompt": "leave"})
-	c.until("token")
+	for seen := map[any]bool{}; len(seen) < 2; {
+		seen[c.until("token")["side"]] = true // both requests are streaming
+	}
 	left := time.Now()
 	c.conn.Close()
 	deadline := time.Now().Add(5 * time.Second)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,7 +32,10 @@ and keeps its data in ./agora-data.
 
 Environment: AGORA_ADDR, AGORA_DATA, AGORA_CONFIG, AGORA_LOG_FORMAT,
 AGORA_SECRET (the key that signs contributor tokens; by default a random
-key kept in DATA/secret.key), and each model's api_key_env.`
+key kept in DATA/secret.key), AGORA_RESEARCHER_TOKEN (the bearer token that
+GET /api/v1/export requires; the export API is off without it),
+AGORA_EXPORT_KEY (keys contributor pseudonyms in exports), and each model's
+api_key_env.`
 
 // serveFlags are the settings of serve that flags and environment set.
 type serveFlags struct {
@@ -84,9 +89,13 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	} else if n > 0 {
 		log.Info("battles left unfinished by the last run are marked abandoned", "count", n)
 	}
-	identity, err := loadIdentity(cfg.Server.Data, e.getenv("AGORA_SECRET"))
+	secret, err := loadSecret(cfg.Server.Data, e.getenv("AGORA_SECRET"))
 	if err != nil {
 		return err
+	}
+	identity, err := web.NewIdentity(secret)
+	if err != nil {
+		return usageError{"AGORA_SECRET: " + err.Error()}
 	}
 
 	live, err := analytics.NewLive(ctx, liveRecords{store})
@@ -138,15 +147,18 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		demoHandler = &demo.Server{TokenDelay: cfg.Demo.TokenDelay.D()}
 	}
 	srv, err := web.New(web.Config{
-		Battles:        battles,
-		Identity:       identity,
-		Store:          store,
-		Demo:           demoHandler,
-		AllowedOrigins: cfg.Server.AllowedOrigins,
-		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
-		MaxConnections: cfg.Arena.MaxConnections,
-		Leaderboards:   live,
-		Log:            log,
+		Battles:         battles,
+		Identity:        identity,
+		Store:           store,
+		Demo:            demoHandler,
+		AllowedOrigins:  cfg.Server.AllowedOrigins,
+		MaxBodyBytes:    cfg.Server.MaxBodyBytes,
+		MaxConnections:  cfg.Arena.MaxConnections,
+		Leaderboards:    live,
+		Records:         liveRecords{store},
+		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
+		ExportKey:       exportKey(e.getenv, secret),
+		Log:             log,
 	})
 	if err != nil {
 		ln.Close()
@@ -237,15 +249,12 @@ func modelKeys(cfg *configs.Config, getenv func(string) string) (map[string]stri
 	return keys, nil
 }
 
-// loadIdentity returns the contributor token signer, keyed by secret or by
-// the key kept in dir (made on first run).
-func loadIdentity(dir, secret string) (*web.Identity, error) {
+// loadSecret returns the server's secret key: AGORA_SECRET when set, else
+// the key kept in dir (made on first run). It signs contributor tokens and,
+// unless AGORA_EXPORT_KEY is set, keys the pseudonyms of exports.
+func loadSecret(dir, secret string) ([]byte, error) {
 	if secret != "" {
-		id, err := web.NewIdentity([]byte(secret))
-		if err != nil {
-			return nil, usageError{"AGORA_SECRET: " + err.Error()}
-		}
-		return id, nil
+		return []byte(secret), nil
 	}
 	path := filepath.Join(dir, "secret.key")
 	key, err := os.ReadFile(path)
@@ -258,11 +267,19 @@ func loadIdentity(dir, secret string) (*web.Identity, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	id, err := web.NewIdentity(key)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	return key, nil
+}
+
+// exportKey keys contributor pseudonyms in exports served over HTTP:
+// AGORA_EXPORT_KEY when set (so that they match "agora export"), else a key
+// derived from the server's secret, stable across restarts.
+func exportKey(getenv func(string) string, secret []byte) []byte {
+	if k := getenv("AGORA_EXPORT_KEY"); k != "" {
+		return []byte(k)
 	}
-	return id, nil
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("agora export pseudonyms"))
+	return m.Sum(nil)
 }
 
 func newLogger(e env, format, level string) (*slog.Logger, error) {
