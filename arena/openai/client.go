@@ -30,6 +30,7 @@ type Config struct {
 	ConnectTimeout time.Duration
 	IdleTimeout    time.Duration // longest wait for the first or the next chunk
 	MaxAnswerBytes int           // the answer is cut (finish reason "length") past this
+	Guard          *Guard        // when set, connections go only where it allows, and never through a proxy
 }
 
 // Client streams chat completions from one endpoint model.
@@ -43,9 +44,13 @@ func New(cfg Config) *Client {
 	oc := goopenai.DefaultConfig(cfg.APIKey)
 	oc.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+	proxy, dial := http.ProxyFromEnvironment, dialer.DialContext
+	if cfg.Guard != nil {
+		proxy, dial = nil, cfg.Guard.DialContext(dialer)
+	}
 	transport := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         dialer.DialContext,
+		Proxy:               proxy,
+		DialContext:         dial,
 		TLSHandshakeTimeout: cfg.ConnectTimeout,
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
