@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,17 +8,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/gin-gonic/gin"
 
 	"github.com/agora-rlhf/agora/analytics"
+	"github.com/agora-rlhf/agora/arena/web/browsertest"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -143,34 +139,11 @@ func TestLeaderboardAPI(t *testing.T) {
 // fills, the chart and the heat map are drawn, and the style switch refetches
 // the style-controlled board.
 func TestLeaderboardPageInChromium(t *testing.T) {
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed; CI must install it (apt-get install chromium)")
-		}
-		t.Skip("SKIPPED: chromium is not installed (apt-get install chromium); the page is untested")
-	}
+	ctx := browsertest.New(t)
 	live, _ := newLive(t)
 	base := newLeaderboardServer(t, live)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.DisableGPU,
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1200, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelTimeout()
 
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/leaderboard"),
 		chromedp.WaitVisible(chromedp.CSS("#board tbody tr")),
 	)
@@ -189,7 +162,7 @@ func TestLeaderboardPageInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	saveLeaderboardScreenshot(t, "leaderboard.png", png)
+	browsertest.SaveScreenshot(t, "leaderboard.png", png)
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("style")),
 		chromedp.WaitVisible(chromedp.ID("style-coefficients")),
@@ -204,22 +177,5 @@ func TestLeaderboardPageInChromium(t *testing.T) {
 	if png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err != nil {
 		t.Fatal(err)
 	}
-	saveLeaderboardScreenshot(t, "leaderboard-style.png", png)
-}
-
-// saveLeaderboardScreenshot checks that png is a PNG and writes it under
-// testdata/screenshots (ignored by git) for a person to look at.
-func saveLeaderboardScreenshot(t *testing.T, name string, png []byte) {
-	t.Helper()
-	if !bytes.HasPrefix(png, []byte("\x89PNG")) || len(png) < 10000 {
-		t.Fatalf("screenshot %s: %d bytes, not a PNG of a page", name, len(png))
-	}
-	dir := filepath.Join("testdata", "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", filepath.Join(dir, name))
+	browsertest.SaveScreenshot(t, "leaderboard-style.png", png)
 }

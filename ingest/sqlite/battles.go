@@ -33,7 +33,7 @@ func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) erro
 		return rlhf.Errorf(rlhf.EInvalid, "vote %s is for battle %s, not %s", v.ID, v.BattleID, b.ID)
 	}
 	return s.do(ctx, func(tx *sql.Tx) error {
-		if err := s.saveBattle(ctx, tx, b); err != nil {
+		if err := s.finishBattle(ctx, tx, b); err != nil {
 			return err
 		}
 		err := s.insertVote(ctx, tx, v)
@@ -81,6 +81,8 @@ func (s *Store) ImportRecords(ctx context.Context, recs []rlhf.Record) (added in
 }
 
 const (
+	countTurnsSQL   = `SELECT count(*) FROM turns WHERE battle_id = ?`
+	updateStatusSQL = `UPDATE battles SET status = ?, updated_at = ? WHERE id = ?`
 	voteExistsSQL   = `SELECT count(*) FROM votes WHERE id = ? OR battle_id = ?`
 	insertBattleSQL = `INSERT INTO battles
 		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language)
@@ -95,6 +97,27 @@ const (
 		(id, battle_id, contributor_id, winner, strength, reason, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`
 )
+
+// finishBattle stores b's final status. When every turn of b is stored
+// already (the arena saves each turn as it ends), that is one small update;
+// otherwise the whole battle is written.
+func (s *Store) finishBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) error {
+	var turns int
+	if err := tx.StmtContext(ctx, s.stmts[countTurnsSQL]).QueryRowContext(ctx, b.ID).Scan(&turns); err != nil {
+		return fmt.Errorf("finish battle %s: %w", b.ID, err)
+	}
+	if turns != len(b.Turns) {
+		return s.saveBattle(ctx, tx, b)
+	}
+	res, err := s.exec(ctx, tx, updateStatusSQL, string(b.Status), ms(b.UpdatedAt), b.ID)
+	if err != nil {
+		return fmt.Errorf("finish battle %s: %w", b.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return s.saveBattle(ctx, tx, b)
+	}
+	return nil
+}
 
 func (s *Store) saveBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) error {
 	source := b.Source

@@ -226,7 +226,7 @@ func (s *Store) commit(group []*writeReq) {
 // connection is taken.)
 var hotQueries = []string{
 	"SAVEPOINT w", "ROLLBACK TO w", "RELEASE w",
-	insertBattleSQL, insertTurnSQL, insertVoteSQL, voteExistsSQL,
+	insertBattleSQL, insertTurnSQL, insertVoteSQL, voteExistsSQL, countTurnsSQL, updateStatusSQL,
 }
 
 func (s *Store) prepare(ctx context.Context) error {

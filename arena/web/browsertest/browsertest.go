@@ -1,0 +1,75 @@
+// Package browsertest starts headless Chromium for tests of Agora's pages,
+// the way net/http/httptest starts servers.
+package browsertest
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// New starts headless Chromium for t and returns a context that drives
+// one tab; everything is stopped when t ends. In CI (CI set) a missing
+// browser fails the test; elsewhere the test is skipped, loudly.
+func New(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed; CI must install it (apt-get install chromium)")
+		}
+		t.Skip("SKIPPED: chromium is not installed (apt-get install chromium); the page is untested")
+	}
+	// These closed machines refuse Chromium's background connections:
+	// keep them off.
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.DisableGPU,
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1200, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
+// Run runs one browser action and returns its value, failing t on error.
+func Run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// SaveScreenshot checks that png is a PNG of a page and writes it to
+// testdata/screenshots/name (ignored by git) for a person to look at.
+func SaveScreenshot(t *testing.T, name string, png []byte) {
+	t.Helper()
+	if !bytes.HasPrefix(png, []byte("\x89PNG")) || len(png) < 10000 {
+		t.Fatalf("screenshot %s: %d bytes, not a PNG of a page", name, len(png))
+	}
+	dir := filepath.Join("testdata", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
