@@ -1,0 +1,66 @@
+package demo_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agora-rlhf/agora/arena/demo"
+	"github.com/agora-rlhf/agora/arena/openai"
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// TestDemoModelsThroughClient streams every demo model through the same
+// client that calls labs' endpoints, over real HTTP.
+func TestDemoModelsThroughClient(t *testing.T) {
+	srv := httptest.NewServer(&demo.Server{TokenDelay: time.Millisecond})
+	defer srv.Close()
+	msgs := []rlhf.Message{{Role: "user", Content: "How do I bake bread?"}}
+	answers := map[string]string{}
+	for id := range demo.Styles {
+		c := openai.New(openai.Config{BaseURL: srv.URL + "/demo/v1", Model: id, MaxTokens: 1000,
+			ConnectTimeout: time.Second, IdleTimeout: 5 * time.Second, MaxAnswerBytes: 1 << 16})
+		var got strings.Builder
+		finish, tokens, err := c.Stream(context.Background(), msgs, func(s string) { got.WriteString(s) })
+		if err != nil || finish != "stop" || tokens < 1 {
+			t.Fatalf("%s: finish %q, %d tokens, %v", id, finish, tokens, err)
+		}
+		if want := demo.Styles[id]("How do I bake bread?"); got.String() != want {
+			t.Errorf("%s streamed %q, want %q", id, got.String(), want)
+		}
+		answers[id] = got.String()
+	}
+	// The styles are distinct: the verbose one is the longest, the curt one
+	// the shortest.
+	if !(len(answers["curt"]) < len(answers["wrong"]) && len(answers["good"]) < len(answers["verbose"])) {
+		t.Errorf("answer lengths do not match the styles: %v", map[string]int{
+			"curt": len(answers["curt"]), "wrong": len(answers["wrong"]), "good": len(answers["good"]), "verbose": len(answers["verbose"])})
+	}
+}
+
+func TestDemoCaps(t *testing.T) {
+	srv := httptest.NewServer(&demo.Server{})
+	defer srv.Close()
+	msgs := []rlhf.Message{{Role: "user", Content: "Tell me everything"}}
+	c := openai.New(openai.Config{BaseURL: srv.URL + "/demo/v1", Model: "verbose", MaxTokens: 5,
+		ConnectTimeout: time.Second, IdleTimeout: 5 * time.Second, MaxAnswerBytes: 1 << 16})
+	finish, tokens, err := c.Stream(context.Background(), msgs, func(string) {})
+	if err != nil || finish != "length" || tokens != 5 {
+		t.Errorf("max_tokens 5: finish %q, %d tokens, %v; want length, 5", finish, tokens, err)
+	}
+	c = openai.New(openai.Config{BaseURL: srv.URL + "/demo/v1", Model: "verbose", MaxTokens: 1000,
+		ConnectTimeout: time.Second, IdleTimeout: 5 * time.Second, MaxAnswerBytes: 40})
+	var got strings.Builder
+	finish, _, err = c.Stream(context.Background(), msgs, func(s string) { got.WriteString(s) })
+	if err != nil || finish != "length" || got.Len() > 40 {
+		t.Errorf("max answer 40 bytes: finish %q, %d bytes, %v", finish, got.Len(), err)
+	}
+	c = openai.New(openai.Config{BaseURL: srv.URL + "/demo/v1", Model: "no-such-model", MaxTokens: 10,
+		ConnectTimeout: time.Second, IdleTimeout: 5 * time.Second, MaxAnswerBytes: 40})
+	_, _, err = c.Stream(context.Background(), msgs, func(string) {})
+	if rlhf.ErrorCode(err) != rlhf.EUpstream || strings.Contains(rlhf.ErrorMessage(err), "no-such-model") {
+		t.Errorf("unknown model: %v (client message %q)", err, rlhf.ErrorMessage(err))
+	}
+}

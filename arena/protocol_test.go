@@ -1,0 +1,66 @@
+package arena
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+func TestParseRequest(t *testing.T) {
+	tests := []struct {
+		in       string
+		wantType string
+		wantErr  string // substring of the error; "" for none
+	}{
+		{`{"type":"start","prompt":"hi"}`, RequestStart, ""},
+		{`{"type":"vote","battle_id":"b","winner":"a","strength":"clear","reason":"r"}`, RequestVote, ""},
+		{`{"type":"message","battle_id":"b","content":"more"}`, RequestMessage, ""},
+		{`{"type":"vote","battle_id":"b","winner":"a","model_a":"x"}`, "", "unknown field"},
+		{`{"type":"start","prompt":"x"} {"type":"start"}`, "", "after the JSON object"},
+		{`{"type":"start","prompt":1}`, "", `"prompt" must be a string`},
+		{`{"type":"dance"}`, "", "unknown message type"},
+		{`{}`, "", `no "type"`},
+		{`[`, "", "malformed"},
+		{"{\"type\":\"start\",\"prompt\":\"\xff\"}", "", "UTF-8"},
+	}
+	for _, tt := range tests {
+		r, err := ParseRequest([]byte(tt.in))
+		if tt.wantErr == "" {
+			if err != nil || r.Type != tt.wantType {
+				t.Errorf("ParseRequest(%s) = %+v, %v; want type %s", tt.in, r, err, tt.wantType)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) || rlhf.ErrorCode(err) != rlhf.EInvalid {
+			t.Errorf("ParseRequest(%s) error = %v, want an invalid error containing %q", tt.in, err, tt.wantErr)
+		}
+	}
+}
+
+// FuzzParseRequest checks that no client frame makes the decoder panic and
+// that whatever it accepts has a known type and valid UTF-8 text.
+func FuzzParseRequest(f *testing.F) {
+	for _, seed := range []string{
+		`{"type":"start","prompt":"hi"}`,
+		`{"type":"vote","battle_id":"b","winner":"both_bad","strength":"negligible"}`,
+		`{"type":"message","battle_id":"b","content":"x"}`,
+		`{"type":"vote","weight":1e999}`, `{"type":"start","prompt":"\ud800"}`, `null`, `"x"`, `{"type":null}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParseRequest(data)
+		if err != nil {
+			if rlhf.ErrorCode(err) != rlhf.EInvalid {
+				t.Fatalf("ParseRequest(%q) error code %q, want invalid", data, rlhf.ErrorCode(err))
+			}
+			return
+		}
+		switch r.Type {
+		case RequestStart, RequestMessage, RequestVote:
+		default:
+			t.Fatalf("ParseRequest(%q) accepted type %q", data, r.Type)
+		}
+	})
+}
