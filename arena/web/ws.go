@@ -24,62 +24,65 @@ type client struct {
 	s           *Server
 	conn        *websocket.Conn
 	contributor string
-	send        chan []byte   // encoded frames for the writer
+	wake        chan struct{} // signals the writer that frames are queued (capacity 1)
 	done        chan struct{} // closed when the reader has stopped; the writer then closes
 	ctx         context.Context
 	cancel      context.CancelFunc // cancels the client's battles' streams
 
 	stopping atomic.Bool // set by shutdown: read no more requests
 
-	mu        sync.Mutex // guards closeCode, slow, and read deadlines against shutdown
+	mu        sync.Mutex // guards the fields below, and read deadlines against shutdown
+	queue     [][]byte   // encoded frames for the writer; nil while idle, so idle clients cost little
 	closeCode int        // the close code the writer sends
 	slow      bool
 }
 
-// handleWebsocket upgrades the request and serves the protocol until the
-// client leaves or the server shuts down.
+// handleWebsocket upgrades the request and hands the connection to its
+// own goroutines, which serve the protocol until the client leaves or the
+// server shuts down. The handler returns at once, so that nothing of the
+// HTTP request stays alive with an idle connection.
 func (s *Server) handleWebsocket(c *gin.Context) error {
 	if n := s.conns.Add(1); n > int64(s.cfg.MaxConnections) {
 		s.conns.Add(-1)
 		return rlhf.Errorf(rlhf.EUnavailable, "too many connections; try again later")
 	}
-	defer s.conns.Add(-1)
-	s.mu.Lock()
-	closing := s.closing
-	s.mu.Unlock()
-	if closing {
-		return rlhf.Errorf(rlhf.EUnavailable, "the server is shutting down")
-	}
-
 	contributor, token := s.identify(c.Request)
 	conn, err := s.upgrader.Upgrade(c.Writer, c.Request, nil)
 	if err != nil {
+		s.conns.Add(-1)
 		return nil // the upgrader has answered the client
 	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(c.Request.Context()))
+	ctx, cancel := context.WithCancel(context.Background())
 	cl := &client{
 		s: s, conn: conn, contributor: contributor,
-		send: make(chan []byte, s.cfg.WS.SendQueue), done: make(chan struct{}),
+		wake: make(chan struct{}, 1), done: make(chan struct{}),
 		ctx: ctx, cancel: cancel, closeCode: websocket.CloseNormalClosure,
 	}
 	if !s.register(cl) {
+		s.conns.Add(-1)
 		cancel()
 		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		conn.Close()
 		return nil
 	}
-	defer s.unregister(cl)
+	go cl.run(token)
+	return nil
+}
 
+// run serves the connection: it starts the writer, reads requests until
+// the connection ends, then stops the writer and the client's streams.
+func (cl *client) run(token string) {
+	defer cl.s.conns.Add(-1)
+	defer cl.s.unregister(cl)
 	writerDone := make(chan struct{})
 	go func() { defer close(writerDone); cl.writeLoop() }()
-	cl.sink(arena.Frame{Type: arena.FrameHello, ContributorID: contributor, Token: token,
-		Protocol: arena.ProtocolVersion, MaxTurns: s.cfg.Battles.MaxTurns()})
+	cl.sink(arena.Frame{Type: arena.FrameHello, ContributorID: cl.contributor, Token: token,
+		Protocol: arena.ProtocolVersion, MaxTurns: cl.s.cfg.Battles.MaxTurns()})
 	cl.readLoop()
-	cancel() // end this client's streams
+	cl.cancel() // end this client's streams
 	close(cl.done)
 	<-writerDone
-	conn.Close()
-	return nil
+	cl.conn.Close()
 }
 
 // identify returns the contributor proven by the request's token, or a
@@ -191,8 +194,8 @@ func (cl *client) handle(data []byte) {
 	}
 }
 
-// sink queues a frame for the writer. It never blocks: a client whose
-// queue is full is too slow to keep up and is dropped.
+// sink queues a frame for the writer. It never blocks: a client with
+// SendQueue frames unsent is too slow to keep up and is dropped.
 func (cl *client) sink(f arena.Frame) {
 	data, err := json.Marshal(f)
 	if err != nil {
@@ -204,10 +207,8 @@ func (cl *client) sink(f arena.Frame) {
 		return
 	default:
 	}
-	select {
-	case cl.send <- data:
-	default:
-		cl.mu.Lock()
+	cl.mu.Lock()
+	if len(cl.queue) >= cl.s.cfg.WS.SendQueue {
 		first := !cl.slow
 		cl.slow = true
 		cl.mu.Unlock()
@@ -215,7 +216,23 @@ func (cl *client) sink(f arena.Frame) {
 			cl.s.log.Warn("dropping slow websocket client", "contributor", cl.contributor)
 			cl.conn.NetConn().Close() // the reader fails, and all ends
 		}
+		return
 	}
+	cl.queue = append(cl.queue, data)
+	cl.mu.Unlock()
+	select {
+	case cl.wake <- struct{}{}:
+	default: // the writer is already woken
+	}
+}
+
+// takeQueue returns the queued frames and empties the queue.
+func (cl *client) takeQueue() [][]byte {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	q := cl.queue
+	cl.queue = nil
+	return q
 }
 
 // writeLoop writes queued frames and pings until the reader stops, then
@@ -226,9 +243,11 @@ func (cl *client) writeLoop() {
 	defer ping.Stop()
 	for {
 		select {
-		case data := <-cl.send:
-			if !cl.write(data) {
-				return
+		case <-cl.wake:
+			for _, data := range cl.takeQueue() {
+				if !cl.write(data) {
+					return
+				}
 			}
 		case <-ping.C:
 			if err := cl.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(ws.WriteWait)); err != nil {
@@ -236,16 +255,10 @@ func (cl *client) writeLoop() {
 				return
 			}
 		case <-cl.done:
-			for {
-				select {
-				case data := <-cl.send:
-					if !cl.write(data) {
-						return
-					}
-					continue
-				default:
+			for _, data := range cl.takeQueue() {
+				if !cl.write(data) {
+					return
 				}
-				break
 			}
 			cl.mu.Lock()
 			code := cl.closeCode

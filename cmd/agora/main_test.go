@@ -46,7 +46,7 @@ func (s *syncBuffer) String() string {
 var servingRE = regexp.MustCompile(`serving the arena on (http://[^ ]+)/ `)
 
 // waitServing waits until out shows the serving line and returns the URL.
-func waitServing(t *testing.T, out *syncBuffer, errOut fmt.Stringer) string {
+func waitServing(t testing.TB, out *syncBuffer, errOut fmt.Stringer) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -96,7 +96,7 @@ type subprocess struct {
 	url         string
 }
 
-func startSubprocess(t *testing.T, args ...string) *subprocess {
+func startSubprocess(t testing.TB, args ...string) *subprocess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "AGORA_TEST_MAIN=1")
