@@ -69,10 +69,11 @@ func BenchmarkVoteAck(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for _, id := range ids[i] {
+				msg := []byte(`{"type":"vote","battle_id":"` + id + `","winner":"a"}`)
 				t0 := time.Now()
-				conn.WriteJSON(map[string]any{"type": "vote", "battle_id": id, "winner": "a"})
-				var f map[string]any
-				if err := conn.ReadJSON(&f); err != nil || f["type"] != "voted" {
+				conn.WriteMessage(websocket.TextMessage, msg)
+				var f struct{ Type string }
+				if err := conn.ReadJSON(&f); err != nil || f.Type != "voted" {
 					b.Errorf("vote: %v %v", f, err)
 					return
 				}

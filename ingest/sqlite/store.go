@@ -178,21 +178,46 @@ func (s *Store) writer() {
 	}
 }
 
-// commit runs group in one transaction. Each request runs under its own
-// savepoint; its error goes to it alone. A failed commit fails them all.
+// commit runs group in one transaction and commits once for all. It
+// first runs every write straight, which is the common case; if any write
+// fails, it rolls back and runs them again each under its own savepoint, so
+// that a failing write (a second vote, say) undoes only itself. Each caller
+// gets its own error; a failed commit fails them all.
 func (s *Store) commit(group []*writeReq) {
+	errs, ok := s.runGroup(group, false)
+	if !ok {
+		errs, _ = s.runGroup(group, true)
+	}
+	for i, req := range group {
+		req.errc <- errs[i]
+	}
+}
+
+// runGroup runs group in one transaction. Without savepoints it gives up
+// (ok false, nothing committed) at the first failing write.
+func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok bool) {
 	ctx := context.Background()
-	errs := make([]error, len(group))
+	errs = make([]error, len(group))
+	fail := func(err error) ([]error, bool) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs, true
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		for _, req := range group {
-			req.errc <- fmt.Errorf("begin: %w", err)
-		}
-		return
+		return fail(fmt.Errorf("begin: %w", err))
 	}
 	for i, req := range group {
 		if err := req.ctx.Err(); err != nil {
 			errs[i] = err
+			continue
+		}
+		if !savepoints {
+			if err := req.fn(tx); err != nil {
+				tx.Rollback()
+				return nil, false
+			}
 			continue
 		}
 		if _, err := s.exec(ctx, tx, "SAVEPOINT w"); err != nil {
@@ -210,14 +235,9 @@ func (s *Store) commit(group []*writeReq) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		for _, req := range group {
-			req.errc <- fmt.Errorf("commit: %w", err)
-		}
-		return
+		return fail(fmt.Errorf("commit: %w", err))
 	}
-	for i, req := range group {
-		req.errc <- errs[i]
-	}
+	return errs, true
 }
 
 // hotQueries are prepared once at Open, on the one write connection,
