@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -191,9 +192,17 @@ func (cs *columnSet) add(name string, v any) {
 	cs.values = append(cs.values, v)
 }
 
+// blockBytes is about how much string data one block of an insert carries.
+// Building a block copies its strings into one buffer; bounded blocks keep
+// that buffer small and reused, and the server writes one block while the
+// next is built.
+const blockBytes = 2 << 20
+
 // insert sends cols to table as one batch insert with an explicit column
 // list, the only insert form that works on every server. Each call builds a
-// fresh batch: clickhouse-go marks a batch sent whatever the outcome.
+// fresh batch: clickhouse-go marks a batch sent whatever the outcome. Large
+// inserts go as several blocks, each written by the server as its own part:
+// an insert is not atomic then, which the callers' idempotent rows allow.
 func (c *Client) insert(ctx context.Context, table string, cols *columnSet, queryID string) error {
 	settings, err := c.settings(ctx)
 	if err != nil {
@@ -211,16 +220,48 @@ func (c *Client) insert(ctx context.Context, table string, cols *columnSet, quer
 		return fmt.Errorf("prepare insert into %s: %w", table, err)
 	}
 	defer b.Close()
-	for i, v := range cols.values {
-		if err := b.Column(i).Append(v); err != nil {
-			b.Abort()
-			return fmt.Errorf("insert into %s: column %s: %w", table, cols.names[i], err)
+	rows, per := cols.blocks()
+	for lo := 0; lo < rows; lo += per {
+		hi := min(lo+per, rows)
+		for i, v := range cols.values {
+			if lo > 0 || hi < rows {
+				v = reflect.ValueOf(v).Slice(lo, hi).Interface()
+			}
+			if err := b.Column(i).Append(v); err != nil {
+				b.Abort()
+				return fmt.Errorf("insert into %s: column %s: %w", table, cols.names[i], err)
+			}
+		}
+		if hi < rows {
+			if err := b.Flush(); err != nil {
+				return fmt.Errorf("insert into %s: %w", table, err)
+			}
 		}
 	}
 	if err := b.Send(); err != nil {
 		return fmt.Errorf("insert into %s: %w", table, err)
 	}
 	return nil
+}
+
+// blocks returns the number of rows and how many go in one block.
+func (cs *columnSet) blocks() (rows, per int) {
+	if len(cs.values) == 0 {
+		return 0, 1
+	}
+	rows = reflect.ValueOf(cs.values[0]).Len()
+	size := 0
+	for _, v := range cs.values {
+		if ss, ok := v.([]string); ok {
+			for _, s := range ss {
+				size += len(s)
+			}
+		}
+	}
+	if size <= blockBytes || rows == 0 {
+		return rows, max(rows, 1)
+	}
+	return rows, max(rows*blockBytes/size, 1)
 }
 
 // inList binds vals as the parenthesized list of an IN clause; a plain

@@ -2,9 +2,12 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/agora-rlhf/agora/rlhf"
@@ -104,34 +107,46 @@ func (c *Client) Insert(ctx context.Context, b *Batch) (InsertResult, error) {
 	} else {
 		first = b.Counts[0].Block * CountBlockSize
 	}
+	// Query ids name the store, so that waitInserts finds them, and end
+	// with a random part: the server refuses an id that it still lists as
+	// running, as it may for a moment after acknowledging an insert.
+	nonce := rand.Uint32()
 	qid := func(table string) string {
-		return fmt.Sprintf("%s%d-%d-%s", queryIDPrefix(b.StoreID), first, b.Attempt, table)
+		return fmt.Sprintf("%s%d-%d-%s-%08x", queryIDPrefix(b.StoreID), first, b.Attempt, table, nonce)
 	}
 
 	battles, turns, votes := c.rows(b, present, &res)
+	counts := countRows(b.StoreID, b.Counts)
+	for _, bc := range b.Counts {
+		res.Counts += len(bc.Pairs)
+	}
+	// The four inserts are independent (each is idempotent on its own), so
+	// they run at once: the server writes one table while the client
+	// encodes another.
 	l := c.layout
-	if res.Battles > 0 {
-		if err := c.insert(ctx, l.writeTable(battlesTable.name), battles, qid("battles")); err != nil {
-			return res, err
-		}
+	inserts := []struct {
+		table string
+		rows  int
+		cols  *columnSet
+	}{
+		{battlesTable.name, res.Battles, battles},
+		{turnsTable.name, res.Turns, turns},
+		{votesTable.name, res.Votes, votes},
+		{pairCountsTable.name, res.Counts, counts},
 	}
-	if res.Turns > 0 {
-		if err := c.insert(ctx, l.writeTable(turnsTable.name), turns, qid("turns")); err != nil {
-			return res, err
+	errs := make([]error, len(inserts))
+	var wg sync.WaitGroup
+	for i, in := range inserts {
+		if in.rows == 0 {
+			continue
 		}
+		wg.Go(func() {
+			errs[i] = c.insert(ctx, l.writeTable(in.table), in.cols, qid(in.table))
+		})
 	}
-	if res.Votes > 0 {
-		if err := c.insert(ctx, l.writeTable(votesTable.name), votes, qid("votes")); err != nil {
-			return res, err
-		}
-	}
-	if counts := countRows(b.StoreID, b.Counts); len(b.Counts) > 0 {
-		if err := c.insert(ctx, l.writeTable(pairCountsTable.name), counts, qid("counts")); err != nil {
-			return res, err
-		}
-		for _, bc := range b.Counts {
-			res.Counts += len(bc.Pairs)
-		}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return res, err
 	}
 	return res, nil
 }

@@ -64,7 +64,7 @@ func TestShipperKilledWhileShipping(t *testing.T) {
 	st := openStore(t, path)
 	gen := chtest.NewRecords(21)
 	gen.Turns = 2
-	const total = 30000
+	const total = 8000
 	importVotes(t, st, gen, total)
 
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -72,7 +72,7 @@ func TestShipperKilledWhileShipping(t *testing.T) {
 		var stderr strings.Builder
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(),
-			childEnv+"="+path, childAddrEnv+"="+srv.Addr, childDBEnv+"="+cfg.Database, childBatchEnv+"=400")
+			childEnv+"="+path, childAddrEnv+"="+srv.Addr, childDBEnv+"="+cfg.Database, childBatchEnv+"=200")
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -243,28 +243,28 @@ func TestShipsEveryVoteOnce(t *testing.T) {
 	st := newStore(t)
 	gen := chtest.NewRecords(11)
 	gen.Turns = 2
-	importVotes(t, st, gen, 5000)
+	importVotes(t, st, gen, 3000)
 
 	r := startShipper(t, st, c, ship.Options{BatchSize: 700})
 	waitDrained(t, r.Shipper, st, 60*time.Second)
 	recs := allRecords(t, st)
 	checkExactlyOnce(t, c, recs)
 	s := r.Status()
-	if s.ShippedVotes != 5000 || s.ShippedBattles != 5000 || s.ShippedTurns != 10000 || s.Batches < 8 || s.Errors != 0 {
-		t.Errorf("Status() = %+v, want 5000 votes and battles, 10000 turns, at least 8 batches, no errors", s)
+	if s.ShippedVotes != 3000 || s.ShippedBattles != 3000 || s.ShippedTurns != 6000 || s.Batches < 5 || s.Errors != 0 {
+		t.Errorf("Status() = %+v, want 3000 votes and battles, 6000 turns, at least 5 batches, no errors", s)
 	}
 	r.stop(t)
 
 	// The cursor is on disk: a new shipper ships only what is new.
 	_, cursor, err := st.ShipCursor(context.Background(), "clickhouse")
-	if err != nil || cursor != 5000 {
-		t.Fatalf("ShipCursor = %d, %v; want 5000", cursor, err)
+	if err != nil || cursor != 3000 {
+		t.Fatalf("ShipCursor = %d, %v; want 3000", cursor, err)
 	}
-	importVotes(t, st, gen, 1234)
+	importVotes(t, st, gen, 700)
 	r = startShipper(t, st, c, ship.Options{BatchSize: 700})
 	waitDrained(t, r.Shipper, st, 60*time.Second)
-	if s := r.Status(); s.ShippedVotes != 1234 {
-		t.Errorf("after a restart, shipped %d votes, want 1234", s.ShippedVotes)
+	if s := r.Status(); s.ShippedVotes != 700 {
+		t.Errorf("after a restart, shipped %d votes, want 700", s.ShippedVotes)
 	}
 	checkExactlyOnce(t, c, allRecords(t, st))
 }
@@ -375,17 +375,17 @@ func TestConnectionCutAfterInsert(t *testing.T) {
 
 	st := newStore(t)
 	gen := chtest.NewRecords(13)
-	importVotes(t, st, gen, 3000)
+	importVotes(t, st, gen, 1500)
 	proxy.CutAfter("INSERT INTO "+cfg.Database+".votes (", 4096, 500*time.Millisecond)
 
-	r := startShipper(t, st, c, ship.Options{BatchSize: 3000})
+	r := startShipper(t, st, c, ship.Options{BatchSize: 1500})
 	waitDrained(t, r.Shipper, st, 60*time.Second)
 	if proxy.Cuts() != 1 {
 		t.Fatalf("proxy cut %d connections, want 1", proxy.Cuts())
 	}
 	s := r.Status()
-	if s.Errors == 0 || s.Present != 3000 || s.ShippedVotes != 0 {
-		t.Errorf("Status() = %+v; want an error, then all 3000 votes found present by the retry and none inserted again", s)
+	if s.Errors == 0 || s.Present != 1500 || s.ShippedVotes != 0 {
+		t.Errorf("Status() = %+v; want an error, then all 1500 votes found present by the retry and none inserted again", s)
 	}
 	checkExactlyOnce(t, direct, allRecords(t, st))
 }
