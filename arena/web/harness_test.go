@@ -63,6 +63,7 @@ type options struct {
 	maxBattles     int
 	tokens         []string
 	delay          time.Duration
+	maxAnswer      int // bytes; default 64 KiB
 }
 
 // modelNames maps the fake model ids to the public names the arena uses.
@@ -83,6 +84,9 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	}
 	if o.idle == 0 {
 		o.idle = 5 * time.Second
+	}
+	if o.maxAnswer == 0 {
+		o.maxAnswer = 1 << 16
 	}
 	if o.maxBattles == 0 {
 		o.maxBattles = 3
@@ -106,7 +110,7 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	models := map[string]arena.Model{}
 	for id, name := range modelNames {
 		models[name] = openai.New(openai.Config{BaseURL: endpointURL + "/v1", Model: id, MaxTokens: 100,
-			ConnectTimeout: time.Second, IdleTimeout: o.idle, MaxAnswerBytes: 1 << 16})
+			ConnectTimeout: time.Second, IdleTimeout: o.idle, MaxAnswerBytes: o.maxAnswer})
 	}
 	battles, err := arena.New(arena.Config{
 		Models: models, Store: store, Matcher: fixedPair{modelNames[o.modelA], modelNames[o.modelB]},

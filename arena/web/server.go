@@ -63,7 +63,7 @@ type WSConfig struct {
 	WriteWait  time.Duration // time allowed to write a frame (default 10s)
 	PongWait   time.Duration // a peer silent this long is dropped (default 60s)
 	PingPeriod time.Duration // (default 9/10 of PongWait)
-	SendQueue  int           // frames queued for a client before it counts as slow (default 256)
+	SendQueue  int           // frames queued for a client before it counts as slow (default 4096)
 }
 
 func (c *WSConfig) fill() {
@@ -80,7 +80,7 @@ func (c *WSConfig) fill() {
 		c.PingPeriod = c.PongWait * 9 / 10
 	}
 	if c.SendQueue == 0 {
-		c.SendQueue = 256
+		c.SendQueue = 4096
 	}
 }
 

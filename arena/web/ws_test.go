@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -444,4 +445,40 @@ func TestHealth(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /no/such/page = %d, want 404", resp.StatusCode)
 	}
+}
+
+// TestSlowClientDropped streams far more than a client that stops reading
+// can buffer: the server drops it instead of queueing without bound, while
+// a client that reads gets its whole battle.
+func TestSlowClientDropped(t *testing.T) {
+	tokens := make([]string, 2000)
+	for i := range tokens {
+		tokens[i] = strings.Repeat("x", 1000)
+	}
+	s := newSetup(t, options{tokens: tokens, delay: 100 * time.Microsecond, maxAnswer: 1 << 24, ws: web.WSConfig{SendQueue: 256}})
+	slow, good := s.dial(t, nil), s.dial(t, nil)
+	slow.send(map[string]any{"type": "start", "prompt": "flood"})
+	id, text := good.start("flood too") // reads everything as it comes
+	if len(text["a"]) != len(tokens)*1000 {
+		t.Errorf("the reading client got %d bytes of side a, want %d", len(text["a"]), len(tokens)*1000)
+	}
+	if f := good.vote(id, "a", nil); f["type"] != "voted" {
+		t.Errorf("the reading client's vote = %v", f)
+	}
+	slow.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	received := 0
+	for {
+		_, _, err := slow.conn.ReadMessage()
+		if err != nil {
+			if websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+				t.Fatalf("server closed normally after %d frames, want the slow client dropped", received)
+			}
+			break
+		}
+		received++
+	}
+	if received >= 2*len(tokens) {
+		t.Fatalf("the slow client received all %d frames; want it dropped", received)
+	}
+	t.Logf("slow client dropped after %d of %d frames", received, 2*len(tokens))
 }
