@@ -62,6 +62,8 @@ var migrations = []string{
 	ALTER TABLE battles ADD COLUMN language TEXT NOT NULL DEFAULT '';
 	CREATE INDEX battles_status ON battles(status, updated_at);
 	CREATE INDEX votes_created ON votes(created_at);`,
+	// 3: shippers' cursors (ship.go).
+	ShipMigration,
 }
 
 // SchemaVersion is the schema version this code writes.
