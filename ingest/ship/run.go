@@ -52,34 +52,60 @@ func (s *Shipper) Run(ctx context.Context) error {
 	// The first batch after a start may have landed before a crash kept the
 	// cursor from moving.
 	maybeLanded := true
-	var lastFlush time.Time
-	for {
-		if !s.waitForWork(ctx, lastFlush) {
-			return nil
+	var (
+		lastFlush time.Time
+		prefetch  chan readResult // the next batch, being read while one ships
+	)
+	defer func() {
+		if prefetch != nil {
+			<-prefetch
 		}
-		b, through, err := s.read(ctx, storeID, cursor, counter)
-		if err != nil {
+	}()
+	for {
+		var rr readResult
+		if prefetch != nil {
+			rr = <-prefetch
+			prefetch = nil
+			counter.Forget(clickhouse.BlockOf(cursor + 1)) // safe: the reader is done
+		} else {
+			if !s.waitForWork(ctx, lastFlush) {
+				return nil
+			}
+			rr = s.read(ctx, storeID, cursor, counter)
+		}
+		if rr.err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			s.noteError(err)
-			s.log.Warn("read votes to ship", "err", err)
+			s.noteError(rr.err)
+			s.log.Warn("read votes to ship", "err", rr.err)
 			if !s.sleep(ctx, s.opt.MinBackoff) {
 				return nil
 			}
 			continue
 		}
 		lastFlush = s.opt.Now()
-		if through <= cursor {
+		if rr.through <= cursor {
 			continue
 		}
-		if len(b.Records) > 0 {
-			b.MaybeLanded = maybeLanded
-			if !s.ship(ctx, b) {
+		if len(rr.batch.Records) > 0 {
+			if t := rr.batch.Records[0].Record.Vote.CreatedAt; !t.IsZero() {
+				s.pendingSince.Store(t.UnixNano())
+			}
+		}
+		if len(rr.batch.Records) == s.opt.BatchSize {
+			// More is probably waiting: read it while this batch ships.
+			// The counter is not touched by anything else until it is back.
+			prefetch = make(chan readResult, 1)
+			go func(after int64) { prefetch <- s.read(ctx, storeID, after, counter) }(rr.through)
+		}
+		if len(rr.batch.Records) > 0 {
+			rr.batch.MaybeLanded = maybeLanded
+			if !s.ship(ctx, rr.batch) {
 				return nil
 			}
 		}
-		cursor = through
+		cursor = rr.through
 		s.cursor.Store(cursor)
 		maybeLanded = false
 		if err := s.src.SaveShipCursor(ctx, s.opt.Name, cursor); err != nil {
@@ -92,11 +118,20 @@ func (s *Shipper) Run(ctx context.Context) error {
 			s.log.Error("save ship cursor", "cursor", cursor, "err", err)
 			maybeLanded = true
 		}
-		counter.Forget(clickhouse.BlockOf(cursor + 1))
+		if prefetch == nil {
+			counter.Forget(clickhouse.BlockOf(cursor + 1))
+		}
 		if s.backlog() == 0 {
 			s.pendingSince.Store(0)
 		}
 	}
+}
+
+// readResult is a batch read from the store, or why it could not be.
+type readResult struct {
+	batch   *clickhouse.Batch
+	through int64
+	err     error
 }
 
 // replay counts the votes of the current block that were shipped before
@@ -192,7 +227,7 @@ func (s *Shipper) pollLastSeq(ctx context.Context) {
 // returns the batch and the sequence number the cursor may move to once it
 // is shipped: past invalid records too, and past gaps left by aborted
 // writes when the read reached the end.
-func (s *Shipper) read(ctx context.Context, storeID string, cursor int64, counter *clickhouse.BlockCounter) (*clickhouse.Batch, int64, error) {
+func (s *Shipper) read(ctx context.Context, storeID string, cursor int64, counter *clickhouse.BlockCounter) readResult {
 	known := s.lastSeq.Load() // committed, so visible to the read below
 	b := &clickhouse.Batch{StoreID: storeID}
 	through := cursor
@@ -213,7 +248,7 @@ func (s *Shipper) read(ctx context.Context, storeID string, cursor int64, counte
 		return nil
 	})
 	if err != nil {
-		return nil, cursor, err
+		return readResult{err: err}
 	}
 	if n < s.opt.BatchSize {
 		through = max(through, known)
@@ -223,11 +258,8 @@ func (s *Shipper) read(ctx context.Context, storeID string, cursor int64, counte
 	}
 	if len(b.Records) > 0 {
 		b.Counts = counter.Counts(b.Records[0].Seq, b.Records[len(b.Records)-1].Seq)
-		if t := b.Records[0].Record.Vote.CreatedAt; !t.IsZero() {
-			s.pendingSince.Store(t.UnixNano())
-		}
 	}
-	return b, through, nil
+	return readResult{batch: b, through: through}
 }
 
 // copyRecord returns a copy of r that shares nothing with it.
