@@ -63,7 +63,7 @@ func (s *healthStore) battle(id string) rlhf.Battle {
 // can be made to fail with 500 or to stall.
 type flakyEndpoint struct {
 	*httptest.Server
-	mode     atomic.Value // "ok", "fail" or "stall"
+	mode     atomic.Value  // "ok", "fail" or "stall"
 	stop     chan struct{} // closed at the end of the test: stalled requests return
 	requests atomic.Int64
 }
