@@ -36,6 +36,7 @@ var commands = map[string]command{
 	"gen-battles": {"write synthetic battles from known ratings (benchmarks)", runGenBattles},
 	"export":      {"write reward-model training data from the store", runExport},
 	"import":      {"read an existing preference data set into the store", runImport},
+	"simulate":    {"compare matchmaking policies on simulated votes", runSimulate},
 }
 
 // usageError is returned for bad command lines; main exits 2 for it.
