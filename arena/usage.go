@@ -39,8 +39,9 @@ type UsageModel interface {
 }
 
 // Observe returns m, named name, wrapped so that the outcome of each call
-// goes to every observer. When m does not implement UsageModel, the prompt
-// tokens are estimated as one token per four bytes of the messages.
+// goes to every observer. When m does not implement UsageModel, or the
+// endpoint sent no count, the prompt tokens are estimated as one token per
+// four bytes of the messages plus four per message.
 func Observe(name string, m Model, observers ...Observer) Model {
 	return &observed{name: name, m: m, obs: observers}
 }
@@ -74,7 +75,9 @@ func (o *observed) StreamUsage(ctx context.Context, msgs []rlhf.Message, onText 
 		finish, in, out, err = um.StreamUsage(ctx, msgs, text)
 	} else {
 		finish, out, err = o.m.Stream(ctx, msgs, text)
-		in = estimateTokens(msgs)
+	}
+	if in == 0 {
+		in = estimateTokens(msgs) // the endpoint sent no usage, or cannot
 	}
 	c := Call{Model: o.name, Err: err, Cancelled: err != nil && ctx.Err() != nil,
 		Duration: time.Since(start), TokensIn: in, TokensOut: out}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http/httptest"
 	"regexp"
@@ -522,5 +523,79 @@ func checkPromHistogram(t *testing.T, f *promFamily) {
 				t.Fatalf("histogram %s{%s}: buckets not ascending and cumulative: le %v counts %v", f.name, k, se.les, se.counts)
 			}
 		}
+	}
+}
+
+// countingModel answers "ok" and reports the prompt tokens an endpoint
+// would have counted.
+type countingModel struct{ promptTokens int }
+
+func (m countingModel) Stream(ctx context.Context, msgs []rlhf.Message, onText func(string)) (string, int, error) {
+	f, _, out, err := m.StreamUsage(ctx, msgs, onText)
+	return f, out, err
+}
+
+func (m countingModel) StreamUsage(_ context.Context, _ []rlhf.Message, onText func(string)) (string, int, int, error) {
+	onText("ok")
+	return "stop", m.promptTokens, 1, nil
+}
+
+// TestObservePrefersReportedPromptTokens: a model that reports prompt
+// tokens is believed; one that reports none gets the estimate.
+func TestObservePrefersReportedPromptTokens(t *testing.T) {
+	u, err := arena.NewUsage(arena.UsageConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []rlhf.Message{{Role: "user", Content: strings.Repeat("x", 400)}}
+	arena.Observe("reported", countingModel{promptTokens: 123}, u).Stream(context.Background(), msgs, func(string) {})
+	arena.Observe("estimated", countingModel{}, u).Stream(context.Background(), msgs, func(string) {})
+	got := map[string]uint64{}
+	for _, m := range u.Snapshot() {
+		got[m.Model] = m.TokensIn
+	}
+	if got["reported"] != 123 || got["estimated"] != 104 {
+		t.Errorf("TokensIn = %v, want reported 123 and estimated 104 (400/4 + 4)", got)
+	}
+}
+
+func BenchmarkObserve(b *testing.B) {
+	u, _ := arena.NewUsage(arena.UsageConfig{Prices: map[string]arena.Price{"m": {InputPerMillion: 1, OutputPerMillion: 2}}})
+	h, _ := arena.NewHealth(arena.HealthConfig{}, map[string]arena.Model{"m": nil})
+	c := arena.Call{Model: "m", TTFT: 30 * time.Millisecond, Duration: 2 * time.Second, TokensIn: 300, TokensOut: 400}
+	b.ReportAllocs()
+	for b.Loop() {
+		u.Observe(c)
+		h.Observe(c)
+	}
+}
+
+func BenchmarkWritePrometheus50Models(b *testing.B) {
+	u, _ := arena.NewUsage(arena.UsageConfig{})
+	for i := range 50 {
+		for j := range 100 {
+			u.Observe(arena.Call{Model: fmt.Sprintf("model-%d", i), TTFT: time.Duration(j) * time.Millisecond,
+				Duration: time.Duration(j) * 50 * time.Millisecond, TokensIn: 100, TokensOut: j})
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := u.WritePrometheus(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAvailable20Models(b *testing.B) {
+	models := map[string]arena.Model{}
+	var names []string
+	for i := range 20 {
+		name := fmt.Sprintf("model-%d", i)
+		models[name], names = nil, append(names, name)
+	}
+	h, _ := arena.NewHealth(arena.HealthConfig{}, models)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Available(names)
 	}
 }

@@ -524,3 +524,56 @@ func FuzzCheckURL(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkGuardedDial is the cost the guard adds to opening a connection
+// (compare BenchmarkPlainDial): the check of the resolved address.
+func BenchmarkGuardedDial(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	g, err := openai.NewGuard(openai.GuardConfig{Allow: []string{ln.Addr().String()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dial := g.DialContext(&net.Dialer{})
+	b.Run("guarded", func(b *testing.B) {
+		for b.Loop() {
+			c, err := dial(context.Background(), "tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+	b.Run("plain", func(b *testing.B) {
+		var d net.Dialer
+		for b.Loop() {
+			c, err := d.DialContext(context.Background(), "tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+}
+
+func BenchmarkCheckURLLiteral(b *testing.B) {
+	g, _ := openai.NewGuard(openai.GuardConfig{Allow: []string{"10.1.0.0/16", "gpu-box:8000"}})
+	b.ReportAllocs()
+	for b.Loop() {
+		if g.CheckURL(context.Background(), "https://[2606:4700::1111]:8443/v1") != nil {
+			b.Fatal("refused a public address")
+		}
+	}
+}
