@@ -9,10 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/agora-rlhf/agora/arena"
 	"github.com/agora-rlhf/agora/arena/demo"
@@ -339,5 +342,39 @@ func TestHealthConfigValidate(t *testing.T) {
 	}
 	if err := (&arena.HealthConfig{}).Validate(); err != nil {
 		t.Errorf("Validate(zero) = %v, want nil", err)
+	}
+}
+
+// TestOperationsConfigYAML decodes the example in OperationsConfig's
+// documentation (and docs/operations.md) strictly.
+func TestOperationsConfigYAML(t *testing.T) {
+	const doc = `
+egress:
+  allow: ["10.1.0.0/16", "gpu-box:8000"]
+health:
+  failures: 5
+  error_rate: 0.5
+  min_calls: 20
+  window: 5m
+  cooldown: 30s
+  max_cooldown: 10m
+  probe_timeout: 30s
+usage:
+  currency: USD
+  prices:
+    helpful-4: {input_per_million: 0.15, output_per_million: 0.60}
+`
+	var c arena.OperationsConfig
+	dec := yaml.NewDecoder(strings.NewReader(doc))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Health.Window != 5*time.Minute || c.Health.Cooldown != 30*time.Second || c.Health.Failures != 5 ||
+		c.Usage.Prices["helpful-4"].OutputPerMillion != 0.60 || len(c.Egress.Allow) != 2 {
+		t.Errorf("decoded %+v", c)
 	}
 }
