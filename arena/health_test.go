@@ -378,3 +378,36 @@ usage:
 		t.Errorf("decoded %+v", c)
 	}
 }
+
+// TestHealthRun: Run probes a paused model once its cool-down is over, and
+// returns when its context ends.
+func TestHealthRun(t *testing.T) {
+	ep := newFlakyEndpoint(t)
+	clock := &healthClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	h, err := arena.NewHealth(arena.HealthConfig{Failures: 1, ProbeEvery: 5 * time.Millisecond, Now: clock.Now},
+		map[string]arena.Model{"m": ep.client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Observe(arena.Call{Model: "m", Err: errors.New("boom")})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(ctx) }()
+	clock.Advance(time.Minute)
+	deadline := time.Now().Add(10 * time.Second)
+	for s, _ := h.State("m"); s != arena.Closed; s, _ = h.State("m") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the breaker is still %v 10 s after the cool-down ended", s)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}
