@@ -26,18 +26,18 @@ import (
 // Settings that the chosen policy does not read are allowed (switching
 // policies back and forth is common) and ignored.
 type MatchConfig struct {
-	Policy        string             `yaml:"policy"`
-	Weights       map[string]float64 `yaml:"weights"`
-	NewModelVotes int                `yaml:"new_model_votes"`
-	NewModelBoost float64            `yaml:"new_model_boost"`
-	Epsilon       float64            `yaml:"epsilon"`
-	Refresh       MatchRefresh       `yaml:"refresh"`
+	Policy        string             `yaml:"policy" json:"policy,omitempty"`
+	Weights       map[string]float64 `yaml:"weights" json:"weights,omitempty"`
+	NewModelVotes int                `yaml:"new_model_votes" json:"new_model_votes"`
+	NewModelBoost float64            `yaml:"new_model_boost" json:"new_model_boost"`
+	Epsilon       float64            `yaml:"epsilon" json:"epsilon"`
+	Refresh       MatchRefresh       `yaml:"refresh" json:"refresh"`
 }
 
 // MatchRefresh says how often the active policy recomputes its scores.
 type MatchRefresh struct {
-	Votes    int           `yaml:"votes"`
-	Interval time.Duration `yaml:"interval"`
+	Votes    int           `yaml:"votes" json:"votes"`
+	Interval time.Duration `yaml:"interval" json:"interval"`
 }
 
 // The matchmaking policies.

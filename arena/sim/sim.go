@@ -267,7 +267,18 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		MaxVotes: cfg.MaxVotes, Check: cfg.Check, Rounds: cfg.Rounds, Seed: cfg.Seed, Runs: cfg.Runs,
 		Spread: cfg.Spread, TieRate: cfg.TieRate, Noise: cfg.Noise, TopK: cfg.TopK,
 	}}
-	rep.Config.Match.Policy = ""
+	// Echo the settings in effect, not their zero values.
+	m := &rep.Config.Match
+	m.Policy = ""
+	if m.NewModelBoost == 0 && m.NewModelVotes > 0 {
+		m.NewModelBoost = arena.DefaultNewModelBoost
+	}
+	if m.Epsilon == 0 {
+		m.Epsilon = arena.DefaultEpsilon
+	}
+	if m.Refresh.Votes == 0 {
+		m.Refresh.Votes = arena.DefaultRefreshVotes
+	}
 	for _, sc := range cfg.Scenarios {
 		out := ScenarioReport{Scenario: sc}
 		for run := 0; run < cfg.Runs; run++ {
