@@ -27,6 +27,20 @@ type Store interface {
 	SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) error
 }
 
+// Campaigns hands out the prompts of labs' campaigns.
+type Campaigns interface {
+	// Next returns the next prompt of the campaign for a new battle, or
+	// rlhf.ENotFound for a campaign that does not exist or is not running.
+	Next(ctx context.Context, campaignID string) (CampaignPrompt, error)
+}
+
+// CampaignPrompt is one prompt of a campaign.
+type CampaignPrompt struct {
+	ID, Text           string
+	Category, Language string
+	Models             []string // the campaign's models; empty means any
+}
+
 // Sink receives the frames for one client. It must not block: the web
 // package queues them and drops clients that fall behind.
 type Sink func(Frame)
@@ -43,6 +57,7 @@ type Config struct {
 	Now                      func() time.Time   // nil means time.Now
 	Rand                     *mrand.Rand        // nil means a random seed; used under the arena's lock
 	OnVote                   func(*rlhf.Record) // called after each committed vote, if set
+	Campaigns                Campaigns          // prompts for start requests that name a campaign; may be nil
 	Log                      *slog.Logger
 }
 
@@ -61,11 +76,12 @@ func (c *Config) Validate() error {
 
 // Arena runs battles. It is safe for concurrent use.
 type Arena struct {
-	cfg   Config
-	names []string // model names, sorted
-	log   *slog.Logger
+	cfg Config
+	log *slog.Logger
 
 	mu        sync.Mutex         // guards the fields below
+	models    map[string]Model   // by public name; changed by SetModel and RemoveModel
+	names     []string           // the keys of models, sorted
 	battles   map[string]*battle // live battles: streaming, waiting for a vote, or recently voted
 	streaming map[string]int     // battles streaming per contributor
 	rng       *mrand.Rand
@@ -76,7 +92,8 @@ type Arena struct {
 
 // battle is a live battle.
 type battle struct {
-	owner string // the contributor; never changes
+	owner  string   // the contributor; never changes
+	models [2]Model // sides A and B; never change
 
 	mu        sync.Mutex // guards the fields below; held across SaveVote so one vote wins
 	b         rlhf.Battle
@@ -99,30 +116,68 @@ func New(cfg Config) (*Arena, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	names := make([]string, 0, len(cfg.Models))
-	for name := range cfg.Models {
-		names = append(names, name)
-	}
 	if cfg.Matcher == nil {
 		cfg.Matcher = Uniform{}
 	}
 	a := &Arena{
 		cfg:       cfg,
-		names:     sortedNames(names),
+		models:    map[string]Model{},
 		log:       cfg.Log,
 		battles:   map[string]*battle{},
 		streaming: map[string]int{},
 		rng:       cfg.Rand,
 	}
+	for name, m := range cfg.Models {
+		a.models[name] = m
+	}
+	a.sortNames()
 	return a, nil
+}
+
+// SetModel adds the model called name, or replaces it. Battles already
+// running keep the model they started with.
+func (a *Arena) SetModel(name string, m Model) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.models[name] = m
+	a.sortNames()
+}
+
+// RemoveModel takes the model called name out of new battles.
+func (a *Arena) RemoveModel(name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.models, name)
+	a.sortNames()
+}
+
+// Models returns the names of the models new battles choose from.
+func (a *Arena) Models() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.names...)
+}
+
+// sortNames rebuilds names from models; a.mu must be held.
+func (a *Arena) sortNames() {
+	names := make([]string, 0, len(a.models))
+	for name := range a.models {
+		names = append(names, name)
+	}
+	a.names = sortedNames(names)
 }
 
 // MaxTurns returns the number of turns a battle may have.
 func (a *Arena) MaxTurns() int { return a.cfg.MaxTurns }
 
-// Start begins a battle for contributor on prompt and streams the first
-// turn to sink. The battle's streams end when ctx ends.
-func (a *Arena) Start(ctx context.Context, contributor, prompt string, sink Sink) (string, error) {
+// Start begins a battle for contributor and streams the first turn to
+// sink. The prompt is req.Prompt, or the next prompt of campaign
+// req.Campaign. The battle's streams end when ctx ends.
+func (a *Arena) Start(ctx context.Context, contributor string, req Request, sink Sink) (string, error) {
+	prompt, cp, err := a.startPrompt(ctx, req)
+	if err != nil {
+		return "", err
+	}
 	if err := a.checkPrompt(prompt); err != nil {
 		return "", err
 	}
@@ -135,8 +190,12 @@ func (a *Arena) Start(ctx context.Context, contributor, prompt string, sink Sink
 		a.mu.Unlock()
 		return "", rlhf.Errorf(rlhf.ELimit, "at most %d battles may stream at once; wait for one to finish", a.cfg.MaxBattlesPerContributor)
 	}
-	modelA, modelB, err := a.cfg.Matcher.Pair(a.names, a.rng)
-	if err == nil && (modelA == modelB || a.cfg.Models[modelA] == nil || a.cfg.Models[modelB] == nil) {
+	candidates := a.names
+	if cp != nil && len(cp.Models) > 0 {
+		candidates = intersect(a.names, cp.Models)
+	}
+	modelA, modelB, err := a.cfg.Matcher.Pair(candidates, a.rng)
+	if err == nil && (modelA == modelB || a.models[modelA] == nil || a.models[modelB] == nil) {
 		// Say nothing of the models: the contributor must not learn them.
 		err = &rlhf.Error{Code: rlhf.EInternal, Message: "could not choose two models",
 			Err: fmt.Errorf("matcher chose %q and %q", modelA, modelB)}
@@ -146,11 +205,14 @@ func (a *Arena) Start(ctx context.Context, contributor, prompt string, sink Sink
 		return "", err
 	}
 	now := a.cfg.Now()
-	bt := &battle{owner: contributor, streaming: true, b: rlhf.Battle{
+	bt := &battle{owner: contributor, models: [2]Model{a.models[modelA], a.models[modelB]}, streaming: true, b: rlhf.Battle{
 		ID: newID(), ContributorID: contributor, ModelA: modelA, ModelB: modelB,
 		Status: rlhf.StatusStreaming, Source: rlhf.SourceArena, CreatedAt: now, UpdatedAt: now,
 		Turns: []rlhf.Turn{{Index: 0, Prompt: prompt, At: now}},
 	}}
+	if cp != nil {
+		bt.b.CampaignID, bt.b.Category, bt.b.Language = req.Campaign, cp.Category, cp.Language
+	}
 	id := bt.b.ID
 	snapshot := bt.b
 	snapshot.Turns = append([]rlhf.Turn(nil), bt.b.Turns...)
@@ -262,6 +324,39 @@ func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*Vot
 		a.cfg.OnVote(&rlhf.Record{Battle: final, Vote: v})
 	}
 	return &VoteResult{Vote: v, ModelA: final.ModelA, ModelB: final.ModelB}, nil
+}
+
+// startPrompt returns the prompt of a start request, and the campaign
+// prompt when the request names a campaign.
+func (a *Arena) startPrompt(ctx context.Context, req Request) (string, *CampaignPrompt, error) {
+	if req.Campaign == "" {
+		return req.Prompt, nil, nil
+	}
+	if req.Prompt != "" {
+		return "", nil, rlhf.Errorf(rlhf.EInvalid, "start takes a prompt or a campaign, not both")
+	}
+	if a.cfg.Campaigns == nil {
+		return "", nil, rlhf.Errorf(rlhf.ENotFound, "no such campaign")
+	}
+	cp, err := a.cfg.Campaigns.Next(ctx, req.Campaign)
+	if err != nil {
+		return "", nil, err
+	}
+	return cp.Text, &cp, nil
+}
+
+// intersect returns the names in sorted that are also in some.
+func intersect(sorted, some []string) []string {
+	var out []string
+	for _, n := range sorted {
+		for _, m := range some {
+			if n == m {
+				out = append(out, n)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // errNoBattle is the one answer for a battle that does not exist, has

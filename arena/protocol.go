@@ -63,6 +63,7 @@ const (
 type Request struct {
 	Type     string        `json:"type"`
 	Prompt   string        `json:"prompt,omitempty"`    // start
+	Campaign string        `json:"campaign,omitempty"`  // start, instead of a prompt
 	BattleID string        `json:"battle_id,omitempty"` // message, vote
 	Content  string        `json:"content,omitempty"`   // message
 	Winner   rlhf.Winner   `json:"winner,omitempty"`    // vote

@@ -20,8 +20,8 @@ func (a *Arena) streamTurn(ctx context.Context, bt *battle, turn int, sink Sink)
 		msgs  []rlhf.Message
 		ans   rlhf.Answer
 	}{
-		{side: rlhf.SideA, model: a.cfg.Models[bt.b.ModelA], msgs: conversation(&bt.b, rlhf.SideA)},
-		{side: rlhf.SideB, model: a.cfg.Models[bt.b.ModelB], msgs: conversation(&bt.b, rlhf.SideB)},
+		{side: rlhf.SideA, model: bt.models[0], msgs: conversation(&bt.b, rlhf.SideA)},
+		{side: rlhf.SideB, model: bt.models[1], msgs: conversation(&bt.b, rlhf.SideB)},
 	}
 	bt.mu.Unlock()
 

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/agora-rlhf/agora/arena"
+	"github.com/agora-rlhf/agora/ingest/clickhouse"
 )
 
 // Default is the embedded default configuration file.
@@ -27,11 +30,12 @@ type Config struct {
 	Arena  Arena   `yaml:"arena"`
 	Demo   Demo    `yaml:"demo"`
 	Models []Model `yaml:"models"`
-	// Sections owned by other parts of Agora are kept as raw YAML nodes
-	// and decoded by the package that uses them.
-	ClickHouse yaml.Node `yaml:"clickhouse"`
-	Export     yaml.Node `yaml:"export"`
-	Analytics  yaml.Node `yaml:"analytics"`
+
+	Matchmaking            arena.MatchConfig `yaml:"matchmaking"`
+	arena.OperationsConfig `yaml:",inline"`  // egress, health, usage
+	ClickHouse             clickhouse.Config `yaml:"clickhouse"`
+	// Export is decoded by "agora export" (licence, contributors).
+	Export yaml.Node `yaml:"export"`
 }
 
 // Server configures the HTTP listener and the store.
@@ -174,6 +178,17 @@ func (c *Config) Validate() error {
 	for _, o := range c.Server.AllowedOrigins {
 		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" {
 			return &FieldError{"server.allowed_origins", fmt.Sprintf("%q is not an origin like https://example.org", o)}
+		}
+	}
+	if err := c.Matchmaking.Validate(); err != nil {
+		return &FieldError{"matchmaking", err.Error()}
+	}
+	if err := c.OperationsConfig.Validate(); err != nil {
+		return &FieldError{"egress/health/usage", err.Error()}
+	}
+	if c.ClickHouse.Enabled() {
+		if err := c.ClickHouse.WithDefaults().Validate(); err != nil {
+			return &FieldError{"clickhouse", err.Error()}
 		}
 	}
 	if len(c.Models) < 2 {

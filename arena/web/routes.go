@@ -20,6 +20,7 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	r.GET("/leaderboard", s.wrap(s.handleLeaderboardPage))
 	r.GET("/api/v1/leaderboard", s.wrap(handleLeaderboard(s.cfg.Leaderboards)))
 	r.GET("/api/v1/export", s.wrap(s.handleExport))
+	r.GET("/metrics", s.wrap(handleMetrics(s.cfg.Metrics...)))
 	if s.cfg.Demo != nil {
 		r.Any("/demo/v1/*path", gin.WrapH(s.cfg.Demo))
 	}

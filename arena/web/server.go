@@ -23,7 +23,7 @@ import (
 
 // Battles is what the websocket needs from the arena.
 type Battles interface {
-	Start(ctx context.Context, contributor, prompt string, sink arena.Sink) (string, error)
+	Start(ctx context.Context, contributor string, req arena.Request, sink arena.Sink) (string, error)
 	Continue(ctx context.Context, contributor, battleID, content string, sink arena.Sink) error
 	Vote(ctx context.Context, contributor string, req arena.Request) (*arena.VoteResult, error)
 	MaxTurns() int
@@ -52,6 +52,8 @@ type Config struct {
 	Records         Records
 	ResearcherToken string
 	ExportKey       []byte
+	// Metrics are written at /metrics in Prometheus text format.
+	Metrics []Metrics
 	// ReadyDetail, when set, adds detail to /readyz (the ClickHouse
 	// shipper's state, say); a non-nil error makes the server not ready.
 	ReadyDetail func(ctx context.Context) (any, error)

@@ -164,18 +164,18 @@ func (cl *client) handle(data []byte) {
 	switch req.Type {
 	case arena.RequestStart:
 		if req.BattleID != "" || req.Content != "" || req.Winner != "" || req.Strength != "" || req.Reason != "" {
-			err = rlhf.Errorf(rlhf.EInvalid, "start takes only a prompt")
+			err = rlhf.Errorf(rlhf.EInvalid, "start takes only a prompt or a campaign")
 			break
 		}
-		_, err = b.Start(cl.ctx, cl.contributor, req.Prompt, cl.sink)
+		_, err = b.Start(cl.ctx, cl.contributor, *req, cl.sink)
 	case arena.RequestMessage:
-		if req.Prompt != "" || req.Winner != "" || req.Strength != "" || req.Reason != "" {
+		if req.Prompt != "" || req.Campaign != "" || req.Winner != "" || req.Strength != "" || req.Reason != "" {
 			err = rlhf.Errorf(rlhf.EInvalid, "message takes only battle_id and content")
 			break
 		}
 		err = b.Continue(cl.ctx, cl.contributor, req.BattleID, req.Content, cl.sink)
 	case arena.RequestVote:
-		if req.Prompt != "" || req.Content != "" {
+		if req.Prompt != "" || req.Campaign != "" || req.Content != "" {
 			err = rlhf.Errorf(rlhf.EInvalid, "vote takes only battle_id, winner, strength and reason")
 			break
 		}

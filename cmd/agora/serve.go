@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/agora-rlhf/agora/analytics"
@@ -20,6 +21,8 @@ import (
 	"github.com/agora-rlhf/agora/arena/openai"
 	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/configs"
+	"github.com/agora-rlhf/agora/ingest/clickhouse"
+	"github.com/agora-rlhf/agora/ingest/ship"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -98,11 +101,45 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		return usageError{"AGORA_SECRET: " + err.Error()}
 	}
 
-	live, err := analytics.NewLive(ctx, liveRecords{store})
+	// Matchmaking learns from every vote, like the leaderboard: one pass
+	// over the store loads both.
+	policy, err := arena.NewMatcher(cfg.Matchmaking, nil)
+	if err != nil {
+		return usageError{"configuration: matchmaking: " + err.Error()}
+	}
+	learner, _ := policy.(arena.Learner)
+	var records analytics.RecordSource = liveRecords{store}
+	if learner != nil {
+		records = arena.Teach(records, learner)
+	}
+	live, err := analytics.NewLive(ctx, records)
 	if err != nil {
 		return fmt.Errorf("load the leaderboard: %w", err)
 	}
-	log.Info("leaderboard loaded", "votes", live.Len())
+	log.Info("leaderboard loaded", "votes", live.Len(), "matchmaking", or(cfg.Matchmaking.Policy, "uniform"))
+
+	// With ClickHouse configured, committed votes are shipped there, and
+	// the leaderboard API reads its counts from there.
+	var (
+		arenaStore   arena.Store      = store
+		leaderboards web.Leaderboards = live
+		shipper      *ship.Shipper
+	)
+	chCfg := clickhouse.ConfigFromEnv(cfg.ClickHouse, e.getenv)
+	if chCfg.Enabled() {
+		if err := chCfg.WithDefaults().Validate(); err != nil {
+			return usageError{"configuration: clickhouse: " + err.Error()}
+		}
+		ch, err := clickhouse.Open(chCfg, log)
+		if err != nil {
+			return fmt.Errorf("clickhouse: %w", err)
+		}
+		defer ch.Close()
+		shipper = ship.New(store, ch, ship.OptionsFrom(chCfg, log))
+		arenaStore = admittingStore{Store: store, shipper: shipper}
+		leaderboards = &clickhouseLeaderboards{ch: ch, refresh: 2 * time.Second}
+		log.Info("shipping votes to ClickHouse", "addrs", chCfg.Addrs, "database", chCfg.WithDefaults().Database)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
@@ -110,23 +147,15 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	}
 	self := "http://" + selfAddr(ln.Addr().(*net.TCPAddr))
 
-	models := map[string]arena.Model{}
-	for _, m := range cfg.Models {
-		models[m.Name] = openai.New(openai.Config{
-			BaseURL:        m.ResolveBaseURL(self),
-			Model:          m.Model,
-			APIKey:         keys[m.Name],
-			MaxTokens:      m.MaxTokens,
-			Temperature:    m.Temperature,
-			SystemPrompt:   m.SystemPrompt,
-			ConnectTimeout: m.ConnectTimeout.D(),
-			IdleTimeout:    m.IdleTimeout.D(),
-			MaxAnswerBytes: m.MaxAnswerBytes,
-		})
+	models, health, usage, err := buildModels(ctx, cfg, keys, ln.Addr().(*net.TCPAddr), self)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	battles, err := arena.New(arena.Config{
 		Models:                   models,
-		Store:                    store,
+		Store:                    arenaStore,
+		Matcher:                  health.Matcher(policy),
 		MaxTurns:                 cfg.Arena.MaxTurns,
 		MaxPromptBytes:           cfg.Arena.MaxPromptBytes,
 		MaxBattlesPerContributor: cfg.Arena.MaxBattlesPerContributor,
@@ -135,6 +164,11 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		OnVote: func(r *rlhf.Record) {
 			if err := live.Add(*r); err != nil {
 				log.Warn("leaderboard skipped a vote", "vote", r.Vote.ID, "err", err)
+			}
+			if learner != nil {
+				if err := learner.Observe(r); err != nil {
+					log.Warn("matchmaking skipped a vote", "vote", r.Vote.ID, "err", err)
+				}
 			}
 		},
 	})
@@ -146,6 +180,13 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	if cfg.Demo.Enabled {
 		demoHandler = &demo.Server{TokenDelay: cfg.Demo.TokenDelay.D()}
 	}
+	var readyDetail func(context.Context) (any, error)
+	if shipper != nil {
+		readyDetail = func(context.Context) (any, error) {
+			st := shipper.Status()
+			return map[string]any{"clickhouse": st}, shipper.Admit()
+		}
+	}
 	srv, err := web.New(web.Config{
 		Battles:         battles,
 		Identity:        identity,
@@ -154,10 +195,12 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		AllowedOrigins:  cfg.Server.AllowedOrigins,
 		MaxBodyBytes:    cfg.Server.MaxBodyBytes,
 		MaxConnections:  cfg.Arena.MaxConnections,
-		Leaderboards:    live,
+		Leaderboards:    leaderboards,
 		Records:         liveRecords{store},
 		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
 		ExportKey:       exportKey(e.getenv, secret),
+		Metrics:         []web.Metrics{usage, health},
+		ReadyDetail:     readyDetail,
 		Log:             log,
 	})
 	if err != nil {
@@ -168,8 +211,16 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
-	arenaDone := make(chan error, 1)
-	go func() { arenaDone <- battles.Run(runCtx) }()
+	var workers sync.WaitGroup
+	workers.Go(func() { battles.Run(runCtx) })
+	workers.Go(func() { health.Run(runCtx) })
+	if shipper != nil {
+		workers.Go(func() {
+			if err := shipper.Run(runCtx); err != nil {
+				log.Error("clickhouse shipper stopped", "err", err)
+			}
+		})
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 
@@ -197,9 +248,59 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	}
 	battles.Close()
 	stopRun()
-	<-arenaDone
+	workers.Wait()
 	log.Info("stopped")
 	return runErr
+}
+
+// buildModels makes the configured models' clients: each checked against
+// the egress guard (the demo models may reach this server itself), watched
+// by the circuit breaker, and counted for usage and cost.
+func buildModels(ctx context.Context, cfg *configs.Config, keys map[string]string, addr *net.TCPAddr, self string) (map[string]arena.Model, *arena.Health, *arena.Usage, error) {
+	guard, err := openai.NewGuard(openai.GuardConfig{Allow: cfg.Egress.Allow})
+	if err != nil {
+		return nil, nil, nil, usageError{"configuration: egress.allow: " + err.Error()}
+	}
+	selfGuard, err := guard.Allowing(selfAddr(addr))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	usage, err := arena.NewUsage(cfg.Usage)
+	if err != nil {
+		return nil, nil, nil, usageError{"configuration: usage: " + err.Error()}
+	}
+	raw := map[string]arena.Model{}
+	for i, m := range cfg.Models {
+		g := guard
+		if m.IsDemo() {
+			g = selfGuard
+		}
+		base := m.ResolveBaseURL(self)
+		if err := g.CheckURL(ctx, base); err != nil {
+			return nil, nil, nil, usageError{fmt.Sprintf("configuration: models[%d].base_url: %v (allow-list it in egress.allow)", i, err)}
+		}
+		raw[m.Name] = openai.New(openai.Config{
+			BaseURL:        base,
+			Model:          m.Model,
+			APIKey:         keys[m.Name],
+			MaxTokens:      m.MaxTokens,
+			Temperature:    m.Temperature,
+			SystemPrompt:   m.SystemPrompt,
+			ConnectTimeout: m.ConnectTimeout.D(),
+			IdleTimeout:    m.IdleTimeout.D(),
+			MaxAnswerBytes: m.MaxAnswerBytes,
+			Guard:          g,
+		})
+	}
+	health, err := arena.NewHealth(cfg.Health, raw) // probes are not counted as usage
+	if err != nil {
+		return nil, nil, nil, usageError{"configuration: health: " + err.Error()}
+	}
+	models := map[string]arena.Model{}
+	for name, m := range raw {
+		models[name] = arena.Observe(name, m, health, usage)
+	}
+	return models, health, usage, nil
 }
 
 // selfAddr is the address the server can reach itself at: the listener's,
