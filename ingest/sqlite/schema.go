@@ -64,6 +64,8 @@ var migrations = []string{
 	CREATE INDEX votes_created ON votes(created_at);`,
 	// 3: shippers' cursors (ship.go).
 	ShipMigration,
+	// 4: accounts and tokens, the model registry, campaigns (accounts.go).
+	LabsMigration,
 }
 
 // SchemaVersion is the schema version this code writes.
