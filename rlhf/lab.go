@@ -68,7 +68,6 @@ type EndpointModel struct {
 	BaseURL        string    `json:"base_url"` // ends in /v1
 	ModelID        string    `json:"model"`    // sent to the endpoint
 	Temperature    *float32  `json:"temperature,omitempty"`
-	TopP           *float32  `json:"top_p,omitempty"`
 	SystemPrompt   string    `json:"system_prompt,omitempty"`
 	MaxTokens      int       `json:"max_tokens"`
 	MaxConcurrency int       `json:"max_concurrency"`       // calls at once; 0 means no limit
@@ -120,8 +119,6 @@ func (m *EndpointModel) Validate() error {
 		return Errorf(EInvalid, "max_answer_bytes must be 1 to %d", 1<<24)
 	case m.Temperature != nil && (*m.Temperature < 0 || *m.Temperature > 2):
 		return Errorf(EInvalid, "temperature must be between 0 and 2")
-	case m.TopP != nil && (*m.TopP <= 0 || *m.TopP > 1):
-		return Errorf(EInvalid, "top_p must be in (0, 1]")
 	case len(m.SystemPrompt) > 64<<10 || !utf8.ValidString(m.SystemPrompt):
 		return Errorf(EInvalid, "system_prompt must be valid UTF-8 of at most 64 KiB")
 	case len(m.Tags) > 32:

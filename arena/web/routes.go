@@ -10,19 +10,96 @@ import (
 //go:embed static
 var staticFiles embed.FS
 
-// addRoutes lists every route of the server.
-func (s *Server) addRoutes(r *gin.Engine) {
-	r.GET("/", s.wrap(s.handleIndex))
-	r.StaticFS("/static", http.FS(s.static))
-	r.GET("/healthz", s.wrap(handleHealthz))
-	r.GET("/readyz", s.wrap(s.handleReadyz))
-	r.GET("/api/v1/arena/ws", s.wrap(s.handleWebsocket))
-	r.GET("/leaderboard", s.wrap(s.handleLeaderboardPage))
-	r.GET("/api/v1/leaderboard", s.wrap(handleLeaderboard(s.cfg.Leaderboards)))
-	r.GET("/api/v1/export", s.wrap(s.handleExport))
-	r.GET("/metrics", s.wrap(handleMetrics(s.cfg.Metrics...)))
+// Route is one route of the server and the roles it admits.
+type Route struct {
+	Method string // an HTTP method, or "ANY"
+	Path   string // in gin's syntax: /api/v1/models/:lab/:model
+	Access Role
+	h      gin.HandlerFunc
+}
+
+// Routes lists every route of the server, each with the roles it admits:
+// the one table that both the router and the access checks are built
+// from.
+func (s *Server) Routes() []Route {
+	rs := []Route{
+		{"GET", "/", Anyone, s.wrap(s.handleIndex)},
+		{"GET", "/static/*filepath", Anyone, s.wrap(s.handleStatic)},
+		{"HEAD", "/static/*filepath", Anyone, s.wrap(s.handleStatic)},
+		{"GET", "/healthz", Anyone, s.wrap(handleHealthz)},
+		{"GET", "/readyz", Anyone, s.wrap(s.handleReadyz)},
+		{"GET", "/api/v1/arena/ws", Anyone, s.wrap(s.handleWebsocket)},
+		{"GET", "/leaderboard", Anyone, s.wrap(s.handleLeaderboardPage)},
+		{"GET", "/api/v1/leaderboard", Anyone, s.wrap(handleLeaderboard(s.cfg.Leaderboards))},
+		{"GET", "/api/v1/openapi.json", Anyone, s.wrap(handleOpenAPI)},
+		{"GET", "/api/v1/export", ResearcherOrAdmin, s.wrap(s.handleExport)},
+		{"GET", "/metrics", AdminOnly, s.wrap(handleMetrics(s.cfg.Metrics...))},
+
+		// Accounts (api_labs.go).
+		{"GET", "/api/v1/labs", AdminOnly, s.wrap(s.handleListAccounts(labKind))},
+		{"POST", "/api/v1/labs", AdminOnly, s.wrap(s.handleCreateAccount(labKind))},
+		{"GET", "/api/v1/labs/me", RoleLab, s.wrap(s.handleMe)},
+		{"DELETE", "/api/v1/labs/:id", AdminOnly, s.wrap(s.handleDisableAccount(labKind))},
+		{"POST", "/api/v1/labs/:id/tokens", AdminOnly, s.wrap(s.handleNewToken(labKind))},
+		{"DELETE", "/api/v1/labs/:id/tokens", AdminOnly, s.wrap(s.handleRevokeTokens(labKind))},
+		{"GET", "/api/v1/researchers", AdminOnly, s.wrap(s.handleListAccounts(researcherKind))},
+		{"POST", "/api/v1/researchers", AdminOnly, s.wrap(s.handleCreateAccount(researcherKind))},
+		{"DELETE", "/api/v1/researchers/:id", AdminOnly, s.wrap(s.handleDisableAccount(researcherKind))},
+		{"POST", "/api/v1/researchers/:id/tokens", AdminOnly, s.wrap(s.handleNewToken(researcherKind))},
+		{"DELETE", "/api/v1/researchers/:id/tokens", AdminOnly, s.wrap(s.handleRevokeTokens(researcherKind))},
+
+		// The model registry (api_models.go).
+		{"GET", "/api/v1/models", LabOrAdmin, s.wrap(s.handleListModels)},
+		{"POST", "/api/v1/models", LabOrAdmin, s.wrap(s.handleCreateModel)},
+		{"GET", "/api/v1/models/:lab/:model", LabOrAdmin, s.wrap(s.handleGetModel)},
+		{"PATCH", "/api/v1/models/:lab/:model", LabOrAdmin, s.wrap(s.handleUpdateModel)},
+		{"DELETE", "/api/v1/models/:lab/:model", LabOrAdmin, s.wrap(s.handleDeleteModel)},
+		{"POST", "/api/v1/models/:lab/:model/pause", LabOrAdmin, s.wrap(s.handlePauseModel(true))},
+		{"POST", "/api/v1/models/:lab/:model/resume", LabOrAdmin, s.wrap(s.handlePauseModel(false))},
+		{"GET", "/api/v1/usage", LabOrAdmin, s.wrap(s.handleUsage)},
+
+		// Campaigns (api_campaigns.go).
+		{"GET", "/api/v1/campaigns", LabOrAdmin, s.wrap(s.handleListCampaigns)},
+		{"POST", "/api/v1/campaigns", LabOrAdmin, s.wrap(s.handleCreateCampaign)},
+		{"GET", "/api/v1/campaigns/:id", LabOrAdmin, s.wrap(s.handleGetCampaign)},
+		{"PATCH", "/api/v1/campaigns/:id", LabOrAdmin, s.wrap(s.handleUpdateCampaign)},
+		{"DELETE", "/api/v1/campaigns/:id", LabOrAdmin, s.wrap(s.handleDeleteCampaign)},
+		{"GET", "/api/v1/campaigns/:id/prompts", LabOrAdmin, s.wrap(s.handleGetPrompts)},
+		{"PUT", "/api/v1/campaigns/:id/prompts", LabOrAdmin, s.wrap(s.handlePutPrompts)},
+		{"POST", "/api/v1/campaigns/:id/start", LabOrAdmin, s.wrap(s.handleCampaignStatus(true))},
+		{"POST", "/api/v1/campaigns/:id/pause", LabOrAdmin, s.wrap(s.handleCampaignStatus(false))},
+		{"GET", "/api/v1/campaigns/:id/progress", LabOrAdmin, s.wrap(s.handleCampaignProgress)},
+	}
 	if s.cfg.Demo != nil {
-		r.Any("/demo/v1/*path", gin.WrapH(s.cfg.Demo))
+		rs = append(rs, Route{"ANY", "/demo/v1/*path", Anyone, gin.WrapH(s.cfg.Demo)})
+	}
+	return rs
+}
+
+// addRoutes registers every route of Routes, behind its access check.
+func (s *Server) addRoutes(r *gin.Engine) {
+	for _, rt := range s.Routes() {
+		if rt.Method == "ANY" {
+			r.Any(rt.Path, s.authorize(rt.Access), rt.h)
+			continue
+		}
+		r.Handle(rt.Method, rt.Path, s.authorize(rt.Access), rt.h)
 	}
 	r.NoRoute(s.wrap(handleNotFound))
+}
+
+// handleStatic serves the page's static files.
+func (s *Server) handleStatic(c *gin.Context) error {
+	name := c.Param("filepath")
+	f, err := http.FS(s.static).Open(name)
+	if err != nil {
+		return handleNotFound(c)
+	}
+	st, err := f.Stat()
+	f.Close()
+	if err != nil || st.IsDir() {
+		return handleNotFound(c)
+	}
+	c.FileFromFS(name, http.FS(s.static))
+	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/agora-rlhf/agora/arena"
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // Battles is what the websocket needs from the arena.
@@ -52,8 +53,23 @@ type Config struct {
 	Records         Records
 	ResearcherToken string
 	ExportKey       []byte
-	// Metrics are written at /metrics in Prometheus text format.
+	// Metrics are written at /metrics in Prometheus text format, for the
+	// admin.
 	Metrics []Metrics
+	// AdminToken is the operator's token (AGORA_ADMIN_TOKEN); empty means
+	// no admin. Accounts keeps lab and researcher accounts; nil means
+	// none. ResearcherToken, above, also admits a researcher.
+	AdminToken string
+	Accounts   Accounts
+	// Registry serves /api/v1/models; Campaigns /api/v1/campaigns; nil
+	// answers 503. Usage and Health feed labs' usage and model state.
+	Registry  ModelRegistry
+	Campaigns CampaignStore
+	Usage     UsageSource
+	Health    HealthSource
+	// PromptLimits bound uploaded prompt sets (defaults: 100000 prompts of
+	// 16 KiB).
+	PromptLimits rlhf.PromptLimits
 	// ReadyDetail, when set, adds detail to /readyz (the ClickHouse
 	// shipper's state, say); a non-nil error makes the server not ready.
 	ReadyDetail func(ctx context.Context) (any, error)
@@ -117,6 +133,12 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxConnections = 10000
 	}
 	cfg.WS.fill()
+	if cfg.PromptLimits.MaxPrompts <= 0 {
+		cfg.PromptLimits.MaxPrompts = 100000
+	}
+	if cfg.PromptLimits.MaxPromptBytes <= 0 {
+		cfg.PromptLimits.MaxPromptBytes = 16 << 10
+	}
 	s := &Server{cfg: cfg, log: cfg.Log, allowed: map[string]bool{}, clients: map[*client]struct{}{}}
 	for _, o := range cfg.AllowedOrigins {
 		u, err := url.Parse(o)

@@ -76,9 +76,8 @@ func TestModelsRoundTrip(t *testing.T) {
 	if err := s.CreateModel(ctx, testModel("other/one")); err == nil {
 		t.Error("CreateModel for a lab with no account succeeded")
 	}
-	// An update without a key keeps the stored one.
 	up := testModel("acme/one")
-	up.MaxTokens, up.Paused = 7, true
+	up.MaxTokens, up.Paused, up.SealedKey = 7, true, []byte("sealed-bytes")
 	if err := s.UpdateModel(ctx, up); err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +88,13 @@ func TestModelsRoundTrip(t *testing.T) {
 	got := ms[0]
 	if got.MaxTokens != 7 || !got.Paused || string(got.SealedKey) != "sealed-bytes" || !got.HasKey || got.Tags[0] != "x" {
 		t.Errorf("after update, model = %+v", got)
+	}
+	up.SealedKey = nil
+	if err := s.UpdateModel(ctx, up); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := s.Models(ctx); ms[0].HasKey || ms[0].SealedKey != nil {
+		t.Errorf("after an update without a key, model = %+v, want no key", ms[0])
 	}
 	if err := s.UpdateModel(ctx, testModel("acme/two")); rlhf.ErrorCode(err) != rlhf.ENotFound {
 		t.Errorf("UpdateModel(missing) = %v, want not found", err)

@@ -31,16 +31,15 @@ func (s *Store) CreateModel(ctx context.Context, m *rlhf.EndpointModel) error {
 	return nil
 }
 
-// UpdateModel replaces the stored model m.Name, keeping the stored API key
-// unless m.SealedKey is set. It fails with rlhf.ENotFound when there is no
-// such model.
+// UpdateModel replaces the stored model m.Name, its sealed API key too (nil
+// for none). It fails with rlhf.ENotFound when there is no such model.
 func (s *Store) UpdateModel(ctx context.Context, m *rlhf.EndpointModel) error {
 	spec, err := modelSpec(m)
 	if err != nil {
 		return err
 	}
 	err = s.do(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE models SET spec = ?, sealed_key = coalesce(?, sealed_key), paused = ?, updated_at = ?
+		res, err := tx.ExecContext(ctx, `UPDATE models SET spec = ?, sealed_key = ?, paused = ?, updated_at = ?
 			WHERE name = ? AND lab = ?`, spec, nullBlob(m.SealedKey), m.Paused, ms(m.UpdatedAt), m.Name, m.Lab)
 		if err != nil {
 			return err

@@ -1,0 +1,422 @@
+// Package registry is the arena's runtime model registry: the models of
+// the configuration file and the endpoint models that labs register over
+// the API, in one place. Registering a model checks its URL against the
+// egress guard and makes a real test call before the model joins battles;
+// API keys are kept sealed (see Sealer) and never leave the server.
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/agora-rlhf/agora/arena"
+	"github.com/agora-rlhf/agora/arena/openai"
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// Arena is the set of models new battles choose from; *arena.Arena
+// implements it.
+type Arena interface {
+	SetModel(name string, m arena.Model)
+	RemoveModel(name string)
+}
+
+// Health watches models with a circuit breaker; *arena.Health implements
+// it.
+type Health interface {
+	Set(name string, m arena.Model)
+	Remove(name string)
+}
+
+// Store keeps the registered models; *sqlite.Store implements it.
+type Store interface {
+	CreateModel(ctx context.Context, m *rlhf.EndpointModel) error
+	UpdateModel(ctx context.Context, m *rlhf.EndpointModel) error
+	DeleteModel(ctx context.Context, name string) error
+	Models(ctx context.Context) ([]rlhf.EndpointModel, error)
+}
+
+// Config is what a Registry needs.
+type Config struct {
+	Store  Store
+	Arena  Arena
+	Health Health        // may be nil
+	Guard  *openai.Guard // checks labs' endpoint URLs, at registration and at every connection
+	// Sealer seals API keys; nil means the operator set no
+	// AGORA_SECRETS_KEY, and models with an API key are refused.
+	Sealer *Sealer
+	// Observers see every battle call of API models (usage, health).
+	Observers   []arena.Observer
+	TestTimeout time.Duration    // the registration test call's limit (default 20s)
+	Now         func() time.Time // default time.Now
+	Log         *slog.Logger
+}
+
+// Model is a model as the registry shows it.
+type Model struct {
+	rlhf.EndpointModel
+	Source string `json:"source"` // "config" (the configuration file) or "api"
+}
+
+// Registry is the runtime model registry. It is safe for concurrent use.
+type Registry struct {
+	cfg Config
+	log *slog.Logger
+
+	// mu guards models, and is held across each change's test call and
+	// store write so that changes to the registry happen one at a time.
+	mu     sync.Mutex
+	models map[string]*Model
+}
+
+// New returns a Registry for cfg. Call AddConfigModel for the configured
+// models and Load for the registered ones.
+func New(cfg Config) (*Registry, error) {
+	if cfg.Store == nil || cfg.Arena == nil || cfg.Guard == nil {
+		return nil, errors.New("registry: Store, Arena and Guard are required")
+	}
+	if cfg.TestTimeout <= 0 {
+		cfg.TestTimeout = 20 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Registry{cfg: cfg, log: cfg.Log, models: map[string]*Model{}}, nil
+}
+
+// AddConfigModel lists a model of the configuration file (already in the
+// arena). Only admins see it, and it cannot be changed over the API.
+func (r *Registry) AddConfigModel(m rlhf.EndpointModel) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m.SealedKey, m.Lab = nil, ""
+	r.models[m.Name] = &Model{EndpointModel: m, Source: "config"}
+}
+
+// Load reads the registered models from the store and puts the ones not
+// paused into the arena. No test calls are made: a model that fails is
+// paused by its circuit breaker. A model whose key does not open is left
+// out and logged.
+func (r *Registry) Load(ctx context.Context) error {
+	ms, err := r.cfg.Store.Models(ctx)
+	if err != nil {
+		return fmt.Errorf("load registered models: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range ms {
+		m := &Model{EndpointModel: ms[i], Source: "api"}
+		r.models[m.Name] = m
+		if m.Paused {
+			continue
+		}
+		if err := r.activate(m); err != nil {
+			r.log.Error("registered model left out of battles", "model", m.Name, "err", err)
+		}
+	}
+	return nil
+}
+
+// Models returns the models that lab may see, sorted by name: its own, or
+// every model (configured ones too) when lab is "".
+func (r *Registry) Models(lab string) []Model {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := []Model{}
+	for _, m := range r.models {
+		if lab == "" || m.Lab == lab {
+			c := *m
+			c.SealedKey = nil
+			c.Tags = slices.Clone(m.Tags)
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b Model) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Model returns model name if lab may see it (lab "" sees all). Any other
+// lab's model is "no such model", exactly like one that does not exist.
+func (r *Registry) Model(lab, name string) (Model, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := r.models[name]
+	if m == nil || (lab != "" && m.Lab != lab) {
+		return Model{}, errNoModel
+	}
+	c := *m
+	c.SealedKey = nil
+	return c, nil
+}
+
+var errNoModel = rlhf.Errorf(rlhf.ENotFound, "no such model")
+
+// TestResult is the outcome of a registration's test call.
+type TestResult struct {
+	OK         bool   `json:"ok"`
+	TTFTMillis int64  `json:"ttft_ms,omitempty"`
+	Error      string `json:"error,omitempty"` // a summary; never the endpoint's own words
+}
+
+// Create registers m with apiKey ("" for none). Unless m is paused, a test
+// call must succeed first; its result is returned either way. m.Lab must
+// be set by the caller (the lab making the request).
+func (r *Registry) Create(ctx context.Context, m rlhf.EndpointModel, apiKey string) (Model, *TestResult, error) {
+	now := r.cfg.Now()
+	m.CreatedAt, m.UpdatedAt, m.SealedKey, m.HasKey = now, now, nil, apiKey != ""
+	if err := r.check(ctx, &m, apiKey); err != nil {
+		return Model{}, nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.models[m.Name] != nil {
+		return Model{}, nil, rlhf.Errorf(rlhf.EConflict, "model %q exists", m.Name)
+	}
+	var test *TestResult
+	if !m.Paused {
+		if test = r.testCall(ctx, &m, apiKey); !test.OK {
+			return Model{}, test, testFailed(test)
+		}
+	}
+	if apiKey != "" {
+		m.SealedKey = r.cfg.Sealer.Seal(m.Name, apiKey)
+	}
+	if err := r.cfg.Store.CreateModel(ctx, &m); err != nil {
+		return Model{}, test, err
+	}
+	rm := &Model{EndpointModel: m, Source: "api"}
+	r.models[m.Name] = rm
+	if !m.Paused {
+		r.install(rm, apiKey)
+	}
+	r.log.Info("model registered", "model", m.Name, "lab", m.Lab, "paused", m.Paused)
+	return r.view(rm), test, nil
+}
+
+// Update replaces the settings of lab's model name with those change
+// makes; apiKey, when not nil, replaces the API key ("" removes it).
+// Unless the model ends up paused, a test call must succeed first.
+func (r *Registry) Update(ctx context.Context, lab, name string, change func(*rlhf.EndpointModel), apiKey *string) (Model, *TestResult, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.models[name]
+	if old == nil || old.Source != "api" || (lab != "" && old.Lab != lab) {
+		return Model{}, nil, errNoModel
+	}
+	m := old.EndpointModel
+	m.Tags = slices.Clone(old.Tags)
+	change(&m)
+	m.Name, m.Lab, m.CreatedAt, m.UpdatedAt = old.Name, old.Lab, old.CreatedAt, r.cfg.Now()
+	key := ""
+	if apiKey != nil {
+		key = *apiKey
+		m.HasKey = key != ""
+	} else if old.HasKey {
+		k, err := r.open(old)
+		if err != nil {
+			return Model{}, nil, err
+		}
+		key = k
+	}
+	if err := r.check(ctx, &m, key); err != nil {
+		return Model{}, nil, err
+	}
+	var test *TestResult
+	if !m.Paused {
+		if test = r.testCall(ctx, &m, key); !test.OK {
+			return Model{}, test, testFailed(test)
+		}
+	}
+	m.SealedKey = old.SealedKey
+	if apiKey != nil {
+		m.SealedKey = nil
+		if key != "" {
+			m.SealedKey = r.cfg.Sealer.Seal(m.Name, key)
+		}
+	}
+	if err := r.cfg.Store.UpdateModel(ctx, &m); err != nil {
+		return Model{}, test, err
+	}
+	rm := &Model{EndpointModel: m, Source: "api"}
+	r.models[name] = rm
+	if m.Paused {
+		r.uninstall(name)
+	} else {
+		r.install(rm, key)
+	}
+	r.log.Info("model updated", "model", name, "paused", m.Paused)
+	return r.view(rm), test, nil
+}
+
+// SetPaused pauses lab's model name (out of new battles, kept in the
+// registry) or resumes it, after a test call.
+func (r *Registry) SetPaused(ctx context.Context, lab, name string, paused bool) (Model, *TestResult, error) {
+	return r.Update(ctx, lab, name, func(m *rlhf.EndpointModel) { m.Paused = paused }, nil)
+}
+
+// Delete removes lab's model name from the registry and from battles.
+// Battles and votes that name it stay.
+func (r *Registry) Delete(ctx context.Context, lab, name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := r.models[name]
+	if m == nil || m.Source != "api" || (lab != "" && m.Lab != lab) {
+		return errNoModel
+	}
+	if err := r.cfg.Store.DeleteModel(ctx, name); err != nil {
+		return err
+	}
+	delete(r.models, name)
+	r.uninstall(name)
+	r.log.Info("model deleted", "model", name)
+	return nil
+}
+
+// PauseLab takes every model of lab out of battles and marks it paused:
+// the admin disabled the lab.
+func (r *Registry) PauseLab(ctx context.Context, lab string) error {
+	r.mu.Lock()
+	var names []string
+	for name, m := range r.models {
+		if m.Lab == lab && !m.Paused {
+			names = append(names, name)
+		}
+	}
+	r.mu.Unlock()
+	for _, name := range names {
+		if _, _, err := r.SetPaused(ctx, lab, name, true); err != nil {
+			return fmt.Errorf("pause %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// view returns a copy of m without its sealed key.
+func (r *Registry) view(m *Model) Model {
+	c := *m
+	c.SealedKey = nil
+	return c
+}
+
+// check validates m and its URL, and that its key can be kept.
+func (r *Registry) check(ctx context.Context, m *rlhf.EndpointModel, apiKey string) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if apiKey != "" && r.cfg.Sealer == nil {
+		return rlhf.Errorf(rlhf.EUnavailable, "this server cannot keep API keys: its operator has not set AGORA_SECRETS_KEY; register a model without a key, or ask the operator")
+	}
+	if len(apiKey) > 4096 || strings.ContainsAny(apiKey, "\r\n") {
+		return rlhf.Errorf(rlhf.EInvalid, "api_key must be one line of at most 4096 bytes")
+	}
+	return r.cfg.Guard.CheckURL(ctx, m.BaseURL)
+}
+
+// open returns the API key of m.
+func (r *Registry) open(m *Model) (string, error) {
+	if r.cfg.Sealer == nil {
+		return "", rlhf.Errorf(rlhf.EUnavailable, "this server cannot open API keys: its operator has not set AGORA_SECRETS_KEY")
+	}
+	key, err := r.cfg.Sealer.Open(m.Name, m.SealedKey)
+	if err != nil {
+		return "", &rlhf.Error{Code: rlhf.EUnavailable, Message: "the stored API key cannot be read; set a new one", Err: err}
+	}
+	return key, nil
+}
+
+// client returns the guarded endpoint client of m.
+func (r *Registry) client(m *rlhf.EndpointModel, apiKey string) arena.Model {
+	return redact(openai.New(openai.Config{
+		BaseURL:        m.BaseURL,
+		Model:          m.ModelID,
+		APIKey:         apiKey,
+		MaxTokens:      m.MaxTokens,
+		Temperature:    m.Temperature,
+		SystemPrompt:   m.SystemPrompt,
+		ConnectTimeout: time.Duration(m.ConnectTimeout) * time.Millisecond,
+		IdleTimeout:    time.Duration(m.IdleTimeout) * time.Millisecond,
+		MaxAnswerBytes: m.MaxAnswerBytes,
+		Guard:          r.cfg.Guard,
+	}), apiKey)
+}
+
+// activate opens m's key and installs it; r.mu must be held.
+func (r *Registry) activate(m *Model) error {
+	key := ""
+	if m.HasKey {
+		k, err := r.open(m)
+		if err != nil {
+			return err
+		}
+		key = k
+	}
+	r.install(m, key)
+	return nil
+}
+
+// install puts m into battles and under the circuit breaker; r.mu must be
+// held.
+func (r *Registry) install(m *Model, apiKey string) {
+	c := r.client(&m.EndpointModel, apiKey)
+	if r.cfg.Health != nil {
+		r.cfg.Health.Set(m.Name, c) // probes call the model itself, uncounted
+	}
+	wait := time.Duration(m.IdleTimeout) * time.Millisecond
+	r.cfg.Arena.SetModel(m.Name, limit(arena.Observe(m.Name, c, r.cfg.Observers...), m.MaxConcurrency, m.RatePerMinute, wait))
+}
+
+// uninstall takes name out of battles and the circuit breaker; r.mu must
+// be held.
+func (r *Registry) uninstall(name string) {
+	r.cfg.Arena.RemoveModel(name)
+	if r.cfg.Health != nil {
+		r.cfg.Health.Remove(name)
+	}
+}
+
+// testPrompt is the whole conversation of a registration's test call.
+var testPrompt = []rlhf.Message{{Role: "user", Content: "Reply with one word: ok"}}
+
+// testCall calls m once, through the egress guard, and reports whether
+// text came back. The failure it reports is the client-safe summary of the
+// error (its code and message), never what the endpoint sent.
+func (r *Registry) testCall(ctx context.Context, m *rlhf.EndpointModel, apiKey string) *TestResult {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.TestTimeout)
+	defer cancel()
+	start := time.Now()
+	var first time.Duration
+	var got bool
+	var mu sync.Mutex
+	_, _, err := r.client(m, apiKey).Stream(ctx, testPrompt, func(string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !got {
+			got, first = true, time.Since(start)
+			cancel() // text came back: that is all a test needs
+		}
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if err == nil || got {
+		return &TestResult{OK: true, TTFTMillis: first.Milliseconds()}
+	}
+	if ctx.Err() != nil && rlhf.ErrorCode(err) != rlhf.ETimeout {
+		err = rlhf.Errorf(rlhf.ETimeout, "no answer within %s", r.cfg.TestTimeout)
+	}
+	r.log.Info("model test call failed", "model", m.Name, "err", redactErr(err, apiKey))
+	return &TestResult{Error: fmt.Sprintf("%s: %s", rlhf.ErrorCode(err), rlhf.ErrorMessage(err))}
+}
+
+// testFailed is the error for a failed test call.
+func testFailed(t *TestResult) error {
+	return rlhf.Errorf(rlhf.EInvalid, "the test call to the endpoint failed (%s); the model was not saved", t.Error)
+}

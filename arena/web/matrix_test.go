@@ -1,0 +1,128 @@
+package web_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/agora-rlhf/agora/arena/web"
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// TestRoleRouteMatrix sends every route of the server a request as every
+// role, and checks that exactly the roles the route declares get through:
+// the others get 401 (no usable token) or 403 (a role the route does not
+// admit).
+func TestRoleRouteMatrix(t *testing.T) {
+	ls := newLabSetup(t)
+	labToken := ls.account("labs", "acme")
+	researcherAccount := ls.account("researchers", "rita")
+	ls.model(labToken, "m1", "")
+	var camp struct{ Campaign rlhf.Campaign }
+	ls.must(201, "POST", "/api/v1/campaigns", labToken, map[string]any{"name": "c", "models": []string{"acme/m1", "base-1"}, "vote_target": 5}, &camp)
+
+	roles := []struct {
+		name  string
+		role  web.Role
+		token string
+	}{
+		{"contributor", web.RoleContributor, ""},
+		{"contributor with a bad token", web.RoleContributor, "agora_not-a-real-token"},
+		{"researcher account", web.RoleResearcher, researcherAccount},
+		{"configured researcher token", web.RoleResearcher, researcherToken},
+		{"lab", web.RoleLab, labToken},
+		{"admin", web.RoleAdmin, adminToken},
+	}
+	params := strings.NewReplacer(":lab", "acme", ":model", "m1", ":id", camp.Campaign.ID, "*filepath", "style.css", "*path", "models")
+	routes := ls.srv.Routes()
+	if len(routes) < 40 {
+		t.Fatalf("only %d routes", len(routes))
+	}
+	for _, rt := range routes {
+		for _, r := range roles {
+			path := params.Replace(rt.Path)
+			if strings.HasPrefix(rt.Path, "/api/v1/labs/:id") {
+				path = strings.Replace(rt.Path, ":id", "nobody", 1) // 404 past the check: nothing is disabled
+			}
+			if strings.HasPrefix(rt.Path, "/api/v1/researchers/:id") {
+				path = strings.Replace(rt.Path, ":id", "nobody", 1)
+			}
+			method := rt.Method
+			if method == "ANY" {
+				method = "GET"
+			}
+			var body any
+			switch method {
+			case "POST", "PATCH", "PUT":
+				body = "{}" // invalid for most: refused after the access check
+			}
+			status, data := ls.do(method, path, r.token, "application/json", body)
+			allowed := rt.Access&r.role != 0
+			refused := status == http.StatusUnauthorized || status == http.StatusForbidden
+			if allowed == refused {
+				t.Errorf("%s %s as %s = %d %s; declared %s, so want allowed=%v", method, path, r.name, status, data, rt.Access, allowed)
+			}
+			if refused && r.token == "" && status != http.StatusUnauthorized {
+				t.Errorf("%s %s without a token = %d, want 401", method, path, status)
+			}
+			if refused && r.token != "" && !strings.Contains(r.name, "bad token") && status != http.StatusForbidden {
+				t.Errorf("%s %s as %s = %d, want 403", method, path, r.name, status)
+			}
+		}
+	}
+}
+
+// TestOpenAPIMatchesRoutes checks that the OpenAPI document describes
+// every API route, with the roles the route admits, and nothing else.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	ls := newLabSetup(t)
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+		Paths   map[string]map[string]struct {
+			Roles     []string       `json:"x-agora-roles"`
+			Responses map[string]any `json:"responses"`
+		} `json:"paths"`
+	}
+	status, data := ls.do("GET", "/api/v1/openapi.json", "", "", nil)
+	if status != 200 {
+		t.Fatalf("GET /api/v1/openapi.json = %d", status)
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Errorf("openapi = %q, want 3.x", doc.OpenAPI)
+	}
+	param := regexp.MustCompile(`:(\w+)`)
+	described := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			described[strings.ToUpper(method)+" "+path] = true
+			if len(op.Responses) == 0 {
+				t.Errorf("%s %s has no responses", method, path)
+			}
+		}
+	}
+	for _, rt := range ls.srv.Routes() {
+		if !strings.HasPrefix(rt.Path, "/api/") && !slices.Contains([]string{"/healthz", "/readyz", "/metrics"}, rt.Path) {
+			continue
+		}
+		path := param.ReplaceAllString(rt.Path, "{$1}")
+		key := rt.Method + " " + path
+		if !described[key] {
+			t.Errorf("route %s is not in the OpenAPI document", key)
+			continue
+		}
+		delete(described, key)
+		got := doc.Paths[path][strings.ToLower(rt.Method)].Roles
+		if want := rt.Access.Names(); !slices.Equal(got, want) {
+			t.Errorf("%s: x-agora-roles = %v, want %v", key, got, want)
+		}
+	}
+	for key := range described {
+		t.Errorf("the OpenAPI document describes %s, which is no route", key)
+	}
+}
