@@ -44,7 +44,8 @@ type Server struct {
 	Data            string   `yaml:"data"`
 	AllowedOrigins  []string `yaml:"allowed_origins"`
 	MaxBodyBytes    int64    `yaml:"max_body_bytes"`
-	ResearcherToken string   `yaml:"researcher_token"` // until accounts exist; prefer AGORA_RESEARCHER_TOKEN
+	ResearcherToken string   `yaml:"researcher_token"` // a researcher without an account; prefer AGORA_RESEARCHER_TOKEN
+	AdminToken      string   `yaml:"admin_token"`      // the admin's token; prefer AGORA_ADMIN_TOKEN
 }
 
 // Arena configures battles.

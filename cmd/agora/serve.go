@@ -19,6 +19,7 @@ import (
 	"github.com/agora-rlhf/agora/arena"
 	"github.com/agora-rlhf/agora/arena/demo"
 	"github.com/agora-rlhf/agora/arena/openai"
+	"github.com/agora-rlhf/agora/arena/registry"
 	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/configs"
 	"github.com/agora-rlhf/agora/ingest/clickhouse"
@@ -37,7 +38,11 @@ Environment: AGORA_ADDR, AGORA_DATA, AGORA_CONFIG, AGORA_LOG_FORMAT,
 AGORA_SECRET (the key that signs contributor tokens; by default a random
 key kept in DATA/secret.key), AGORA_RESEARCHER_TOKEN (the bearer token that
 GET /api/v1/export requires; the export API is off without it),
-AGORA_EXPORT_KEY (keys contributor pseudonyms in exports), and each model's
+AGORA_EXPORT_KEY (keys contributor pseudonyms in exports),
+AGORA_ADMIN_TOKEN (the admin's bearer token for /api/v1/labs, /metrics and
+every lab's models and campaigns; at least 16 characters), AGORA_SECRETS_KEY
+(32 bytes as 64 hex digits or base64: seals the API keys labs register;
+without it only keyless models can be registered), and each model's
 api_key_env.`
 
 // serveFlags are the settings of serve that flags and environment set.
@@ -147,7 +152,12 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	}
 	self := "http://" + selfAddr(ln.Addr().(*net.TCPAddr))
 
-	models, health, usage, err := buildModels(ctx, cfg, keys, ln.Addr().(*net.TCPAddr), self)
+	models, health, usage, guard, err := buildModels(ctx, cfg, keys, ln.Addr().(*net.TCPAddr), self)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	adminToken, sealer, err := labSecrets(cfg, e.getenv)
 	if err != nil {
 		ln.Close()
 		return err
@@ -160,6 +170,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		MaxPromptBytes:           cfg.Arena.MaxPromptBytes,
 		MaxBattlesPerContributor: cfg.Arena.MaxBattlesPerContributor,
 		VoteWindow:               cfg.Arena.VoteWindow.D(),
+		Campaigns:                registry.Campaigns{Source: store},
 		Log:                      log,
 		OnVote: func(r *rlhf.Record) {
 			if err := live.Add(*r); err != nil {
@@ -172,6 +183,11 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 			}
 		},
 	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	reg, err := openRegistry(ctx, cfg, store, battles, health, usage, guard, sealer, self, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -200,6 +216,13 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
 		ExportKey:       exportKey(e.getenv, secret),
 		Metrics:         []web.Metrics{usage, health},
+		AdminToken:      adminToken,
+		Accounts:        store,
+		Registry:        reg,
+		Campaigns:       store,
+		Usage:           usage,
+		Health:          health,
+		PromptLimits:    rlhf.PromptLimits{MaxPromptBytes: cfg.Arena.MaxPromptBytes},
 		ReadyDetail:     readyDetail,
 		Log:             log,
 	})
@@ -256,18 +279,18 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 // buildModels makes the configured models' clients: each checked against
 // the egress guard (the demo models may reach this server itself), watched
 // by the circuit breaker, and counted for usage and cost.
-func buildModels(ctx context.Context, cfg *configs.Config, keys map[string]string, addr *net.TCPAddr, self string) (map[string]arena.Model, *arena.Health, *arena.Usage, error) {
+func buildModels(ctx context.Context, cfg *configs.Config, keys map[string]string, addr *net.TCPAddr, self string) (map[string]arena.Model, *arena.Health, *arena.Usage, *openai.Guard, error) {
 	guard, err := openai.NewGuard(openai.GuardConfig{Allow: cfg.Egress.Allow})
 	if err != nil {
-		return nil, nil, nil, usageError{"configuration: egress.allow: " + err.Error()}
+		return nil, nil, nil, nil, usageError{"configuration: egress.allow: " + err.Error()}
 	}
 	selfGuard, err := guard.Allowing(selfAddr(addr))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	usage, err := arena.NewUsage(cfg.Usage)
 	if err != nil {
-		return nil, nil, nil, usageError{"configuration: usage: " + err.Error()}
+		return nil, nil, nil, nil, usageError{"configuration: usage: " + err.Error()}
 	}
 	raw := map[string]arena.Model{}
 	for i, m := range cfg.Models {
@@ -277,7 +300,7 @@ func buildModels(ctx context.Context, cfg *configs.Config, keys map[string]strin
 		}
 		base := m.ResolveBaseURL(self)
 		if err := g.CheckURL(ctx, base); err != nil {
-			return nil, nil, nil, usageError{fmt.Sprintf("configuration: models[%d].base_url: %v (allow-list it in egress.allow)", i, err)}
+			return nil, nil, nil, nil, usageError{fmt.Sprintf("configuration: models[%d].base_url: %v (allow-list it in egress.allow)", i, err)}
 		}
 		raw[m.Name] = openai.New(openai.Config{
 			BaseURL:        base,
@@ -294,13 +317,13 @@ func buildModels(ctx context.Context, cfg *configs.Config, keys map[string]strin
 	}
 	health, err := arena.NewHealth(cfg.Health, raw) // probes are not counted as usage
 	if err != nil {
-		return nil, nil, nil, usageError{"configuration: health: " + err.Error()}
+		return nil, nil, nil, nil, usageError{"configuration: health: " + err.Error()}
 	}
 	models := map[string]arena.Model{}
 	for name, m := range raw {
 		models[name] = arena.Observe(name, m, health, usage)
 	}
-	return models, health, usage, nil
+	return models, health, usage, guard, nil
 }
 
 // selfAddr is the address the server can reach itself at: the listener's,
