@@ -31,9 +31,9 @@ type client struct {
 
 	stopping atomic.Bool // set by shutdown: read no more requests
 
-	mu        sync.Mutex // guards the fields below, and read deadlines against shutdown
-	queue     [][]byte   // encoded frames for the writer; nil while idle, so idle clients cost little
-	closeCode int        // the close code the writer sends
+	mu        sync.Mutex    // guards the fields below, and read deadlines against shutdown
+	queue     []arena.Frame // frames for the writer; nil while idle, so idle clients cost little
+	closeCode int           // the close code the writer sends
 	slow      bool
 }
 
@@ -195,19 +195,23 @@ func (cl *client) handle(data []byte) {
 }
 
 // sink queues a frame for the writer. It never blocks: a client with
-// SendQueue frames unsent is too slow to keep up and is dropped.
+// SendQueue frames unsent is too slow to keep up and is dropped. A token
+// that arrives while the previous token of the same side is still queued
+// joins it, so a writer that falls behind sends fewer, larger frames.
 func (cl *client) sink(f arena.Frame) {
-	data, err := json.Marshal(f)
-	if err != nil {
-		cl.s.log.Error("encode frame", "type", f.Type, "err", err)
-		return
-	}
 	select {
 	case <-cl.done:
 		return
 	default:
 	}
 	cl.mu.Lock()
+	if n := len(cl.queue); f.Type == arena.FrameToken && n > 0 {
+		if last := &cl.queue[n-1]; last.Type == arena.FrameToken && last.BattleID == f.BattleID && last.Side == f.Side {
+			last.Text += f.Text
+			cl.mu.Unlock()
+			return
+		}
+	}
 	if len(cl.queue) >= cl.s.cfg.WS.SendQueue {
 		first := !cl.slow
 		cl.slow = true
@@ -218,7 +222,7 @@ func (cl *client) sink(f arena.Frame) {
 		}
 		return
 	}
-	cl.queue = append(cl.queue, data)
+	cl.queue = append(cl.queue, f)
 	cl.mu.Unlock()
 	select {
 	case cl.wake <- struct{}{}:
@@ -227,7 +231,7 @@ func (cl *client) sink(f arena.Frame) {
 }
 
 // takeQueue returns the queued frames and empties the queue.
-func (cl *client) takeQueue() [][]byte {
+func (cl *client) takeQueue() []arena.Frame {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	q := cl.queue
@@ -244,8 +248,8 @@ func (cl *client) writeLoop() {
 	for {
 		select {
 		case <-cl.wake:
-			for _, data := range cl.takeQueue() {
-				if !cl.write(data) {
+			for _, f := range cl.takeQueue() {
+				if !cl.write(f) {
 					return
 				}
 			}
@@ -255,8 +259,8 @@ func (cl *client) writeLoop() {
 				return
 			}
 		case <-cl.done:
-			for _, data := range cl.takeQueue() {
-				if !cl.write(data) {
+			for _, f := range cl.takeQueue() {
+				if !cl.write(f) {
 					return
 				}
 			}
@@ -270,7 +274,12 @@ func (cl *client) writeLoop() {
 	}
 }
 
-func (cl *client) write(data []byte) bool {
+func (cl *client) write(f arena.Frame) bool {
+	data, err := json.Marshal(f)
+	if err != nil {
+		cl.s.log.Error("encode frame", "type", f.Type, "err", err)
+		return true
+	}
 	cl.conn.SetWriteDeadline(time.Now().Add(cl.s.cfg.WS.WriteWait))
 	if err := cl.conn.WriteMessage(websocket.TextMessage, data); err != nil {
 		cl.conn.NetConn().Close()
