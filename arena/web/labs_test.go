@@ -85,7 +85,7 @@ func (f *labEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // labSetup is a whole server: a real SQLite file, the arena with two
 // configured models, the registry, and HTTP on loopback.
 type labSetup struct {
-	t        *testing.T
+	t        testing.TB
 	dir      string
 	url      string
 	store    *sqlite.Store
@@ -116,7 +116,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newLabSetup(t *testing.T) *labSetup {
+func newLabSetup(t testing.TB) *labSetup {
 	t.Helper()
 	ls := &labSetup{t: t, dir: t.TempDir(), endpoint: &labEndpoint{keys: map[string]string{}}, logs: &syncBuffer{}, bodies: &syncBuffer{}}
 	ep := httptest.NewServer(ls.endpoint)

@@ -207,13 +207,25 @@ func (s *Store) NextPrompt(ctx context.Context, id string) (*rlhf.Campaign, *rlh
 		p rlhf.Prompt
 	)
 	err := s.do(ctx, func(tx *sql.Tx) error {
-		var err error
-		c, err = scanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns c WHERE c.id = ?`, id))
+		// Only what a prompt needs: not the count of prompts, which
+		// costs a scan of the set.
+		var models, status string
+		c = &rlhf.Campaign{ID: id}
+		err := tx.QueryRowContext(ctx, `SELECT c.lab, c.models, c.vote_target, c.status,
+			(SELECT count(*) FROM battles b JOIN votes v ON v.battle_id = b.id WHERE b.campaign_id = c.id)
+			FROM campaigns c WHERE c.id = ?`, id).Scan(&c.Lab, &models, &c.VoteTarget, &status, &c.Votes)
 		if errors.Is(err, sql.ErrNoRows) {
 			return rlhf.Errorf(rlhf.ENotFound, "no such campaign")
 		}
 		if err != nil {
 			return err
+		}
+		if err := json.Unmarshal([]byte(models), &c.Models); err != nil {
+			return fmt.Errorf("campaign %s models: %w", id, err)
+		}
+		c.Status = rlhf.CampaignStatus(status)
+		if c.Votes >= c.VoteTarget {
+			c.Status = rlhf.CampaignDone
 		}
 		switch c.Status {
 		case rlhf.CampaignDone:

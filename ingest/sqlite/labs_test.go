@@ -204,3 +204,42 @@ func TestCampaignPromptsAndProgress(t *testing.T) {
 		t.Errorf("Campaign after delete = %v, want not found", err)
 	}
 }
+
+// BenchmarkNextPrompt measures handing out one campaign prompt (a write:
+// the prompt's served count) on a set of 10000 prompts.
+func BenchmarkNextPrompt(b *testing.B) {
+	s, err := Open(b.TempDir() + "/agora.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.CreateAccount(ctx, &rlhf.Account{ID: "acme", Kind: rlhf.KindLab, CreatedAt: t0}); err != nil {
+		b.Fatal(err)
+	}
+	c := &rlhf.Campaign{ID: "c", Lab: "acme", Name: "n", Models: []string{"a", "b"}, VoteTarget: 10_000_000,
+		Status: rlhf.CampaignDraft, CreatedAt: t0, UpdatedAt: t0}
+	if err := s.CreateCampaign(ctx, c); err != nil {
+		b.Fatal(err)
+	}
+	ps := make([]rlhf.Prompt, 10000)
+	for i := range ps {
+		ps[i] = rlhf.Prompt{ID: fmt.Sprint(i), Text: "prompt text"}
+	}
+	if err := s.SetPrompts(ctx, "c", ps); err != nil {
+		b.Fatal(err)
+	}
+	c.Status = rlhf.CampaignRunning
+	if err := s.UpdateCampaign(ctx, c); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, _, err := s.NextPrompt(ctx, "c"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
