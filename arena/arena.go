@@ -229,7 +229,7 @@ func (a *Arena) Start(ctx context.Context, contributor string, req Request, sink
 		a.wg.Done()
 		return "", storeError("start a battle", err)
 	}
-	sink(Frame{Type: FrameBattle, BattleID: id, Turn: intp(0), MaxTurns: a.cfg.MaxTurns})
+	sink(Frame{Type: FrameBattle, BattleID: id, Turn: intp(0), MaxTurns: a.cfg.MaxTurns, Prompt: prompt, Campaign: req.Campaign})
 	go a.streamTurn(ctx, bt, 0, sink)
 	return id, nil
 }

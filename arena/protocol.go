@@ -28,6 +28,8 @@ type Frame struct {
 	BattleID       string        `json:"battle_id,omitempty"`
 	Side           rlhf.Side     `json:"side,omitempty"`
 	Turn           *int          `json:"turn,omitempty"`
+	Prompt         string        `json:"prompt,omitempty"`   // battle: its first prompt (it may come from a campaign)
+	Campaign       string        `json:"campaign,omitempty"` // battle: the campaign the prompt came from
 	Text           string        `json:"text,omitempty"`
 	FinishReason   string        `json:"finish_reason,omitempty"`
 	Tokens         *int          `json:"tokens,omitempty"`

@@ -21,6 +21,11 @@ func TestFullBattle(t *testing.T) {
 		t.Fatalf("hello = %v, want contributor_id, token and protocol 1", c.hello)
 	}
 	id, text := c.start("Say hello")
+	for _, f := range c.frames {
+		if f["type"] == "battle" && f["prompt"] != "Say hello" {
+			t.Errorf("battle frame %v, want it to carry the prompt", f)
+		}
+	}
 	for side, want := range map[string]string{"a": "Hello there, friend.", "b": "Hello there, friend. Bye."} {
 		if text[side] != want {
 			t.Errorf("side %s streamed %q, want %q", side, text[side], want)

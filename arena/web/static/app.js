@@ -40,6 +40,7 @@
         $("send").disabled = false;
         break;
       case "battle":
+        if (f.campaign && f.prompt) addTurnHeader(f.prompt); // the campaign chose the prompt
         state.battle = f.battle_id; state.voted = false; state.turns = 1; state.streaming = true;
         state.sides = { a: false, b: false };
         setStatus("models are answering…");
@@ -115,6 +116,18 @@
       $("send").disabled = true;
       addTurnHeader(prompt);
     }
+  }
+
+  // A link with ?campaign=ID lets the contributor take prompts from a
+  // lab's campaign instead of writing one.
+  const campaign = new URLSearchParams(location.search).get("campaign");
+  if (campaign) {
+    $("campaign-box").hidden = false;
+    $("campaign-start").addEventListener("click", () => {
+      showError("");
+      clearPanes();
+      if (send({ type: "start", campaign: campaign })) $("send").disabled = true;
+    });
   }
 
   function addTurnHeader(text) {
