@@ -56,50 +56,6 @@ func batch(gen *chtest.Records, counter *clickhouse.BlockCounter, storeID string
 	return b, recs
 }
 
-// countRecords counts records the way ClickHouse should.
-func countRecords(recs []rlhf.Record) []clickhouse.PairCount {
-	m := map[[2]string]*clickhouse.PairCount{}
-	for _, r := range recs {
-		k := [2]string{r.Battle.ModelA, r.Battle.ModelB}
-		p := m[k]
-		if p == nil {
-			p = &clickhouse.PairCount{ModelA: k[0], ModelB: k[1]}
-			m[k] = p
-		}
-		switch r.Vote.Winner {
-		case rlhf.WinnerA:
-			p.WinsA++
-		case rlhf.WinnerB:
-			p.WinsB++
-		case rlhf.WinnerTie:
-			p.Ties++
-		case rlhf.WinnerBothBad:
-			p.BothBad++
-		}
-	}
-	var out []clickhouse.PairCount
-	for _, p := range m {
-		out = append(out, *p)
-	}
-	slices.SortFunc(out, func(a, b clickhouse.PairCount) int {
-		if a.ModelA != b.ModelA {
-			return cmpString(a.ModelA, b.ModelA)
-		}
-		return cmpString(a.ModelB, b.ModelB)
-	})
-	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func checkAudit(t *testing.T, what string, got clickhouse.Audit, want uint64) {
 	t.Helper()
 	if got.Rows != want || got.Distinct != want || got.Final != want {
@@ -110,7 +66,7 @@ func checkAudit(t *testing.T, what string, got clickhouse.Audit, want uint64) {
 func checkPairCounts(t *testing.T, c *clickhouse.Client, recs []rlhf.Record) {
 	t.Helper()
 	ctx := context.Background()
-	want := countRecords(recs)
+	want := chtest.CountRecords(recs)
 	got, err := c.PairCounts(ctx)
 	if err != nil {
 		t.Fatalf("PairCounts: %v", err)
@@ -236,7 +192,7 @@ func TestPairCountsWhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := countRecords(want); !slices.Equal(got, w) || len(w) == 0 {
+	if w := chtest.CountRecords(want); !slices.Equal(got, w) || len(w) == 0 {
 		t.Errorf("PairCountsWhere(%+v) =\n%v\nwant\n%v", f, got, w)
 	}
 }

@@ -17,8 +17,8 @@ type PairCount struct {
 // Total returns the number of votes counted.
 func (p PairCount) Total() int64 { return p.WinsA + p.WinsB + p.Ties + p.BothBad }
 
-// add counts one verdict.
-func (p *PairCount) add(w rlhf.Winner) {
+// Add counts one verdict.
+func (p *PairCount) Add(w rlhf.Winner) {
 	switch w {
 	case rlhf.WinnerA:
 		p.WinsA++
@@ -80,7 +80,7 @@ func (c *BlockCounter) Add(seq int64, r *rlhf.Record) {
 		p = &PairCount{ModelA: key[0], ModelB: key[1]}
 		st.pairs[key] = p
 	}
-	p.add(r.Vote.Winner)
+	p.Add(r.Vote.Winner)
 	st.through = max(st.through, seq)
 }
 

@@ -146,7 +146,7 @@ func TestTwoShardsOneLeaderboard(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Equal(countRecords(all), mustPairCounts(t, clients[1])) {
+	if !slices.Equal(chtest.CountRecords(all), mustPairCounts(t, clients[1])) {
 		t.Errorf("the two servers read different pair counts")
 	}
 }

@@ -184,7 +184,7 @@ func checkExactlyOnce(t testing.TB, c *clickhouse.Client, recs []rlhf.Record) {
 			t.Errorf("%s: %d rows, %d distinct, %d FINAL; want %d each", a.what, got.Rows, got.Distinct, got.Final, a.want)
 		}
 	}
-	wantCounts := countRecords(recs)
+	wantCounts := chtest.CountRecords(recs)
 	got, err := c.PairCounts(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -192,48 +192,6 @@ func checkExactlyOnce(t testing.TB, c *clickhouse.Client, recs []rlhf.Record) {
 	if !slices.Equal(got, wantCounts) {
 		t.Errorf("PairCounts() =\n%v\nwant\n%v", got, wantCounts)
 	}
-}
-
-func countRecords(recs []rlhf.Record) []clickhouse.PairCount {
-	m := map[[2]string]*clickhouse.PairCount{}
-	for _, r := range recs {
-		k := [2]string{r.Battle.ModelA, r.Battle.ModelB}
-		p := m[k]
-		if p == nil {
-			p = &clickhouse.PairCount{ModelA: k[0], ModelB: k[1]}
-			m[k] = p
-		}
-		switch r.Vote.Winner {
-		case rlhf.WinnerA:
-			p.WinsA++
-		case rlhf.WinnerB:
-			p.WinsB++
-		case rlhf.WinnerTie:
-			p.Ties++
-		case rlhf.WinnerBothBad:
-			p.BothBad++
-		}
-	}
-	out := make([]clickhouse.PairCount, 0, len(m))
-	for _, p := range m {
-		out = append(out, *p)
-	}
-	slices.SortFunc(out, func(a, b clickhouse.PairCount) int {
-		if a.ModelA != b.ModelA {
-			if a.ModelA < b.ModelA {
-				return -1
-			}
-			return 1
-		}
-		switch {
-		case a.ModelB < b.ModelB:
-			return -1
-		case a.ModelB > b.ModelB:
-			return 1
-		}
-		return 0
-	})
-	return out
 }
 
 func TestShipsEveryVoteOnce(t *testing.T) {

@@ -1,11 +1,14 @@
 package chtest
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/agora-rlhf/agora/ingest/clickhouse"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -92,4 +95,27 @@ func (g *Records) Next() rlhf.Record {
 		CreatedAt:     now,
 	}
 	return rlhf.Record{Battle: b, Vote: v}
+}
+
+// CountRecords counts records per ordered model pair, the way ClickHouse
+// should, sorted by model_a then model_b.
+func CountRecords(recs []rlhf.Record) []clickhouse.PairCount {
+	m := map[[2]string]*clickhouse.PairCount{}
+	for _, r := range recs {
+		k := [2]string{r.Battle.ModelA, r.Battle.ModelB}
+		p := m[k]
+		if p == nil {
+			p = &clickhouse.PairCount{ModelA: k[0], ModelB: k[1]}
+			m[k] = p
+		}
+		p.Add(r.Vote.Winner)
+	}
+	out := make([]clickhouse.PairCount, 0, len(m))
+	for _, p := range m {
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b clickhouse.PairCount) int {
+		return cmp.Or(strings.Compare(a.ModelA, b.ModelA), strings.Compare(a.ModelB, b.ModelB))
+	})
+	return out
 }
