@@ -393,11 +393,18 @@ func storeError(what string, err error) error {
 	return &rlhf.Error{Code: rlhf.EUnavailable, Message: "could not " + what + "; try again", Err: err}
 }
 
-// newID returns a random UUID (version 4).
+// newID returns a UUID of version 7: the time in milliseconds, then 74
+// random bits. Ids made close in time sort close together, so the store's
+// indexes on battle and vote ids grow at their right edge instead of
+// touching a random page for every vote.
 func newID() string {
 	var b [16]byte
 	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
+	ms := uint64(time.Now().UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -182,7 +182,14 @@
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const winners = { "1": "a", "2": "b", "3": "tie", "4": "both_bad" };
     if (winners[ev.key]) { vote(winners[ev.key]); ev.preventDefault(); }
-    else if ((ev.key === "n" || ev.key === "N") && (state.voted || !state.battle)) { ev.preventDefault(); setTimeout(newBattle, 0); }
+  });
+  // N acts on key up, once the key's character has gone nowhere: acting on
+  // key down would move the focus to the prompt box and type the "n" there.
+  document.addEventListener("keyup", (ev) => {
+    const t = ev.target;
+    if (t && (t.tagName === "TEXTAREA" || (t.tagName === "INPUT" && t.type === "text"))) return;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if ((ev.key === "n" || ev.key === "N") && (state.voted || !state.battle)) newBattle();
   });
   connect();
 })();
