@@ -81,8 +81,8 @@ func (s *Store) ImportRecords(ctx context.Context, recs []rlhf.Record) (added in
 }
 
 const (
-	countTurnsSQL   = `SELECT count(*) FROM turns WHERE battle_id = ?`
-	updateStatusSQL = `UPDATE battles SET status = ?, updated_at = ? WHERE id = ?`
+	finishBattleSQL = `UPDATE battles SET status = ?, updated_at = ?
+		WHERE id = ? AND (SELECT count(*) FROM turns WHERE battle_id = ?) = ?`
 	voteExistsSQL   = `SELECT count(*) FROM votes WHERE id = ? OR battle_id = ?`
 	insertBattleSQL = `INSERT INTO battles
 		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language)
@@ -102,14 +102,7 @@ const (
 // already (the arena saves each turn as it ends), that is one small update;
 // otherwise the whole battle is written.
 func (s *Store) finishBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) error {
-	var turns int
-	if err := tx.StmtContext(ctx, s.stmts[countTurnsSQL]).QueryRowContext(ctx, b.ID).Scan(&turns); err != nil {
-		return fmt.Errorf("finish battle %s: %w", b.ID, err)
-	}
-	if turns != len(b.Turns) {
-		return s.saveBattle(ctx, tx, b)
-	}
-	res, err := s.exec(ctx, tx, updateStatusSQL, string(b.Status), ms(b.UpdatedAt), b.ID)
+	res, err := s.exec(ctx, tx, finishBattleSQL, string(b.Status), ms(b.UpdatedAt), b.ID, b.ID, len(b.Turns))
 	if err != nil {
 		return fmt.Errorf("finish battle %s: %w", b.ID, err)
 	}

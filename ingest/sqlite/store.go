@@ -246,7 +246,7 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 // connection is taken.)
 var hotQueries = []string{
 	"SAVEPOINT w", "ROLLBACK TO w", "RELEASE w",
-	insertBattleSQL, insertTurnSQL, insertVoteSQL, voteExistsSQL, countTurnsSQL, updateStatusSQL,
+	insertBattleSQL, insertTurnSQL, insertVoteSQL, voteExistsSQL, finishBattleSQL,
 }
 
 func (s *Store) prepare(ctx context.Context) error {
