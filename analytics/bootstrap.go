@@ -359,9 +359,9 @@ func (w *roundWorker) stronglyConnected() bool {
 	return true
 }
 
-// quantile returns the q-quantile of sorted values with linear
-// interpolation (NumPy's default).
-func quantile(sorted []float64, q float64) float64 {
+// Quantile returns the q-quantile of sorted values with linear
+// interpolation (NumPy's default), NaN for no values.
+func Quantile(sorted []float64, q float64) float64 {
 	if len(sorted) == 0 {
 		return math.NaN()
 	}

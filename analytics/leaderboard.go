@@ -284,7 +284,7 @@ func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Da
 		lo, hi := (1-opt.CI)/2, 1-(1-opt.CI)/2
 		for i, s := range samples {
 			slices.Sort(s)
-			lower[i], upper[i] = quantile(s, lo), quantile(s, hi)
+			lower[i], upper[i] = Quantile(s, lo), Quantile(s, hi)
 		}
 	}
 	eloWait()

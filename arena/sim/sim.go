@@ -586,21 +586,9 @@ func bootstrapWidth(rounds [][]float64, n int) float64 {
 	var sum float64
 	for _, x := range samples {
 		slices.Sort(x)
-		sum += quantile(x, hi) - quantile(x, lo)
+		sum += analytics.Quantile(x, hi) - analytics.Quantile(x, lo)
 	}
 	return sum / float64(n)
-}
-
-// quantile returns the q-quantile of sorted values with linear
-// interpolation, as the leaderboard does.
-func quantile(sorted []float64, q float64) float64 {
-	pos := q * float64(len(sorted)-1)
-	lo := int(math.Floor(pos))
-	if lo >= len(sorted)-1 {
-		return sorted[len(sorted)-1]
-	}
-	f := pos - float64(lo)
-	return sorted[lo] + f*(sorted[lo+1]-sorted[lo])
 }
 
 // pairs returns the counts as Bradley–Terry pairs.

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -50,14 +49,7 @@ func handleLeaderboard(lbs Leaderboards) handler {
 
 // handleLeaderboardPage serves the leaderboard page.
 func (s *Server) handleLeaderboardPage(c *gin.Context) error {
-	page, err := fs.ReadFile(s.static, "leaderboard.html")
-	if err != nil {
-		return err
-	}
-	c.Header("Content-Security-Policy", "default-src 'self'; img-src 'self' data:")
-	c.Header("X-Content-Type-Options", "nosniff")
-	c.Data(http.StatusOK, "text/html; charset=utf-8", page)
-	return nil
+	return s.servePage(c, "leaderboard.html", "default-src 'self'; img-src 'self' data:")
 }
 
 // leaderboardOptions reads the query parameters of GET /api/v1/leaderboard.

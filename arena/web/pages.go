@@ -23,11 +23,17 @@ func (s *Server) handleIndex(c *gin.Context) error {
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil,
 		})
 	}
-	page, err := fs.ReadFile(s.static, "index.html")
+	return s.servePage(c, "index.html", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:")
+}
+
+// servePage serves one of the embedded HTML pages with its content
+// security policy.
+func (s *Server) servePage(c *gin.Context, name, csp string) error {
+	page, err := fs.ReadFile(s.static, name)
 	if err != nil {
 		return err
 	}
-	c.Header("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:")
+	c.Header("Content-Security-Policy", csp)
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Data(http.StatusOK, "text/html; charset=utf-8", page)
 	return nil
