@@ -40,8 +40,8 @@ HH-RLHF rows do not name their models: the chosen side is --chosen-model and
 the other --rejected-model, placed on side A or B by the id's hash.
 
 Bad records are reported with their line numbers and skipped; --strict stops
-at the first. The records are stored in one transaction after the whole file
-is read: all of them or, on any error, none.`
+at the first. The records are stored as the file is read, in one transaction: all of
+them or, on any error, none.`
 
 type importFlags struct {
 	format, source, data, config, columns, winners string
@@ -89,15 +89,7 @@ func runImport(ctx context.Context, args []string, e env) error {
 		defer fh.Close()
 		in = fh
 	}
-	var recs []rlhf.Record
-	st, err := formats.Read(in, format, opts, func(r *rlhf.Record) error {
-		c := *r
-		c.Battle.Turns = append([]rlhf.Turn(nil), r.Battle.Turns...)
-		recs = append(recs, c)
-		return nil
-	})
-	reportBad(e.stderr, file, &st, f.strict)
-	if err != nil {
+	readErr := func(err error) error {
 		var le *formats.LineError
 		if errors.As(err, &le) {
 			return fmt.Errorf("%s:%d: %v; nothing was imported", file, le.Line, le.Err)
@@ -105,7 +97,12 @@ func runImport(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("%s: %w; nothing was imported", file, err)
 	}
 	if f.dryRun {
-		fmt.Fprintf(e.stdout, "%s: %d good records of %d lines, %d bad (dry run: nothing stored)\n", file, len(recs), st.Lines, st.Bad)
+		st, err := formats.Read(in, format, opts, func(*rlhf.Record) error { return nil })
+		reportBad(e.stderr, file, &st, f.strict)
+		if err != nil {
+			return readErr(err)
+		}
+		fmt.Fprintf(e.stdout, "%s: %d good records of %d lines, %d bad (dry run: nothing stored)\n", file, st.Records, st.Lines, st.Bad)
 		return nil
 	}
 	cfg, err := loadConfig(f.config)
@@ -117,12 +114,23 @@ func runImport(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer store.Close()
-	added, err := store.ImportRecords(ctx, recs)
+	// The file is read and stored in one pass and one transaction: a bad
+	// record in strict mode, or any error, leaves the store as it was.
+	var st formats.ReadStats
+	var rerr error
+	is, err := store.Import(ctx, func(put func(*rlhf.Record) error) error {
+		st, rerr = formats.Read(in, format, opts, put)
+		return rerr
+	})
+	reportBad(e.stderr, file, &st, f.strict)
+	if rerr != nil {
+		return readErr(rerr)
+	}
 	if err != nil {
 		return fmt.Errorf("import %s: %w; nothing was imported", file, err)
 	}
 	fmt.Fprintf(e.stdout, "%s: imported %d new records as source %q (%d already present, %d bad lines skipped, %d lines)\n",
-		file, added, opts.Source, len(recs)-added, st.Bad, st.Lines)
+		file, is.Added, opts.Source, is.Present, st.Bad, st.Lines)
 	return nil
 }
 
