@@ -124,7 +124,7 @@ func runExport(ctx context.Context, args []string, e env) error {
 
 	prog := newProgress(e.stderr)
 	defer prog.done()
-	if _, votes, err := store.Counts(ctx); err == nil {
+	if votes, err := store.ExportCount(ctx); err == nil {
 		opts.Progress = func(records, rows int) { prog.update("exporting records", records, int(votes)) }
 	}
 	src := storeSource{store: store, filter: sqlite.RecordFilter{Since: opts.Since, Until: opts.Until, Sources: opts.Sources}}
@@ -198,14 +198,16 @@ func (f *exportFlags) options(e env, xc *exportConfig) (formats.Options, error) 
 }
 
 // storeSource reads records from the SQLite store, with the filters the
-// store can apply itself pushed down to SQL.
+// store can apply itself pushed down to SQL. It reads through
+// ExportRecords, in battle id order, in memory that does not grow with the
+// store.
 type storeSource struct {
 	store  *sqlite.Store
 	filter sqlite.RecordFilter
 }
 
 func (s storeSource) Records(ctx context.Context, fn func(r *rlhf.Record) error) error {
-	return s.store.Records(ctx, s.filter, func(_ int64, r *rlhf.Record) error { return fn(r) })
+	return s.store.ExportRecords(ctx, s.filter, func(_ int64, r *rlhf.Record) error { return fn(r) })
 }
 
 // writeExport runs write into path through a temporary file that is

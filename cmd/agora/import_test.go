@@ -11,6 +11,8 @@ import (
 
 	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/rlhf"
+	"github.com/agora-rlhf/agora/rlhf/formats"
 )
 
 // TestImportLLMFAO imports the LLMFAO crowd comparisons with column and
@@ -39,7 +41,12 @@ func TestImportLLMFAO(t *testing.T) {
 	}
 	defer s.Close()
 	var stored analytics.Dataset
-	skipped, err := analytics.LoadRecords(context.Background(), storeSource{store: s, filter: sqlite.RecordFilter{Sources: []string{"llmfao"}}}, &stored)
+	// In vote order, as the leaderboard reads them (online Elo depends on
+	// the order; exports come in battle id order).
+	src := formats.RecordsFunc(func(ctx context.Context, fn func(*rlhf.Record) error) error {
+		return s.Records(ctx, sqlite.RecordFilter{Sources: []string{"llmfao"}}, func(_ int64, r *rlhf.Record) error { return fn(r) })
+	})
+	skipped, err := analytics.LoadRecords(context.Background(), src, &stored)
 	if err != nil || skipped != 0 {
 		t.Fatalf("LoadRecords: %d skipped, %v", skipped, err)
 	}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -75,8 +76,20 @@ func recordsQuery(f RecordFilter) (string, []any) {
 // and keeps one record in memory at a time. fn must not keep r: Records
 // reuses it. An error from fn stops the scan and is returned.
 func (s *Store) Records(ctx context.Context, f RecordFilter, fn func(seq int64, r *rlhf.Record) error) error {
+	return records(ctx, s.read, f, fn)
+}
+
+// records runs Records's query on db.
+func records(ctx context.Context, db *sql.DB, f RecordFilter, fn func(seq int64, r *rlhf.Record) error) error {
 	q, args := recordsQuery(f)
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	return scanRecords(ctx, db, q, args, f.Limit, fn)
+}
+
+// scanRecords runs q, whose rows are recordsQuery's columns with the turns
+// of each vote together, and calls fn for each record, at most limit if it
+// is > 0.
+func scanRecords(ctx context.Context, db *sql.DB, q string, args []any, limit int, fn func(seq int64, r *rlhf.Record) error) error {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("read records: %w", err)
 	}
@@ -113,7 +126,7 @@ func (s *Store) Records(ctx context.Context, f RecordFilter, fn func(seq int64, 
 			if err := flush(); err != nil {
 				return err
 			}
-			if f.Limit > 0 && emitted >= f.Limit {
+			if limit > 0 && emitted >= limit {
 				return nil
 			}
 			v.BattleID = b.ID

@@ -73,6 +73,7 @@ func Run(ctx context.Context, rw RowWriter, f Format, opts Options, src RecordSo
 	if err != nil {
 		return st, err
 	}
+	defer p.close()
 	err = src.Records(ctx, func(r *rlhf.Record) error {
 		if err := p.record(r); err != nil {
 			return err
@@ -103,7 +104,7 @@ type pipeline struct {
 
 	mac    hash.Hash // HMAC-SHA-256 for pseudonyms, nil when contributors are left out
 	macSum []byte
-	seen   map[[16]byte]struct{} // digests of rows written, nil when duplicates are kept
+	seen   *digestSet // digests of rows written, nil when duplicates are kept
 	seed1  maphash.Seed
 	seed2  maphash.Seed
 	row    Row
@@ -125,10 +126,17 @@ func newPipeline(f Format, opts *Options, st *Stats, rw RowWriter) (*pipeline, e
 		p.mac = hmac.New(sha256.New, key)
 	}
 	if !opts.KeepDuplicates {
-		p.seen = make(map[[16]byte]struct{})
+		p.seen = newDigestSet(opts.maxDigestSlots)
 		p.seed1, p.seed2 = maphash.MakeSeed(), maphash.MakeSeed()
 	}
 	return p, nil
+}
+
+// close frees what the pipeline holds outside memory.
+func (p *pipeline) close() {
+	if p.seen != nil {
+		p.seen.close()
+	}
 }
 
 // record turns one record into rows and writes them.
@@ -248,12 +256,14 @@ func (p *pipeline) pairRows(r *rlhf.Record) (int, error) {
 // emit writes p.row unless it duplicates an earlier row.
 func (p *pipeline) emit() (int, error) {
 	if p.seen != nil {
-		d := p.digest(&p.row)
-		if _, dup := p.seen[d]; dup {
+		isNew, err := p.seen.add(p.digest(&p.row))
+		if err != nil {
+			return 0, err
+		}
+		if !isNew {
 			p.st.Duplicates++
 			return 0, nil
 		}
-		p.seen[d] = struct{}{}
 	}
 	if err := p.rw.WriteRow(&p.row); err != nil {
 		return 0, fmt.Errorf("write row for battle %s: %w", p.row.Record.Battle.ID, err)

@@ -1,0 +1,311 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// exportPragmas set up the connection ExportRecords reads through: no
+// memory map (mapped pages of the file count in the process's resident
+// set, so an export of a large store would look as large as the file), a
+// page cache of a fixed size, and sorts that spill to temporary files
+// rather than grow in memory.
+const exportPragmas = "&_pragma=query_only(ON)&_pragma=mmap_size(0)&_pragma=cache_size(-8192)&_pragma=temp_store(FILE)"
+
+// ExportRecords is Records for one long read of many records, such as an
+// export: the records Records would give for f, but in the order of their
+// battle ids rather than in vote order, read in one snapshot through a
+// connection of its own whose memory stays the same whatever the size of
+// the store. fn must not keep r.
+//
+// Why battle id order: turns are stored by (battle_id, idx) without a
+// rowid, and a turn with more than about 1 KB of text spills onto overflow
+// pages. To seek one, SQLite reads the whole record (overflow pages too)
+// of every cell it compares on the way down the B-tree, so reading turns
+// in vote order costs dozens of reads per battle. Instead ExportRecords
+// reads three streams in battle id order and merges them: turns scanned in
+// their own order (each page read once), and the votes and the battles
+// each scanned in storage order and sorted by SQLite (in a temporary file
+// past the page cache), which costs far fewer reads than looking each one
+// up by id.
+func (s *Store) ExportRecords(ctx context.Context, f RecordFilter, fn func(seq int64, r *rlhf.Record) error) error {
+	db, err := s.exportDB()
+	if err != nil {
+		return fmt.Errorf("read records: %w", err)
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("read records: %w", err)
+	}
+	defer tx.Rollback()
+
+	// SQLite reads on a goroutine of its own, fn runs on the caller's:
+	// batches of records go from one to the other, and back to be
+	// reused, so at most exportBatches batches exist.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	full := make(chan *exportBatch, exportBatches)
+	free := make(chan *exportBatch, exportBatches)
+	for range exportBatches {
+		free <- &exportBatch{}
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(full)
+		b := <-free
+		err := exportMerge(rctx, tx, f, func(seq int64, r *rlhf.Record) error {
+			b.add(seq, r)
+			if len(b.recs) < exportBatchSize {
+				return nil
+			}
+			full <- b
+			select {
+			case b = <-free:
+				b.reset()
+				return nil
+			case <-rctx.Done():
+				return rctx.Err()
+			}
+		})
+		if err == nil && len(b.recs) > 0 {
+			full <- b
+		}
+		readErr <- err
+	}()
+	var fnErr error
+	for b := range full {
+		for i := range b.recs {
+			if fnErr == nil {
+				fnErr = fn(b.seqs[i], &b.recs[i])
+			}
+		}
+		if fnErr != nil {
+			cancel()
+		}
+		free <- b
+	}
+	err = <-readErr
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return fmt.Errorf("read records: %w", err)
+	}
+	return nil
+}
+
+// Records go from the reading goroutine to fn in exportBatches batches of
+// exportBatchSize.
+const (
+	exportBatches   = 4
+	exportBatchSize = 256
+)
+
+// exportBatch holds copies of records; their turns live in turns.
+type exportBatch struct {
+	seqs  []int64
+	recs  []rlhf.Record
+	turns []rlhf.Turn
+}
+
+func (b *exportBatch) add(seq int64, r *rlhf.Record) {
+	b.seqs = append(b.seqs, seq)
+	c := *r
+	start := len(b.turns)
+	b.turns = append(b.turns, r.Battle.Turns...)
+	c.Battle.Turns = b.turns[start:len(b.turns):len(b.turns)]
+	b.recs = append(b.recs, c)
+}
+
+func (b *exportBatch) reset() {
+	clear(b.recs)
+	clear(b.turns)
+	b.seqs, b.recs, b.turns = b.seqs[:0], b.recs[:0], b.turns[:0]
+}
+
+// exportDB opens the connection ExportRecords and ExportCount read
+// through.
+func (s *Store) exportDB() (*sql.DB, error) {
+	dsn := "file:" + (&url.URL{Path: s.path}).EscapedPath() + "?_pragma=busy_timeout(10000)" + exportPragmas
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// ExportCount returns how many votes are stored, read like ExportRecords
+// (Counts reads through the memory-mapped pool).
+func (s *Store) ExportCount(ctx context.Context) (int64, error) {
+	db, err := s.exportDB()
+	if err != nil {
+		return 0, fmt.Errorf("count votes: %w", err)
+	}
+	defer db.Close()
+	var n int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM votes").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count votes: %w", err)
+	}
+	return n, nil
+}
+
+// exportQueries returns the three queries of ExportRecords, with f's
+// conditions on the votes and on the battles.
+func exportQueries(f RecordFilter) (votes string, vargs []any, battles string, bargs []any, turns string) {
+	vconds := []string{"seq > ?"}
+	vargs = []any{f.AfterSeq}
+	if !f.Since.IsZero() {
+		vconds = append(vconds, "created_at >= ?")
+		vargs = append(vargs, ms(f.Since))
+	}
+	if !f.Until.IsZero() {
+		vconds = append(vconds, "created_at < ?")
+		vargs = append(vargs, ms(f.Until))
+	}
+	bconds := []string{"1"}
+	if len(f.Models) > 0 {
+		in := placeholders(len(f.Models))
+		bconds = append(bconds, "model_a IN "+in, "model_b IN "+in)
+		for range 2 {
+			for _, m := range f.Models {
+				bargs = append(bargs, m)
+			}
+		}
+	}
+	if len(f.Sources) > 0 {
+		bconds = append(bconds, "source IN "+placeholders(len(f.Sources)))
+		for _, s := range f.Sources {
+			bargs = append(bargs, s)
+		}
+	}
+	// NOT INDEXED and the unary + keep SQLite from walking an index on
+	// the id and fetching each row from wherever it is stored.
+	votes = `SELECT battle_id, seq, id, contributor_id, winner, strength, reason, created_at
+		FROM votes NOT INDEXED WHERE ` + strings.Join(vconds, " AND ") + ` ORDER BY +battle_id`
+	battles = `SELECT id, contributor_id, model_a, model_b, status, created_at, updated_at,
+		source, campaign_id, category, language
+		FROM battles NOT INDEXED WHERE ` + strings.Join(bconds, " AND ") + ` ORDER BY +id`
+	turns = `SELECT battle_id, ` + turnColumns + ` FROM turns ORDER BY battle_id, idx`
+	return votes, vargs, battles, bargs, turns
+}
+
+// exportMerge reads the three streams of exportQueries in tx and calls fn
+// for each battle that has a vote, a battle row and turns.
+func exportMerge(ctx context.Context, tx *sql.Tx, f RecordFilter, fn func(seq int64, r *rlhf.Record) error) error {
+	vq, vargs, bq, bargs, tq := exportQueries(f)
+	vrows, err := tx.QueryContext(ctx, vq, vargs...)
+	if err != nil {
+		return err
+	}
+	defer vrows.Close()
+	brows, err := tx.QueryContext(ctx, bq, bargs...)
+	if err != nil {
+		return err
+	}
+	defer brows.Close()
+	trows, err := tx.QueryContext(ctx, tq)
+	if err != nil {
+		return err
+	}
+	defer trows.Close()
+
+	var (
+		rec      rlhf.Record
+		v        rlhf.Vote
+		b        rlhf.Battle
+		t        rlhf.Turn
+		tBattle  string
+		haveB    = false
+		haveT    = false
+		bDone    = false
+		tDone    = false
+		emitted  int
+		seq      int64
+		winner   string
+		strength string
+		vCreated int64
+		status   string
+		bCreated int64
+		bUpdated int64
+	)
+	nextBattle := func() error {
+		if !brows.Next() {
+			bDone, haveB = true, false
+			return brows.Err()
+		}
+		b = rlhf.Battle{}
+		if err := brows.Scan(&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &status, &bCreated, &bUpdated,
+			&b.Source, &b.CampaignID, &b.Category, &b.Language); err != nil {
+			return err
+		}
+		b.Status = rlhf.BattleStatus(status)
+		b.CreatedAt, b.UpdatedAt = fromMS(bCreated), fromMS(bUpdated)
+		haveB = true
+		return nil
+	}
+	nextTurn := func() error {
+		if !trows.Next() {
+			tDone, haveT = true, false
+			return trows.Err()
+		}
+		t = rlhf.Turn{}
+		if err := scanTurn(trows, &t, &tBattle); err != nil {
+			return err
+		}
+		haveT = true
+		return nil
+	}
+	if err := nextBattle(); err != nil {
+		return err
+	}
+	if err := nextTurn(); err != nil {
+		return err
+	}
+	for vrows.Next() {
+		if bDone || tDone {
+			break
+		}
+		v = rlhf.Vote{}
+		if err := vrows.Scan(&v.BattleID, &seq, &v.ID, &v.ContributorID, &winner, &strength, &v.Reason, &vCreated); err != nil {
+			return err
+		}
+		id := v.BattleID
+		for haveB && b.ID < id {
+			if err := nextBattle(); err != nil {
+				return err
+			}
+		}
+		for haveT && tBattle < id {
+			if err := nextTurn(); err != nil {
+				return err
+			}
+		}
+		if !haveB || b.ID != id || !haveT || tBattle != id {
+			continue
+		}
+		v.Winner, v.Strength, v.CreatedAt = rlhf.Winner(winner), rlhf.Strength(strength), fromMS(vCreated)
+		turns := rec.Battle.Turns[:0]
+		rec = rlhf.Record{Battle: b, Vote: v}
+		for haveT && tBattle == id {
+			turns = append(turns, t)
+			if err := nextTurn(); err != nil {
+				return err
+			}
+		}
+		rec.Battle.Turns = turns
+		if err := fn(seq, &rec); err != nil {
+			return err
+		}
+		if emitted++; f.Limit > 0 && emitted >= f.Limit {
+			return nil
+		}
+	}
+	return vrows.Err()
+}
