@@ -4,15 +4,24 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/agora-rlhf/agora/ingest/clickhouse"
 	"github.com/agora-rlhf/agora/ingest/clickhouse/chtest"
 )
 
+// benchServers runs bench against a server as Debian starts it and
+// against one whose allocator uses transparent huge pages
+// (chtest.MallocTHP).
+func benchServers(b *testing.B, bench func(b *testing.B, srv *chtest.Server)) {
+	b.Run("server=default", func(b *testing.B) { bench(b, chtest.Start(b)) })
+	b.Run("server=thp", func(b *testing.B) { bench(b, chtest.StartEnv(b, chtest.MallocTHP)) })
+}
+
 // benchInsert inserts batches of n records of about textBytes of text each
-// and reports records per second.
-func benchInsert(b *testing.B, n, textBytes int) {
-	srv := chtest.Start(b)
+// and reports records per second, and the processor time client and server
+// spent per record.
+func benchInsert(b *testing.B, srv *chtest.Server, n, textBytes int) {
 	cfg := srv.NewConfig(b)
 	c, err := clickhouse.Open(cfg, nil)
 	if err != nil {
@@ -33,22 +42,74 @@ func benchInsert(b *testing.B, n, textBytes int) {
 	}
 	b.ResetTimer()
 	rows := 0
+	cpu := startCPU(b, srv)
+	ev0 := serverEvents(b, c)
 	for i := 0; b.Loop(); i++ {
 		if _, err := c.Insert(ctx, batches[i%len(batches)]); err != nil {
 			b.Fatal(err)
 		}
 		rows += n
 	}
+	cpu.report(b, rows)
+	ev := serverEvents(b, c)
+	b.ReportMetric(float64(ev["MergedUncompressedBytes"]-ev0["MergedUncompressedBytes"])/float64(rows), "merged-B/rec")
+	b.ReportMetric(float64(ev["InsertedBytes"]-ev0["InsertedBytes"])/float64(rows), "inserted-B/rec")
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "records/s")
+}
+
+// serverEvents returns the server's cumulative event counters: how much
+// it inserted and merged.
+func serverEvents(b *testing.B, c *clickhouse.Client) map[string]int64 {
+	rows, err := c.QueryStrings(context.Background(), "SELECT event, toString(value) FROM system.events")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := map[string]int64{}
+	for _, r := range rows {
+		var v int64
+		fmt.Sscan(r[1], &v)
+		m[r[0]] = v
+	}
+	return m
+}
+
+// cpuUse measures the processor time of the benchmark process (the client)
+// and of the server while a benchmark runs, to show where the time goes on
+// a machine where both share the cores.
+type cpuUse struct {
+	srv              *chtest.Server
+	client0, server0 time.Duration
+}
+
+func startCPU(b *testing.B, srv *chtest.Server) cpuUse {
+	s, err := srv.CPU()
+	if err != nil {
+		b.Logf("no server CPU time: %v", err)
+	}
+	return cpuUse{srv: srv, client0: chtest.SelfCPU(), server0: s}
+}
+
+// report adds client and server CPU microseconds per record.
+func (u cpuUse) report(b *testing.B, records int) {
+	s, err := u.srv.CPU()
+	if err != nil || records == 0 {
+		return
+	}
+	b.ReportMetric(float64((chtest.SelfCPU()-u.client0).Microseconds())/float64(records), "client-cpu-us/rec")
+	b.ReportMetric(float64((s-u.server0).Microseconds())/float64(records), "server-cpu-us/rec")
 }
 
 // BenchmarkInsertBattles2KB: battles with one turn of about 2 KB of prompt
 // and answers, 20,000 per insert (goal: 50,000 battles/s).
-func BenchmarkInsertBattles2KB(b *testing.B) { benchInsert(b, 20000, 2048) }
+func BenchmarkInsertBattles2KB(b *testing.B) {
+	benchServers(b, func(b *testing.B, srv *chtest.Server) { benchInsert(b, srv, 20000, 2048) })
+}
 
 // BenchmarkInsertVotes: votes with short battles, 50,000 per insert (goal:
 // 200,000 votes/s).
-func BenchmarkInsertVotes(b *testing.B) { benchInsert(b, 50000, 30) }
+func BenchmarkInsertVotes(b *testing.B) {
+	benchServers(b, func(b *testing.B, srv *chtest.Server) { benchInsert(b, srv, 50000, 30) })
+}
 
 // BenchmarkLeaderboard10M reads the per-pair counts of 10 million votes
 // between 100 models (goal: 1 s), from pair_counts and, for comparison,

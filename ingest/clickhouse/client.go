@@ -59,7 +59,7 @@ func Open(cfg Config, log *slog.Logger) (*Client, error) {
 			Username: cfg.User,
 			Password: cfg.Password,
 		},
-		Compression:      &ch.Compression{Method: ch.CompressionLZ4},
+		Compression:      compressionOf(cfg),
 		DialTimeout:      cfg.DialTimeout,
 		ReadTimeout:      cfg.ReadTimeout,
 		ConnMaxLifetime:  10 * time.Minute,
@@ -272,4 +272,12 @@ func inList(vals []string) ch.GroupSet {
 		set.Value[i] = v
 	}
 	return set
+}
+
+// compressionOf returns the clickhouse-go compression of cfg.
+func compressionOf(cfg Config) *ch.Compression {
+	if cfg.compression() == CompressionNone {
+		return &ch.Compression{Method: ch.CompressionNone}
+	}
+	return &ch.Compression{Method: ch.CompressionLZ4}
 }

@@ -43,6 +43,35 @@ type Config struct {
 	BacklogCap  int64         `yaml:"backlog_cap"`
 	DialTimeout time.Duration `yaml:"dial_timeout"`
 	ReadTimeout time.Duration `yaml:"read_timeout"` // per query, including inserts
+	// Compression of the data Agora sends: "lz4" or "none". Empty (auto)
+	// means none when every address is a loopback host, where compressing
+	// costs both sides processor time and saves nothing, and lz4
+	// otherwise.
+	Compression string `yaml:"compression"`
+}
+
+// Compression methods of Config.Compression.
+const (
+	CompressionLZ4  = "lz4"
+	CompressionNone = "none"
+)
+
+// compression returns the method to use: Compression, or the automatic
+// choice when it is empty.
+func (c Config) compression() string {
+	if c.Compression != "" {
+		return c.Compression
+	}
+	for _, a := range c.Addrs {
+		host, _, err := net.SplitHostPort(a)
+		if err != nil {
+			return CompressionLZ4
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return CompressionLZ4
+		}
+	}
+	return CompressionNone
 }
 
 // Defaults used by WithDefaults for fields left zero.
@@ -125,6 +154,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("clickhouse: backlog_cap %d: want at least batch_size (%d)", c.BacklogCap, c.BatchSize)
 	case c.DialTimeout <= 0 || c.ReadTimeout <= 0:
 		return fmt.Errorf("clickhouse: dial_timeout and read_timeout must be more than 0")
+	case c.Compression != "" && c.Compression != CompressionLZ4 && c.Compression != CompressionNone:
+		return fmt.Errorf("clickhouse: compression %q: want %q, %q or empty (automatic)", c.Compression, CompressionLZ4, CompressionNone)
 	}
 	return nil
 }

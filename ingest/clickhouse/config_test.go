@@ -27,6 +27,9 @@ func TestConfigValidate(t *testing.T) {
 		{"huge batch", func(c *clickhouse.Config) { c.BatchSize = 2_000_000 }, "batch_size"},
 		{"cap below batch", func(c *clickhouse.Config) { c.BacklogCap = 10 }, "backlog_cap"},
 		{"negative flush", func(c *clickhouse.Config) { c.FlushInterval = -time.Second }, "flush_interval"},
+		{"lz4", func(c *clickhouse.Config) { c.Compression = "lz4" }, ""},
+		{"no compression", func(c *clickhouse.Config) { c.Compression = "none" }, ""},
+		{"unknown compression", func(c *clickhouse.Config) { c.Compression = "zstd" }, "compression"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,5 +62,25 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 	if got := clickhouse.ConfigFromEnv(base, func(string) string { return "" }); !slices.Equal(got.Addrs, base.Addrs) || got.Database != "fromfile" {
 		t.Errorf("ConfigFromEnv with an empty environment = %+v, want the base", got)
+	}
+}
+
+func TestConfigCompression(t *testing.T) {
+	for _, tc := range []struct {
+		addrs []string
+		set   string
+		want  string
+	}{
+		{[]string{"127.0.0.1:9000"}, "", "none"},
+		{[]string{"localhost:9000", "[::1]:9000"}, "", "none"},
+		{[]string{"127.0.0.1:9000", "ch2:9000"}, "", "lz4"},
+		{[]string{"10.0.0.5:9000"}, "", "lz4"},
+		{[]string{"127.0.0.1:9000"}, "lz4", "lz4"},
+		{[]string{"ch:9000"}, "none", "none"},
+	} {
+		c := clickhouse.Config{Addrs: tc.addrs, Compression: tc.set}
+		if got := clickhouse.CompressionOf(c); got != tc.want {
+			t.Errorf("compression of %q with %q = %q, want %q", tc.addrs, tc.set, got, tc.want)
+		}
 	}
 }

@@ -10,6 +10,9 @@ func (c *Client) MigrateTo(ctx context.Context, v int) error {
 	return c.migrate(ctx, migrations(), v)
 }
 
+// CompressionOf returns the compression method c uses.
+func CompressionOf(c Config) string { return c.compression() }
+
 // Exec runs a statement, for tests that set up data by hand.
 func (c *Client) Exec(ctx context.Context, q string) error { return c.exec(ctx, q) }
 

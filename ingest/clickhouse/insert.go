@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -257,8 +259,10 @@ func (c *Client) rows(b *Batch, present presentRows, res *InsertResult) (battles
 		vCreated                                                                                                     = times(n)
 		vCreatedMs                                                                                                   = make([]int64, 0, n)
 	)
-	for _, sr := range b.Records {
-		bt, v := &sr.Record.Battle, &sr.Record.Vote
+	// Rows go in the order of each table's ORDER BY key: the server then
+	// finds each block already sorted and writes it without permuting it.
+	for _, i := range sortedBy(b.Records, func(r *rlhf.Record) string { return r.Battle.ID }) {
+		bt := &b.Records[i].Record.Battle
 		version := uint64(max(bt.UpdatedAt.UnixMilli(), 0))
 		if !present.battles[bt.ID] {
 			res.Battles++
@@ -306,6 +310,10 @@ func (c *Client) rows(b *Batch, present presentRows, res *InsertResult) (battles
 				tVersion = append(tVersion, version)
 			}
 		}
+	}
+	for _, i := range sortedBy(b.Records, func(r *rlhf.Record) string { return r.Vote.ID }) {
+		sr := b.Records[i]
+		bt, v := &sr.Record.Battle, &sr.Record.Vote
 		if present.votes[v.ID] {
 			res.Present++
 			continue
@@ -398,6 +406,16 @@ func countRows(storeID string, counts []BlockCount) *columnSet {
 	cs.add("bothbad", bad)
 	cs.add("version", versio)
 	return cs
+}
+
+// sortedBy returns the indexes of recs in ascending order of key.
+func sortedBy(recs []SeqRecord, key func(*rlhf.Record) string) []int {
+	idx := make([]int, len(recs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(i, j int) int { return strings.Compare(key(recs[i].Record), key(recs[j].Record)) })
+	return idx
 }
 
 func strs(n int) []string     { return make([]string, 0, n) }

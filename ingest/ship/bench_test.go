@@ -16,7 +16,11 @@ import (
 // benchShip ships n stored battles of about textBytes of text each from a
 // real SQLite store and reports battles per second, end to end.
 func benchShip(b *testing.B, n, textBytes, batch int) {
-	srv := chtest.Start(b)
+	b.Run("server=default", func(b *testing.B) { benchShipTo(b, chtest.Start(b), n, textBytes, batch) })
+	b.Run("server=thp", func(b *testing.B) { benchShipTo(b, chtest.StartEnv(b, chtest.MallocTHP), n, textBytes, batch) })
+}
+
+func benchShipTo(b *testing.B, srv *chtest.Server, n, textBytes, batch int) {
 	cfg := srv.NewConfig(b)
 	cfg.ReadTimeout = 120 * time.Second
 	c := openClient(b, cfg)
@@ -29,12 +33,18 @@ func benchShip(b *testing.B, n, textBytes, batch int) {
 	importVotes(b, st, gen, n)
 	b.ResetTimer()
 	shipped := 0
+	client0 := chtest.SelfCPU()
+	server0, _ := srv.CPU()
 	for i := 0; b.Loop(); i++ {
 		// A new cursor name ships everything again, into new rows.
 		r := startShipper(b, st, c, ship.Options{Name: fmt.Sprintf("bench-%d", i), BatchSize: batch, FlushInterval: time.Millisecond})
 		waitDrained(b, r.Shipper, st, 10*time.Minute)
 		r.stop(b)
 		shipped += n
+	}
+	if server, err := srv.CPU(); err == nil {
+		b.ReportMetric(float64((chtest.SelfCPU()-client0).Microseconds())/float64(shipped), "agora-cpu-us/rec")
+		b.ReportMetric(float64((server-server0).Microseconds())/float64(shipped), "server-cpu-us/rec")
 	}
 	b.ReportMetric(float64(shipped)/b.Elapsed().Seconds(), "battles/s")
 }
