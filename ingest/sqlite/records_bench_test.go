@@ -22,6 +22,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -235,11 +237,21 @@ func TestExportStoreMemoryChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer out.Close()
+	// As agora export does (cmd/agora ExportMemoryLimit).
+	debug.SetMemoryLimit(48 << 20)
 	var peak uint64
 	start := time.Now()
 	rows, err := exportPairs(path, out, func(records, rows int) {
 		if h := heapInUse(); h > peak {
 			peak = h
+			if prof := os.Getenv("AGORA_EXPORT_HEAP_PROFILE"); prof != "" && records > 100_000 {
+				// Where the peak is, for looking into it.
+				runtime.GC()
+				if f, err := os.Create(prof); err == nil {
+					pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
 		}
 	})
 	if err != nil {

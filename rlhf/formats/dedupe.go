@@ -15,8 +15,9 @@ import (
 // written to a temporary file as a run, and the table starts again empty;
 // a digest is then looked up in the table and in each run (one 4 KB read
 // a run, found through a small in-memory index of the runs' blocks). So
-// memory stays under maxSlots×16 bytes (32 MiB) whatever the number of
-// rows, and exports past about 1.5 million rows pay one read a row per run.
+// memory stays under 1.5×maxSlots×16 bytes (24 MiB, while the table grows
+// to its last size) whatever the number of rows, and rows past about
+// 786,000 pay one read each per run.
 type digestSet struct {
 	slots    [][16]byte // zero digest = empty slot
 	used     int
@@ -37,7 +38,7 @@ type digestRun struct {
 
 const (
 	runBlock            = 256 // digests per block of a run: 4 KB
-	defaultMaxSlots     = 1 << 21
+	defaultMaxSlots     = 1 << 20
 	digestSetInitSlots  = 1 << 12
 	digestSetLoadFactor = 4 // full at 3/4
 )

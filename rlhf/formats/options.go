@@ -61,10 +61,10 @@ type Options struct {
 
 	// KeepDuplicates writes exact duplicate rows again instead of dropping
 	// them. The filter keeps a 16-byte digest of every row written, in at
-	// most 32 MiB; past about 1.5 million rows it spills sorted digests to
-	// a temporary file and reads it back, so it stays exact.
+	// most 24 MiB; past about 786,000 rows it spills sorted digests to a
+	// temporary file and reads them back, so it stays exact.
 	KeepDuplicates bool
-	maxDigestSlots int // the filter's table size before it spills; 0 means 2^21 (tests set it lower)
+	maxDigestSlots int // the filter's table size before it spills; 0 means 2^20 (tests set it lower)
 
 	Contributors ContributorMode
 	Key          []byte // HMAC key for pseudonyms; empty means a random key for this export
