@@ -46,7 +46,7 @@ to PATH.tmp and renamed when complete, so PATH is never half-written.`
 // (runtime/debug.SetMemoryLimit). The export keeps at most about 30 MiB
 // live: the duplicate filter's table (up to 24 MiB while it grows) and a
 // few batches of records.
-const ExportMemoryLimit = 48 << 20
+const ExportMemoryLimit = 40 << 20
 
 // exportConfig is the export section of the configuration file.
 type exportConfig struct {

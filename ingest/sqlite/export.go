@@ -13,9 +13,9 @@ import (
 // exportPragmas set up the connection ExportRecords reads through: no
 // memory map (mapped pages of the file count in the process's resident
 // set, so an export of a large store would look as large as the file), a
-// page cache of 4 MiB, and sorts that spill to temporary files rather than
+// page cache of 2 MiB, and sorts that spill to temporary files rather than
 // grow in memory (SQLite sorts in memory up to the page cache's size).
-const exportPragmas = "&_pragma=query_only(ON)&_pragma=mmap_size(0)&_pragma=cache_size(-4096)&_pragma=temp_store(FILE)"
+const exportPragmas = "&_pragma=query_only(ON)&_pragma=mmap_size(0)&_pragma=cache_size(-2048)&_pragma=temp_store(FILE)"
 
 // ExportRecords is Records for one long read of many records, such as an
 // export: the records Records would give for f, but in the order of their

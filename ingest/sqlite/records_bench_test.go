@@ -238,7 +238,7 @@ func TestExportStoreMemoryChild(t *testing.T) {
 	}
 	defer out.Close()
 	// As agora export does (cmd/agora ExportMemoryLimit).
-	debug.SetMemoryLimit(48 << 20)
+	debug.SetMemoryLimit(40 << 20)
 	var peak uint64
 	start := time.Now()
 	rows, err := exportPairs(path, out, func(records, rows int) {
