@@ -63,7 +63,8 @@ type options struct {
 	maxBattles     int
 	tokens         []string
 	delay          time.Duration
-	maxAnswer      int // bytes; default 64 KiB
+	maxAnswer      int                           // bytes; default 64 KiB
+	wrap           func(arena.Model) arena.Model // if set, wraps every model
 }
 
 // modelNames maps the fake model ids to the public names the arena uses.
@@ -111,6 +112,9 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	for id, name := range modelNames {
 		models[name] = openai.New(openai.Config{BaseURL: endpointURL + "/v1", Model: id, MaxTokens: 100,
 			ConnectTimeout: time.Second, IdleTimeout: o.idle, MaxAnswerBytes: o.maxAnswer})
+		if o.wrap != nil {
+			models[name] = o.wrap(models[name])
+		}
 	}
 	battles, err := arena.New(arena.Config{
 		Models: models, Store: store, Matcher: fixedPair{modelNames[o.modelA], modelNames[o.modelB]},

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/agora-rlhf/agora/rlhf"
 )
@@ -85,18 +87,26 @@ func BenchmarkSaveVote(b *testing.B) {
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	const workers = 64
+	lat := make([][]time.Duration, workers)
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(recs); i += workers {
+				t0 := time.Now()
 				if err := s.SaveVote(ctx, &recs[i].Battle, &recs[i].Vote); err != nil {
 					b.Error(err)
 					return
 				}
+				lat[w] = append(lat[w], time.Since(t0))
 			}
 		}()
 	}
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "votes/s")
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(all[len(all)-1].Microseconds())/1000, "max-ms")
 }

@@ -261,7 +261,13 @@ func (s *Store) prepare(ctx context.Context) error {
 }
 
 // exec runs query in tx, as a prepared statement when it is a hot one.
+//
+// The statement is not cancelled with ctx: once the writer has taken a
+// write into its group, the write runs to the end (see do). A cancellable
+// context would also cost the driver a goroutine and a progress handler
+// per statement, on the one goroutine every write waits for.
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
 	if st, ok := s.stmts[query]; ok {
 		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
