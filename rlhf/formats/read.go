@@ -3,11 +3,14 @@ package formats
 import (
 	"bufio"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -116,7 +119,7 @@ func Read(r io.Reader, f ImportFormat, opts ReadOptions, fn func(rec *rlhf.Recor
 	if opts.RejectedModel == "" {
 		opts.RejectedModel = "rejected"
 	}
-	rd := &reader{opts: &opts, fn: fn, seen: map[string]int{}}
+	rd := &reader{opts: &opts, fn: fn, seen: map[[16]byte]int32{}, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
 	var err error
 	switch f {
 	case ImportArena:
@@ -139,7 +142,20 @@ type reader struct {
 	fn   func(rec *rlhf.Record) error
 	st   ReadStats
 	rec  rlhf.Record
-	seen map[string]int // battle id → line, to catch ids repeated within the file
+	// seen maps a 128-bit digest of each battle id to its line, to catch
+	// ids repeated within the file: about 40 bytes an id rather than the
+	// id itself (Arena's are 32 characters) in a map of strings. Two
+	// seeded maphashes collide with negligible probability.
+	seen         map[[16]byte]int32
+	seed1, seed2 maphash.Seed
+}
+
+// idDigest returns the digest of id that seen keys.
+func (rd *reader) idDigest(id string) [16]byte {
+	var d [16]byte
+	binary.LittleEndian.PutUint64(d[:8], maphash.String(rd.seed1, id))
+	binary.LittleEndian.PutUint64(d[8:], maphash.String(rd.seed2, id))
+	return d
 }
 
 // errFn marks an error returned by the caller's fn, which ends the read.
@@ -153,10 +169,11 @@ func (rd *reader) record(line int, rec *rlhf.Record) error {
 	if err := rec.Validate(); err != nil {
 		return &LineError{Line: line, Err: errors.New(rlhf.ErrorMessage(err))}
 	}
-	if first, dup := rd.seen[rec.Battle.ID]; dup {
+	d := rd.idDigest(rec.Battle.ID)
+	if first, dup := rd.seen[d]; dup {
 		return &LineError{Line: line, Err: fmt.Errorf("battle id %q repeats line %d", rec.Battle.ID, first)}
 	}
-	rd.seen[rec.Battle.ID] = line
+	rd.seen[d] = int32(min(line, math.MaxInt32))
 	rd.st.Records++
 	if err := rd.fn(rec); err != nil {
 		return errFn{err}
