@@ -255,6 +255,9 @@ func (a *Arena) Continue(ctx context.Context, contributor, battleID, content str
 	case len(bt.b.Turns) >= a.cfg.MaxTurns:
 		bt.mu.Unlock()
 		return rlhf.Errorf(rlhf.ELimit, "a battle has at most %d turns; vote now", a.cfg.MaxTurns)
+	case bt.models[0] == nil || bt.models[1] == nil:
+		bt.mu.Unlock()
+		return rlhf.Errorf(rlhf.EUnavailable, "a model of this battle is no longer served; vote now or start a new battle")
 	}
 	a.mu.Lock()
 	if a.closed || a.streaming[contributor] >= a.cfg.MaxBattlesPerContributor {
@@ -276,6 +279,29 @@ func (a *Arena) Continue(ctx context.Context, contributor, battleID, content str
 	bt.mu.Unlock()
 	sink(Frame{Type: FrameTurn, BattleID: battleID, Turn: intp(turn)})
 	go a.streamTurn(ctx, bt, turn, sink)
+	return nil
+}
+
+// Restore takes back a battle that was waiting for its vote when the last
+// run stopped, so that its contributor can still vote on it, and continue
+// it while both its models are still served. The server calls it at start,
+// with the battles the store has kept (see AbandonStale and ReadyBattles).
+// The battle's vote window runs from its last update.
+func (a *Arena) Restore(b *rlhf.Battle) error {
+	if b.Status != rlhf.StatusReady || len(b.Turns) == 0 {
+		return fmt.Errorf("restore battle %s: status %q with %d turns is not waiting for a vote", b.ID, b.Status, len(b.Turns))
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.battles[b.ID]; ok {
+		return fmt.Errorf("restore battle %s: it is already running", b.ID)
+	}
+	a.battles[b.ID] = &battle{
+		owner:  b.ContributorID,
+		models: [2]Model{a.models[b.ModelA], a.models[b.ModelB]}, // nil if no longer served
+		b:      *b,
+		doneAt: b.UpdatedAt,
+	}
 	return nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/agora-rlhf/agora/configs"
 	"github.com/agora-rlhf/agora/ingest/clickhouse"
 	"github.com/agora-rlhf/agora/ingest/ship"
+	"github.com/agora-rlhf/agora/ingest/sqlite"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -92,7 +93,10 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		return err
 	}
 	defer store.Close()
-	if n, err := store.AbandonStale(ctx, time.Now()); err != nil {
+	// A stream cut by the last run cannot resume; a finished battle can
+	// still be voted on within its vote window (restored below).
+	started, window := time.Now(), cfg.Arena.VoteWindow.D()
+	if n, err := store.AbandonStale(ctx, started, started.Add(-window)); err != nil {
 		return fmt.Errorf("mark unfinished battles: %w", err)
 	} else if n > 0 {
 		log.Info("battles left unfinished by the last run are marked abandoned", "count", n)
@@ -189,6 +193,10 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	}
 	reg, err := openRegistry(ctx, cfg, store, battles, health, usage, guard, sealer, self, log)
 	if err != nil {
+		ln.Close()
+		return err
+	}
+	if err := restoreBattles(ctx, store, battles, started.Add(-window), log); err != nil {
 		ln.Close()
 		return err
 	}
@@ -426,4 +434,22 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// restoreBattles gives the arena back the battles that were waiting for a
+// vote when the last run stopped and are still within their vote window.
+func restoreBattles(ctx context.Context, store *sqlite.Store, battles *arena.Arena, since time.Time, log *slog.Logger) error {
+	ready, err := store.ReadyBattles(ctx, since)
+	if err != nil {
+		return fmt.Errorf("restore battles waiting for a vote: %w", err)
+	}
+	for _, b := range ready {
+		if err := battles.Restore(b); err != nil {
+			return err
+		}
+	}
+	if len(ready) > 0 {
+		log.Info("battles waiting for a vote are restored", "count", len(ready))
+	}
+	return nil
 }

@@ -171,3 +171,91 @@ func TestServeDurabilitySIGKILL(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// TestServeRestoresReadyBattles kills a server while a finished battle
+// waits for its vote; after a restart its contributor can still vote on it,
+// and nobody else can.
+func TestServeRestoresReadyBattles(t *testing.T) {
+	data, cfg := t.TempDir(), fastConfig(t)
+	p := startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
+	hello, err := dialToken(p.url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, token := hello.conn, hello.token
+	defer conn.Close()
+	if err := conn.WriteJSON(map[string]any{"type": "start", "prompt": "Name a prime."}); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for {
+		var f map[string]any
+		if err := conn.ReadJSON(&f); err != nil {
+			t.Fatal(err)
+		}
+		if f["type"] == "battle" {
+			id = f["battle_id"].(string)
+		}
+		if f["type"] == "ready" {
+			break
+		}
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+
+	p = startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
+	vote := map[string]any{"type": "vote", "battle_id": id, "winner": "tie"}
+	stranger, err := dialToken(p.url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stranger.conn.Close()
+	var f map[string]any
+	if err := stranger.conn.WriteJSON(vote); err != nil || stranger.conn.ReadJSON(&f) != nil || f["code"] != "not_found" {
+		t.Errorf("another contributor's vote after restart: %v, %v; want a not_found error", f, err)
+	}
+	owner, err := dialToken(p.url, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.conn.Close()
+	owner.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	f = nil
+	if err := owner.conn.WriteJSON(vote); err != nil || owner.conn.ReadJSON(&f) != nil {
+		t.Fatalf("vote after restart: %v", err)
+	}
+	a, b := f["model_a"], f["model_b"]
+	if f["type"] != "voted" || a == b || !slices.Contains(demoNames, a.(string)) || !slices.Contains(demoNames, b.(string)) {
+		t.Errorf("vote after restart = %v; want voted with two demo models", f)
+	}
+}
+
+type helloConn struct {
+	conn  *websocket.Conn
+	token string
+}
+
+// dialToken opens the arena websocket with token (empty: none) and returns
+// the connection and the token its hello frame gives.
+func dialToken(base, token string) (*helloConn, error) {
+	url := "ws" + strings.TrimPrefix(base, "http") + "/api/v1/arena/ws"
+	if token != "" {
+		url += "?token=" + token
+	}
+	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		return nil, err
+	}
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	var hello map[string]any
+	if err := conn.ReadJSON(&hello); err != nil || hello["type"] != "hello" {
+		conn.Close()
+		return nil, fmt.Errorf("hello: %v, %v", hello, err)
+	}
+	got, _ := hello["token"].(string)
+	if token != "" && got != token {
+		conn.Close()
+		return nil, fmt.Errorf("hello gave token %q, want the one sent", got)
+	}
+	return &helloConn{conn: conn, token: got}, nil
+}

@@ -145,14 +145,19 @@ func (s *Store) insertVote(ctx context.Context, tx *sql.Tx, v *rlhf.Vote) error 
 	return nil
 }
 
-// AbandonStale marks battles that were still streaming or waiting for a
-// vote when updated before cutoff as abandoned, and returns how many. The
-// server calls it at start: battles left open by a crash are not votable.
-func (s *Store) AbandonStale(ctx context.Context, cutoff time.Time) (int64, error) {
+// AbandonStale marks battles left unfinished by the last run as
+// abandoned, and returns how many: those still streaming when updated
+// before streamingBefore, and those waiting for a vote when updated before
+// readyBefore. The server calls it at start with the time of day and the
+// start of the vote window: a stream cut by a restart cannot resume, but a
+// finished battle can still be voted on (see ReadyBattles).
+func (s *Store) AbandonStale(ctx context.Context, streamingBefore, readyBefore time.Time) (int64, error) {
 	var n int64
 	err := s.do(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE battles SET status = ? WHERE status IN (?, ?) AND updated_at < ?`,
-			string(rlhf.StatusAbandoned), string(rlhf.StatusStreaming), string(rlhf.StatusReady), ms(cutoff))
+		res, err := tx.ExecContext(ctx, `UPDATE battles SET status = ?
+			WHERE (status = ? AND updated_at < ?) OR (status = ? AND updated_at < ?)`,
+			string(rlhf.StatusAbandoned), string(rlhf.StatusStreaming), ms(streamingBefore),
+			string(rlhf.StatusReady), ms(readyBefore))
 		if err != nil {
 			return err
 		}
@@ -160,6 +165,39 @@ func (s *Store) AbandonStale(ctx context.Context, cutoff time.Time) (int64, erro
 		return err
 	})
 	return n, err
+}
+
+// ReadyBattles returns the battles waiting for a vote that were updated at
+// or after since, with their turns, oldest first.
+func (s *Store) ReadyBattles(ctx context.Context, since time.Time) ([]*rlhf.Battle, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id FROM battles b WHERE status = ? AND updated_at >= ?
+		AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.battle_id = b.id) ORDER BY updated_at, id`,
+		string(rlhf.StatusReady), ms(since))
+	if err != nil {
+		return nil, fmt.Errorf("list ready battles: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list ready battles: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list ready battles: %w", err)
+	}
+	out := make([]*rlhf.Battle, 0, len(ids))
+	for _, id := range ids {
+		b, err := s.Battle(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 // Battle returns the stored battle with the given id, with its turns.

@@ -248,17 +248,42 @@ func TestPingAndAbandon(t *testing.T) {
 	if err := s.Ping(ctx); err != nil {
 		t.Fatal(err)
 	}
-	b := testBattle("open", 1)
-	b.Status = rlhf.StatusStreaming
-	if err := s.SaveBattle(ctx, b); err != nil {
+	// updated at t0+1s: streaming, ready but old, ready and recent, voted.
+	streaming := testBattle("streaming", 1)
+	streaming.Status = rlhf.StatusStreaming
+	old := testBattle("old", 1)
+	recent := testBattle("recent", 2)
+	recent.UpdatedAt = t0.Add(time.Hour)
+	voted := testBattle("voted", 1)
+	for _, b := range []*rlhf.Battle{streaming, old, recent, voted} {
+		if err := s.SaveBattle(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	voted.Status = rlhf.StatusVoted
+	if err := s.SaveVote(ctx, voted, testVote(voted, "v")); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.AbandonStale(ctx, t0.Add(time.Hour))
-	if err != nil || n != 1 {
-		t.Fatalf("AbandonStale = %d, %v; want 1", n, err)
+	// A restart at t0+2h with a 90-minute vote window.
+	n, err := s.AbandonStale(ctx, t0.Add(2*time.Hour), t0.Add(30*time.Minute))
+	if err != nil || n != 2 {
+		t.Fatalf("AbandonStale = %d, %v; want 2", n, err)
 	}
-	got, _ := s.Battle(ctx, "open")
-	if got.Status != rlhf.StatusAbandoned {
-		t.Errorf("status = %q, want abandoned", got.Status)
+	for id, want := range map[string]rlhf.BattleStatus{"streaming": rlhf.StatusAbandoned, "old": rlhf.StatusAbandoned,
+		"recent": rlhf.StatusReady, "voted": rlhf.StatusVoted} {
+		got, err := s.Battle(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != want {
+			t.Errorf("%s: status = %q, want %q", id, got.Status, want)
+		}
+	}
+	ready, err := s.ReadyBattles(ctx, t0.Add(30*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ready) != 1 || ready[0].ID != "recent" || len(ready[0].Turns) != 2 || ready[0].ModelA != "alpha" {
+		t.Fatalf("ReadyBattles = %+v; want the one recent battle with its 2 turns", ready)
 	}
 }

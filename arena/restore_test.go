@@ -1,0 +1,81 @@
+package arena_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/agora-rlhf/agora/arena"
+	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// echoModel answers every prompt with one fixed token.
+type echoModel struct{}
+
+func (echoModel) Stream(ctx context.Context, msgs []rlhf.Message, onText func(string)) (string, int, error) {
+	onText("ok")
+	return "stop", 1, nil
+}
+
+func TestRestore(t *testing.T) {
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "agora.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	a, err := arena.New(arena.Config{
+		Models: map[string]arena.Model{"alpha": echoModel{}, "beta": echoModel{}}, Store: store,
+		MaxTurns: 3, MaxPromptBytes: 100, MaxBattlesPerContributor: 2, VoteWindow: time.Hour,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := context.Background()
+	now := time.Now()
+	battle := func(id, modelB string) *rlhf.Battle {
+		b := &rlhf.Battle{ID: id, ContributorID: "c1", ModelA: "alpha", ModelB: modelB,
+			Status: rlhf.StatusReady, CreatedAt: now, UpdatedAt: now,
+			Turns: []rlhf.Turn{{Prompt: "p", At: now, A: rlhf.Answer{Content: "x"}, B: rlhf.Answer{Content: "y"}}}}
+		if err := store.SaveBattle(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	kept, gone := battle("kept", "beta"), battle("gone", "retired")
+	for _, b := range []*rlhf.Battle{kept, gone} {
+		if err := a.Restore(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Restore(kept); err == nil {
+		t.Error("restoring a battle twice: no error")
+	}
+	streaming := *battle("streaming", "beta")
+	streaming.Status = rlhf.StatusStreaming
+	if err := a.Restore(&streaming); err == nil {
+		t.Error("restoring a streaming battle: no error")
+	}
+
+	// A battle whose model is no longer served can be voted on, not continued.
+	err = a.Continue(ctx, "c1", "gone", "more", func(arena.Frame) {})
+	if rlhf.ErrorCode(err) != rlhf.EUnavailable {
+		t.Errorf("continue with a retired model: %v, want %s", err, rlhf.EUnavailable)
+	}
+	if _, err := a.Vote(ctx, "c2", arena.Request{BattleID: "kept", Winner: rlhf.WinnerA}); rlhf.ErrorCode(err) != rlhf.ENotFound {
+		t.Errorf("another contributor's vote: %v, want %s", err, rlhf.ENotFound)
+	}
+	for _, id := range []string{"kept", "gone"} {
+		res, err := a.Vote(ctx, "c1", arena.Request{BattleID: id, Winner: rlhf.WinnerB})
+		if err != nil {
+			t.Fatalf("vote on restored battle %s: %v", id, err)
+		}
+		stored, err := store.VoteForBattle(ctx, id)
+		if err != nil || stored.ID != res.Vote.ID || res.ModelA != "alpha" {
+			t.Errorf("vote on %s: stored %v, %v; reveal %s vs %s", id, stored, err, res.ModelA, res.ModelB)
+		}
+	}
+}
