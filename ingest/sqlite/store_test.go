@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -202,6 +203,39 @@ func TestGroupCommitConcurrent(t *testing.T) {
 	battles, votes, err := s.Counts(ctx)
 	if err != nil || battles != n || votes != n {
 		t.Errorf("Counts = %d, %d, %v; want %d, %d", battles, votes, err, n, n)
+	}
+}
+
+// TestPageSize checks that a new file gets 16 KiB pages, in WAL mode, and
+// that a file made with another page size keeps it.
+func TestPageSize(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	var size int
+	var mode string
+	if err := s.read.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size); err != nil || size != 16384 {
+		t.Errorf("page size of a new store = %d, %v; want 16384", size, err)
+	}
+	if err := s.read.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal mode of a new store = %q, %v; want wal", mode, err)
+	}
+
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE made_elsewhere (x)"); err != nil { // 4 KiB pages, SQLite's default
+		t.Fatal(err)
+	}
+	db.Close()
+	old, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	if err := old.read.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size); err != nil || size != 4096 {
+		t.Errorf("page size of an existing file = %d, %v; want its 4096 kept", size, err)
 	}
 }
 
