@@ -44,40 +44,22 @@ func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) erro
 	})
 }
 
-// ImportRecords stores records read from an existing data set in one
-// transaction: all of them or, on error, none. Records whose vote id is
-// already stored are skipped. It returns how many were added.
+// ImportRecords stores recs in one transaction: all of them or, on error,
+// none. Records whose vote id is already stored are skipped. It returns how
+// many were added. It is Import for records already in memory.
 func (s *Store) ImportRecords(ctx context.Context, recs []rlhf.Record) (added int, err error) {
-	for i := range recs {
-		if err := recs[i].Validate(); err != nil {
-			return 0, fmt.Errorf("record %d: %w", i, err)
-		}
-	}
-	err = s.do(ctx, func(tx *sql.Tx) error {
-		added = 0
+	st, err := s.Import(ctx, func(put func(*rlhf.Record) error) error {
 		for i := range recs {
-			r := &recs[i]
-			var n int
-			if err := tx.StmtContext(ctx, s.stmts[voteExistsSQL]).QueryRowContext(ctx, r.Vote.ID, r.Battle.ID).Scan(&n); err != nil {
+			if err := put(&recs[i]); err != nil {
 				return err
 			}
-			if n > 0 {
-				continue
-			}
-			if err := s.saveBattle(ctx, tx, &r.Battle); err != nil {
-				return fmt.Errorf("record %d: %w", i, err)
-			}
-			if err := s.insertVote(ctx, tx, &r.Vote); err != nil {
-				return fmt.Errorf("record %d: %w", i, err)
-			}
-			added++
 		}
 		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	return added, nil
+	return st.Added, nil
 }
 
 const (
