@@ -159,31 +159,10 @@ func (s *Store) ExportCount(ctx context.Context) (int64, error) {
 // exportQueries returns the three queries of ExportRecords, with f's
 // conditions on the votes and on the battles.
 func exportQueries(f RecordFilter) (votes string, vargs []any, battles string, bargs []any, turns string) {
-	vconds := []string{"seq > ?"}
-	vargs = []any{f.AfterSeq}
-	if !f.Since.IsZero() {
-		vconds = append(vconds, "created_at >= ?")
-		vargs = append(vargs, ms(f.Since))
-	}
-	if !f.Until.IsZero() {
-		vconds = append(vconds, "created_at < ?")
-		vargs = append(vargs, ms(f.Until))
-	}
-	bconds := []string{"1"}
-	if len(f.Models) > 0 {
-		in := placeholders(len(f.Models))
-		bconds = append(bconds, "model_a IN "+in, "model_b IN "+in)
-		for range 2 {
-			for _, m := range f.Models {
-				bargs = append(bargs, m)
-			}
-		}
-	}
-	if len(f.Sources) > 0 {
-		bconds = append(bconds, "source IN "+placeholders(len(f.Sources)))
-		for _, s := range f.Sources {
-			bargs = append(bargs, s)
-		}
+	vconds, vargs := f.voteConds("")
+	bconds, bargs := f.battleConds("")
+	if len(bconds) == 0 {
+		bconds = []string{"1"}
 	}
 	// NOT INDEXED and the unary + keep SQLite from walking an index on
 	// the id and fetching each row from wherever it is stored.

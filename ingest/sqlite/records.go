@@ -23,19 +23,35 @@ type RecordFilter struct {
 // where returns the WHERE clause and its arguments for f. It is a
 // separate function so that the SQL can be tested as a string.
 func (f RecordFilter) where() (string, []any) {
-	conds := []string{"v.seq > ?"}
+	conds, args := f.voteConds("v.")
+	bconds, bargs := f.battleConds("b.")
+	return "WHERE " + strings.Join(append(conds, bconds...), " AND "), append(args, bargs...)
+}
+
+// voteConds returns f's conditions on the votes table, whose columns are
+// named with prefix, and their arguments.
+func (f RecordFilter) voteConds(prefix string) ([]string, []any) {
+	conds := []string{prefix + "seq > ?"}
 	args := []any{f.AfterSeq}
 	if !f.Since.IsZero() {
-		conds = append(conds, "v.created_at >= ?")
+		conds = append(conds, prefix+"created_at >= ?")
 		args = append(args, ms(f.Since))
 	}
 	if !f.Until.IsZero() {
-		conds = append(conds, "v.created_at < ?")
+		conds = append(conds, prefix+"created_at < ?")
 		args = append(args, ms(f.Until))
 	}
+	return conds, args
+}
+
+// battleConds returns f's conditions on the battles table, whose columns
+// are named with prefix, and their arguments.
+func (f RecordFilter) battleConds(prefix string) ([]string, []any) {
+	var conds []string
+	var args []any
 	if len(f.Models) > 0 {
 		in := placeholders(len(f.Models))
-		conds = append(conds, "b.model_a IN "+in, "b.model_b IN "+in)
+		conds = append(conds, prefix+"model_a IN "+in, prefix+"model_b IN "+in)
 		for range 2 {
 			for _, m := range f.Models {
 				args = append(args, m)
@@ -43,12 +59,12 @@ func (f RecordFilter) where() (string, []any) {
 		}
 	}
 	if len(f.Sources) > 0 {
-		conds = append(conds, "b.source IN "+placeholders(len(f.Sources)))
+		conds = append(conds, prefix+"source IN "+placeholders(len(f.Sources)))
 		for _, s := range f.Sources {
 			args = append(args, s)
 		}
 	}
-	return "WHERE " + strings.Join(conds, " AND "), args
+	return conds, args
 }
 
 func placeholders(n int) string {
