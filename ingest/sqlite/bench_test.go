@@ -72,18 +72,8 @@ func BenchmarkRecords(b *testing.B) {
 // BenchmarkSaveVote measures committed votes per second from 64
 // concurrent callers through group commit (synchronous=FULL).
 func BenchmarkSaveVote(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "agora.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	recs := benchRecords(b.N, "vote")
+	s, recs := votableStore(b)
 	ctx := context.Background()
-	for i := range recs {
-		if err := s.SaveBattle(ctx, &recs[i].Battle); err != nil && i == 0 {
-			b.Fatal(err)
-		}
-	}
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	const workers = 64
@@ -104,11 +94,7 @@ func BenchmarkSaveVote(b *testing.B) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "votes/s")
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64(all[len(all)-1].Microseconds())/1000, "max-ms")
+	reportLatency(b, slices.Concat(lat...))
 }
 
 // BenchmarkSaveVoteAt10k measures commit latency at a steady 10,000
@@ -116,26 +102,8 @@ func BenchmarkSaveVote(b *testing.B) {
 // saved by its own goroutine, and latency runs from the time it was due.
 // It is the store's share of the websocket benchmark of the same name.
 func BenchmarkSaveVoteAt10k(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "agora.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	recs := benchRecords(b.N, "vote")
+	s, recs := votableStore(b)
 	ctx := context.Background()
-	for i := 0; i < len(recs); i += 512 { // not timed: the battles, in groups
-		var wg sync.WaitGroup
-		for j := i; j < min(i+512, len(recs)); j++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := s.SaveBattle(ctx, &recs[j].Battle); err != nil {
-					b.Error(err)
-				}
-			}()
-		}
-		wg.Wait()
-	}
 	const rate = 10000
 	lat := make([]time.Duration, len(recs))
 	var wg sync.WaitGroup
@@ -162,8 +130,43 @@ func BenchmarkSaveVoteAt10k(b *testing.B) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(len(recs))/time.Since(start).Seconds(), "votes/s")
+	reportLatency(b, lat)
+}
+
+// votableStore opens a store in a temporary directory holding b.N battles
+// ready for a vote, saved in groups (not timed), and returns the records
+// whose votes the benchmark saves. The store closes when b ends.
+func votableStore(b *testing.B) (*Store, []rlhf.Record) {
+	s, err := Open(filepath.Join(b.TempDir(), "agora.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	recs := benchRecords(b.N, "vote")
+	for i := 0; i < len(recs); i += 512 {
+		var wg sync.WaitGroup
+		for j := i; j < min(i+512, len(recs)); j++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.SaveBattle(context.Background(), &recs[j].Battle); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if b.Failed() {
+		b.FailNow()
+	}
+	return s, recs
+}
+
+// reportLatency reports the median, 99th percentile and largest of lat.
+func reportLatency(b *testing.B, lat []time.Duration) {
 	slices.Sort(lat)
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
 }
