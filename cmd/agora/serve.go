@@ -443,13 +443,18 @@ func restoreBattles(ctx context.Context, store *sqlite.Store, battles *arena.Are
 	if err != nil {
 		return fmt.Errorf("restore battles waiting for a vote: %w", err)
 	}
+	restored := 0
 	for _, b := range ready {
+		// One odd stored battle must not keep the server from starting:
+		// it stays in the store, and only its vote is lost.
 		if err := battles.Restore(b); err != nil {
-			return err
+			log.Warn("battle not restored", "battle", b.ID, "err", err)
+			continue
 		}
+		restored++
 	}
-	if len(ready) > 0 {
-		log.Info("battles waiting for a vote are restored", "count", len(ready))
+	if restored > 0 {
+		log.Info("battles waiting for a vote are restored", "count", restored)
 	}
 	return nil
 }
