@@ -446,7 +446,7 @@ func restoreBattles(ctx context.Context, store *sqlite.Store, battles *arena.Are
 	restored := 0
 	for _, b := range ready {
 		// One odd stored battle must not keep the server from starting:
-		// it stays in the store, and only its vote is lost.
+		// it stays in the store as it is, and cannot be voted on.
 		if err := battles.Restore(b); err != nil {
 			log.Warn("battle not restored", "battle", b.ID, "err", err)
 			continue
