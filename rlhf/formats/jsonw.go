@@ -1,6 +1,7 @@
 package formats
 
 import (
+	"encoding/binary"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -20,6 +21,10 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		i = plainRun(s, i)
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -66,6 +71,32 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainRun returns the index of the first byte of s at or after i that
+// appendString cannot copy as it is: a control character, '"', '\\', or
+// a byte of a multi-byte UTF-8 sequence. It tests eight bytes at a time
+// (the "has a byte less than n" bit trick): most text is plain, and a byte
+// at a time is most of the cost of an export.
+func plainRun(s string, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		q := w ^ ('"' * ones)   // a zero byte where s has '"'
+		bs := w ^ ('\\' * ones) // and where s has '\\'
+		if (w|(w-0x20*ones)|(q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return i
 }
 
 // appendKey appends "key": after a comma when needed. Keys are constants

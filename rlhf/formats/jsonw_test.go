@@ -23,6 +23,17 @@ func TestAppendString(t *testing.T) {
 			t.Errorf("appendString(%q) = %s, want %s", s, got, want)
 		}
 	}
+	// appendString tests eight bytes at a time: each byte that needs care,
+	// at each place in and around a word.
+	plain := "abcdefghijklmnopqrstuvwxyz"
+	for _, c := range []string{"\x00", "\x1f", "\n", "\"", "\\", " ", "\x7f", "é", "\xff", "\u2028", "😀"} {
+		for i := 0; i <= 18; i++ {
+			s := plain[:i] + c + plain[i:]
+			if got, want := string(appendString(nil, s)), marshalString(s); got != want {
+				t.Errorf("appendString(%q) = %s, want %s", s, got, want)
+			}
+		}
+	}
 }
 
 func FuzzAppendString(f *testing.F) {
