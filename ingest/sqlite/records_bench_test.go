@@ -5,6 +5,8 @@ package sqlite
 //   - BenchmarkImportArena: Arena battles in the clean_battle shape (no
 //     conversations), read by formats.Read and stored by Import in one
 //     transaction, commit included — what "agora import --format arena" does.
+//   - BenchmarkImportFloor: the least a battle can cost the store, one row
+//     with and without an index on its id: the baseline for the above.
 //   - BenchmarkExportStore: pairs with about 2 KB of text stored, then
 //     exported by formats.Export (trl-conversational, duplicate filter on)
 //     from ExportRecords — what "agora export" does.
@@ -68,6 +70,70 @@ func BenchmarkImportArena(b *testing.B) {
 				if err != nil || st.Added != n {
 					b.Fatalf("import: %+v, %v", st, err)
 				}
+				b.StopTimer()
+				s.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(n*b.N)/took.Seconds(), "battles/s")
+		})
+	}
+}
+
+// BenchmarkImportFloor measures the least a stored battle can cost: one
+// row of a battle's eleven columns, in multi-row INSERTs of importBatch
+// rows in one transaction, nothing parsed or checked, into a table of a
+// store set up as Import sets it up (page size and page cache). "indexed" keeps a unique index on the
+// random text id (what finding a battle by id and skipping one already
+// stored need); "bare" has no index at all. It is the baseline that
+// BenchmarkImportArena, which stores three rows a battle in tables keyed
+// by id, is read against.
+func BenchmarkImportFloor(b *testing.B) {
+	const n = 800 * importBatch // 102,400
+	for _, tc := range []struct{ name, table string }{
+		{"indexed", `CREATE TABLE floor (id TEXT NOT NULL UNIQUE, contributor_id TEXT, model_a TEXT, model_b TEXT,
+			status TEXT, created_at INTEGER, updated_at INTEGER, source TEXT, campaign_id TEXT, category TEXT, language TEXT)`},
+		{"bare", `CREATE TABLE floor (id TEXT NOT NULL, contributor_id TEXT, model_a TEXT, model_b TEXT,
+			status TEXT, created_at INTEGER, updated_at INTEGER, source TEXT, campaign_id TEXT, category TEXT, language TEXT)`},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			args := make([]any, 0, n*11)
+			for i := 0; i < n; i++ {
+				at := int64(1700000000000 + i)
+				args = append(args, fmt.Sprintf("%032x", uint64(i)*0x9e3779b97f4a7c15), "arena_user_1", "gpt-4-0613", "claude-2.1",
+					"voted", at, at, "clean_battle", "", "", "English")
+			}
+			q := multiRow(`INSERT INTO floor VALUES %s`, importBattlesValues, importBatch)
+			var took time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				s, err := Open(filepath.Join(b.TempDir(), fmt.Sprintf("floor%d.db", i)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, q := range []string{tc.table, fmt.Sprintf("PRAGMA cache_size = -%d", importCacheKiB)} {
+					if _, err := s.write.Exec(q); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				start := time.Now()
+				tx, err := s.write.Begin()
+				if err != nil {
+					b.Fatal(err)
+				}
+				st, err := tx.Prepare(q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for j := 0; j < len(args); j += importBatch * 11 {
+					if _, err := st.Exec(args[j : j+importBatch*11]...); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := tx.Commit(); err != nil {
+					b.Fatal(err)
+				}
+				took += time.Since(start)
 				b.StopTimer()
 				s.Close()
 				b.StartTimer()
