@@ -212,10 +212,10 @@ func (f *exportFlags) options(e env, xc *exportConfig) (formats.Options, error) 
 	return o, nil
 }
 
-// storeSource reads records from the SQLite store, with the filters the
-// store can apply itself pushed down to SQL. It reads through
-// ExportRecords, in battle id order, in memory that does not grow with the
-// store.
+// storeSource reads records from the SQLite store for agora export and
+// GET /api/v1/export, with the filters the store can apply itself pushed
+// down to SQL. It reads through ExportRecords, in battle id order, in
+// memory that does not grow with the store.
 type storeSource struct {
 	store  *sqlite.Store
 	filter sqlite.RecordFilter

@@ -220,7 +220,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		MaxBodyBytes:    cfg.Server.MaxBodyBytes,
 		MaxConnections:  cfg.Arena.MaxConnections,
 		Leaderboards:    leaderboards,
-		Records:         liveRecords{store},
+		Records:         storeSource{store: store},
 		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
 		ExportKey:       exportKey(e.getenv, secret),
 		Metrics:         []web.Metrics{usage, health},
