@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,66 @@ func TestExportRecordsStops(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) || n >= 3000 {
 		t.Errorf("cancelled at record 1000: %d records, %v", n, err)
+	}
+}
+
+// TestExportRecordsWhileVoting exports while battles are saved and voted
+// on: every record voted before the export began is exported, and every
+// record exported is whole.
+func TestExportRecordsWhileVoting(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if _, err := s.Import(ctx, feed(importRecs("w", 2000), nil)); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			b := testBattle(fmt.Sprintf("live%05d", i), 2)
+			if err := s.SaveBattle(ctx, b); err != nil {
+				done <- err
+				return
+			}
+			b.Status = rlhf.StatusVoted
+			if err := s.SaveVote(ctx, b, testVote(b, fmt.Sprintf("live-v%05d", i))); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	for range 5 {
+		before, err := s.ExportCount(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		err = s.ExportRecords(ctx, RecordFilter{}, func(_ int64, r *rlhf.Record) error {
+			n++
+			want := 2
+			if i, err := strconv.Atoi(strings.TrimPrefix(r.Battle.ID, "w")); err == nil {
+				want = 1 + i%3 // as importRecs makes them
+			}
+			if len(r.Battle.Turns) != want {
+				return fmt.Errorf("battle %s: %d turns, want %d", r.Battle.ID, len(r.Battle.Turns), want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(n) < before {
+			t.Fatalf("exported %d records; %d were stored before the export began", n, before)
+		}
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
