@@ -37,6 +37,7 @@ var commands = map[string]command{
 	"export":      {"write reward-model training data from the store", runExport},
 	"import":      {"read an existing preference data set into the store", runImport},
 	"simulate":    {"compare matchmaking policies on simulated votes", runSimulate},
+	"vacuum":      {"rewrite the store with 16 KiB pages and no free pages (server stopped)", runVacuum},
 }
 
 // usageError is returned for bad command lines; main exits 2 for it.
