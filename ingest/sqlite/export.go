@@ -47,25 +47,11 @@ func (s *Store) ExportRecords(ctx context.Context, f RecordFilter, fn func(seq i
 		return fmt.Errorf("read records: %w", err)
 	}
 	defer db.Close()
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, ttx, err := twoSnapshots(ctx, db)
 	if err != nil {
 		return fmt.Errorf("read records: %w", err)
 	}
 	defer tx.Rollback()
-	// The turns are read in a second transaction, on a second connection,
-	// so that their text is read on one core while the votes and battles
-	// are read on another. It starts after the first has read, so its
-	// snapshot is the same or later: it holds every turn of every vote the
-	// first one sees, and those turns are the same in both, because a
-	// battle's turns are never written again once it has a vote.
-	var started int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM votes LIMIT 1)").Scan(&started); err != nil {
-		return fmt.Errorf("read records: %w", err)
-	}
-	ttx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("read records: %w", err)
-	}
 	defer ttx.Rollback()
 
 	// Three goroutines: the turns are read on one, the votes and battles
@@ -74,7 +60,13 @@ func (s *Store) ExportRecords(ctx context.Context, f RecordFilter, fn func(seq i
 	// exportBatches batches of each kind exist.
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	turns := readTurns(rctx, ttx)
+	turns := readTurns(rctx, ttx, exportTurnsSQL, nil, func(rows *sql.Rows, id *string, t *rlhf.Turn) error {
+		var at int64
+		err := rows.Scan(id, &t.Index, &t.Prompt, &at,
+			&t.A.Content, &t.A.Tokens, &t.A.ErrorCode, &t.B.Content, &t.B.Tokens, &t.B.ErrorCode)
+		t.At = fromMS(at)
+		return err
+	})
 	defer turns.stop()
 	full := make(chan *exportBatch, exportBatches)
 	free := make(chan *exportBatch, exportBatches)
@@ -126,128 +118,10 @@ func (s *Store) ExportRecords(ctx context.Context, f RecordFilter, fn func(seq i
 	return nil
 }
 
-// turnReader reads the turns of the store in battle id order on a
-// goroutine of its own and hands them over in batches.
-type turnReader struct {
-	cancel context.CancelFunc
-	full   chan *turnBatch // batches read, in order; closed at the end
-	free   chan *turnBatch // batches handed back
-	done   chan error      // the reading goroutine's error, once it ends
-	err    error           // what done said, once next or stop read it
-	ended  bool
-
-	cur *turnBatch // the batch next takes turns from
-	i   int        // the next turn of cur
-}
-
-// turnBatch is a run of turns and the ids of their battles.
-type turnBatch struct {
-	ids   []string
-	turns []rlhf.Turn
-}
-
-// readTurns starts reading the turns in tx.
-func readTurns(ctx context.Context, tx *sql.Tx) *turnReader {
-	ctx, cancel := context.WithCancel(ctx)
-	r := &turnReader{
-		cancel: cancel,
-		full:   make(chan *turnBatch, exportBatches),
-		free:   make(chan *turnBatch, exportBatches),
-		done:   make(chan error, 1),
-	}
-	for range exportBatches {
-		r.free <- &turnBatch{}
-	}
-	go func() {
-		defer close(r.full)
-		r.done <- r.read(ctx, tx)
-	}()
-	return r
-}
-
-func (r *turnReader) read(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, `SELECT battle_id, idx, prompt, at,
-		a_content, a_tokens, a_error_code, b_content, b_tokens, b_error_code
-		FROM turns ORDER BY battle_id, idx`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	b := <-r.free
-	for rows.Next() {
-		var id string
-		var t rlhf.Turn
-		var at int64
-		if err := rows.Scan(&id, &t.Index, &t.Prompt, &at,
-			&t.A.Content, &t.A.Tokens, &t.A.ErrorCode, &t.B.Content, &t.B.Tokens, &t.B.ErrorCode); err != nil {
-			return err
-		}
-		t.At = fromMS(at)
-		b.ids, b.turns = append(b.ids, id), append(b.turns, t)
-		if len(b.turns) < exportBatchSize {
-			continue
-		}
-		select {
-		case r.full <- b:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		select {
-		case b = <-r.free:
-			clear(b.ids)
-			clear(b.turns)
-			b.ids, b.turns = b.ids[:0], b.turns[:0]
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(b.turns) > 0 {
-		select {
-		case r.full <- b:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
-}
-
-// next returns the next turn and its battle's id, or ok false after the
-// last one.
-func (r *turnReader) next() (id string, t *rlhf.Turn, ok bool, err error) {
-	for r.cur == nil || r.i == len(r.cur.turns) {
-		if r.cur != nil {
-			r.free <- r.cur // never blocks: free holds every batch
-			r.cur = nil
-		}
-		b, ok := <-r.full
-		if !ok {
-			return "", nil, false, r.wait()
-		}
-		r.cur, r.i = b, 0
-	}
-	r.i++
-	return r.cur.ids[r.i-1], &r.cur.turns[r.i-1], true, nil
-}
-
-// wait waits for the reading goroutine to end and returns its error.
-func (r *turnReader) wait() error {
-	if !r.ended {
-		for range r.full {
-		}
-		r.err, r.ended = <-r.done, true
-	}
-	return r.err
-}
-
-// stop ends the reading goroutine, if it is still running, and waits for
-// it.
-func (r *turnReader) stop() {
-	r.cancel()
-	r.wait()
-}
+// exportTurnsSQL reads the turns of ExportRecords, in battle id order.
+const exportTurnsSQL = `SELECT battle_id, idx, prompt, at,
+	a_content, a_tokens, a_error_code, b_content, b_tokens, b_error_code
+	FROM turns ORDER BY battle_id, idx`
 
 // exportFields clears in r what ExportRecords leaves zero.
 func exportFields(r *rlhf.Record) {
@@ -335,7 +209,7 @@ func exportQueries(f RecordFilter) (votes string, vargs []any, battles string, b
 // exportMerge reads the votes and battles of exportQueries in tx, merges
 // them with turns, and calls fn for each battle that has a vote, a battle
 // row and turns.
-func exportMerge(ctx context.Context, tx *sql.Tx, f RecordFilter, turns *turnReader, fn func(seq int64, r *rlhf.Record) error) error {
+func exportMerge(ctx context.Context, tx *sql.Tx, f RecordFilter, turns *turnReader[string], fn func(seq int64, r *rlhf.Record) error) error {
 	vq, vargs, bq, bargs := exportQueries(f)
 	vrows, err := tx.QueryContext(ctx, vq, vargs...)
 	if err != nil {

@@ -157,41 +157,51 @@ func TestExportRecordsFormats(t *testing.T) {
 	}
 }
 
+// readers are the store's two ways to read every record.
+func readers(s *Store) map[string]func(context.Context, RecordFilter, func(int64, *rlhf.Record) error) error {
+	return map[string]func(context.Context, RecordFilter, func(int64, *rlhf.Record) error) error{
+		"ExportRecords": s.ExportRecords,
+		"Records":       s.Records,
+	}
+}
+
 // TestExportRecordsStops checks that an error from fn, or a cancelled
-// context, stops ExportRecords and all of its goroutines.
+// context, stops ExportRecords and Records and all of their goroutines.
 func TestExportRecordsStops(t *testing.T) {
 	s := openTest(t)
 	if _, err := s.Import(context.Background(), feed(importRecs("s", 3000), nil)); err != nil {
 		t.Fatal(err)
 	}
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	stop := errors.New("stop")
-	n := 0
-	err := s.ExportRecords(context.Background(), RecordFilter{}, func(int64, *rlhf.Record) error {
-		if n++; n == 3 {
-			return stop
+	for name, read := range readers(s) {
+		stop := errors.New("stop")
+		n := 0
+		err := read(context.Background(), RecordFilter{}, func(int64, *rlhf.Record) error {
+			if n++; n == 3 {
+				return stop
+			}
+			return nil
+		})
+		if err != stop || n != 3 {
+			t.Errorf("%s, fn failing at record 3: %d records, %v", name, n, err)
 		}
-		return nil
-	})
-	if err != stop || n != 3 {
-		t.Errorf("fn failing at record 3: %d records, %v", n, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	n = 0
-	err = s.ExportRecords(ctx, RecordFilter{}, func(int64, *rlhf.Record) error {
-		if n++; n == 1000 {
-			cancel()
+		ctx, cancel := context.WithCancel(context.Background())
+		n = 0
+		err = read(ctx, RecordFilter{}, func(int64, *rlhf.Record) error {
+			if n++; n == 1000 {
+				cancel()
+			}
+			return nil
+		})
+		if !errors.Is(err, context.Canceled) || n >= 3000 {
+			t.Errorf("%s, cancelled at record 1000: %d records, %v", name, n, err)
 		}
-		return nil
-	})
-	if !errors.Is(err, context.Canceled) || n >= 3000 {
-		t.Errorf("cancelled at record 1000: %d records, %v", n, err)
 	}
 }
 
-// TestExportRecordsWhileVoting exports while battles are saved and voted
-// on: every record voted before the export began is exported, and every
-// record exported is whole.
+// TestExportRecordsWhileVoting reads every record, with ExportRecords and
+// Records, while battles are saved and voted on: every record voted before
+// the read began is read, and every record read is whole.
 func TestExportRecordsWhileVoting(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
@@ -220,13 +230,14 @@ func TestExportRecordsWhileVoting(t *testing.T) {
 			}
 		}
 	}()
-	for range 5 {
+	for i := range 6 {
+		name := []string{"ExportRecords", "Records"}[i%2]
 		before, err := s.ExportCount(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		n := 0
-		err = s.ExportRecords(ctx, RecordFilter{}, func(_ int64, r *rlhf.Record) error {
+		err = readers(s)[name](ctx, RecordFilter{}, func(_ int64, r *rlhf.Record) error {
 			n++
 			want := 2
 			if i, err := strconv.Atoi(strings.TrimPrefix(r.Battle.ID, "w")); err == nil {
@@ -241,7 +252,7 @@ func TestExportRecordsWhileVoting(t *testing.T) {
 			t.Fatal(err)
 		}
 		if int64(n) < before {
-			t.Fatalf("exported %d records; %d were stored before the export began", n, before)
+			t.Fatalf("%s read %d records; %d were stored before it began", name, n, before)
 		}
 	}
 	close(stop)

@@ -88,11 +88,30 @@ func recordsQuery(f RecordFilter) (string, []any) {
 }
 
 // Records calls fn for every voted battle that f selects, with its seq (the
-// vote's position in commit order), in seq order. It reads in one snapshot
-// and keeps one record in memory at a time. fn must not keep r: Records
-// reuses it. An error from fn stops the scan and is returned.
+// vote's position in commit order), in seq order. It keeps few records in
+// memory at a time. fn must not keep r: Records reuses it. An error from
+// fn stops the scan and is returned.
+//
+// A read with a Limit (the shipper's batches) is one query in one
+// snapshot. A read without one (the leaderboard at start, agora
+// leaderboard) is two: the votes and battles on one connection and their
+// turns, in the same order, on another, in a goroutine of its own, because
+// seeking each vote's turns is two thirds of the cost of Records. It reads
+// what one snapshot would give (see twoSnapshots).
 func (s *Store) Records(ctx context.Context, f RecordFilter, fn func(seq int64, r *rlhf.Record) error) error {
-	return records(ctx, s.read, f, fn)
+	if f.Limit > 0 {
+		return records(ctx, s.read, f, fn)
+	}
+	// Two connections of their own, set up as the read pool's: taken one
+	// at a time from the pool, concurrent reads could each hold one and
+	// wait for ever for a second.
+	db, err := sql.Open("sqlite", s.readDSN)
+	if err != nil {
+		return fmt.Errorf("read records: %w", err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(2)
+	return recordsInTwo(ctx, db, f, fn)
 }
 
 // records runs Records's query on db.
@@ -159,4 +178,92 @@ func scanRecords(ctx context.Context, db *sql.DB, q string, args []any, limit in
 		return fmt.Errorf("read records: %w", err)
 	}
 	return flush()
+}
+
+// recordsInTwo is Records read on two connections of db.
+func recordsInTwo(ctx context.Context, db *sql.DB, f RecordFilter, fn func(seq int64, r *rlhf.Record) error) error {
+	tx, ttx, err := twoSnapshots(ctx, db)
+	if err != nil {
+		return fmt.Errorf("read records: %w", err)
+	}
+	defer tx.Rollback()
+	defer ttx.Rollback()
+
+	// The turns of the votes f selects: the battles are joined only when
+	// f has conditions on them.
+	vconds, args := f.voteConds("v.")
+	bconds, bargs := f.battleConds("b.")
+	join := ""
+	if len(bconds) > 0 {
+		join = "JOIN battles b ON b.id = v.battle_id"
+	}
+	where := "WHERE " + strings.Join(append(vconds, bconds...), " AND ")
+	args = append(args, bargs...)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	turns := readTurns(rctx, ttx, `SELECT v.seq, t.`+strings.ReplaceAll(turnColumns, ",\n\t", ", t.")+`
+		FROM votes v `+join+` JOIN turns t ON t.battle_id = v.battle_id `+where+`
+		ORDER BY v.seq, t.idx`, args,
+		func(rows *sql.Rows, seq *int64, t *rlhf.Turn) error { return scanTurn(rows, t, seq) })
+	defer turns.stop()
+
+	rows, err := tx.QueryContext(ctx, `SELECT v.seq, v.id, v.contributor_id, v.winner, v.strength, v.reason, v.created_at,
+		b.id, b.contributor_id, b.model_a, b.model_b, b.status, b.created_at, b.updated_at,
+		b.source, b.campaign_id, b.category, b.language
+		FROM votes v JOIN battles b ON b.id = v.battle_id `+where+`
+		ORDER BY v.seq`, args...)
+	if err != nil {
+		return fmt.Errorf("read records: %w", err)
+	}
+	defer rows.Close()
+	var (
+		rec            rlhf.Record
+		tSeq           int64
+		t              *rlhf.Turn
+		haveT          bool
+		tErr           error
+		winner, status string
+		strength       string
+		vc, bc, bu     int64
+	)
+	nextTurn := func() { tSeq, t, haveT, tErr = turns.next() }
+	nextTurn()
+	for rows.Next() && tErr == nil {
+		var seq int64
+		ts := rec.Battle.Turns[:0]
+		rec = rlhf.Record{}
+		v, b := &rec.Vote, &rec.Battle
+		if err := rows.Scan(&seq, &v.ID, &v.ContributorID, &winner, &strength, &v.Reason, &vc,
+			&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &status, &bc, &bu,
+			&b.Source, &b.CampaignID, &b.Category, &b.Language); err != nil {
+			return fmt.Errorf("read records: %w", err)
+		}
+		v.BattleID = b.ID
+		v.Winner, v.Strength, v.CreatedAt = rlhf.Winner(winner), rlhf.Strength(strength), fromMS(vc)
+		b.Status, b.CreatedAt, b.UpdatedAt = rlhf.BattleStatus(status), fromMS(bc), fromMS(bu)
+		for haveT && tSeq < seq {
+			nextTurn()
+		}
+		for haveT && tSeq == seq {
+			ts = append(ts, *t)
+			nextTurn()
+		}
+		b.Turns = ts
+		if tErr != nil {
+			break // the turns may be cut short
+		}
+		if len(ts) == 0 {
+			continue // as the join of records: a vote without turns is no record
+		}
+		if err := fn(seq, &rec); err != nil {
+			return err
+		}
+	}
+	if tErr != nil {
+		return fmt.Errorf("read records: %w", tErr)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read records: %w", err)
+	}
+	return nil
 }

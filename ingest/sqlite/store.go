@@ -21,17 +21,23 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
+// readPragmas set up the read pool's connections (after the store's
+// DSN). Readers scan whole tables for exports and leaderboards: they map
+// the file and keep a larger page cache rather than pread page by page.
+const readPragmas = "&_pragma=query_only(ON)&_pragma=mmap_size(1073741824)&_pragma=cache_size(-65536)"
+
 // maxGroup is how many writes one transaction takes at the most.
 const maxGroup = 512
 
 // Store is an open SQLite database. It is safe for concurrent use.
 type Store struct {
-	path   string
-	write  *sql.DB // one connection, used only by the writer goroutine
-	read   *sql.DB // a pool of read-only connections
-	reqs   chan *writeReq
-	closed chan struct{} // closed by Close to stop the writer
-	done   chan struct{} // closed when the writer has returned
+	path    string
+	readDSN string  // how read's connections are opened
+	write   *sql.DB // one connection, used only by the writer goroutine
+	read    *sql.DB // a pool of read-only connections
+	reqs    chan *writeReq
+	closed  chan struct{} // closed by Close to stop the writer
+	done    chan struct{} // closed when the writer has returned
 
 	closeOnce sync.Once
 
@@ -85,22 +91,22 @@ func open(path string, version int) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	// Readers scan whole tables for exports and leaderboards: map the file
-	// and keep a larger page cache rather than pread page by page.
-	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(ON)&_pragma=mmap_size(1073741824)&_pragma=cache_size(-65536)")
+	readDSN := dsn + readPragmas
+	read, err := sql.Open("sqlite", readDSN)
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(4)
 	s := &Store{
-		path:   path,
-		write:  write,
-		read:   read,
-		reqs:   make(chan *writeReq, maxGroup),
-		closed: make(chan struct{}),
-		done:   make(chan struct{}),
-		stmts:  map[string]*sql.Stmt{},
+		path:    path,
+		readDSN: readDSN,
+		write:   write,
+		read:    read,
+		reqs:    make(chan *writeReq, maxGroup),
+		closed:  make(chan struct{}),
+		done:    make(chan struct{}),
+		stmts:   map[string]*sql.Stmt{},
 	}
 	if version < SchemaVersion {
 		// Only tests open an old schema, to upgrade it: no writes happen.
