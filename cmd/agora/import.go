@@ -81,6 +81,8 @@ func runImport(ctx context.Context, args []string, e env) error {
 	}
 
 	var in io.Reader = e.stdin
+	prog := newProgress(e.stderr)
+	defer prog.done()
 	if file != "-" {
 		fh, err := os.Open(file)
 		if err != nil {
@@ -88,6 +90,9 @@ func runImport(ctx context.Context, args []string, e env) error {
 		}
 		defer fh.Close()
 		in = fh
+		if fi, err := fh.Stat(); err == nil && fi.Size() > 0 {
+			in = &progressReader{r: fh, total: fi.Size(), prog: prog}
+		}
 	}
 	readErr := func(err error) error {
 		var le *formats.LineError
@@ -98,6 +103,7 @@ func runImport(ctx context.Context, args []string, e env) error {
 	}
 	if f.dryRun {
 		st, err := formats.Read(in, format, opts, func(*rlhf.Record) error { return nil })
+		prog.done()
 		reportBad(e.stderr, file, &st, f.strict)
 		if err != nil {
 			return readErr(err)
@@ -120,6 +126,7 @@ func runImport(ctx context.Context, args []string, e env) error {
 	var rerr error
 	is, err := store.Import(ctx, func(put func(*rlhf.Record) error) error {
 		st, rerr = formats.Read(in, format, opts, put)
+		prog.done()
 		return rerr
 	})
 	reportBad(e.stderr, file, &st, f.strict)
@@ -194,4 +201,19 @@ func reportBad(w io.Writer, file string, st *formats.ReadStats, strict bool) {
 	if st.Bad > len(st.Errors) {
 		fmt.Fprintf(w, "  … and %d more\n", st.Bad-len(st.Errors))
 	}
+}
+
+// progressReader shows on a terminal how much of a file has been read.
+type progressReader struct {
+	r     io.Reader
+	n     int64
+	total int64
+	prog  *progress
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	p.prog.update("importing: MiB read", int(p.n>>20), int(p.total>>20))
+	return n, err
 }

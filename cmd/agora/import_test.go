@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -132,5 +134,17 @@ func TestImportUsage(t *testing.T) {
 		if !errors.As(err, &u) {
 			t.Errorf("%q: err = %v, want a usage error", args, err)
 		}
+	}
+}
+
+func TestImportProgress(t *testing.T) {
+	var out bytes.Buffer
+	in := strings.NewReader(strings.Repeat("x", 3<<20))
+	r := &progressReader{r: in, total: int64(in.Len()), prog: &progress{w: &out, on: true}}
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.HasSuffix(got, "\rimporting: MiB read 3/3 ") {
+		t.Errorf("progress shown: %q, want it to end at 3/3 MiB", got)
 	}
 }
