@@ -10,6 +10,8 @@ package sqlite
 //   - BenchmarkExportStore: pairs with about 2 KB of text stored, then
 //     exported by formats.Export (trl-conversational, duplicate filter on)
 //     from ExportRecords — what "agora export" does.
+//   - BenchmarkExportStoreFormats: the same export in every format, JSON and
+//     Parquet.
 //   - BenchmarkExportStoreMemory: the same export at 10k, 100k and 1M pairs,
 //     each in a child process of this test binary that reports its own peak
 //     RSS (VmHWM, what /usr/bin/time -v shows as maximum resident set size).
@@ -33,6 +35,7 @@ import (
 
 	"github.com/agora-rlhf/agora/rlhf"
 	"github.com/agora-rlhf/agora/rlhf/formats"
+	"github.com/agora-rlhf/agora/rlhf/formats/parquet"
 )
 
 // arenaCleanBattles returns n Arena battles in the shape of clean_battle
@@ -251,6 +254,40 @@ func BenchmarkExportStore(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "pairs/s")
+}
+
+// BenchmarkExportStoreFormats is BenchmarkExportStore for every format,
+// JSON and Parquet.
+func BenchmarkExportStoreFormats(b *testing.B) {
+	const n = 100_000
+	path := pairStore(b, n)
+	type export func(context.Context, io.Writer, string, formats.Options, formats.RecordSource) (formats.Stats, error)
+	for _, f := range formats.Formats {
+		exports := map[string]export{"json": formats.Export}
+		if parquet.Supports(f) {
+			exports["parquet"] = parquet.Export
+		}
+		for kind, export := range exports {
+			b.Run(string(f)+"/"+kind, func(b *testing.B) {
+				s, err := Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				src := formats.RecordsFunc(func(ctx context.Context, fn func(*rlhf.Record) error) error {
+					return s.ExportRecords(ctx, RecordFilter{}, func(_ int64, r *rlhf.Record) error { return fn(r) })
+				})
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					st, err := export(context.Background(), io.Discard, string(f), formats.Options{Key: []byte("k")}, src)
+					if err != nil || st.Records != n {
+						b.Fatalf("export: %+v, %v", st, err)
+					}
+				}
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+			})
+		}
+	}
 }
 
 // memResult is what the child process of BenchmarkExportStoreMemory

@@ -26,33 +26,61 @@ type StyleCounts struct {
 func CountStyle(text string) StyleCounts {
 	text = removeCodeBlocks(text)
 	var c StyleCounts
-	for start := 0; start <= len(text); {
-		// start is a line start (^ in multi-line mode).
+	countLines(text, &c)
+	c.BoldStars = countSpans(text, '*')
+	c.BoldUnder = countSpans(text, '_')
+	return c
+}
+
+// countLines counts headers and list items in one pass over the line
+// starts of text (where ^ matches in multi-line mode). A list item's \s*
+// may run over blank lines, so an item is found from each line start it
+// can be reached from; as with a regular expression, a line start inside
+// the last item counted is not tried again for that kind of item.
+func countLines(text string, c *StyleCounts) {
+	orderedFrom, unorderedFrom := 0, 0 // where the next match of each may start
+	for start := 0; start <= len(text); start = nextLineStart(text, start) {
 		line := text[start:]
 		if n := leadingHashes(line); n >= 1 && n <= 6 && n < len(line) && isSpace(line[n]) {
 			c.Headers[n-1]++
 		}
-		start = nextLineStart(text, start)
-	}
-	c.Ordered = countListItems(text, func(s string) int {
-		i := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i := start
+		for i < len(text) && isSpace(text[i]) {
 			i++
 		}
-		if i == 0 || i+1 >= len(s) || s[i] != '.' || !isSpace(s[i+1]) {
-			return 0
+		if start >= orderedFrom {
+			if n := orderedItem(text[i:]); n > 0 {
+				c.Ordered++
+				orderedFrom = i + n
+			}
 		}
-		return i + 2
-	})
-	c.Unordered = countListItems(text, func(s string) int {
-		if len(s) < 2 || (s[0] != '-' && s[0] != '*' && s[0] != '+') || !isSpace(s[1]) {
-			return 0
+		if start >= unorderedFrom {
+			if n := unorderedItem(text[i:]); n > 0 {
+				c.Unordered++
+				unorderedFrom = i + n
+			}
 		}
-		return 2
-	})
-	c.BoldStars = countSpans(text, '*')
-	c.BoldUnder = countSpans(text, '_')
-	return c
+	}
+}
+
+// orderedItem returns the length of \d+\.\s at the start of s, or 0.
+func orderedItem(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 || i+1 >= len(s) || s[i] != '.' || !isSpace(s[i+1]) {
+		return 0
+	}
+	return i + 2
+}
+
+// unorderedItem returns the length of [-*+]\s at the start of s, or 0.
+func unorderedItem(s string) int {
+	if len(s) < 2 || (s[0] != '-' && s[0] != '*' && s[0] != '+') || !isSpace(s[1]) {
+		return 0
+	}
+	return 2
 }
 
 func isSpace(c byte) bool {
@@ -76,36 +104,16 @@ func nextLineStart(text string, start int) int {
 	return len(text) + 1
 }
 
-// countListItems counts the non-overlapping matches of ^\s*ITEM, where
-// item returns the length of ITEM at the start of its argument or 0.
-func countListItems(text string, item func(string) int) int {
-	count := 0
-	for start := 0; start <= len(text); {
-		i := start
-		for i < len(text) && isSpace(text[i]) {
-			i++
-		}
-		n := item(text[i:])
-		if n == 0 {
-			start = nextLineStart(text, start)
-			continue
-		}
-		count++
-		end := i + n
-		if text[end-1] == '\n' {
-			start = end // the match ended a line, so the next one starts here
-		} else {
-			start = nextLineStart(text, end)
-		}
-	}
-	return count
-}
-
 // countSpans counts non-overlapping matches of DD[^D\n]+DD for delimiter D.
 func countSpans(text string, d byte) int {
 	count := 0
 	for i := 0; i+4 < len(text)+1; {
-		if text[i] != d || i+1 >= len(text) || text[i+1] != d {
+		k := strings.IndexByte(text[i:], d)
+		if k < 0 {
+			break
+		}
+		i += k
+		if i+1 >= len(text) || text[i+1] != d {
 			i++
 			continue
 		}
