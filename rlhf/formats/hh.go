@@ -12,29 +12,30 @@ const (
 
 type hhWriter struct {
 	jsonl
-	text []byte // the transcript being built, reused
 }
 
 func (w *hhWriter) WriteRow(r *Row) error {
 	b := append(w.buf[:0], `{"chosen":`...)
-	w.text = appendTranscript(appendTranscript(w.text[:0], r.Prompt), r.Chosen)
-	b = appendString(b, string(w.text))
+	b = appendTranscript(b, r.Prompt, r.Chosen)
 	b = append(b, `,"rejected":`...)
-	w.text = appendTranscript(appendTranscript(w.text[:0], r.Prompt), r.Rejected)
-	b = appendString(b, string(w.text))
+	b = appendTranscript(b, r.Prompt, r.Rejected)
 	w.buf = append(b, '}')
 	return w.line()
 }
 
-// appendTranscript appends msgs in HH-RLHF's Human/Assistant markup.
-func appendTranscript(b []byte, msgs []rlhf.Message) []byte {
-	for _, m := range msgs {
-		if m.Role == "user" {
-			b = append(b, hhHuman...)
-		} else {
-			b = append(b, hhAssistant...)
+// appendTranscript appends the messages of prompt and then of answer, in
+// HH-RLHF's Human/Assistant markup, as one JSON string.
+func appendTranscript(b []byte, prompt, answer []rlhf.Message) []byte {
+	b = append(b, '"')
+	for _, msgs := range [][]rlhf.Message{prompt, answer} {
+		for _, m := range msgs {
+			if m.Role == "user" {
+				b = appendEscaped(b, hhHuman)
+			} else {
+				b = appendEscaped(b, hhAssistant)
+			}
+			b = appendEscaped(b, m.Content)
 		}
-		b = append(b, m.Content...)
 	}
-	return b
+	return append(b, '"')
 }
