@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/agora-rlhf/agora/rlhf"
 )
@@ -26,7 +25,6 @@ type arenaWriter struct {
 	buf   []byte
 	array bool // a JSON array rather than JSONL
 	rows  int
-	text  strings.Builder // one side's answers, for style counts
 }
 
 func newArenaWriter(w io.Writer, array bool) *arenaWriter {
@@ -135,20 +133,10 @@ func appendArenaConversation(b []byte, bt *rlhf.Battle, s rlhf.Side) []byte {
 // appendSideMetadata appends one side's conv_metadata fields:
 // sum_assistant_X_tokens, header_count_X, list_count_X and bold_count_X.
 func (w *arenaWriter) appendSideMetadata(b []byte, bt *rlhf.Battle, s rlhf.Side, x string) []byte {
-	tokens := 0
-	w.text.Reset()
-	for i := range bt.Turns {
-		a := bt.Turns[i].Answer(s)
-		tokens += a.Tokens
-		if i > 0 {
-			w.text.WriteByte('\n')
-		}
-		w.text.WriteString(a.Content)
-	}
-	c := CountStyle(w.text.String())
-	b = append(b, `"sum_assistant_`+x+`_tokens":`...)
+	tokens, c := SideStyle(bt, s)
+	b = append(append(append(b, `"sum_assistant_`...), x...), `_tokens":`...)
 	b = strconv.AppendInt(b, int64(tokens), 10)
-	b = append(b, `,"header_count_`+x+`":{`...)
+	b = append(append(append(b, `,"header_count_`...), x...), `":{`...)
 	for i, n := range c.Headers {
 		if i > 0 {
 			b = append(b, ',')
@@ -156,11 +144,11 @@ func (w *arenaWriter) appendSideMetadata(b []byte, bt *rlhf.Battle, s rlhf.Side,
 		b = append(b, '"', 'h', byte('1'+i), '"', ':')
 		b = strconv.AppendInt(b, int64(n), 10)
 	}
-	b = append(b, `},"list_count_`+x+`":{"ordered":`...)
+	b = append(append(append(b, `},"list_count_`...), x...), `":{"ordered":`...)
 	b = strconv.AppendInt(b, int64(c.Ordered), 10)
 	b = append(b, `,"unordered":`...)
 	b = strconv.AppendInt(b, int64(c.Unordered), 10)
-	b = append(b, `},"bold_count_`+x+`":{"**":`...)
+	b = append(append(append(b, `},"bold_count_`...), x...), `":{"**":`...)
 	b = strconv.AppendInt(b, int64(c.BoldStars), 10)
 	b = append(b, `,"__":`...)
 	b = strconv.AppendInt(b, int64(c.BoldUnder), 10)

@@ -1,6 +1,10 @@
 package formats
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/agora-rlhf/agora/rlhf"
+)
 
 // StyleCounts are the markdown counts that Chatbot Arena's conv_metadata
 // gives per side, for style control: headers by level, list items and bold
@@ -20,6 +24,26 @@ type StyleCounts struct {
 	Unordered int
 	BoldStars int // **bold**
 	BoldUnder int // __bold__
+}
+
+// SideStyle returns the tokens and the markdown counts of one side's
+// answers in b. The answers are counted as one text, one answer a line, as
+// FastChat joins them (a code block may run from one into the next).
+func SideStyle(b *rlhf.Battle, s rlhf.Side) (tokens int, c StyleCounts) {
+	if len(b.Turns) == 1 {
+		a := b.Turns[0].Answer(s)
+		return a.Tokens, CountStyle(a.Content)
+	}
+	var text strings.Builder
+	for i := range b.Turns {
+		a := b.Turns[i].Answer(s)
+		tokens += a.Tokens
+		if i > 0 {
+			text.WriteByte('\n')
+		}
+		text.WriteString(a.Content)
+	}
+	return tokens, CountStyle(text.String())
 }
 
 // CountStyle counts the markdown elements of text.

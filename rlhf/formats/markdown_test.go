@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // FastChat's expressions, with Python's ASCII \s written out. Go's regexp
@@ -72,4 +74,32 @@ func FuzzCountStyle(f *testing.F) {
 			t.Errorf("CountStyle(%q) = %+v, want %+v", s, got, want)
 		}
 	})
+}
+
+func TestSideStyle(t *testing.T) {
+	b := &rlhf.Battle{Turns: []rlhf.Turn{
+		{A: rlhf.Answer{Content: "# one\n```\n# hidden", Tokens: 3}, B: rlhf.Answer{Content: "**b**", Tokens: 1}},
+		{A: rlhf.Answer{Content: "```\n## two\n- item", Tokens: 4}, B: rlhf.Answer{Content: "1. x", Tokens: 2}},
+	}}
+	// A's code block runs from the first answer into the second.
+	for _, tc := range []struct {
+		side   rlhf.Side
+		tokens int
+		want   StyleCounts
+	}{
+		{rlhf.SideA, 7, CountStyle("# one\n```\n# hidden\n```\n## two\n- item")},
+		{rlhf.SideB, 3, StyleCounts{BoldStars: 1, Ordered: 1}},
+	} {
+		tokens, got := SideStyle(b, tc.side)
+		if tokens != tc.tokens || got != tc.want {
+			t.Errorf("SideStyle(%s) = %d, %+v; want %d, %+v", tc.side, tokens, got, tc.tokens, tc.want)
+		}
+	}
+	if got := CountStyle("# one\n```\n# hidden\n```\n## two\n- item"); got.Headers[0] != 1 || got.Headers[1] != 1 || got.Unordered != 1 {
+		t.Errorf("the joined text counts %+v, want h1, h2 and a list item", got)
+	}
+	one := &rlhf.Battle{Turns: b.Turns[:1]}
+	if tokens, got := SideStyle(one, rlhf.SideA); tokens != 3 || got != CountStyle(b.Turns[0].A.Content) {
+		t.Errorf("SideStyle of one turn = %d, %+v", tokens, got)
+	}
 }

@@ -209,19 +209,13 @@ func arenaRowOf(r *formats.Row) arenaRow {
 	meta := &convMetadata{Turns: int64(len(b.Turns))}
 	for _, s := range []rlhf.Side{rlhf.SideA, rlhf.SideB} {
 		conv := make([]arenaMessage, 0, 2*len(b.Turns))
-		tokens := int64(0)
-		text := make([]byte, 0, 256)
 		for i := range b.Turns {
 			a := b.Turns[i].Answer(s)
 			n := int64(a.Tokens)
 			conv = append(conv, arenaMessage{Role: "user", Content: b.Turns[i].Prompt}, arenaMessage{Role: "assistant", Content: a.Content, NumTokens: &n})
-			tokens += n
-			if i > 0 {
-				text = append(text, '\n')
-			}
-			text = append(text, a.Content...)
 		}
-		c := formats.CountStyle(string(text))
+		n, c := formats.SideStyle(b, s)
+		tokens := int64(n)
 		h := headerCount{int64(c.Headers[0]), int64(c.Headers[1]), int64(c.Headers[2]), int64(c.Headers[3]), int64(c.Headers[4]), int64(c.Headers[5])}
 		l := listCount{int64(c.Ordered), int64(c.Unordered)}
 		bc := boldCount{int64(c.BoldStars), int64(c.BoldUnder)}
