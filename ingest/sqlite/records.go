@@ -71,13 +71,17 @@ func placeholders(n int) string {
 	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 }
 
+// recordColumns are a record's vote (v) and battle (b) columns, in the
+// order Records scans them.
+const recordColumns = `v.seq, v.id, v.contributor_id, v.winner, v.strength, v.reason, v.created_at,
+	b.id, b.contributor_id, b.model_a, b.model_b, b.status, b.created_at, b.updated_at,
+	b.source, b.campaign_id, b.category, b.language`
+
 // recordsQuery is the one query behind Records: votes with their battles
 // and turns, in vote order, one row per turn.
 func recordsQuery(f RecordFilter) (string, []any) {
 	where, args := f.where()
-	q := `SELECT v.seq, v.id, v.contributor_id, v.winner, v.strength, v.reason, v.created_at,
-		b.id, b.contributor_id, b.model_a, b.model_b, b.status, b.created_at, b.updated_at,
-		b.source, b.campaign_id, b.category, b.language,
+	q := `SELECT ` + recordColumns + `,
 		t.` + strings.ReplaceAll(turnColumns, ",\n\t", ", t.") + `
 		FROM votes v
 		JOIN battles b ON b.id = v.battle_id
@@ -207,9 +211,7 @@ func recordsInTwo(ctx context.Context, db *sql.DB, f RecordFilter, fn func(seq i
 		func(rows *sql.Rows, seq *int64, t *rlhf.Turn) error { return scanTurn(rows, t, seq) })
 	defer turns.stop()
 
-	rows, err := tx.QueryContext(ctx, `SELECT v.seq, v.id, v.contributor_id, v.winner, v.strength, v.reason, v.created_at,
-		b.id, b.contributor_id, b.model_a, b.model_b, b.status, b.created_at, b.updated_at,
-		b.source, b.campaign_id, b.category, b.language
+	rows, err := tx.QueryContext(ctx, `SELECT `+recordColumns+`
 		FROM votes v JOIN battles b ON b.id = v.battle_id `+where+`
 		ORDER BY v.seq`, args...)
 	if err != nil {
