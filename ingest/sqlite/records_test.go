@@ -10,12 +10,14 @@ import (
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
-// TestRecordsPathsAgree checks that Records read in one query (with a
-// Limit) and in two (without) give the same records, for each filter.
-func TestRecordsPathsAgree(t *testing.T) {
+// variedStore returns a store of 300 records whose ids are out of vote
+// order, with several models and sources and votes a minute apart, and 5
+// battles without a vote (which are no records).
+func variedStore(t *testing.T) *Store {
+	t.Helper()
 	s := openTest(t)
 	ctx := context.Background()
-	recs := importRecs("p", 300)
+	recs := importRecs("e", 300)
 	for i := range recs {
 		r := &recs[i]
 		id := fmt.Sprintf("%08x", uint32(i)*2654435761)
@@ -28,36 +30,57 @@ func TestRecordsPathsAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 5 {
-		if err := s.SaveBattle(ctx, testBattle(fmt.Sprintf("open%d", i), 2)); err != nil {
+		if err := s.SaveBattle(ctx, testBattle(fmt.Sprintf("%08x-open", uint32(i)*2654435761), 2)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	collect := func(read func(context.Context, RecordFilter, func(int64, *rlhf.Record) error) error, f RecordFilter) []string {
-		var got []string
-		err := read(ctx, f, func(seq int64, r *rlhf.Record) error {
-			got = append(got, fmt.Sprintf("%d %+v", seq, *r))
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+	return s
+}
+
+// variedFilters are filters that select some, all and none of
+// variedStore's records.
+var variedFilters = []RecordFilter{
+	{},
+	{AfterSeq: 100},
+	{Since: t0.Add(50 * time.Minute), Until: t0.Add(120 * time.Minute)},
+	{Models: []string{"alpha", "beta"}},
+	{Sources: []string{"file.jsonl"}},
+	{Sources: []string{"nowhere"}},
+}
+
+// readAll returns what read gives for f, each record formatted with its
+// seq after keep has cleared what should not be compared (keep may be
+// nil).
+func readAll(t *testing.T, read func(context.Context, RecordFilter, func(int64, *rlhf.Record) error) error, f RecordFilter, keep func(*rlhf.Record)) []string {
+	t.Helper()
+	var got []string
+	err := read(context.Background(), f, func(seq int64, r *rlhf.Record) error {
+		c := *r
+		c.Battle.Turns = slices.Clone(r.Battle.Turns)
+		if keep != nil {
+			keep(&c)
 		}
-		return got
+		got = append(got, fmt.Sprintf("%d %+v", seq, c))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return got
+}
+
+// TestRecordsPathsAgree checks that Records read in one query (with a
+// Limit) and in two (without) give the same records, for each filter.
+func TestRecordsPathsAgree(t *testing.T) {
+	s := variedStore(t)
 	one := func(ctx context.Context, f RecordFilter, fn func(int64, *rlhf.Record) error) error {
 		return records(ctx, s.read, f, fn)
 	}
 	two := func(ctx context.Context, f RecordFilter, fn func(int64, *rlhf.Record) error) error {
 		return recordsInTwo(ctx, s.read, f, fn)
 	}
-	for _, f := range []RecordFilter{
-		{},
-		{AfterSeq: 100},
-		{Since: t0.Add(50 * time.Minute), Until: t0.Add(120 * time.Minute)},
-		{Models: []string{"alpha", "beta"}},
-		{Sources: []string{"file.jsonl"}},
-		{Sources: []string{"nowhere"}},
-	} {
-		want, got := collect(one, f), collect(two, f)
+	for _, f := range variedFilters {
+		want, got := readAll(t, one, f, nil), readAll(t, two, f, nil)
 		if !slices.Equal(got, want) {
 			t.Errorf("%+v: in two queries %d records, in one %d; first difference:\n%s", f, len(got), len(want), firstDiff(got, want))
 		}
