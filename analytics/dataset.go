@@ -58,7 +58,8 @@ type Dataset struct {
 	styled      int       // battles with style features
 	timed       int       // battles with a time
 	lastTime    int64
-	unordered   bool // some time is earlier than the one before
+	unordered   bool  // some time is earlier than the one before
+	uncounted   int64 // records AddRecord left out (rlhf.Record.Counted)
 }
 
 // Len returns the number of battles.
@@ -90,10 +91,19 @@ func (d *Dataset) Add(b Battle) error {
 	return nil
 }
 
-// AddRecord appends the battle of a voted record.
+// AddRecord appends the battle of a voted record, unless the record is
+// not counted (rlhf.Record.Counted): those are only counted apart, see
+// Uncounted.
 func (d *Dataset) AddRecord(r *rlhf.Record) error {
+	if !r.Counted() {
+		d.uncounted++
+		return nil
+	}
 	return d.Add(FromRecord(r))
 }
+
+// Uncounted returns the number of records AddRecord left out.
+func (d *Dataset) Uncounted() int64 { return d.uncounted }
 
 // grow makes room for n more battles in the fixed columns, so that a
 // reader that knows the file size does not copy them while appending.

@@ -60,6 +60,10 @@ type Leaderboard struct {
 	Style    *StyleReport `json:"style,omitempty"`
 	Matrices *Matrices    `json:"matrices,omitempty"`
 	Warnings []string     `json:"warnings"`
+
+	// Uncounted is the number of votes kept but left out of every
+	// leaderboard (rlhf.Record.Counted: not anonymous).
+	Uncounted int64 `json:"uncounted"`
 }
 
 // Row is one model's line.
@@ -132,7 +136,11 @@ func Compute(ctx context.Context, d *Dataset, opt Options) (*Leaderboard, error)
 	go func() { eloDone <- d.elo(&sel, opt.Elo) }()
 	c := d.count(&sel)
 	progress(opt, "count", 1, 1)
-	return computeCounts(ctx, c, func() []float64 { return <-eloDone }, d, &sel, opt)
+	lb, err := computeCounts(ctx, c, func() []float64 { return <-eloDone }, d, &sel, opt)
+	if lb != nil {
+		lb.Uncounted = d.uncounted
+	}
+	return lb, err
 }
 
 // fill gives zero Elo parameters and a zero confidence level their Arena

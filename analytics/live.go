@@ -108,8 +108,15 @@ func (l *Live) count(a, b int, w uint8) {
 	}
 }
 
-// Add records one committed vote.
+// Add records one committed vote. A vote that is not counted
+// (rlhf.Record.Counted) is only counted apart.
 func (l *Live) Add(r rlhf.Record) error {
+	if !r.Counted() {
+		l.mu.Lock()
+		l.data.uncounted++
+		l.mu.Unlock()
+		return nil
+	}
 	b := FromRecord(&r)
 	if err := b.Validate(); err != nil {
 		return err
@@ -180,7 +187,7 @@ func (l *Live) Leaderboard(ctx context.Context, opt Options) (*Leaderboard, erro
 		l.mu.Unlock()
 		return lb, nil
 	}
-	version := l.version
+	version, uncounted := l.version, l.data.uncounted
 	sel := opt.Filter.compile(&l.data)
 	var c *Counts
 	var eloByID []float64
@@ -217,6 +224,7 @@ func (l *Live) Leaderboard(ctx context.Context, opt Options) (*Leaderboard, erro
 	if err != nil {
 		return nil, err
 	}
+	lb.Uncounted = uncounted
 	l.mu.Lock()
 	if len(l.cache) >= maxCached {
 		clear(l.cache)

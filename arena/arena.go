@@ -41,6 +41,12 @@ type CampaignPrompt struct {
 	Models             []string // the campaign's models; empty means any
 }
 
+// Guard tells whether a battle stayed anonymous.
+type Guard interface {
+	// Leak returns why b is not anonymous, or "" when it is.
+	Leak(b *rlhf.Battle) string
+}
+
 // Sink receives the frames for one client. It must not block: the web
 // package queues them and drops clients that fall behind.
 type Sink func(Frame)
@@ -58,6 +64,7 @@ type Config struct {
 	Rand                     *mrand.Rand        // nil means a random seed; used under the arena's lock
 	OnVote                   func(*rlhf.Record) // called after each committed vote, if set
 	Campaigns                Campaigns          // prompts for start requests that name a campaign; may be nil
+	Guard                    Guard              // marks battles that are not anonymous; may be nil
 	Log                      *slog.Logger
 }
 
@@ -309,6 +316,11 @@ func (a *Arena) Restore(b *rlhf.Battle) error {
 type VoteResult struct {
 	Vote           rlhf.Vote
 	ModelA, ModelB string
+	Answers        []AnswerStats // each answer's measures, revealed with the models
+}
+
+func voteResult(b *rlhf.Battle, v *rlhf.Vote) *VoteResult {
+	return &VoteResult{Vote: *v, ModelA: b.ModelA, ModelB: b.ModelB, Answers: answerStats(b)}
 }
 
 // Vote records the contributor's verdict on their battle. It returns only
@@ -330,7 +342,7 @@ func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*Vot
 	defer bt.mu.Unlock()
 	if prev := bt.vote; prev != nil {
 		if prev.Winner == v.Winner && prev.Strength == v.Strength && prev.Reason == v.Reason {
-			return &VoteResult{Vote: *prev, ModelA: bt.b.ModelA, ModelB: bt.b.ModelB}, nil
+			return voteResult(&bt.b, prev), nil
 		}
 		return nil, rlhf.Errorf(rlhf.EConflict, "this battle already has a different vote")
 	}
@@ -342,6 +354,9 @@ func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*Vot
 	final := bt.b
 	final.Turns = append([]rlhf.Turn(nil), bt.b.Turns...)
 	final.Status, final.UpdatedAt = rlhf.StatusVoted, now
+	if a.cfg.Guard != nil {
+		final.IdentityLeak = a.cfg.Guard.Leak(&final)
+	}
 	if err := a.cfg.Store.SaveVote(ctx, &final, &v); err != nil {
 		return nil, storeError("record the vote", err)
 	}
@@ -349,7 +364,7 @@ func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*Vot
 	if a.cfg.OnVote != nil {
 		a.cfg.OnVote(&rlhf.Record{Battle: final, Vote: v})
 	}
-	return &VoteResult{Vote: v, ModelA: final.ModelA, ModelB: final.ModelB}, nil
+	return voteResult(&final, &v), nil
 }
 
 // startPrompt returns the prompt of a start request, and the campaign

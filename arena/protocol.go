@@ -24,29 +24,54 @@ const ProtocolVersion = 1
 // are set; see docs/protocol.md. Before a battle's vote, no frame names a
 // model, a provider or an endpoint.
 type Frame struct {
-	Type           string        `json:"type"`
-	BattleID       string        `json:"battle_id,omitempty"`
-	Side           rlhf.Side     `json:"side,omitempty"`
-	Turn           *int          `json:"turn,omitempty"`
-	Prompt         string        `json:"prompt,omitempty"`   // battle: its first prompt (it may come from a campaign)
-	Campaign       string        `json:"campaign,omitempty"` // battle: the campaign the prompt came from
-	Text           string        `json:"text,omitempty"`
-	FinishReason   string        `json:"finish_reason,omitempty"`
-	Tokens         *int          `json:"tokens,omitempty"`
-	TTFTMillis     *float64      `json:"ttft_ms,omitempty"`
-	DurationMillis *float64      `json:"duration_ms,omitempty"`
-	Code           string        `json:"code,omitempty"`
-	Message        string        `json:"message,omitempty"`
-	Request        string        `json:"request,omitempty"` // the type of the client message an error answers
-	VoteID         string        `json:"vote_id,omitempty"`
-	Winner         rlhf.Winner   `json:"winner,omitempty"`
-	Strength       rlhf.Strength `json:"strength,omitempty"`
-	ModelA         string        `json:"model_a,omitempty"`
-	ModelB         string        `json:"model_b,omitempty"`
-	ContributorID  string        `json:"contributor_id,omitempty"`
-	Token          string        `json:"token,omitempty"`
-	Protocol       int           `json:"protocol,omitempty"`
-	MaxTurns       int           `json:"max_turns,omitempty"`
+	Type          string        `json:"type"`
+	BattleID      string        `json:"battle_id,omitempty"`
+	Side          rlhf.Side     `json:"side,omitempty"`
+	Turn          *int          `json:"turn,omitempty"`
+	Prompt        string        `json:"prompt,omitempty"`   // battle: its first prompt (it may come from a campaign)
+	Campaign      string        `json:"campaign,omitempty"` // battle: the campaign the prompt came from
+	Text          string        `json:"text,omitempty"`
+	FinishReason  string        `json:"finish_reason,omitempty"`
+	Code          string        `json:"code,omitempty"`
+	Message       string        `json:"message,omitempty"`
+	Request       string        `json:"request,omitempty"` // the type of the client message an error answers
+	VoteID        string        `json:"vote_id,omitempty"`
+	Winner        rlhf.Winner   `json:"winner,omitempty"`
+	Strength      rlhf.Strength `json:"strength,omitempty"`
+	ModelA        string        `json:"model_a,omitempty"`
+	ModelB        string        `json:"model_b,omitempty"`
+	ContributorID string        `json:"contributor_id,omitempty"`
+	Token         string        `json:"token,omitempty"`
+	Protocol      int           `json:"protocol,omitempty"`
+	MaxTurns      int           `json:"max_turns,omitempty"`
+	// Answers (voted only) are each answer's measures. They are sent only
+	// with the reveal: before the vote, token counts and timings would tell
+	// the models apart.
+	Answers []AnswerStats `json:"answers,omitempty"`
+}
+
+// AnswerStats is what was measured while one side's answer to one turn
+// streamed.
+type AnswerStats struct {
+	Turn           int       `json:"turn"`
+	Side           rlhf.Side `json:"side"`
+	Tokens         int       `json:"tokens"`
+	TTFTMillis     float64   `json:"ttft_ms"`
+	DurationMillis float64   `json:"duration_ms"`
+}
+
+// answerStats returns the measures of every answer of b, turn by turn,
+// side A first.
+func answerStats(b *rlhf.Battle) []AnswerStats {
+	out := make([]AnswerStats, 0, 2*len(b.Turns))
+	for i := range b.Turns {
+		for _, s := range []rlhf.Side{rlhf.SideA, rlhf.SideB} {
+			a := b.Turns[i].Answer(s)
+			out = append(out, AnswerStats{Turn: i, Side: s, Tokens: a.Tokens,
+				TTFTMillis: millis(a.TTFT), DurationMillis: millis(a.Duration)})
+		}
+	}
+	return out
 }
 
 // Server frame types.
@@ -129,9 +154,6 @@ func ErrorFrame(req, battleID string, err error) Frame {
 	return Frame{Type: FrameError, Request: req, BattleID: battleID, Code: rlhf.ErrorCode(err), Message: rlhf.ErrorMessage(err)}
 }
 
-func millis(d time.Duration) *float64 {
-	v := float64(d.Microseconds()) / 1000
-	return &v
-}
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func intp(v int) *int { return &v }

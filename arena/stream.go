@@ -102,8 +102,8 @@ func (a *Arena) streamSide(ctx context.Context, id string, turn int, side rlhf.S
 		sink(f)
 		return ans
 	}
-	sink(Frame{Type: FrameDone, BattleID: id, Side: side, Turn: intp(turn), FinishReason: finish,
-		Tokens: intp(tokens), TTFTMillis: millis(ans.TTFT), DurationMillis: millis(ans.Duration)})
+	// The answer's measures wait for the vote (see AnswerStats).
+	sink(Frame{Type: FrameDone, BattleID: id, Side: side, Turn: intp(turn), FinishReason: finish})
 	return ans
 }
 

@@ -75,6 +75,9 @@ type Model struct {
 	ConnectTimeout Duration `yaml:"connect_timeout"`
 	IdleTimeout    Duration `yaml:"idle_timeout"`
 	MaxAnswerBytes int      `yaml:"max_answer_bytes"`
+	// Aliases are other names the model answers to ("llama", "meta ai"):
+	// an answer naming any of them is an identity leak.
+	Aliases []string `yaml:"aliases"`
 }
 
 // Duration is a time.Duration written as "20ms" or "1h" in YAML.

@@ -93,6 +93,10 @@ type Battle struct {
 	CreatedAt     time.Time    `json:"created_at"`
 	UpdatedAt     time.Time    `json:"updated_at"`
 	Turns         []Turn       `json:"turns"`
+	// IdentityLeak, when set, says why the battle was not anonymous (an
+	// answer named its model, or the prompt asked who the model is). Its
+	// vote is kept but not counted; see Record.Counted.
+	IdentityLeak string `json:"identity_leak,omitempty"`
 }
 
 // Model returns the name of the model on side s.

@@ -82,6 +82,10 @@ type EndpointModel struct {
 	SealedKey      []byte    `json:"-"`                     // the API key, encrypted; never sent anywhere
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+
+	// Aliases are other names the model answers to, for the identity-leak
+	// guard (besides Name and ModelID).
+	Aliases []string `json:"aliases,omitempty"`
 }
 
 // ModelName returns the public name of a lab's model.

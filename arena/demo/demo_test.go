@@ -64,3 +64,32 @@ func TestDemoCaps(t *testing.T) {
 		t.Errorf("unknown model: %v (client message %q)", err, rlhf.ErrorMessage(err))
 	}
 }
+
+// TestIntroduce asks the demo models who they are, over real HTTP: each
+// answers with its public name, or its id when it has none.
+func TestIntroduce(t *testing.T) {
+	for _, p := range []string{"Who are you?", "What's your name?", "¿Quién eres?", "你是谁"} {
+		if !demo.AsksName(p) {
+			t.Errorf("AsksName(%q) = false, want true", p)
+		}
+	}
+	for _, p := range []string{"What are your thoughts on tea?", "An interesting fact", "Teach yourself guitar"} {
+		if demo.AsksName(p) {
+			t.Errorf("AsksName(%q) = true, want false", p)
+		}
+	}
+	srv := httptest.NewServer(&demo.Server{Names: map[string]string{"good": "helpful-4"}})
+	defer srv.Close()
+	msgs := []rlhf.Message{{Role: "user", Content: "Who are you?"}}
+	for id, want := range map[string]string{"good": "I am helpful-4,", "curt": "I am curt,"} {
+		c := openai.New(openai.Config{BaseURL: srv.URL + "/demo/v1", Model: id, MaxTokens: 100,
+			ConnectTimeout: time.Second, IdleTimeout: 5 * time.Second, MaxAnswerBytes: 1 << 16})
+		var got strings.Builder
+		if _, _, err := c.Stream(context.Background(), msgs, func(s string) { got.WriteString(s) }); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(got.String(), want) {
+			t.Errorf("%s answered %q, want it to start %q", id, got.String(), want)
+		}
+	}
+}

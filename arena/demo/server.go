@@ -16,6 +16,9 @@ type Server struct {
 	TokenDelay time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Names maps a model id to the public name it answers with when asked
+	// who it is; a model without one gives its id.
+	Names map[string]string
 }
 
 type chatRequest struct {
@@ -75,7 +78,11 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 			prompt = m.Content
 		}
 	}
-	toks := Tokens(style(prompt))
+	answer := style(prompt)
+	if AsksName(prompt) {
+		answer = s.introduce(req.Model)
+	}
+	toks := Tokens(answer)
 	finish := "stop"
 	if req.MaxTokens > 0 && len(toks) > req.MaxTokens {
 		toks, finish = toks[:req.MaxTokens], "length"

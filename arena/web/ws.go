@@ -183,7 +183,8 @@ func (cl *client) handle(data []byte) {
 		res, err = b.Vote(cl.ctx, cl.contributor, *req)
 		if err == nil {
 			cl.sink(arena.Frame{Type: arena.FrameVoted, BattleID: req.BattleID, VoteID: res.Vote.ID,
-				Winner: res.Vote.Winner, Strength: res.Vote.Strength, ModelA: res.ModelA, ModelB: res.ModelB})
+				Winner: res.Vote.Winner, Strength: res.Vote.Strength, ModelA: res.ModelA, ModelB: res.ModelB,
+				Answers: res.Answers})
 		}
 	}
 	if err != nil {

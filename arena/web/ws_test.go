@@ -37,6 +37,9 @@ func TestFullBattle(t *testing.T) {
 		t.Fatalf("vote answer = %v, want voted revealing %s and %s", f, modelNames["ok"], modelNames["ok2"])
 	}
 	assertAnonymous(t, s, preVote)
+	if ans, _ := f["answers"].([]any); len(ans) != 2 || ans[0].(map[string]any)["tokens"] != 5.0 {
+		t.Errorf("voted answers = %v, want side a's 5 tokens first, then side b", f["answers"])
+	}
 
 	v, err := s.store.VoteForBattle(context.Background(), id)
 	if err != nil {
@@ -67,6 +70,13 @@ func assertAnonymous(t *testing.T, s *setup, frames string) {
 	for _, secret := range secrets {
 		if strings.Contains(frames, secret) {
 			t.Errorf("a frame sent before the vote contains %q:\n%s", secret, frames)
+		}
+	}
+	// Per-side token counts and timings tell models apart: they wait for
+	// the reveal.
+	for _, key := range []string{`"tokens"`, `"ttft_ms"`, `"duration_ms"`, `"answers"`} {
+		if strings.Contains(frames, key) {
+			t.Errorf("a frame sent before the vote carries %s:\n%s", key, frames)
 		}
 	}
 }

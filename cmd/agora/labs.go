@@ -47,7 +47,7 @@ func openRegistry(ctx context.Context, cfg *configs.Config, store *sqlite.Store,
 		reg.AddConfigModel(rlhf.EndpointModel{Name: m.Name, BaseURL: m.ResolveBaseURL(self), ModelID: m.Model,
 			Temperature: m.Temperature, SystemPrompt: m.SystemPrompt, MaxTokens: m.MaxTokens,
 			ConnectTimeout: int(m.ConnectTimeout.D().Milliseconds()), IdleTimeout: int(m.IdleTimeout.D().Milliseconds()),
-			MaxAnswerBytes: m.MaxAnswerBytes, HasKey: m.APIKeyEnv != "", Tags: []string{}})
+			MaxAnswerBytes: m.MaxAnswerBytes, HasKey: m.APIKeyEnv != "", Tags: []string{}, Aliases: m.Aliases})
 	}
 	if err := reg.Load(ctx); err != nil {
 		return nil, fmt.Errorf("model registry: %w", err)

@@ -166,6 +166,11 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		ln.Close()
 		return err
 	}
+	leakGuard, err := newLeakGuard(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	battles, err := arena.New(arena.Config{
 		Models:                   models,
 		Store:                    arenaStore,
@@ -175,6 +180,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		MaxBattlesPerContributor: cfg.Arena.MaxBattlesPerContributor,
 		VoteWindow:               cfg.Arena.VoteWindow.D(),
 		Campaigns:                registry.Campaigns{Source: store},
+		Guard:                    leakGuard,
 		Log:                      log,
 		OnVote: func(r *rlhf.Record) {
 			if err := live.Add(*r); err != nil {
@@ -202,7 +208,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	}
 	var demoHandler http.Handler
 	if cfg.Demo.Enabled {
-		demoHandler = &demo.Server{TokenDelay: cfg.Demo.TokenDelay.D()}
+		demoHandler = &demo.Server{TokenDelay: cfg.Demo.TokenDelay.D(), Names: demoModelNames(cfg)}
 	}
 	var readyDetail func(context.Context) (any, error)
 	if shipper != nil {

@@ -63,13 +63,14 @@ func (s *Store) ImportRecords(ctx context.Context, recs []rlhf.Record) (added in
 }
 
 const (
-	finishBattleSQL = `UPDATE battles SET status = ?, updated_at = ?
+	finishBattleSQL = `UPDATE battles SET status = ?, updated_at = ?, identity_leak = ?
 		WHERE id = ? AND (SELECT count(*) FROM turns WHERE battle_id = ?) = ?`
 	voteExistsSQL   = `SELECT count(*) FROM votes WHERE id = ? OR battle_id = ?`
 	insertBattleSQL = `INSERT INTO battles
-		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`
+		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language, identity_leak)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
+			identity_leak = excluded.identity_leak`
 	insertTurnSQL = `INSERT OR REPLACE INTO turns
 			(battle_id, idx, prompt, at,
 			 a_content, a_finish, a_tokens, a_ttft_us, a_duration_us, a_error_code, a_error,
@@ -84,7 +85,7 @@ const (
 // already (the arena saves each turn as it ends), that is one small update;
 // otherwise the whole battle is written.
 func (s *Store) finishBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) error {
-	res, err := s.exec(ctx, tx, finishBattleSQL, string(b.Status), ms(b.UpdatedAt), b.ID, b.ID, len(b.Turns))
+	res, err := s.exec(ctx, tx, finishBattleSQL, string(b.Status), ms(b.UpdatedAt), b.IdentityLeak, b.ID, b.ID, len(b.Turns))
 	if err != nil {
 		return fmt.Errorf("finish battle %s: %w", b.ID, err)
 	}
@@ -101,7 +102,7 @@ func (s *Store) saveBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) erro
 	}
 	_, err := s.exec(ctx, tx, insertBattleSQL,
 		b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status), ms(b.CreatedAt), ms(b.UpdatedAt),
-		source, b.CampaignID, b.Category, b.Language)
+		source, b.CampaignID, b.Category, b.Language, b.IdentityLeak)
 	if err != nil {
 		return fmt.Errorf("save battle %s: %w", b.ID, err)
 	}
@@ -188,9 +189,9 @@ func (s *Store) Battle(ctx context.Context, id string) (*rlhf.Battle, error) {
 	var status string
 	var created, updated int64
 	err := s.read.QueryRowContext(ctx, `SELECT id, contributor_id, model_a, model_b, status, created_at, updated_at,
-		source, campaign_id, category, language FROM battles WHERE id = ?`, id).
+		source, campaign_id, category, language, identity_leak FROM battles WHERE id = ?`, id).
 		Scan(&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &status, &created, &updated,
-			&b.Source, &b.CampaignID, &b.Category, &b.Language)
+			&b.Source, &b.CampaignID, &b.Category, &b.Language, &b.IdentityLeak)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rlhf.Errorf(rlhf.ENotFound, "no battle %s", id)
 	}

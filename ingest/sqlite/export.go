@@ -201,7 +201,7 @@ func exportQueries(f RecordFilter) (votes string, vargs []any, battles string, b
 	// the id and fetching each row from wherever it is stored.
 	votes = `SELECT battle_id, seq, id, contributor_id, winner, strength, reason, created_at
 		FROM votes NOT INDEXED WHERE ` + strings.Join(vconds, " AND ") + ` ORDER BY +battle_id`
-	battles = `SELECT id, contributor_id, model_a, model_b, created_at, source, category, language
+	battles = `SELECT id, contributor_id, model_a, model_b, created_at, source, category, language, identity_leak
 		FROM battles NOT INDEXED WHERE ` + strings.Join(bconds, " AND ") + ` ORDER BY +id`
 	return votes, vargs, battles, bargs
 }
@@ -245,7 +245,7 @@ func exportMerge(ctx context.Context, tx *sql.Tx, f RecordFilter, turns *turnRea
 			return brows.Err()
 		}
 		b = rlhf.Battle{}
-		if err := brows.Scan(&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &bCreated, &b.Source, &b.Category, &b.Language); err != nil {
+		if err := brows.Scan(&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &bCreated, &b.Source, &b.Category, &b.Language, &b.IdentityLeak); err != nil {
 			return err
 		}
 		b.CreatedAt = fromMS(bCreated)

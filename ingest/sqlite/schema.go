@@ -66,6 +66,8 @@ var migrations = []string{
 	ShipMigration,
 	// 4: accounts and tokens, the model registry, campaigns (accounts.go).
 	LabsMigration,
+	// 5: why a battle was not anonymous (trust.go).
+	LeakMigration,
 }
 
 // SchemaVersion is the schema version this code writes.

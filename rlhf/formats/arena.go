@@ -77,7 +77,8 @@ func (w *arenaWriter) appendBattle(b []byte, r *Row) []byte {
 	}
 	b = append(b, `,"turn":`...)
 	b = strconv.AppendInt(b, int64(len(bt.Turns)), 10)
-	b = append(b, `,"anony":true`...)
+	b = append(b, `,"anony":`...)
+	b = strconv.AppendBool(b, bt.Anonymous())
 	if bt.Language != "" {
 		b = append(b, `,"language":`...)
 		b = appendString(b, bt.Language)

@@ -17,7 +17,8 @@ import (
 )
 
 // arenaIn is one Arena battle as read. Fields Agora does not keep
-// (anony, conv_metadata, is_code, dedup_tag, …) are ignored.
+// (conv_metadata, is_code, dedup_tag, …) are ignored; "anony": false
+// marks the battle as not anonymous (NotAnonymousImport).
 type arenaIn struct {
 	QuestionID    string           `json:"question_id"`
 	ModelA        string           `json:"model_a"`
@@ -29,7 +30,12 @@ type arenaIn struct {
 	Tstamp        json.Number      `json:"tstamp"`
 	ConversationA []arenaMessageIn `json:"conversation_a"`
 	ConversationB []arenaMessageIn `json:"conversation_b"`
+	Anony         *bool            `json:"anony"`
 }
+
+// NotAnonymousImport is the identity leak of an imported battle whose
+// data says "anony": false (the contributor saw the models' names).
+const NotAnonymousImport = "imported with anony false"
 
 type arenaMessageIn struct {
 	Role      string `json:"role"`
@@ -102,6 +108,9 @@ func (rd *reader) arenaRecord(line int, text []byte, in *arenaIn) error {
 	}
 	rec := rd.newRecord(id, in.ModelA, in.ModelB, w, at, in.Judge)
 	rec.Battle.Language = in.Language
+	if in.Anony != nil && !*in.Anony {
+		rec.Battle.IdentityLeak = NotAnonymousImport
+	}
 	ca, cb := in.ConversationA, in.ConversationB
 	switch {
 	case len(ca) == 0 && len(cb) == 0:

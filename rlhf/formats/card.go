@@ -229,7 +229,7 @@ func fieldDocs(f Format, o *Options, parquet bool) string {
 	return "- `question_id` (string): the battle's id.\n- `model_a`, `model_b` (string): the models on each side.\n" +
 		"- `winner` (string): `model_a`, `model_b`, `tie` or `tie (bothbad)`.\n" +
 		"- `judge` (string, absent or null when left out): the contributor's pseudonym.\n" +
-		"- `turn` (integer): number of turns.\n- `anony` (bool): always true; the sides were anonymous.\n" +
+		"- `turn` (integer): number of turns.\n- `anony` (bool): false when the battle was not anonymous (an answer named its model, or the prompt asked who the model is); leaderboards leave those votes out.\n" +
 		"- `language` (string, absent or null when unknown).\n- `tstamp` (" + ts + "): the vote's time.\n" +
 		"- `conversation_a`, `conversation_b` (list of {role, content, num_tokens}): each side's conversation; `num_tokens` is set on answers. Absent (empty in Parquet) for battles imported without text.\n" +
 		"- `conv_metadata`: per side X in a, b, `sum_assistant_X_tokens`, `header_count_X` {h1..h6}, `list_count_X` {ordered, unordered}, `bold_count_X` {\"**\", \"__\"} (counted as FastChat counts them, code blocks removed), and `turns`.\n"

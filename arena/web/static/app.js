@@ -55,7 +55,6 @@
       case "done":
         if (f.battle_id !== state.battle) return;
         state.sides[f.side] = true;
-        $("meta-" + f.side).textContent = f.tokens + " tokens · first token " + Math.round(f.ttft_ms) + " ms · " + (f.duration_ms / 1000).toFixed(1) + " s";
         break;
       case "ready":
         if (f.battle_id !== state.battle) return;
@@ -70,6 +69,10 @@
         $("follow-form").hidden = true;
         $("name-a").textContent = "· " + f.model_a;
         $("name-b").textContent = "· " + f.model_b;
+        for (const m of f.answers || []) {
+          // Measures arrive with the reveal; show the last turn's.
+          $("meta-" + m.side).textContent = m.tokens + " tokens · first token " + Math.round(m.ttft_ms) + " ms · " + (m.duration_ms / 1000).toFixed(1) + " s";
+        }
         $("reveal-text").textContent = "Thank you! Model A was " + f.model_a + " and model B was " + f.model_b + ".";
         $("reveal").hidden = false;
         setStatus("vote recorded");

@@ -192,7 +192,7 @@ func arenaRowOf(r *formats.Row) arenaRow {
 	b, v := &r.Record.Battle, &r.Record.Vote
 	row := arenaRow{
 		QuestionID: b.ID, ModelA: b.ModelA, ModelB: b.ModelB, Winner: v.Winner.ArenaWinner(),
-		Turn: int64(len(b.Turns)), Anony: true, Tstamp: v.CreatedAt.UTC().Truncate(time.Microsecond),
+		Turn: int64(len(b.Turns)), Anony: b.Anonymous(), Tstamp: v.CreatedAt.UTC().Truncate(time.Microsecond),
 		ConversationA: []arenaMessage{}, ConversationB: []arenaMessage{},
 	}
 	if r.Judge != "" {
