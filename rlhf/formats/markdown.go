@@ -17,7 +17,8 @@ import (
 //	unordered:  ^\s*[-*+]\s
 //	bold **:    \*\*[^*\n]+\*\*
 //	bold __:    __[^_\n]+__
-//	code block: ```[^`]*```        (removed first)
+//	code block: ```[^`]*```        (removed first, FastChat's way:
+//	                                 each match's text everywhere)
 type StyleCounts struct {
 	Headers   [6]int // h1..h6
 	Ordered   int
@@ -155,27 +156,43 @@ func countSpans(text string, d byte) int {
 	return count
 }
 
-// removeCodeBlocks removes every match of ```[^`]*```.
+// removeCodeBlocks removes code blocks as FastChat does: it finds every
+// match of ```[^`]*``` and then, one match after another, removes every
+// occurrence of that match's text from what is left. Removing one block can
+// join the text around it into a new occurrence of a later block's text
+// (which is then removed too), and a block's text can occur where the
+// pattern did not match, so removing only the matched positions differs.
 func removeCodeBlocks(text string) string {
 	if !strings.Contains(text, "```") {
 		return text
 	}
-	var b strings.Builder
-	last := 0
-	for i := 0; i+3 <= len(text); {
-		if !strings.HasPrefix(text[i:], "```") {
-			i++
-			continue
-		}
-		j := strings.IndexByte(text[i+3:], '`')
-		if j < 0 || !strings.HasPrefix(text[i+3+j:], "```") {
-			i++
-			continue
-		}
-		b.WriteString(text[last:i])
-		i = i + 3 + j + 3
-		last = i
+	blocks := codeBlocks(text)
+	for _, b := range blocks {
+		text = strings.ReplaceAll(text, b, "") // no copy when b no longer occurs
 	}
-	b.WriteString(text[last:])
-	return b.String()
+	return text
+}
+
+// codeBlocks returns the non-overlapping matches of ```[^`]*``` in text,
+// leftmost first.
+func codeBlocks(text string) []string {
+	var blocks []string
+	for i := 0; ; {
+		k := strings.Index(text[i:], "```")
+		if k < 0 {
+			return blocks
+		}
+		i += k
+		j := strings.IndexByte(text[i+3:], '`')
+		if j < 0 {
+			return blocks
+		}
+		if !strings.HasPrefix(text[i+3+j:], "```") {
+			i++
+			continue
+		}
+		end := i + 3 + j + 3
+		blocks = append(blocks, text[i:end])
+		i = end
+	}
 }
