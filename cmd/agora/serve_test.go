@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -21,7 +23,8 @@ var demoNames = []string{"curt-1", "verbose-2", "contrarian-3", "helpful-4"}
 
 // battleOnce runs one battle on conn to its vote and returns the voted
 // frame, or an error.
-func battleOnce(conn *websocket.Conn, prompt, winner string) (map[string]any, error) {
+// Each of sending is called just before the vote is sent.
+func battleOnce(conn *websocket.Conn, prompt, winner string, sending ...func()) (map[string]any, error) {
 	if err := conn.WriteJSON(map[string]any{"type": "start", "prompt": prompt}); err != nil {
 		return nil, err
 	}
@@ -37,6 +40,9 @@ func battleOnce(conn *websocket.Conn, prompt, winner string) (map[string]any, er
 		case "error":
 			return nil, fmt.Errorf("error frame %v", f)
 		case "ready":
+			for _, f := range sending {
+				f()
+			}
 			if err := conn.WriteJSON(map[string]any{"type": "vote", "battle_id": id, "winner": winner}); err != nil {
 				return nil, err
 			}
@@ -100,68 +106,27 @@ func TestServeSIGTERM(t *testing.T) {
 	}
 }
 
-// TestServeDurabilitySIGKILL votes from many clients, kills the server
-// with SIGKILL right after acknowledgements, and checks that every
-// acknowledged vote is in the store after a restart.
+// TestServeDurabilitySIGKILL kills the server with SIGKILL ten times at
+// random instants while 16 clients vote, restarting it on the same store
+// each time. After every kill, every vote acknowledged so far (in this
+// round and the ones before) is in the store with its vote id, and the
+// store holds no more votes than were sent: none lost, none counted twice.
 func TestServeDurabilitySIGKILL(t *testing.T) {
-	data := t.TempDir()
-	cfg := fastConfig(t)
-	for round := range 3 {
+	const kills = 10
+	data, cfg := t.TempDir(), fastConfig(t)
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewPCG(uint64(seed), 17))
+	t.Logf("seed %d", seed)
+	acked := map[string]string{} // battle id -> vote id, over all rounds
+	sent := 0                    // votes sent, acknowledged or not
+	for round := range kills {
 		p := startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
-		var (
-			mu    sync.Mutex
-			acked = map[string]string{} // battle id -> vote id
-			wg    sync.WaitGroup
-			stop  = make(chan struct{})
-		)
-		for c := range 16 {
-			conn := dialWS(t, p.url)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					f, err := battleOnce(conn, fmt.Sprintf("round %d client %d prompt %d", round, c, i), "a")
-					if err != nil {
-						return // the server died
-					}
-					mu.Lock()
-					acked[f["battle_id"].(string)] = f["vote_id"].(string)
-					mu.Unlock()
-				}
-			}()
-		}
-		for {
-			mu.Lock()
-			n := len(acked)
-			mu.Unlock()
-			if n >= 100 {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		p.cmd.Wait()
-		close(stop)
-		wg.Wait()
-
-		store, err := sqlite.Open(filepath.Join(data, "agora.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx := context.Background()
-		for battle, vote := range acked {
-			v, err := store.VoteForBattle(ctx, battle)
-			if err != nil || v.ID != vote {
-				t.Errorf("round %d: acknowledged vote %s on battle %s: stored %v, %v", round, vote, battle, v, err)
-			}
-		}
-		store.Close()
-		t.Logf("round %d: %d acknowledged votes all present after SIGKILL", round, len(acked))
+		// Kill after 10 to 120 acknowledgements, then up to 5 ms later.
+		got, n := voteUntilKilled(t, p, round, 10+rng.IntN(110), time.Duration(rng.IntN(5000))*time.Microsecond)
+		maps.Copy(acked, got)
+		sent += n
+		checkVotesStored(t, data, acked, sent)
+		t.Logf("round %d: %d acknowledged of %d sent; all %d acknowledged so far are stored", round, len(got), n, len(acked))
 	}
 	// The store reopens and serves after the last kill.
 	p := startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
@@ -170,6 +135,76 @@ func TestServeDurabilitySIGKILL(t *testing.T) {
 		t.Fatalf("readyz after restart: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// voteUntilKilled votes from 16 clients on server p and kills it with
+// SIGKILL once at least killAfter votes are acknowledged, after a further
+// pause. It returns the acknowledged votes (battle id -> vote id) and the
+// number of votes sent.
+func voteUntilKilled(t *testing.T, p *subprocess, round, killAfter int, pause time.Duration) (map[string]string, int) {
+	t.Helper()
+	var (
+		mu    sync.Mutex
+		acked = map[string]string{}
+		sent  int
+		wg    sync.WaitGroup
+	)
+	enough := make(chan struct{})
+	for c := range 16 {
+		conn := dialWS(t, p.url)
+		conn.SetReadDeadline(time.Now().Add(time.Minute))
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				f, err := battleOnce(conn, fmt.Sprintf("round %d client %d prompt %d", round, c, i), "a", func() {
+					mu.Lock()
+					sent++
+					mu.Unlock()
+				})
+				if err != nil {
+					return // the server died
+				}
+				mu.Lock()
+				acked[f["battle_id"].(string)] = f["vote_id"].(string)
+				if len(acked) == killAfter {
+					close(enough)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	stopped := make(chan struct{})
+	go func() { wg.Wait(); close(stopped) }()
+	select {
+	case <-enough:
+	case <-stopped:
+		t.Fatalf("round %d: every client stopped before %d acknowledgements; stderr:\n%s", round, killAfter, p.errOut)
+	}
+	time.Sleep(pause)
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+	<-stopped
+	return acked, sent
+}
+
+// checkVotesStored opens the store in data and checks that it holds every
+// vote in acked and at most sent votes.
+func checkVotesStored(t *testing.T, data string, acked map[string]string, sent int) {
+	t.Helper()
+	store, err := sqlite.Open(filepath.Join(data, "agora.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	for battle, vote := range acked {
+		v, err := store.VoteForBattle(ctx, battle)
+		if err != nil || v.ID != vote {
+			t.Errorf("acknowledged vote %s on battle %s: stored %v, %v", vote, battle, v, err)
+		}
+	}
+	if _, votes, err := store.Counts(ctx); err != nil || votes > int64(sent) {
+		t.Errorf("store holds %d votes (%v), more than the %d sent", votes, err, sent)
+	}
 }
 
 // TestServeRestoresReadyBattles kills a server while a finished battle
