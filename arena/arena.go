@@ -65,6 +65,7 @@ type Config struct {
 	OnVote                   func(*rlhf.Record) // called after each committed vote, if set
 	Campaigns                Campaigns          // prompts for start requests that name a campaign; may be nil
 	Guard                    Guard              // marks battles that are not anonymous; may be nil
+	Receipts                 Receipts           // receipts of committed votes (the verifiable log); may be nil
 	Log                      *slog.Logger
 }
 
@@ -312,11 +313,13 @@ func (a *Arena) Restore(b *rlhf.Battle) error {
 	return nil
 }
 
-// VoteResult is the answer to a committed vote: the vote and the reveal.
+// VoteResult is the answer to a committed vote: the vote and the reveal,
+// and the log's receipt when there is a log.
 type VoteResult struct {
 	Vote           rlhf.Vote
 	ModelA, ModelB string
 	Answers        []AnswerStats // each answer's measures, revealed with the models
+	Receipt        *rlhf.Receipt // the verifiable log's receipt, when there is a log
 }
 
 func voteResult(b *rlhf.Battle, v *rlhf.Vote) *VoteResult {
@@ -342,7 +345,9 @@ func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*Vot
 	defer bt.mu.Unlock()
 	if prev := bt.vote; prev != nil {
 		if prev.Winner == v.Winner && prev.Strength == v.Strength && prev.Reason == v.Reason {
-			return voteResult(&bt.b, prev), nil
+			res := voteResult(&bt.b, prev)
+			res.Receipt = a.receipt(ctx, &bt.b, prev)
+			return res, nil
 		}
 		return nil, rlhf.Errorf(rlhf.EConflict, "this battle already has a different vote")
 	}
@@ -364,7 +369,9 @@ func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*Vot
 	if a.cfg.OnVote != nil {
 		a.cfg.OnVote(&rlhf.Record{Battle: final, Vote: v})
 	}
-	return voteResult(&final, &v), nil
+	res := voteResult(&final, &v)
+	res.Receipt = a.receipt(ctx, &final, &v)
+	return res, nil
 }
 
 // startPrompt returns the prompt of a start request, and the campaign

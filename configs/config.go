@@ -34,6 +34,7 @@ type Config struct {
 	Matchmaking            arena.MatchConfig `yaml:"matchmaking"`
 	arena.OperationsConfig `yaml:",inline"`  // egress, health, usage
 	ClickHouse             clickhouse.Config `yaml:"clickhouse"`
+	Log                    Log               `yaml:"log"`
 	// Export is decoded by "agora export" (licence, contributors).
 	Export yaml.Node `yaml:"export"`
 }
@@ -186,6 +187,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Matchmaking.Validate(); err != nil {
 		return &FieldError{"matchmaking", err.Error()}
+	}
+	if err := c.Log.validate(); err != nil {
+		return err
 	}
 	if err := c.OperationsConfig.Validate(); err != nil {
 		return &FieldError{"egress/health/usage", err.Error()}

@@ -35,6 +35,14 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/export", ResearcherOrAdmin, s.wrap(s.handleExport)},
 		{"GET", "/metrics", AdminOnly, s.wrap(handleMetrics(s.cfg.Metrics...))},
 
+		// The verifiable log of votes (log.go), public to read.
+		{"GET", "/log/checkpoint", Anyone, s.wrap(handleCheckpoint(s.cfg.Ledger, true))},
+		{"GET", "/log/checkpoint/latest", Anyone, s.wrap(handleCheckpoint(s.cfg.Ledger, false))},
+		{"GET", "/log/key", Anyone, s.wrap(handleLogKey(s.cfg.Ledger))},
+		{"GET", "/log/tile/*path", Anyone, s.wrap(handleTile(s.cfg.Ledger))},
+		{"POST", "/log/cosignature", Anyone, s.wrap(handleCosignature(s.cfg.Ledger))},
+		{"GET", "/api/v1/log/proof", Anyone, s.wrap(handleProof(s.cfg.Ledger))},
+
 		// Accounts (api_labs.go).
 		{"GET", "/api/v1/labs", AdminOnly, s.wrap(s.handleListAccounts(labKind))},
 		{"POST", "/api/v1/labs", AdminOnly, s.wrap(s.handleCreateAccount(labKind))},

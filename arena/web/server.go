@@ -73,6 +73,9 @@ type Config struct {
 	// ReadyDetail, when set, adds detail to /readyz (the ClickHouse
 	// shipper's state, say); a non-nil error makes the server not ready.
 	ReadyDetail func(ctx context.Context) (any, error)
+	// Ledger serves the verifiable log at /log/ and its proofs; nil
+	// answers 404.
+	Ledger Ledger
 }
 
 // WSConfig tunes websocket connections. Zero fields take the defaults.

@@ -184,7 +184,7 @@ func (cl *client) handle(data []byte) {
 		if err == nil {
 			cl.sink(arena.Frame{Type: arena.FrameVoted, BattleID: req.BattleID, VoteID: res.Vote.ID,
 				Winner: res.Vote.Winner, Strength: res.Vote.Strength, ModelA: res.ModelA, ModelB: res.ModelB,
-				Answers: res.Answers})
+				Answers: res.Answers, Receipt: res.Receipt})
 		}
 	}
 	if err != nil {

@@ -109,6 +109,10 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	if err != nil {
 		return usageError{"AGORA_SECRET: " + err.Error()}
 	}
+	votesLog, err := openLedger(ctx, cfg, store, log)
+	if err != nil {
+		return err
+	}
 
 	// Matchmaking learns from every vote, like the leaderboard: one pass
 	// over the store loads both.
@@ -181,6 +185,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		VoteWindow:               cfg.Arena.VoteWindow.D(),
 		Campaigns:                registry.Campaigns{Source: store},
 		Guard:                    leakGuard,
+		Receipts:                 votesLog,
 		Log:                      log,
 		OnVote: func(r *rlhf.Record) {
 			if err := live.Add(*r); err != nil {
@@ -238,6 +243,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		Health:          health,
 		PromptLimits:    rlhf.PromptLimits{MaxPromptBytes: cfg.Arena.MaxPromptBytes},
 		ReadyDetail:     readyDetail,
+		Ledger:          votesLog,
 		Log:             log,
 	})
 	if err != nil {
@@ -251,6 +257,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	var workers sync.WaitGroup
 	workers.Go(func() { battles.Run(runCtx) })
 	workers.Go(func() { health.Run(runCtx) })
+	workers.Go(func() { votesLog.Run(runCtx) })
 	if shipper != nil {
 		workers.Go(func() {
 			if err := shipper.Run(runCtx); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/agora-rlhf/agora/ingest/ledger"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -32,6 +33,10 @@ func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) erro
 	if v.BattleID != b.ID {
 		return rlhf.Errorf(rlhf.EInvalid, "vote %s is for battle %s, not %s", v.ID, v.BattleID, b.ID)
 	}
+	var record []byte // the vote's leaf, written in its transaction
+	if enc := s.ledger.Load(); enc != nil {
+		record = enc.Vote(b, v)
+	}
 	return s.do(ctx, func(tx *sql.Tx) error {
 		if err := s.finishBattle(ctx, tx, b); err != nil {
 			return err
@@ -40,6 +45,10 @@ func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) erro
 		if isUnique(err, "votes.battle_id") {
 			return rlhf.Errorf(rlhf.EConflict, "battle %s already has a vote", b.ID)
 		}
+		if err != nil || record == nil {
+			return err
+		}
+		_, err = s.appendLeaf(ctx, tx, ledger.KindVote, v.ID, nil, record)
 		return err
 	})
 }

@@ -68,6 +68,8 @@ var migrations = []string{
 	LabsMigration,
 	// 5: why a battle was not anonymous (trust.go).
 	LeakMigration,
+	// 6: the verifiable log (log.go).
+	LogMigration,
 }
 
 // SchemaVersion is the schema version this code writes.

@@ -16,9 +16,12 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/agora-rlhf/agora/ingest/ledger"
 )
 
 // readPragmas set up the read pool's connections (after the store's
@@ -42,6 +45,9 @@ type Store struct {
 	closeOnce sync.Once
 
 	stmts map[string]*sql.Stmt // hotQueries, prepared at Open; read-only after
+
+	ledger  atomic.Pointer[ledger.Encoder] // writes votes' leaves; nil: no log
+	logSize int64                          // leaves in the log, the open transaction's included; the writer's alone
 }
 
 // A writeReq is one caller's write: fn runs inside the group transaction
@@ -238,6 +244,8 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 	if err != nil {
 		return fail(fmt.Errorf("begin: %w", err))
 	}
+	// Leaves appended by a write that is undone are undone too.
+	logMark := s.logSize
 	for i, req := range group {
 		if err := req.ctx.Err(); err != nil {
 			errs[i] = err
@@ -246,6 +254,7 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 		if !savepoints {
 			if err := req.fn(tx); err != nil {
 				tx.Rollback()
+				s.logSize = logMark
 				return nil, false
 			}
 			continue
@@ -254,8 +263,10 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 			errs[i] = err
 			continue
 		}
+		writeMark := s.logSize
 		if err := req.fn(tx); err != nil {
 			errs[i] = err
+			s.logSize = writeMark
 			if _, rerr := s.exec(ctx, tx, "ROLLBACK TO w"); rerr != nil {
 				errs[i] = errors.Join(err, rerr)
 			}
@@ -265,6 +276,7 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 		}
 	}
 	if err := tx.Commit(); err != nil {
+		s.logSize = logMark
 		return fail(fmt.Errorf("commit: %w", err))
 	}
 	return errs, true
@@ -277,6 +289,7 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 var hotQueries = []string{
 	"SAVEPOINT w", "ROLLBACK TO w", "RELEASE w",
 	insertBattleSQL, insertTurnSQL, insertVoteSQL, voteExistsSQL, finishBattleSQL,
+	insertLeafSQL, insertHashSQL, readHashSQL,
 }
 
 func (s *Store) prepare(ctx context.Context) error {
@@ -287,7 +300,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		}
 		s.stmts[q] = st
 	}
-	return nil
+	return s.loadLogSize(ctx)
 }
 
 // exec runs query in tx, as a prepared statement when it is a hot one.

@@ -1,0 +1,155 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agora-rlhf/agora/rlhf"
+	"github.com/agora-rlhf/agora/rlhf/formats"
+)
+
+// Placeholders for a vote's consent scope and licence, until contributors
+// choose them: every vote so far may be used for the leaderboard, under the
+// licence the operator states for its releases.
+const (
+	DefaultConsent = "leaderboard"
+	DefaultLicence = "operator-default"
+)
+
+// Encoder writes the canonical records of leaves (docs/ledger.md). Its key
+// turns contributor ids into pseudonyms.
+type Encoder struct {
+	key []byte
+}
+
+// NewEncoder returns an Encoder whose pseudonyms are keyed by key.
+func NewEncoder(key []byte) *Encoder { return &Encoder{key: append([]byte(nil), key...)} }
+
+// Vote returns the record of v, the vote on battle b:
+//
+//	vote 1
+//	id <vote id>
+//	battle <battle id>
+//	contributor <pseudonym>
+//	models <model a> <model b>
+//	winner <a|b|tie|both_bad>
+//	strength <strength, or ->
+//	time <the vote's time, RFC 3339 in UTC with milliseconds>
+//	consent <scope>
+//	licence <licence>
+//	conversation <SHA-256 of both conversations, hex>
+//
+// Every line ends in a newline; values are written as they are when they
+// are printable ASCII without spaces or quotes, and Go-quoted otherwise.
+func (e *Encoder) Vote(b *rlhf.Battle, v *rlhf.Vote) []byte {
+	strength := string(v.Strength)
+	if strength == "" {
+		strength = "-"
+	}
+	buf := make([]byte, 0, 512)
+	buf = append(buf, "vote 1\n"...)
+	buf = line(buf, "id", v.ID)
+	buf = line(buf, "battle", v.BattleID)
+	buf = line(buf, "contributor", formats.Pseudonym(e.key, v.ContributorID))
+	buf = line(buf, "models", b.ModelA, b.ModelB)
+	buf = line(buf, "winner", string(v.Winner))
+	buf = line(buf, "strength", strength)
+	buf = line(buf, "time", v.CreatedAt.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z"))
+	buf = line(buf, "consent", DefaultConsent)
+	buf = line(buf, "licence", DefaultLicence)
+	return line(buf, "conversation", ConversationHash(b))
+}
+
+// Missing returns the record served for a leaf whose content the store
+// has lost (a deleted vote, say): it names the leaf's kind and reference,
+// and hashes to nothing in the tree.
+func Missing(kind Kind, ref string) []byte {
+	return line([]byte("missing 1\n"), "kind", string(rune(kind)), "ref", ref)
+}
+
+// ConversationHash returns the SHA-256, in hex, of both conversations of
+// b: for each turn in order, its prompt, side A's answer and side B's
+// answer, each preceded by its length in bytes as 8 bytes big-endian.
+func ConversationHash(b *rlhf.Battle) string {
+	h := sha256.New()
+	var n [8]byte
+	put := func(s string) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	for i := range b.Turns {
+		t := &b.Turns[i]
+		put(t.Prompt)
+		put(t.A.Content)
+		put(t.B.Content)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// line appends "key v1 v2...\n".
+func line(buf []byte, key string, values ...string) []byte {
+	buf = append(buf, key...)
+	for _, v := range values {
+		buf = append(buf, ' ')
+		buf = appendValue(buf, v)
+	}
+	return append(buf, '\n')
+}
+
+// appendValue appends v as it is when it is printable ASCII without
+// spaces, quotes or backslashes, and Go-quoted otherwise.
+func appendValue(buf []byte, v string) []byte {
+	if v == "" {
+		return append(buf, `""`...)
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '\\' {
+			return strconv.AppendQuote(buf, v)
+		}
+	}
+	return append(buf, v...)
+}
+
+// Fields reads a record's lines as key and values, for printing. It is
+// lenient: a value that does not unquote is kept as it is.
+func Fields(record []byte) [][]string {
+	var out [][]string
+	for _, ln := range strings.Split(strings.TrimSuffix(string(record), "\n"), "\n") {
+		var f []string
+		rest := ln
+		for rest != "" {
+			var v string
+			if rest[0] == '"' {
+				q, err := strconv.QuotedPrefix(rest)
+				if err != nil {
+					f = append(f, rest)
+					break
+				}
+				v, _ = strconv.Unquote(q)
+				rest = rest[len(q):]
+			} else {
+				v, rest, _ = strings.Cut(rest, " ")
+				f = append(f, v)
+				continue
+			}
+			f = append(f, v)
+			rest = strings.TrimPrefix(rest, " ")
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// KindOf returns the kind of a record: its first byte.
+func KindOf(record []byte) (Kind, error) {
+	if len(record) == 0 {
+		return 0, fmt.Errorf("empty record")
+	}
+	return Kind(record[0]), nil
+}
