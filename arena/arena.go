@@ -53,7 +53,7 @@ type Sink func(Frame)
 
 // Config is what an Arena needs.
 type Config struct {
-	Models                   map[string]Model // by public name, revealed after the vote
+	Models                   map[string]Model // by public name, revealed after the vote; more come with SetModel
 	Store                    Store
 	Matcher                  Matcher // nil means Uniform
 	MaxTurns                 int
@@ -72,8 +72,6 @@ type Config struct {
 // Validate checks c.
 func (c *Config) Validate() error {
 	switch {
-	case len(c.Models) < 2:
-		return fmt.Errorf("arena: need at least two models, have %d", len(c.Models))
 	case c.Store == nil:
 		return errors.New("arena: no store")
 	case c.MaxTurns < 1, c.MaxPromptBytes < 1, c.MaxBattlesPerContributor < 1, c.VoteWindow <= 0:

@@ -100,9 +100,10 @@ func newFlakyEndpoint(t *testing.T) *flakyEndpoint {
 	return f
 }
 
-func (f *flakyEndpoint) client() *openai.Client {
-	return openai.New(openai.Config{BaseURL: f.URL + "/v1", Model: "good", MaxTokens: 64,
-		ConnectTimeout: time.Second, IdleTimeout: 200 * time.Millisecond, MaxAnswerBytes: 4096})
+// client returns a client of f that waits up to first for the first token.
+func (f *flakyEndpoint) client(first time.Duration) *openai.Client {
+	return openai.New(rlhf.EndpointModel{BaseURL: f.URL + "/v1", ModelID: "good", MaxTokens: 64,
+		ConnectTimeout: rlhf.Duration(time.Second), FirstTokenTimeout: rlhf.Duration(first), IdleTimeout: rlhf.Duration(200 * time.Millisecond), MaxAnswerBytes: 4096}, "", nil)
 }
 
 // healthArena is an arena over three models on real HTTP endpoints, one of
@@ -121,7 +122,7 @@ func newHealthArena(t *testing.T, cfg arena.HealthConfig) *healthArena {
 	good := newFlakyEndpoint(t)
 	ha := &healthArena{clock: &healthClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)},
 		store: &healthStore{battles: map[string]rlhf.Battle{}}, flaky: newFlakyEndpoint(t)}
-	raw := map[string]arena.Model{"good-1": good.client(), "good-2": good.client(), "flaky": ha.flaky.client()}
+	raw := map[string]arena.Model{"good-1": good.client(5 * time.Second), "good-2": good.client(5 * time.Second), "flaky": ha.flaky.client(time.Second)}
 	cfg.Now = ha.clock.Now
 	h, err := arena.NewHealth(cfg, raw)
 	if err != nil {
@@ -385,7 +386,7 @@ func TestHealthRun(t *testing.T) {
 	ep := newFlakyEndpoint(t)
 	clock := &healthClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	h, err := arena.NewHealth(arena.HealthConfig{Failures: 1, ProbeEvery: 5 * time.Millisecond, Now: clock.Now},
-		map[string]arena.Model{"m": ep.client()})
+		map[string]arena.Model{"m": ep.client(5 * time.Second)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,8 +112,8 @@ func TestObserveRealEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := openai.New(openai.Config{BaseURL: srv.URL + "/v1", Model: "verbose", MaxTokens: 64,
-		ConnectTimeout: time.Second, IdleTimeout: 5 * time.Second, MaxAnswerBytes: 1 << 16})
+	client := openai.New(rlhf.EndpointModel{BaseURL: srv.URL + "/v1", ModelID: "verbose", MaxTokens: 64,
+		ConnectTimeout: rlhf.Duration(time.Second), IdleTimeout: rlhf.Duration(5 * time.Second), MaxAnswerBytes: 1 << 16}, "", nil)
 	m := arena.Observe("verbose-2", client, u)
 	msgs := []rlhf.Message{{Role: "user", Content: "Tell me about the sea, at some length please."}}
 	var text strings.Builder

@@ -17,6 +17,7 @@ import (
 
 	"github.com/agora-rlhf/agora/arena"
 	"github.com/agora-rlhf/agora/ingest/clickhouse"
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // Default is the embedded default configuration file.
@@ -26,10 +27,10 @@ var Default []byte
 
 // Config is the whole configuration file.
 type Config struct {
-	Server Server  `yaml:"server"`
-	Arena  Arena   `yaml:"arena"`
-	Demo   Demo    `yaml:"demo"`
-	Models []Model `yaml:"models"`
+	Server Server               `yaml:"server"`
+	Arena  Arena                `yaml:"arena"`
+	Demo   Demo                 `yaml:"demo"`
+	Models []rlhf.EndpointModel `yaml:"models"`
 
 	Matchmaking            arena.MatchConfig `yaml:"matchmaking"`
 	arena.OperationsConfig `yaml:",inline"`  // egress, health, usage
@@ -62,23 +63,6 @@ type Arena struct {
 type Demo struct {
 	Enabled    bool     `yaml:"enabled"`
 	TokenDelay Duration `yaml:"token_delay"`
-}
-
-// Model is one model endpoint: any OpenAI-compatible chat-completions API.
-type Model struct {
-	Name           string   `yaml:"name"`     // public name, shown after the vote
-	BaseURL        string   `yaml:"base_url"` // ends in /v1; "{self}" is this server
-	Model          string   `yaml:"model"`    // the model id sent to the endpoint
-	APIKeyEnv      string   `yaml:"api_key_env"`
-	MaxTokens      int      `yaml:"max_tokens"`
-	Temperature    *float32 `yaml:"temperature"`
-	SystemPrompt   string   `yaml:"system_prompt"`
-	ConnectTimeout Duration `yaml:"connect_timeout"`
-	IdleTimeout    Duration `yaml:"idle_timeout"`
-	MaxAnswerBytes int      `yaml:"max_answer_bytes"`
-	// Aliases are other names the model answers to ("llama", "meta ai"):
-	// an answer naming any of them is an identity leak.
-	Aliases []string `yaml:"aliases"`
 }
 
 // Duration is a time.Duration written as "20ms" or "1h" in YAML.
@@ -141,19 +125,7 @@ func decodeStrict(data []byte, c *Config) error {
 // fillDefaults sets per-model defaults.
 func (c *Config) fillDefaults() {
 	for i := range c.Models {
-		m := &c.Models[i]
-		if m.MaxTokens == 0 {
-			m.MaxTokens = 1024
-		}
-		if m.ConnectTimeout == 0 {
-			m.ConnectTimeout = Duration(10 * time.Second)
-		}
-		if m.IdleTimeout == 0 {
-			m.IdleTimeout = Duration(30 * time.Second)
-		}
-		if m.MaxAnswerBytes == 0 {
-			m.MaxAnswerBytes = 64 << 10
-		}
+		c.Models[i].SetDefaults()
 	}
 }
 
@@ -199,47 +171,40 @@ func (c *Config) Validate() error {
 			return &FieldError{"clickhouse", err.Error()}
 		}
 	}
-	if len(c.Models) < 2 {
-		return &FieldError{"models", fmt.Sprintf("a battle needs at least two models; %d configured", len(c.Models))}
-	}
+	return c.validateModels()
+}
+
+// validateModels checks each model as the API checks a lab's, and that
+// names are unique and the demo endpoint is on when used. Fewer than two
+// models is fine: labs may register the others (a battle that finds
+// fewer than two says so).
+func (c *Config) validateModels() error {
 	seen := map[string]bool{}
-	for i, m := range c.Models {
+	for i := range c.Models {
+		m := c.Models[i]
 		field := func(name string) string { return fmt.Sprintf("models[%d].%s", i, name) }
+		m.BaseURL = ResolveBaseURL(&m, "http://self")
+		if p := m.Problem(); p != nil {
+			return &FieldError{field(p.YAML), p.Msg}
+		}
 		switch {
-		case m.Name == "":
-			return &FieldError{field("name"), "is required"}
 		case seen[m.Name]:
 			return &FieldError{field("name"), fmt.Sprintf("%q is used twice", m.Name)}
-		case m.Model == "":
-			return &FieldError{field("model"), "is required (the model id sent to the endpoint)"}
-		case m.MaxTokens < 1:
-			return &FieldError{field("max_tokens"), "must be positive"}
-		case m.Temperature != nil && (*m.Temperature < 0 || *m.Temperature > 2):
-			return &FieldError{field("temperature"), "must be between 0 and 2"}
-		case m.ConnectTimeout <= 0:
-			return &FieldError{field("connect_timeout"), "must be positive"}
-		case m.IdleTimeout <= 0:
-			return &FieldError{field("idle_timeout"), "must be positive"}
-		case m.MaxAnswerBytes < 1:
-			return &FieldError{field("max_answer_bytes"), "must be positive"}
 		case m.APIKeyEnv != "" && strings.ContainsAny(m.APIKeyEnv, " =$"):
 			return &FieldError{field("api_key_env"), "must be the name of an environment variable, not the key"}
-		case m.IsDemo() && !c.Demo.Enabled:
+		case IsDemo(&c.Models[i]) && !c.Demo.Enabled:
 			return &FieldError{field("base_url"), "uses the built-in demo endpoint, but demo.enabled is false"}
 		}
 		seen[m.Name] = true
-		u, err := url.Parse(strings.ReplaceAll(m.BaseURL, "{self}", "http://self"))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &FieldError{field("base_url"), fmt.Sprintf("%q is not an http(s) URL like http://host:8000/v1", m.BaseURL)}
-		}
 	}
 	return nil
 }
 
-// IsDemo reports whether m is served by this process's demo endpoint.
-func (m *Model) IsDemo() bool { return strings.HasPrefix(m.BaseURL, "{self}") }
+// IsDemo reports whether m, a model of the configuration, is served by
+// this process's demo endpoint.
+func IsDemo(m *rlhf.EndpointModel) bool { return strings.HasPrefix(m.BaseURL, "{self}") }
 
 // ResolveBaseURL returns m's base URL with {self} replaced by self.
-func (m *Model) ResolveBaseURL(self string) string {
+func ResolveBaseURL(m *rlhf.EndpointModel, self string) string {
 	return strings.ReplaceAll(m.BaseURL, "{self}", strings.TrimSuffix(self, "/"))
 }

@@ -59,29 +59,3 @@ func TestParsePromptsErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestEndpointModelValidate(t *testing.T) {
-	ok := EndpointModel{Name: "acme/m-1", Lab: "acme", BaseURL: "https://x.example/v1", ModelID: "m",
-		MaxTokens: 1, ConnectTimeout: 1, IdleTimeout: 1, MaxAnswerBytes: 1}
-	if err := ok.Validate(); err != nil {
-		t.Fatalf("Validate(%+v) = %v", ok, err)
-	}
-	bad := []func(m *EndpointModel){
-		func(m *EndpointModel) { m.Name = "m-1" },
-		func(m *EndpointModel) { m.Name = "other/m-1" },
-		func(m *EndpointModel) { m.Name = "acme/M" },
-		func(m *EndpointModel) { m.BaseURL = "ftp://x/v1" },
-		func(m *EndpointModel) { m.ModelID = "" },
-		func(m *EndpointModel) { m.MaxTokens = 0 },
-		func(m *EndpointModel) { m.MaxConcurrency = -1 },
-		func(m *EndpointModel) { m.Tags = []string{""} },
-		func(m *EndpointModel) { m.Price = &Price{InputPerMillion: -1} },
-	}
-	for i, f := range bad {
-		m := ok
-		f(&m)
-		if err := m.Validate(); ErrorCode(err) != EInvalid {
-			t.Errorf("case %d: Validate(%+v) = %v, want invalid", i, m, err)
-		}
-	}
-}

@@ -20,8 +20,8 @@ func TestDemoModelsThroughClient(t *testing.T) {
 	msgs := []rlhf.Message{{Role: "user", Content: "How do I bake bread?"}}
 	answers := map[string]string{}
 	for id := range demo.Styles {
-		c := openai.New(openai.Config{BaseURL: srv.URL + "/demo/v1", Model: id, MaxTokens: 1000,
-			ConnectTimeout: time.Second, IdleTimeout: 5 * time.Second, MaxAnswerBytes: 1 << 16})
+		c := openai.New(rlhf.EndpointModel{BaseURL: srv.URL + "/demo/v1", ModelID: id, MaxTokens: 1000,
+			ConnectTimeout: rlhf.Duration(time.Second), IdleTimeout: rlhf.Duration(5 * time.Second), MaxAnswerBytes: 1 << 16}, "", nil)
 		var got strings.Builder
 		finish, tokens, err := c.Stream(context.Background(), msgs, func(s string) { got.WriteString(s) })
 		if err != nil || finish != "stop" || tokens < 1 {
@@ -44,21 +44,21 @@ func TestDemoCaps(t *testing.T) {
 	srv := httptest.NewServer(&demo.Server{})
 	defer srv.Close()
 	msgs := []rlhf.Message{{Role: "user", Content: "Tell me everything"}}
-	c := openai.New(openai.Config{BaseURL: srv.URL + "/demo/v1", Model: "verbose", MaxTokens: 5,
-		ConnectTimeout: time.Second, IdleTimeout: 5 * time.Second, MaxAnswerBytes: 1 << 16})
+	c := openai.New(rlhf.EndpointModel{BaseURL: srv.URL + "/demo/v1", ModelID: "verbose", MaxTokens: 5,
+		ConnectTimeout: rlhf.Duration(time.Second), IdleTimeout: rlhf.Duration(5 * time.Second), MaxAnswerBytes: 1 << 16}, "", nil)
 	finish, tokens, err := c.Stream(context.Background(), msgs, func(string) {})
 	if err != nil || finish != "length" || tokens != 5 {
 		t.Errorf("max_tokens 5: finish %q, %d tokens, %v; want length, 5", finish, tokens, err)
 	}
-	c = openai.New(openai.Config{BaseURL: srv.URL + "/demo/v1", Model: "verbose", MaxTokens: 1000,
-		ConnectTimeout: time.Second, IdleTimeout: 5 * time.Second, MaxAnswerBytes: 40})
+	c = openai.New(rlhf.EndpointModel{BaseURL: srv.URL + "/demo/v1", ModelID: "verbose", MaxTokens: 1000,
+		ConnectTimeout: rlhf.Duration(time.Second), IdleTimeout: rlhf.Duration(5 * time.Second), MaxAnswerBytes: 40}, "", nil)
 	var got strings.Builder
 	finish, _, err = c.Stream(context.Background(), msgs, func(s string) { got.WriteString(s) })
 	if err != nil || finish != "length" || got.Len() > 40 {
 		t.Errorf("max answer 40 bytes: finish %q, %d bytes, %v", finish, got.Len(), err)
 	}
-	c = openai.New(openai.Config{BaseURL: srv.URL + "/demo/v1", Model: "no-such-model", MaxTokens: 10,
-		ConnectTimeout: time.Second, IdleTimeout: 5 * time.Second, MaxAnswerBytes: 40})
+	c = openai.New(rlhf.EndpointModel{BaseURL: srv.URL + "/demo/v1", ModelID: "no-such-model", MaxTokens: 10,
+		ConnectTimeout: rlhf.Duration(time.Second), IdleTimeout: rlhf.Duration(5 * time.Second), MaxAnswerBytes: 40}, "", nil)
 	_, _, err = c.Stream(context.Background(), msgs, func(string) {})
 	if rlhf.ErrorCode(err) != rlhf.EUpstream || strings.Contains(rlhf.ErrorMessage(err), "no-such-model") {
 		t.Errorf("unknown model: %v (client message %q)", err, rlhf.ErrorMessage(err))
@@ -82,8 +82,8 @@ func TestIntroduce(t *testing.T) {
 	defer srv.Close()
 	msgs := []rlhf.Message{{Role: "user", Content: "Who are you?"}}
 	for id, want := range map[string]string{"good": "I am helpful-4,", "curt": "I am curt,"} {
-		c := openai.New(openai.Config{BaseURL: srv.URL + "/demo/v1", Model: id, MaxTokens: 100,
-			ConnectTimeout: time.Second, IdleTimeout: 5 * time.Second, MaxAnswerBytes: 1 << 16})
+		c := openai.New(rlhf.EndpointModel{BaseURL: srv.URL + "/demo/v1", ModelID: id, MaxTokens: 100,
+			ConnectTimeout: rlhf.Duration(time.Second), IdleTimeout: rlhf.Duration(5 * time.Second), MaxAnswerBytes: 1 << 16}, "", nil)
 		var got strings.Builder
 		if _, _, err := c.Stream(context.Background(), msgs, func(s string) { got.WriteString(s) }); err != nil {
 			t.Fatal(err)

@@ -19,123 +19,121 @@ import (
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
-// Config is one endpoint model.
-type Config struct {
-	BaseURL        string   // ends in /v1
-	Model          string   // model id sent to the endpoint
-	APIKey         string   // may be empty for local servers
-	MaxTokens      int      // sent as max_tokens
-	Temperature    *float32 // nil leaves the server's default
-	SystemPrompt   string   // prepended as a system message when set
-	ConnectTimeout time.Duration
-	IdleTimeout    time.Duration // longest wait for the first or the next chunk
-	MaxAnswerBytes int           // the answer is cut (finish reason "length") past this
-	Guard          *Guard        // when set, connections go only where it allows, and never through a proxy
-}
-
 // Client streams chat completions from one endpoint model.
 type Client struct {
-	cfg    Config
+	m      rlhf.EndpointModel
 	client *goopenai.Client
 }
 
-// New returns a client for cfg.
-func New(cfg Config) *Client {
-	oc := goopenai.DefaultConfig(cfg.APIKey)
-	oc.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
-	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+// New returns a client for model m, which sends apiKey (empty for none)
+// and connects only where guard allows, never through a proxy (nil: any
+// address, through the environment's proxy). m's zero fields take their
+// defaults.
+func New(m rlhf.EndpointModel, apiKey string, guard *Guard) *Client {
+	m = m.Clone()
+	m.SetDefaults()
+	oc := goopenai.DefaultConfig(apiKey)
+	oc.BaseURL = strings.TrimSuffix(m.BaseURL, "/")
+	dialer := &net.Dialer{Timeout: m.ConnectTimeout.D(), KeepAlive: 30 * time.Second}
 	proxy, dial := http.ProxyFromEnvironment, dialer.DialContext
-	if cfg.Guard != nil {
-		proxy, dial = nil, cfg.Guard.DialContext(dialer)
+	if guard != nil {
+		proxy, dial = nil, guard.DialContext(dialer)
 	}
 	transport := &http.Transport{
 		Proxy:               proxy,
 		DialContext:         dial,
-		TLSHandshakeTimeout: cfg.ConnectTimeout,
+		TLSHandshakeTimeout: m.ConnectTimeout.D(),
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	oc.HTTPClient = &http.Client{
+	oc.HTTPClient = bodyFields{fields: requestFields(&m), client: &http.Client{
 		Transport: transport,
 		// A model endpoint has no business redirecting: refuse, so that
 		// a redirect cannot point the server somewhere else.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return errors.New("redirects are refused") },
-	}
-	return &Client{cfg: cfg, client: goopenai.NewClientWithConfig(oc)}
+	}}
+	return &Client{m: m, client: goopenai.NewClientWithConfig(oc)}
 }
 
 // Stream sends msgs and calls onText with each piece of the answer as it
 // arrives. It returns when the answer is complete, the context ends, or the
 // endpoint fails, with the finish reason ("stop", "length", ...) and the
-// number of completion tokens (the server's count when it sends usage, else
-// the chunks received). Errors are *rlhf.Error values whose messages are
-// safe to show a contributor: they never name the model or the endpoint.
+// number of completion tokens (see StreamUsage). Errors are *rlhf.Error
+// values whose messages are safe to show a contributor: they never name
+// the model or the endpoint.
 func (c *Client) Stream(ctx context.Context, msgs []rlhf.Message, onText func(string)) (finishReason string, tokens int, err error) {
+	finishReason, _, tokens, err = c.StreamUsage(ctx, msgs, onText)
+	return finishReason, tokens, err
+}
+
+// StreamUsage is Stream that also returns the prompt tokens the endpoint
+// counted (0 when it sent no usage). The completion tokens are the
+// endpoint's count when it sent usage, else the chunks of text received,
+// also when the call failed or was cancelled after text streamed: the
+// endpoint bills them.
+func (c *Client) StreamUsage(ctx context.Context, msgs []rlhf.Message, onText func(string)) (finishReason string, tokensIn, tokensOut int, err error) {
 	res, err := c.stream(ctx, msgs, onText)
-	return res.finishReason, res.tokens, err
+	return res.finishReason, res.usage.PromptTokens, res.tokensOut(), err
 }
 
 type result struct {
 	finishReason string
-	tokens       int
+	usage        goopenai.Usage // the endpoint's count; zero if it sent none
+	chunks       int            // chunks that carried text
 }
+
+// tokensOut is the endpoint's count of completion tokens, or the chunks
+// of text received when it sent none.
+func (r *result) tokensOut() int { return max(r.usage.CompletionTokens, r.chunks) }
 
 func (c *Client) stream(ctx context.Context, msgs []rlhf.Message, onText func(string)) (result, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	errIdle := errors.New("idle timeout")
-	idle := time.AfterFunc(c.cfg.IdleTimeout, func() { cancel(errIdle) })
-	defer idle.Stop()
+	w := watch(cancel, c.m.FirstTokenTimeout.D(), c.m.IdleTimeout.D())
+	defer w.stop()
 
 	req := goopenai.ChatCompletionRequest{
-		Model:         c.cfg.Model,
+		Model:         c.m.ModelID,
 		Messages:      c.messages(msgs),
-		MaxTokens:     c.cfg.MaxTokens,
 		Stream:        true,
 		StreamOptions: &goopenai.StreamOptions{IncludeUsage: true},
-	}
-	if c.cfg.Temperature != nil {
-		req.Temperature = *c.cfg.Temperature
+		// temperature and max_tokens are set by bodyFields.
 	}
 	stream, err := c.client.CreateChatCompletionStream(ctx, req)
 	if err != nil {
-		return result{}, c.fail(ctx, err, errIdle)
+		return result{}, c.fail(ctx, err)
 	}
 	defer stream.Close()
 
 	var res result
-	var chunks, size int
+	size := 0
 	for {
 		resp, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return res, c.fail(ctx, err, errIdle)
+			return res, c.fail(ctx, err)
 		}
-		idle.Reset(c.cfg.IdleTimeout)
-		if resp.Usage != nil && resp.Usage.CompletionTokens > 0 {
-			res.tokens = resp.Usage.CompletionTokens
+		if resp.Usage != nil {
+			res.usage = *resp.Usage
 		}
+		w.chunk(generated(&resp))
 		for _, ch := range resp.Choices {
 			if ch.Index != 0 {
 				continue
 			}
 			if text := ch.Delta.Content; text != "" {
-				if size+len(text) > c.cfg.MaxAnswerBytes {
-					text = text[:c.cfg.MaxAnswerBytes-size]
-					for !utf8.ValidString(text) {
-						text = text[:len(text)-1] // do not cut a character in half
-					}
-					if text != "" {
+				if size+len(text) > c.m.MaxAnswerBytes {
+					if text = cut(text, c.m.MaxAnswerBytes-size); text != "" {
 						onText(text)
 					}
 					res.finishReason = "length"
-					res.tokens = max(res.tokens, chunks+1)
+					res.chunks++
 					return res, nil
 				}
 				size += len(text)
-				chunks++
+				res.chunks++
 				onText(text)
 			}
 			if ch.FinishReason != "" {
@@ -148,16 +146,34 @@ func (c *Client) stream(ctx context.Context, msgs []rlhf.Message, onText func(st
 		return res, &rlhf.Error{Code: rlhf.EUpstream, Message: "the model's answer stopped before it finished",
 			Err: errors.New("stream ended without a finish reason")}
 	}
-	if res.tokens == 0 {
-		res.tokens = chunks
-	}
 	return res, nil
+}
+
+// generated reports whether resp carries generated text: an answer's, or
+// a reasoning model's thoughts.
+func generated(resp *goopenai.ChatCompletionStreamResponse) bool {
+	for _, ch := range resp.Choices {
+		if ch.Index == 0 && (ch.Delta.Content != "" || ch.Delta.ReasoningContent != "") {
+			return true
+		}
+	}
+	return false
+}
+
+// cut returns the first n bytes of text or fewer, never cutting a
+// character in half.
+func cut(text string, n int) string {
+	text = text[:n]
+	for !utf8.ValidString(text) {
+		text = text[:len(text)-1]
+	}
+	return text
 }
 
 func (c *Client) messages(msgs []rlhf.Message) []goopenai.ChatCompletionMessage {
 	out := make([]goopenai.ChatCompletionMessage, 0, len(msgs)+1)
-	if c.cfg.SystemPrompt != "" {
-		out = append(out, goopenai.ChatCompletionMessage{Role: goopenai.ChatMessageRoleSystem, Content: c.cfg.SystemPrompt})
+	if c.m.SystemPrompt != "" {
+		out = append(out, goopenai.ChatCompletionMessage{Role: goopenai.ChatMessageRoleSystem, Content: c.m.SystemPrompt})
 	}
 	for _, m := range msgs {
 		out = append(out, goopenai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
@@ -167,10 +183,10 @@ func (c *Client) messages(msgs []rlhf.Message) []goopenai.ChatCompletionMessage 
 
 // fail turns a transport or API error into a client-safe *rlhf.Error. The
 // cause, which may name the endpoint, is kept for the log only.
-func (c *Client) fail(ctx context.Context, err, errIdle error) error {
-	if cause := context.Cause(ctx); errors.Is(cause, errIdle) {
-		return &rlhf.Error{Code: rlhf.ETimeout,
-			Message: fmt.Sprintf("the model sent nothing for %s", c.cfg.IdleTimeout), Err: err}
+func (c *Client) fail(ctx context.Context, err error) error {
+	var stall *stalled
+	if errors.As(context.Cause(ctx), &stall) {
+		return &rlhf.Error{Code: rlhf.ETimeout, Message: stall.msg, Err: err}
 	}
 	if ctx.Err() != nil {
 		return &rlhf.Error{Code: rlhf.EUpstream, Message: "the request was cancelled", Err: context.Cause(ctx)}

@@ -176,10 +176,10 @@ func newGuard(t testing.TB, d *fakeDNS, allow ...string) *openai.Guard {
 
 // call streams one short answer from baseURL through a guarded client.
 func call(g *openai.Guard, baseURL string) error {
-	c := openai.New(openai.Config{
-		BaseURL: baseURL, Model: "good", MaxTokens: 16, Guard: g,
-		ConnectTimeout: time.Second, IdleTimeout: 5 * time.Second, MaxAnswerBytes: 1 << 10,
-	})
+	c := openai.New(rlhf.EndpointModel{
+		BaseURL: baseURL, ModelID: "good", MaxTokens: 16,
+		ConnectTimeout: rlhf.Duration(time.Second), IdleTimeout: rlhf.Duration(5 * time.Second), MaxAnswerBytes: 1 << 10,
+	}, "", g)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, _, err := c.Stream(ctx, []rlhf.Message{{Role: "user", Content: "hello"}}, func(string) {})

@@ -79,15 +79,22 @@ func (l *limited) Stream(ctx context.Context, msgs []rlhf.Message, onText func(s
 	return l.m.Stream(ctx, msgs, onText)
 }
 
-// redacted is a model whose errors never contain its API key, even when
-// the endpoint echoes the key back in an error body: errors end up in the
-// log and in stored battles.
+// redacted is an endpoint client whose errors never contain its API key,
+// even when the endpoint echoes the key back in an error body: errors end
+// up in the log and in stored battles. It passes on the endpoint's usage.
 type redacted struct {
-	m   arena.Model
+	m   endpoint
 	key string
 }
 
-func redact(m arena.Model, key string) arena.Model {
+// endpoint is a model that reports the endpoint's usage; *openai.Client
+// implements it.
+type endpoint interface {
+	arena.Model
+	arena.UsageModel
+}
+
+func redact(m endpoint, key string) endpoint {
 	if key == "" {
 		return m
 	}
@@ -97,6 +104,11 @@ func redact(m arena.Model, key string) arena.Model {
 func (r *redacted) Stream(ctx context.Context, msgs []rlhf.Message, onText func(string)) (string, int, error) {
 	finish, tokens, err := r.m.Stream(ctx, msgs, onText)
 	return finish, tokens, redactErr(err, r.key)
+}
+
+func (r *redacted) StreamUsage(ctx context.Context, msgs []rlhf.Message, onText func(string)) (string, int, int, error) {
+	finish, in, out, err := r.m.StreamUsage(ctx, msgs, onText)
+	return finish, in, out, redactErr(err, r.key)
 }
 
 // redactErr returns err with every copy of key replaced, keeping its code.

@@ -62,6 +62,16 @@ type Config struct {
 type Model struct {
 	rlhf.EndpointModel
 	Source string `json:"source"` // "config" (the configuration file) or "api"
+
+	guard *openai.Guard // where it may connect; nil means the registry's
+}
+
+// guard returns the egress guard of m.
+func (r *Registry) guard(m *Model) *openai.Guard {
+	if m.guard != nil {
+		return m.guard
+	}
+	return r.cfg.Guard
 }
 
 // Registry is the runtime model registry. It is safe for concurrent use.
@@ -93,13 +103,30 @@ func New(cfg Config) (*Registry, error) {
 	return &Registry{cfg: cfg, log: cfg.Log, models: map[string]*Model{}}, nil
 }
 
-// AddConfigModel lists a model of the configuration file (already in the
-// arena). Only admins see it, and it cannot be changed over the API.
-func (r *Registry) AddConfigModel(m rlhf.EndpointModel) {
+// AddConfigModel puts m, a model of the configuration file, into battles
+// through the same construction as registered models (limits, usage,
+// circuit breaker, redaction of apiKey), connecting only where guard
+// allows (nil: the registry's guard). Only admins see it, and it cannot
+// be changed over the API.
+func (r *Registry) AddConfigModel(ctx context.Context, m rlhf.EndpointModel, apiKey string, guard *openai.Guard) error {
+	m = m.Clone()
+	m.SetDefaults()
+	m.SealedKey, m.Lab, m.HasKey = nil, "", apiKey != ""
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	rm := &Model{EndpointModel: m, Source: "config", guard: guard}
+	if err := r.guard(rm).CheckURL(ctx, m.BaseURL); err != nil {
+		return err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m.SealedKey, m.Lab = nil, ""
-	r.models[m.Name] = &Model{EndpointModel: m, Source: "config"}
+	if r.models[m.Name] != nil {
+		return rlhf.Errorf(rlhf.EConflict, "model %q is listed twice", m.Name)
+	}
+	r.models[m.Name] = rm
+	r.install(rm, apiKey)
+	return nil
 }
 
 // Load reads the registered models from the store and puts the ones not
@@ -114,6 +141,7 @@ func (r *Registry) Load(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := range ms {
+		ms[i].SetDefaults() // fields added since it was stored
 		m := &Model{EndpointModel: ms[i], Source: "api"}
 		r.models[m.Name] = m
 		if m.Paused {
@@ -171,6 +199,8 @@ type TestResult struct {
 // call must succeed first; its result is returned either way. m.Lab must
 // be set by the caller (the lab making the request).
 func (r *Registry) Create(ctx context.Context, m rlhf.EndpointModel, apiKey string) (Model, *TestResult, error) {
+	m = m.Clone()
+	m.SetDefaults()
 	now := r.cfg.Now()
 	m.CreatedAt, m.UpdatedAt, m.SealedKey, m.HasKey = now, now, nil, apiKey != ""
 	if err := r.check(ctx, &m, apiKey); err != nil {
@@ -212,8 +242,7 @@ func (r *Registry) Update(ctx context.Context, lab, name string, change func(*rl
 	if old == nil || old.Source != "api" || (lab != "" && old.Lab != lab) {
 		return Model{}, nil, errNoModel
 	}
-	m := old.EndpointModel
-	m.Tags = slices.Clone(old.Tags)
+	m := old.EndpointModel.Clone()
 	change(&m)
 	m.Name, m.Lab, m.CreatedAt, m.UpdatedAt = old.Name, old.Lab, old.CreatedAt, r.cfg.Now()
 	key := ""
@@ -333,20 +362,12 @@ func (r *Registry) open(m *Model) (string, error) {
 	return key, nil
 }
 
-// client returns the guarded endpoint client of m.
-func (r *Registry) client(m *rlhf.EndpointModel, apiKey string) arena.Model {
-	return redact(openai.New(openai.Config{
-		BaseURL:        m.BaseURL,
-		Model:          m.ModelID,
-		APIKey:         apiKey,
-		MaxTokens:      m.MaxTokens,
-		Temperature:    m.Temperature,
-		SystemPrompt:   m.SystemPrompt,
-		ConnectTimeout: time.Duration(m.ConnectTimeout) * time.Millisecond,
-		IdleTimeout:    time.Duration(m.IdleTimeout) * time.Millisecond,
-		MaxAnswerBytes: m.MaxAnswerBytes,
-		Guard:          r.cfg.Guard,
-	}), apiKey)
+// client returns the running client of m, the one construction for
+// configured and registered models: the endpoint client through m's egress
+// guard, its errors cleaned of apiKey. install adds the limits and the
+// usage and health observers.
+func (r *Registry) client(m *Model, apiKey string) arena.Model {
+	return redact(openai.New(m.EndpointModel, apiKey, r.guard(m)), apiKey)
 }
 
 // activate opens m's key and installs it; r.mu must be held.
@@ -366,12 +387,11 @@ func (r *Registry) activate(m *Model) error {
 // install puts m into battles and under the circuit breaker; r.mu must be
 // held.
 func (r *Registry) install(m *Model, apiKey string) {
-	c := r.client(&m.EndpointModel, apiKey)
+	c := r.client(m, apiKey)
 	if r.cfg.Health != nil {
 		r.cfg.Health.Set(m.Name, c) // probes call the model itself, uncounted
 	}
-	wait := time.Duration(m.IdleTimeout) * time.Millisecond
-	r.cfg.Arena.SetModel(m.Name, limit(arena.Observe(m.Name, c, r.cfg.Observers...), m.MaxConcurrency, m.RatePerMinute, wait))
+	r.cfg.Arena.SetModel(m.Name, limit(arena.Observe(m.Name, c, r.cfg.Observers...), m.MaxConcurrency, m.RatePerMinute, m.IdleTimeout.D()))
 }
 
 // uninstall takes name out of battles and the circuit breaker; r.mu must
@@ -396,7 +416,7 @@ func (r *Registry) testCall(ctx context.Context, m *rlhf.EndpointModel, apiKey s
 	var first time.Duration
 	var got bool
 	var mu sync.Mutex
-	_, _, err := r.client(m, apiKey).Stream(ctx, testPrompt, func(string) {
+	_, _, err := r.client(&Model{EndpointModel: *m}, apiKey).Stream(ctx, testPrompt, func(string) {
 		mu.Lock()
 		defer mu.Unlock()
 		if !got {

@@ -179,7 +179,10 @@ func asMaxBytes(err error, target **http.MaxBytesError) bool { return errors.As(
 func jsonProblem(err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var field *rlhf.Error
 	switch {
+	case errors.As(err, &field): // a field's own decoder says what is wrong
+		return field.Message
 	case errors.Is(err, io.EOF):
 		return "the body is empty"
 	case errors.As(err, &syn):

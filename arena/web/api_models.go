@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -36,63 +39,37 @@ type HealthSource interface {
 	Snapshot() []arena.ModelHealth
 }
 
-// modelRequest is the body of POST and PATCH /api/v1/models. Every field
-// is optional in a PATCH; api_key is write-only: it is never sent back.
+// modelRequest is the body of POST and PATCH /api/v1/models: the model's
+// fields as rlhf.EndpointModel decodes them from JSON, every one optional
+// in a PATCH, plus the write-only api_key (never sent back). Fields the
+// server sets are refused.
 type modelRequest struct {
-	Name           *string     `json:"name"` // the local part: "llama-3" becomes "<lab>/llama-3"
-	Lab            *string     `json:"lab"`  // the admin names the lab; a lab's own requests need not
-	BaseURL        *string     `json:"base_url"`
-	Model          *string     `json:"model"`
-	APIKey         *string     `json:"api_key"`
-	Temperature    *float32    `json:"temperature"`
-	SystemPrompt   *string     `json:"system_prompt"`
-	MaxTokens      *int        `json:"max_tokens"`
-	MaxConcurrency *int        `json:"max_concurrency"`
-	RatePerMinute  *int        `json:"rate_limit_per_minute"`
-	ConnectTimeout *int        `json:"connect_timeout_ms"`
-	IdleTimeout    *int        `json:"idle_timeout_ms"`
-	MaxAnswerBytes *int        `json:"max_answer_bytes"`
-	Tags           *[]string   `json:"tags"`
-	Price          *rlhf.Price `json:"price"`
-	Paused         *bool       `json:"paused"`
+	rlhf.EndpointModel
+	Name      *string     `json:"name"` // the local part: "llama-3" becomes "<lab>/llama-3"
+	Lab       *string     `json:"lab"`  // the admin names the lab; a lab's own requests need not
+	APIKey    *string     `json:"api_key"`
+	HasKey    serverField `json:"has_api_key"`
+	CreatedAt serverField `json:"created_at"`
+	UpdatedAt serverField `json:"updated_at"`
 }
 
-// apply sets the fields of m that q has.
-func (q *modelRequest) apply(m *rlhf.EndpointModel) {
-	set := func(dst *int, src *int) {
-		if src != nil {
-			*dst = *src
-		}
+// serverField is a field of a model that only the server sets.
+type serverField struct{}
+
+func (serverField) UnmarshalJSON([]byte) error {
+	return rlhf.Errorf(rlhf.EInvalid, "has_api_key, created_at and updated_at are set by the server")
+}
+
+// decodeModelRequest reads the body of a model request over base (the
+// model being changed, or the zero model), and returns the body too.
+func decodeModelRequest(c *gin.Context, base rlhf.EndpointModel) (modelRequest, []byte, error) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return modelRequest{}, nil, err
 	}
-	if q.BaseURL != nil {
-		m.BaseURL = *q.BaseURL
-	}
-	if q.Model != nil {
-		m.ModelID = *q.Model
-	}
-	if q.Temperature != nil {
-		t := *q.Temperature
-		m.Temperature = &t
-	}
-	if q.SystemPrompt != nil {
-		m.SystemPrompt = *q.SystemPrompt
-	}
-	set(&m.MaxTokens, q.MaxTokens)
-	set(&m.MaxConcurrency, q.MaxConcurrency)
-	set(&m.RatePerMinute, q.RatePerMinute)
-	set(&m.ConnectTimeout, q.ConnectTimeout)
-	set(&m.IdleTimeout, q.IdleTimeout)
-	set(&m.MaxAnswerBytes, q.MaxAnswerBytes)
-	if q.Tags != nil {
-		m.Tags = append([]string{}, *q.Tags...)
-	}
-	if q.Price != nil {
-		p := *q.Price
-		m.Price = &p
-	}
-	if q.Paused != nil {
-		m.Paused = *q.Paused
-	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	q := modelRequest{EndpointModel: base}
+	return q, body, decodeJSON(c, &q)
 }
 
 // modelView is a model as the API shows it: the registry's view (never
@@ -156,21 +133,13 @@ func (s *Server) handleGetModel(c *gin.Context) error {
 	return nil
 }
 
-// Defaults for a new model's fields that the request leaves out.
-const (
-	defaultMaxTokens      = 1024
-	defaultConnectTimeout = 10_000
-	defaultIdleTimeout    = 30_000
-	defaultMaxAnswerBytes = 64 << 10
-)
-
 func (s *Server) handleCreateModel(c *gin.Context) error {
 	reg, err := s.registry()
 	if err != nil {
 		return err
 	}
-	var q modelRequest
-	if err := decodeJSON(c, &q); err != nil {
+	q, _, err := decodeModelRequest(c, rlhf.EndpointModel{})
+	if err != nil {
 		return err
 	}
 	p := caller(c)
@@ -189,9 +158,9 @@ func (s *Server) handleCreateModel(c *gin.Context) error {
 	if q.Name == nil {
 		return rlhf.Errorf(rlhf.EInvalid, "name is required")
 	}
-	m := rlhf.EndpointModel{Name: rlhf.ModelName(lab, *q.Name), Lab: lab, MaxTokens: defaultMaxTokens,
-		ConnectTimeout: defaultConnectTimeout, IdleTimeout: defaultIdleTimeout, MaxAnswerBytes: defaultMaxAnswerBytes, Tags: []string{}}
-	q.apply(&m)
+	m := q.EndpointModel
+	m.Name, m.Lab = rlhf.ModelName(lab, *q.Name), lab
+	m.SetDefaults()
 	key := ""
 	if q.APIKey != nil {
 		key = *q.APIKey
@@ -222,15 +191,23 @@ func (s *Server) handleUpdateModel(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	var q modelRequest
-	if err := decodeJSON(c, &q); err != nil {
+	q, body, err := decodeModelRequest(c, rlhf.EndpointModel{})
+	if err != nil {
 		return err
 	}
 	if q.Name != nil || q.Lab != nil {
 		return rlhf.Errorf(rlhf.EInvalid, "a model's name and lab cannot change; register a new model")
 	}
+	// The fields the body has replace the model's; the body decoded once
+	// already, so it decodes again.
+	change := func(m *rlhf.EndpointModel) {
+		over := modelRequest{EndpointModel: *m}
+		if json.Unmarshal(body, &over) == nil {
+			*m = over.EndpointModel
+		}
+	}
 	lab, name := modelName(c)
-	rm, test, err := reg.Update(c.Request.Context(), lab, name, q.apply, q.APIKey)
+	rm, test, err := reg.Update(c.Request.Context(), lab, name, change, q.APIKey)
 	if err != nil {
 		return err
 	}

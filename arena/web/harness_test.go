@@ -110,8 +110,8 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	}
 	models := map[string]arena.Model{}
 	for id, name := range modelNames {
-		models[name] = openai.New(openai.Config{BaseURL: endpointURL + "/v1", Model: id, MaxTokens: 100,
-			ConnectTimeout: time.Second, IdleTimeout: o.idle, MaxAnswerBytes: o.maxAnswer})
+		models[name] = openai.New(rlhf.EndpointModel{BaseURL: endpointURL + "/v1", ModelID: id, MaxTokens: 100,
+			ConnectTimeout: rlhf.Duration(time.Second), IdleTimeout: rlhf.Duration(o.idle), MaxAnswerBytes: o.maxAnswer}, "", nil)
 		if o.wrap != nil {
 			models[name] = o.wrap(models[name])
 		}

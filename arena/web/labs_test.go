@@ -134,12 +134,7 @@ func newLabSetup(t testing.TB) *labSetup {
 	}
 	usage, _ := arena.NewUsage(arena.UsageConfig{})
 	health, _ := arena.NewHealth(arena.HealthConfig{}, nil)
-	config := map[string]arena.Model{}
-	for _, name := range []string{"base-1", "base-2"} {
-		config[name] = arena.Observe(name, openai.New(openai.Config{BaseURL: ls.epURL, Model: name, MaxTokens: 10,
-			ConnectTimeout: time.Second, IdleTimeout: 5 * time.Second, MaxAnswerBytes: 1 << 16, Guard: guard}), usage, health)
-	}
-	a, err := arena.New(arena.Config{Models: config, Store: store, Matcher: health.Matcher(arena.Uniform{}),
+	a, err := arena.New(arena.Config{Store: store, Matcher: health.Matcher(arena.Uniform{}),
 		Campaigns: registry.Campaigns{Source: store}, MaxTurns: 2, MaxPromptBytes: 4096, MaxBattlesPerContributor: 3,
 		VoteWindow: time.Hour, Log: log})
 	if err != nil {
@@ -153,8 +148,11 @@ func newLabSetup(t testing.TB) *labSetup {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name := range config {
-		reg.AddConfigModel(rlhf.EndpointModel{Name: name, BaseURL: ls.epURL, ModelID: name, MaxTokens: 10})
+	for _, name := range []string{"base-1", "base-2"} {
+		m := rlhf.EndpointModel{Name: name, BaseURL: ls.epURL, ModelID: name, MaxTokens: 10, IdleTimeout: rlhf.Duration(5 * time.Second)}
+		if err := reg.AddConfigModel(context.Background(), m, "", nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := reg.Load(context.Background()); err != nil {
 		t.Fatal(err)
@@ -434,7 +432,7 @@ func TestKeysNeedASecretsKey(t *testing.T) {
 		t.Fatal("unexpected account")
 	}
 	ls.account("labs", "acme")
-	m := rlhf.EndpointModel{Name: "acme/k", Lab: "acme", BaseURL: ls.epURL, ModelID: "k", MaxTokens: 5, ConnectTimeout: 1000, IdleTimeout: 5000, MaxAnswerBytes: 100}
+	m := rlhf.EndpointModel{Name: "acme/k", Lab: "acme", BaseURL: ls.epURL, ModelID: "k", MaxTokens: 5, ConnectTimeout: rlhf.Duration(time.Second), IdleTimeout: rlhf.Duration(5 * time.Second), MaxAnswerBytes: 100}
 	if _, _, err := reg.Create(context.Background(), m, "sk-some-key"); rlhf.ErrorCode(err) != rlhf.EUnavailable || !strings.Contains(err.Error(), "AGORA_SECRETS_KEY") {
 		t.Errorf("Create with a key and no sealer = %v, want unavailable naming AGORA_SECRETS_KEY", err)
 	}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 
 	"github.com/agora-rlhf/agora/arena"
 	"github.com/agora-rlhf/agora/arena/openai"
 	"github.com/agora-rlhf/agora/arena/registry"
 	"github.com/agora-rlhf/agora/configs"
 	"github.com/agora-rlhf/agora/ingest/sqlite"
-	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // labSecrets reads the admin token (AGORA_ADMIN_TOKEN, else the
@@ -33,21 +33,59 @@ func labSecrets(cfg *configs.Config, getenv func(string) string) (adminToken str
 	return adminToken, sealer, nil
 }
 
-// openRegistry builds the model registry: the configured models (already
-// in the arena) and those labs registered, loaded from the store into
-// the arena.
-func openRegistry(ctx context.Context, cfg *configs.Config, store *sqlite.Store, battles *arena.Arena, health *arena.Health,
-	usage *arena.Usage, guard *openai.Guard, sealer *registry.Sealer, self string, log *slog.Logger) (*registry.Registry, error) {
-	reg, err := registry.New(registry.Config{Store: store, Arena: battles, Health: health, Guard: guard, Sealer: sealer,
-		Observers: []arena.Observer{health, usage}, Log: log})
+// modelParts are what every model's client is built with: the egress
+// guards, the circuit breaker and the usage counter.
+type modelParts struct {
+	guard     *openai.Guard // labs' endpoints and the configured ones
+	selfGuard *openai.Guard // the demo models, which this server serves itself
+	health    *arena.Health
+	usage     *arena.Usage
+}
+
+// newModelParts builds the parts of the configuration's egress, health
+// and usage sections, for a server listening on addr.
+func newModelParts(cfg *configs.Config, addr *net.TCPAddr) (*modelParts, error) {
+	guard, err := openai.NewGuard(openai.GuardConfig{Allow: cfg.Egress.Allow})
+	if err != nil {
+		return nil, usageError{"configuration: egress.allow: " + err.Error()}
+	}
+	selfGuard, err := guard.Allowing(selfAddr(addr))
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range cfg.Models {
-		reg.AddConfigModel(rlhf.EndpointModel{Name: m.Name, BaseURL: m.ResolveBaseURL(self), ModelID: m.Model,
-			Temperature: m.Temperature, SystemPrompt: m.SystemPrompt, MaxTokens: m.MaxTokens,
-			ConnectTimeout: int(m.ConnectTimeout.D().Milliseconds()), IdleTimeout: int(m.IdleTimeout.D().Milliseconds()),
-			MaxAnswerBytes: m.MaxAnswerBytes, HasKey: m.APIKeyEnv != "", Tags: []string{}, Aliases: m.Aliases})
+	usage, err := arena.NewUsage(cfg.Usage)
+	if err != nil {
+		return nil, usageError{"configuration: usage: " + err.Error()}
+	}
+	health, err := arena.NewHealth(cfg.Health, nil) // the registry adds each model; probes are not counted as usage
+	if err != nil {
+		return nil, usageError{"configuration: health: " + err.Error()}
+	}
+	return &modelParts{guard: guard, selfGuard: selfGuard, health: health, usage: usage}, nil
+}
+
+// openRegistry builds the model registry and through it puts every model
+// into battles: the configured ones (keys from the environment, {self}
+// resolved to this server) and those labs registered, loaded from the
+// store. Both are built the same way: limits, usage, circuit breaker,
+// redaction, client.
+func openRegistry(ctx context.Context, cfg *configs.Config, keys map[string]string, store *sqlite.Store, battles *arena.Arena,
+	mp *modelParts, sealer *registry.Sealer, self string, log *slog.Logger) (*registry.Registry, error) {
+	reg, err := registry.New(registry.Config{Store: store, Arena: battles, Health: mp.health, Guard: mp.guard, Sealer: sealer,
+		Observers: []arena.Observer{mp.health, mp.usage}, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	for i := range cfg.Models {
+		m := cfg.Models[i].Clone()
+		g := mp.guard
+		if configs.IsDemo(&m) {
+			g = mp.selfGuard
+		}
+		m.BaseURL = configs.ResolveBaseURL(&m, self)
+		if err := reg.AddConfigModel(ctx, m, keys[m.Name], g); err != nil {
+			return nil, usageError{fmt.Sprintf("configuration: models[%d].base_url: %v (allow-list it in egress.allow)", i, err)}
+		}
 	}
 	if err := reg.Load(ctx); err != nil {
 		return nil, fmt.Errorf("model registry: %w", err)

@@ -5,19 +5,34 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/agora-rlhf/agora/arena/demo"
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // serveWithEnv runs "agora serve" in process with environment vars.
 func serveWithEnv(t *testing.T, vars map[string]string) string {
+	t.Helper()
+	return serveWith(t, fastConfig(t), vars)
+}
+
+// serveWith runs "agora serve" in process with the configuration file
+// config and environment vars.
+func serveWith(t *testing.T, config string, vars map[string]string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	e := env{getenv: func(k string) string { return vars[k] }, stdin: strings.NewReader(""), stdout: out, stderr: errOut}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--config", fastConfig(t)}, e)
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--config", config}, e)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -94,5 +109,80 @@ func TestLabSecretsErrors(t *testing.T) {
 	}
 	if tok, s, err := labSecrets(cfg, func(string) string { return "" }); err != nil || tok != "" || s != nil {
 		t.Errorf("labSecrets(nothing set) = %q, %v, %v; want no admin, no sealer", tok, s, err)
+	}
+}
+
+// TestModelFromYAMLAndAPI: the same model, written in the configuration
+// file and registered by a lab over the API, decodes into equal values,
+// its defaults too.
+func TestModelFromYAMLAndAPI(t *testing.T) {
+	ep := httptest.NewServer(&demo.Server{})
+	t.Cleanup(ep.Close)
+	host := strings.TrimPrefix(ep.URL, "http://")
+	const full = `base_url: "URL/v1", model: good, temperature: 0, system_prompt: "Be brief.", max_tokens: 50,
+      max_concurrency: 2, rate_limit_per_minute: 600, connect_timeout: 2s, first_token_timeout: 90s, idle_timeout: 15s,
+      max_answer_bytes: 4096, tags: [a, b], price: {input_per_million: 1.5, output_per_million: 3}`
+	yaml := "demo: {enabled: true, token_delay: 1ms}\negress: {allow: [\"" + host + "\"]}\nmodels:\n" +
+		"  - {name: full, " + strings.ReplaceAll(full, "URL", ep.URL) + "}\n" +
+		"  - {name: least, base_url: \"" + ep.URL + "/v1\", model: good}\n"
+	path := filepath.Join(t.TempDir(), "agora.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const admin = "the-admin-token-for-tests"
+	base := serveWith(t, path, map[string]string{"AGORA_ADMIN_TOKEN": admin})
+	if st, body := call(t, "POST", base+"/api/v1/labs", admin, `{"id":"acme","name":"Acme"}`); st != http.StatusCreated {
+		t.Fatalf("create lab = %d %s", st, body)
+	}
+	for _, body := range []string{
+		`{"lab":"acme","name":"full","base_url":"` + ep.URL + `/v1","model":"good","temperature":0,"system_prompt":"Be brief.",
+		"max_tokens":50,"max_concurrency":2,"rate_limit_per_minute":600,"connect_timeout_ms":2000,"first_token_timeout_ms":90000,
+		"idle_timeout_ms":15000,"max_answer_bytes":4096,"tags":["a","b"],"price":{"input_per_million":1.5,"output_per_million":3}}`,
+		`{"lab":"acme","name":"least","base_url":"` + ep.URL + `/v1","model":"good"}`,
+	} {
+		if st, out := call(t, "POST", base+"/api/v1/models", admin, body); st != http.StatusCreated {
+			t.Fatalf("register %s = %d %s", body, st, out)
+		}
+	}
+	st, body := call(t, "GET", base+"/api/v1/models", admin, "")
+	var list struct {
+		Models []struct {
+			rlhf.EndpointModel
+			Source string
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &list); st != http.StatusOK || err != nil {
+		t.Fatalf("list models = %d %s (%v)", st, body, err)
+	}
+	got := map[string]rlhf.EndpointModel{}
+	for _, m := range list.Models {
+		m.EndpointModel.Lab, m.CreatedAt, m.UpdatedAt = "", time.Time{}, time.Time{}
+		got[m.Source+":"+strings.TrimPrefix(m.Name, "acme/")] = m.EndpointModel
+	}
+	for _, name := range []string{"full", "least"} {
+		fromYAML, fromAPI := got["config:"+name], got["api:"+name]
+		fromAPI.Name = name
+		if fromYAML.ModelID == "" || !reflect.DeepEqual(fromYAML, fromAPI) {
+			t.Errorf("model %s\nfrom YAML %+v\nfrom API  %+v\nwant equal", name, fromYAML, fromAPI)
+		}
+	}
+	if m := got["config:full"]; m.Temperature == nil || *m.Temperature != 0 || m.FirstTokenTimeout.D() != 90*time.Second {
+		t.Errorf("the full model lost its zero temperature or first-token timeout: %+v", m)
+	}
+}
+
+// TestOneConfiguredModelStarts: a configuration with one model starts (labs
+// may register the rest), and a battle says why it cannot begin.
+func TestOneConfiguredModelStarts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agora.yaml")
+	yaml := "demo: {enabled: true, token_delay: 1ms}\nmodels:\n  - {name: only-1, base_url: \"{self}/demo/v1\", model: good}\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conn := dialWS(t, serveWith(t, path, nil))
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_, err := battleOnce(conn, "hello", "a")
+	if err == nil || !strings.Contains(err.Error(), "unavailable") || !strings.Contains(err.Error(), "fewer than two models") {
+		t.Errorf("a battle with one model = %v, want an unavailable error saying fewer than two models", err)
 	}
 }

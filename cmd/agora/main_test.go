@@ -146,7 +146,6 @@ func TestServeBadConfiguration(t *testing.T) {
 		name, yaml, field string
 	}{
 		{"unknown field", "server:\n  adress: x\n", "adress"},
-		{"one model", "models:\n  - {name: a, base_url: 'http://h/v1', model: m}\n", "models"},
 		{"no model id", "models:\n  - {name: a, base_url: 'http://h/v1'}\n  - {name: b, base_url: 'http://h/v1', model: m}\n", "models[0].model"},
 		{"duplicate name", "models:\n  - {name: a, base_url: 'http://h/v1', model: m}\n  - {name: a, base_url: 'http://h/v1', model: m}\n", "models[1].name"},
 		{"bad url", "models:\n  - {name: a, base_url: 'ftp://h/v1', model: m}\n  - {name: b, base_url: 'http://h/v1', model: m}\n", "models[0].base_url"},

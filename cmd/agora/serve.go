@@ -18,7 +18,6 @@ import (
 	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/arena"
 	"github.com/agora-rlhf/agora/arena/demo"
-	"github.com/agora-rlhf/agora/arena/openai"
 	"github.com/agora-rlhf/agora/arena/registry"
 	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/configs"
@@ -160,7 +159,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	}
 	self := "http://" + selfAddr(ln.Addr().(*net.TCPAddr))
 
-	models, health, usage, guard, err := buildModels(ctx, cfg, keys, ln.Addr().(*net.TCPAddr), self)
+	mp, err := newModelParts(cfg, ln.Addr().(*net.TCPAddr))
 	if err != nil {
 		ln.Close()
 		return err
@@ -176,9 +175,8 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		return err
 	}
 	battles, err := arena.New(arena.Config{
-		Models:                   models,
 		Store:                    arenaStore,
-		Matcher:                  health.Matcher(policy),
+		Matcher:                  mp.health.Matcher(policy),
 		MaxTurns:                 cfg.Arena.MaxTurns,
 		MaxPromptBytes:           cfg.Arena.MaxPromptBytes,
 		MaxBattlesPerContributor: cfg.Arena.MaxBattlesPerContributor,
@@ -202,7 +200,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		ln.Close()
 		return err
 	}
-	reg, err := openRegistry(ctx, cfg, store, battles, health, usage, guard, sealer, self, log)
+	reg, err := openRegistry(ctx, cfg, keys, store, battles, mp, sealer, self, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -234,13 +232,13 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		Records:         storeSource{store: store},
 		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
 		ExportKey:       exportKey(e.getenv, secret),
-		Metrics:         []web.Metrics{usage, health},
+		Metrics:         []web.Metrics{mp.usage, mp.health},
 		AdminToken:      adminToken,
 		Accounts:        store,
 		Registry:        reg,
 		Campaigns:       store,
-		Usage:           usage,
-		Health:          health,
+		Usage:           mp.usage,
+		Health:          mp.health,
 		PromptLimits:    rlhf.PromptLimits{MaxPromptBytes: cfg.Arena.MaxPromptBytes},
 		ReadyDetail:     readyDetail,
 		Ledger:          votesLog,
@@ -256,7 +254,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	defer stopRun()
 	var workers sync.WaitGroup
 	workers.Go(func() { battles.Run(runCtx) })
-	workers.Go(func() { health.Run(runCtx) })
+	workers.Go(func() { mp.health.Run(runCtx) })
 	workers.Go(func() { votesLog.Run(runCtx) })
 	if shipper != nil {
 		workers.Go(func() {
@@ -268,7 +266,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 
-	log.Info("serving", "url", self+"/", "data", cfg.Server.Data, "models", len(models))
+	log.Info("serving", "url", self+"/", "data", cfg.Server.Data, "models", len(reg.Models("")))
 	fmt.Fprintf(e.stdout, "agora: serving the arena on %s/ (data in %s)\n", self, cfg.Server.Data)
 
 	var runErr error
@@ -295,56 +293,6 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	workers.Wait()
 	log.Info("stopped")
 	return runErr
-}
-
-// buildModels makes the configured models' clients: each checked against
-// the egress guard (the demo models may reach this server itself), watched
-// by the circuit breaker, and counted for usage and cost.
-func buildModels(ctx context.Context, cfg *configs.Config, keys map[string]string, addr *net.TCPAddr, self string) (map[string]arena.Model, *arena.Health, *arena.Usage, *openai.Guard, error) {
-	guard, err := openai.NewGuard(openai.GuardConfig{Allow: cfg.Egress.Allow})
-	if err != nil {
-		return nil, nil, nil, nil, usageError{"configuration: egress.allow: " + err.Error()}
-	}
-	selfGuard, err := guard.Allowing(selfAddr(addr))
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	usage, err := arena.NewUsage(cfg.Usage)
-	if err != nil {
-		return nil, nil, nil, nil, usageError{"configuration: usage: " + err.Error()}
-	}
-	raw := map[string]arena.Model{}
-	for i, m := range cfg.Models {
-		g := guard
-		if m.IsDemo() {
-			g = selfGuard
-		}
-		base := m.ResolveBaseURL(self)
-		if err := g.CheckURL(ctx, base); err != nil {
-			return nil, nil, nil, nil, usageError{fmt.Sprintf("configuration: models[%d].base_url: %v (allow-list it in egress.allow)", i, err)}
-		}
-		raw[m.Name] = openai.New(openai.Config{
-			BaseURL:        base,
-			Model:          m.Model,
-			APIKey:         keys[m.Name],
-			MaxTokens:      m.MaxTokens,
-			Temperature:    m.Temperature,
-			SystemPrompt:   m.SystemPrompt,
-			ConnectTimeout: m.ConnectTimeout.D(),
-			IdleTimeout:    m.IdleTimeout.D(),
-			MaxAnswerBytes: m.MaxAnswerBytes,
-			Guard:          g,
-		})
-	}
-	health, err := arena.NewHealth(cfg.Health, raw) // probes are not counted as usage
-	if err != nil {
-		return nil, nil, nil, nil, usageError{"configuration: health: " + err.Error()}
-	}
-	models := map[string]arena.Model{}
-	for name, m := range raw {
-		models[name] = arena.Observe(name, m, health, usage)
-	}
-	return models, health, usage, guard, nil
 }
 
 // selfAddr is the address the server can reach itself at: the listener's,

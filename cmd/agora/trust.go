@@ -17,7 +17,7 @@ func newLeakGuard(cfg *configs.Config) (*trust.Guard, error) {
 	}
 	g := trust.NewGuard(words)
 	for _, m := range cfg.Models {
-		g.SetIdentity(m.Name, m.Model, m.Aliases)
+		g.SetIdentity(m.Name, m.ModelID, m.Aliases)
 	}
 	return g, nil
 }
@@ -29,7 +29,7 @@ func demoModelNames(cfg *configs.Config) map[string]string {
 	names := map[string]string{}
 	for _, m := range cfg.Models {
 		if strings.HasPrefix(m.BaseURL, "{self}/demo/") {
-			names[m.Model] = m.Name
+			names[m.ModelID] = m.Name
 		}
 	}
 	return names

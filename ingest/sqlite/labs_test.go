@@ -55,7 +55,7 @@ func TestAccountsAndTokens(t *testing.T) {
 func testModel(name string) *rlhf.EndpointModel {
 	lab, _, _ := rlhf.SplitModelName(name)
 	return &rlhf.EndpointModel{Name: name, Lab: lab, BaseURL: "https://api.example.com/v1", ModelID: "m",
-		MaxTokens: 100, ConnectTimeout: 1000, IdleTimeout: 1000, MaxAnswerBytes: 1000, Tags: []string{"x"},
+		MaxTokens: 100, ConnectTimeout: rlhf.Duration(1e9), FirstTokenTimeout: rlhf.Duration(1e9), IdleTimeout: rlhf.Duration(1e9), MaxAnswerBytes: 1000, Tags: []string{"x"},
 		CreatedAt: t0, UpdatedAt: t0}
 }
 
