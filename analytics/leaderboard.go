@@ -30,6 +30,11 @@ type Options struct {
 	Tol      float64 // solver gradient tolerance; zero means DefaultTol
 	Workers  int     // bootstrap goroutines; zero means GOMAXPROCS
 	Matrices bool    // include the pair matrices
+	// Weighting is WeightingPlain (the default when empty) or
+	// WeightingReliability: crowd Bradley–Terry, with intervals from a
+	// bootstrap over contributors.
+	Weighting   string
+	Reliability ReliabilityOptions
 	// Progress, when set, is called from any goroutine as work advances.
 	Progress func(stage string, done, total int)
 	// bootstrap, when set, replaces RunBootstrap (a live leaderboard's
@@ -64,6 +69,8 @@ type Leaderboard struct {
 	// Uncounted is the number of votes kept but left out of every
 	// leaderboard (rlhf.Record.Counted: not anonymous).
 	Uncounted int64 `json:"uncounted"`
+	// Reliability reports the reliability weighting, when used.
+	Reliability *ReliabilityReport `json:"reliability,omitempty"`
 }
 
 // Row is one model's line.
@@ -79,7 +86,7 @@ type Row struct {
 	Losses  int64   `json:"losses"`
 	Ties    int64   `json:"ties"`
 	// UnadjustedRating is the plain Bradley–Terry rating, set with style
-	// control.
+	// control and with reliability weighting.
 	UnadjustedRating *float64 `json:"unadjusted_rating,omitempty"`
 }
 
@@ -263,6 +270,21 @@ func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Da
 			half := z * ratingScale * math.Sqrt(max(v, 0))
 			lower[i], upper[i] = ratings[i]-half, ratings[i]+half
 		}
+	} else if opt.Weighting == WeightingReliability {
+		beta, rounds, rep, err := reliabilityBoard(ctx, d, sel, c, prior, tol, opt)
+		if err != nil {
+			return nil, err
+		}
+		lb.Method, lb.Interval, lb.Reliability = "crowd-bradley-terry", "bootstrap-percentile-contributors", rep
+		if rep.Prior != prior {
+			lb.Solver.Prior = rep.Prior
+			lb.Warnings = append(lb.Warnings, fmt.Sprintf("with unreliable contributors' votes reweighted, the exact estimate does not exist: fitted with the weak prior λ=%g", rep.Prior))
+		}
+		ratings = toRatings(beta)
+		lower, upper = slices.Clone(ratings), slices.Clone(ratings)
+		if len(rounds) > 0 {
+			lower, upper = percentiles(rounds, toRatings, opt.CI)
+		}
 	} else if opt.Rounds > 0 {
 		bo := BootstrapOptions{Rounds: opt.Rounds, Seed: opt.Seed, Workers: opt.Workers}
 		if opt.Progress != nil {
@@ -280,22 +302,16 @@ func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Da
 		if bs.PriorRounds > 0 {
 			lb.Warnings = append(lb.Warnings, fmt.Sprintf("%d of %d bootstrap rounds had no finite exact estimate (a model with few battles lost all its losses or wins) and used the weak prior λ=%g", bs.PriorRounds, opt.Rounds, DefaultPrior))
 		}
-		samples := make([][]float64, n)
-		for i := range samples {
-			samples[i] = make([]float64, opt.Rounds)
-		}
-		for r, beta := range bs.Beta {
-			for i, v := range toRatings(beta) {
-				samples[i][r] = v
-			}
-		}
-		lo, hi := (1-opt.CI)/2, 1-(1-opt.CI)/2
-		for i, s := range samples {
-			slices.Sort(s)
-			lower[i], upper[i] = Quantile(s, lo), Quantile(s, hi)
-		}
+		lower, upper = percentiles(bs.Beta, toRatings, opt.CI)
 	}
 	eloWait()
+	addRows(lb, c, ratings, lower, upper, eloByID, opt, plain)
+	return lb, nil
+}
+
+// addRows fills lb's rows, in rating order, and its matrices.
+func addRows(lb *Leaderboard, c *Counts, ratings, lower, upper, eloByID []float64, opt Options, plain []float64) {
+	n := c.N()
 	order := make([]int, n)
 	for i := range order {
 		order[i] = i
@@ -326,7 +342,7 @@ func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Da
 				row.Elo = eloByID[id]
 			}
 		}
-		if opt.Style {
+		if opt.Style || opt.Weighting == WeightingReliability {
 			u := plain[i]
 			row.UnadjustedRating = &u
 		}
@@ -335,7 +351,28 @@ func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Da
 	if opt.Matrices {
 		lb.Matrices = matrices(c, order, ratings)
 	}
-	return lb, nil
+}
+
+// percentiles returns the percentile interval of each model's rating over
+// the bootstrap rounds.
+func percentiles(rounds [][]float64, toRatings func([]float64) []float64, ci float64) (lower, upper []float64) {
+	n := len(rounds[0])
+	samples := make([][]float64, n)
+	for i := range samples {
+		samples[i] = make([]float64, len(rounds))
+	}
+	for r, beta := range rounds {
+		for i, v := range toRatings(beta) {
+			samples[i][r] = v
+		}
+	}
+	lower, upper = make([]float64, n), make([]float64, n)
+	lo, hi := (1-ci)/2, 1-(1-ci)/2
+	for i, s := range samples {
+		slices.Sort(s)
+		lower[i], upper[i] = Quantile(s, lo), Quantile(s, hi)
+	}
+	return lower, upper
 }
 
 func diagnosisWarnings(c *Counts, d *Diagnosis) []string {

@@ -25,6 +25,7 @@ const maxLeaderboardRounds = 10000
 // handleLeaderboard returns the handler of GET /api/v1/leaderboard: the
 // same JSON document as "agora leaderboard --json", for the live votes.
 // Query parameters: rounds, seed, ci, anchor and anchor_rating, style,
+// weighting (plain or reliability),
 // ties (include or exclude), since and until (RFC 3339 or YYYY-MM-DD),
 // models, category, language, source, contributors, exclude_contributors
 // (comma-separated lists) and matrices (default true).
@@ -92,6 +93,13 @@ func leaderboardOptions(q url.Values) (analytics.Options, error) {
 			}
 			*dst = b
 		}
+	}
+	switch w := q.Get("weighting"); w {
+	case "", analytics.WeightingPlain:
+	case analytics.WeightingReliability:
+		opt.Weighting = w
+	default:
+		return opt, bad("weighting", "plain or reliability")
 	}
 	switch q.Get("ties") {
 	case "", "include":

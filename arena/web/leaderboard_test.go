@@ -119,7 +119,13 @@ func TestLeaderboardAPI(t *testing.T) {
 	if styled.Battles >= lb.Battles {
 		t.Errorf("contributor filter kept %d of %d battles", styled.Battles, lb.Battles)
 	}
-	for _, q := range []string{"rounds=-1", "rounds=99999", "ci=2", "style=maybe", "ties=some", "since=yesterday", "anchor=model-001"} {
+	var rel analytics.Leaderboard
+	getJSON(t, base+"/api/v1/leaderboard?weighting=reliability&rounds=20", &rel)
+	if rel.Method != "crowd-bradley-terry" || rel.Reliability == nil || rel.Interval != "bootstrap-percentile-contributors" ||
+		len(rel.Models) != 8 || rel.Models[0].UnadjustedRating == nil {
+		t.Errorf("weighting=reliability: method %q, interval %q, reliability %v", rel.Method, rel.Interval, rel.Reliability)
+	}
+	for _, q := range []string{"rounds=-1", "rounds=99999", "ci=2", "style=maybe", "ties=some", "since=yesterday", "anchor=model-001", "weighting=heavy"} {
 		var body struct {
 			Error struct{ Code, Message string } `json:"error"`
 		}

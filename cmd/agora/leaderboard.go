@@ -53,6 +53,7 @@ type leaderboardFlags struct {
 	exclude    string
 	matrices   bool
 	workers    int
+	weighting  string
 	elo        analytics.EloParams
 }
 
@@ -65,6 +66,7 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 	fs.Float64Var(&f.ci, "ci", 0.95, "confidence level of the intervals")
 	fs.StringVar(&f.anchor, "anchor", "", "pin a model's rating, MODEL=RATING (Arena: mixtral-8x7b-instruct-v0.1=1114)")
 	fs.BoolVar(&f.style, "style", false, "style control: Bradley–Terry with length and markdown covariates (Wald intervals)")
+	fs.StringVar(&f.weighting, "weighting", analytics.WeightingPlain, "plain (every vote weighs one), or reliability (crowd Bradley–Terry: votes weighted by their contributor's fitted reliability, capped per contributor; intervals resample contributors)")
 	fs.StringVar(&f.ties, "ties", "include", "ties: include (as half a win) or exclude")
 	fs.StringVar(&f.format, "format", "", "file format: json, jsonl or csv (default: from the name or content)")
 	fs.BoolVar(&f.strict, "strict", false, "fail at the first bad line instead of skipping it")
@@ -168,6 +170,16 @@ func (f *leaderboardFlags) options() (analytics.Options, error) {
 	opt := analytics.DefaultOptions()
 	opt.Rounds, opt.Seed, opt.CI, opt.Style, opt.Workers, opt.Elo = f.rounds, f.seed, f.ci, f.style, f.workers, f.elo
 	opt.Matrices = f.matrices
+	switch f.weighting {
+	case analytics.WeightingPlain:
+	case analytics.WeightingReliability:
+		if f.style {
+			return opt, usageError{"--weighting reliability and --style cannot be combined"}
+		}
+		opt.Weighting = f.weighting
+	default:
+		return opt, usageError{fmt.Sprintf("--weighting %q: want plain or reliability", f.weighting)}
+	}
 	if f.rounds < 0 {
 		return opt, usageError{fmt.Sprintf("--rounds %d: must be 0 or more", f.rounds)}
 	}
@@ -246,6 +258,11 @@ func writeTable(w io.Writer, lb *analytics.Leaderboard, in *inputInfo) error {
 		interval = fmt.Sprintf("%g%% Wald intervals", 100*lb.CI)
 	case "none":
 		interval = "no intervals (--rounds 0)"
+	case "bootstrap-percentile-contributors":
+		interval = fmt.Sprintf("%g%% bootstrap intervals resampling contributors, %d rounds, seed %d", 100*lb.CI, lb.Rounds, lb.Seed)
+	}
+	if lb.Reliability != nil {
+		method = strings.Replace(method, "Bradley–Terry", "crowd Bradley–Terry (votes weighted by their contributor's reliability)", 1)
 	}
 	bw := &errWriter{w: w}
 	fmt.Fprintf(bw, "%s; %s.\n", method, interval)
@@ -259,12 +276,25 @@ func writeTable(w io.Writer, lb *analytics.Leaderboard, in *inputInfo) error {
 	for _, r := range lb.Models {
 		width = max(width, utf8.RuneCountInString(r.Model))
 	}
-	fmt.Fprintf(bw, "%4s  %-*s  %7s  %13s  %7s  %8s  %s\n", "rank", width, "model", "rating", "interval", "elo", "battles", "W/L/T")
+	plainCol := lb.Reliability != nil // the plain Bradley–Terry rating beside the weighted one
+	head := "W/L/T"
+	if plainCol {
+		head = fmt.Sprintf("%-11s  %7s", head, "plain")
+	}
+	fmt.Fprintf(bw, "%4s  %-*s  %7s  %13s  %7s  %8s  %s\n", "rank", width, "model", "rating", "interval", "elo", "battles", head)
 	for _, r := range lb.Models {
 		pad := width - utf8.RuneCountInString(r.Model) + len(r.Model)
-		fmt.Fprintf(bw, "%4d  %-*s  %7.1f  %13s  %7.1f  %8d  %d/%d/%d\n",
+		wlt := fmt.Sprintf("%d/%d/%d", r.Wins, r.Losses, r.Ties)
+		if plainCol && r.UnadjustedRating != nil {
+			wlt = fmt.Sprintf("%-11s  %7.1f", wlt, *r.UnadjustedRating)
+		}
+		fmt.Fprintf(bw, "%4d  %-*s  %7.1f  %13s  %7.1f  %8d  %s\n",
 			r.Rank, pad, r.Model, r.Rating, fmt.Sprintf("%+.1f/%+.1f", r.CIUpper-r.Rating, r.CILower-r.Rating),
-			r.Elo, r.Battles, r.Wins, r.Losses, r.Ties)
+			r.Elo, r.Battles, wlt)
+	}
+	if rel := lb.Reliability; rel != nil {
+		fmt.Fprintf(bw, "\nReliability: %d contributors, %d unreliable (%d flip their votes), %d capped; threshold %.1f.\n",
+			rel.Contributors, rel.Unreliable, rel.Flippers, rel.Capped, rel.Threshold)
 	}
 	if lb.Style != nil {
 		fmt.Fprintf(bw, "\nStyle coefficients (log-odds per standard deviation; %d battles with style):\n", lb.Style.Battles)

@@ -6,11 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/agora-rlhf/agora/analytics"
 )
 
 // runAgora runs the program with args and returns stdout, stderr and the
@@ -170,5 +174,55 @@ func TestGenBattlesRoundTrip(t *testing.T) {
 		if math.Abs(m.Rating-want[m.Model]) > 25 {
 			t.Errorf("%s: rating %.1f, truth %.1f", m.Model, m.Rating, want[m.Model])
 		}
+	}
+}
+
+// TestLeaderboardReliability rates a file with a contributor who flips
+// every vote: the weighted board names them and keeps the plain rating
+// beside each row.
+func TestLeaderboardReliability(t *testing.T) {
+	var b strings.Builder
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 4000 {
+		a := rng.IntN(5)
+		c := rng.IntN(4)
+		if c >= a {
+			c++
+		}
+		// Model mK is 100·K points below m0.
+		pa := 1 / (1 + math.Pow(10, float64(a-c)*100/400))
+		winner := "model_b"
+		if rng.Float64() < pa {
+			winner = "model_a"
+		}
+		judge := fmt.Sprintf("judge-%d", i%40)
+		if i%40 == 0 {
+			judge = "flipper"
+			winner = map[string]string{"model_a": "model_b", "model_b": "model_a"}[winner]
+		}
+		fmt.Fprintf(&b, `{"model_a":"m%d","model_b":"m%d","winner":%q,"judge":%q}`+"\n", a, c, winner, judge)
+	}
+	path := filepath.Join(t.TempDir(), "battles.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := runAgora(t, "leaderboard", "--weighting", "reliability", "--rounds", "20", "--json", path)
+	if err != nil {
+		t.Fatalf("%v: %s", err, errOut)
+	}
+	var lb analytics.Leaderboard
+	if err := json.Unmarshal([]byte(out), &lb); err != nil {
+		t.Fatal(err)
+	}
+	if lb.Method != "crowd-bradley-terry" || lb.Reliability == nil || lb.Reliability.Flippers != 1 ||
+		lb.Reliability.Worst[0].Contributor != "flipper" || lb.Models[0].UnadjustedRating == nil {
+		t.Errorf("method %q, reliability %+v", lb.Method, lb.Reliability)
+	}
+	out, _, err = runAgora(t, "leaderboard", "--weighting", "reliability", "--rounds", "0", path)
+	if err != nil || !strings.Contains(out, "crowd Bradley–Terry") || !strings.Contains(out, "plain") || !strings.Contains(out, "1 flip their votes") {
+		t.Errorf("table: %v\n%s", err, out)
+	}
+	if _, _, err := runAgora(t, "leaderboard", "--weighting", "heavy", path); err == nil {
+		t.Error("--weighting heavy: no error")
 	}
 }
