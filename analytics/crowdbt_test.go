@@ -94,14 +94,7 @@ func TestCrowdBTBeatsPlain(t *testing.T) {
 	for seed := range uint64(seeds) {
 		c := newCrowd(40, 200, seed)
 		d := c.votes(100, 120, 0.20, 0.05, seed)
-		plain, err := Compute(ctx, d, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel, err := Compute(ctx, d, Options{Weighting: WeightingReliability})
-		if err != nil {
-			t.Fatal(err)
-		}
+		plain, rel := plainAndReliable(t, d)
 		oracle, err := Compute(ctx, d, Options{Filter: Filter{ExcludeContributors: badVoters(d)}})
 		if err != nil {
 			t.Fatal(err)
@@ -122,6 +115,19 @@ func TestCrowdBTBeatsPlain(t *testing.T) {
 	}
 }
 
+// plainAndReliable computes d's plain and reliability-weighted boards.
+func plainAndReliable(t *testing.T, d *Dataset) (plain, rel *Leaderboard) {
+	t.Helper()
+	var err error
+	if plain, err = Compute(context.Background(), d, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if rel, err = Compute(context.Background(), d, Options{Weighting: WeightingReliability}); err != nil {
+		t.Fatal(err)
+	}
+	return plain, rel
+}
+
 // badVoters returns the simulated random clickers and flippers of d.
 func badVoters(d *Dataset) []string {
 	var out []string
@@ -136,17 +142,9 @@ func badVoters(d *Dataset) []string {
 // TestCrowdBTEqualsPlainWithoutBadVoters: honest voters only, the
 // reliability-weighted ratings are plain Bradley–Terry's to 1e-6.
 func TestCrowdBTEqualsPlainWithoutBadVoters(t *testing.T) {
-	ctx := context.Background()
 	c := newCrowd(20, 150, 7)
 	d := c.votes(500, 40, 0, 0, 7)
-	plain, err := Compute(ctx, d, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel, err := Compute(ctx, d, Options{Weighting: WeightingReliability})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plain, rel := plainAndReliable(t, d)
 	if rel.Reliability.Unreliable != 0 {
 		t.Errorf("%d honest contributors found unreliable: %+v", rel.Reliability.Unreliable, rel.Reliability.Worst)
 	}

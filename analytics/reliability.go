@@ -17,8 +17,8 @@ type ReliabilityReport struct {
 	Unreliable   int     `json:"unreliable"` // contributors whose η departs from 1
 	Flippers     int     `json:"flippers"`   // of which η < ½
 	Capped       int     `json:"capped"`     // contributors whose weight was capped
-	Threshold    float64 `json:"threshold"` // likelihood-ratio statistic above which η departs from 1
-	Prior        float64 `json:"prior"`     // the ridge penalty of the weighted fit
+	Threshold    float64 `json:"threshold"`  // likelihood-ratio statistic above which η departs from 1
+	Prior        float64 `json:"prior"`      // the ridge penalty of the weighted fit
 	// Worst lists up to 20 contributors with the lowest η.
 	Worst []ContributorReliability `json:"worst"`
 }
