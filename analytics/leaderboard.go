@@ -35,6 +35,8 @@ type Options struct {
 	// bootstrap over contributors.
 	Weighting   string
 	Reliability ReliabilityOptions
+	// Fragility adds the fragility audit of the plain fit (see Fragility).
+	Fragility bool
 	// Progress, when set, is called from any goroutine as work advances.
 	Progress func(stage string, done, total int)
 	// bootstrap, when set, replaces RunBootstrap (a live leaderboard's
@@ -71,6 +73,8 @@ type Leaderboard struct {
 	Uncounted int64 `json:"uncounted"`
 	// Reliability reports the reliability weighting, when used.
 	Reliability *ReliabilityReport `json:"reliability,omitempty"`
+	// Fragility is the fragility audit, when asked for.
+	Fragility *Fragility `json:"fragility,omitempty"`
 }
 
 // Row is one model's line.
@@ -304,9 +308,32 @@ func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Da
 		}
 		lower, upper = percentiles(bs.Beta, toRatings, opt.CI)
 	}
+	if opt.Fragility {
+		if lb.Fragility, err = audit(ctx, d, sel, c, pairs, fit); err != nil {
+			return nil, err
+		}
+	}
 	eloWait()
 	addRows(lb, c, ratings, lower, upper, eloByID, opt, plain)
 	return lb, nil
+}
+
+// audit runs the fragility audit of the plain fit; the leader's share needs
+// the battles (d).
+func audit(ctx context.Context, d *Dataset, sel *selector, c *Counts, pairs []Pair, fit *Fit) (*Fragility, error) {
+	order := make([]int, c.N())
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return cmpFloat(fit.Beta[y], fit.Beta[x]) })
+	fr, err := fragility(ctx, c, pairs, fit, order)
+	if err != nil {
+		return nil, fmt.Errorf("fragility audit: %w", err)
+	}
+	if d != nil {
+		fr.Leader = leaderShare(d, sel, c, fit, order)
+	}
+	return fr, nil
 }
 
 // addRows fills lb's rows, in rating order, and its matrices.

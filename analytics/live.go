@@ -213,9 +213,9 @@ func (l *Live) Leaderboard(ctx context.Context, opt Options) (*Leaderboard, erro
 	}
 	var lb *Leaderboard
 	var err error
-	if opt.Style || opt.Weighting == WeightingReliability {
-		// Style control and reliability weighting read every battle:
-		// fit under the lock.
+	if opt.Style || opt.Weighting == WeightingReliability || opt.Fragility {
+		// Style control, reliability weighting and the fragility audit
+		// read every battle: fit under the lock.
 		lb, err = computeCounts(ctx, c, func() []float64 { return eloByID }, &l.data, &sel, opt)
 		l.mu.Unlock()
 	} else {

@@ -25,7 +25,7 @@ const maxLeaderboardRounds = 10000
 // handleLeaderboard returns the handler of GET /api/v1/leaderboard: the
 // same JSON document as "agora leaderboard --json", for the live votes.
 // Query parameters: rounds, seed, ci, anchor and anchor_rating, style,
-// weighting (plain or reliability),
+// weighting (plain or reliability), fragility (the fragility audit),
 // ties (include or exclude), since and until (RFC 3339 or YYYY-MM-DD),
 // models, category, language, source, contributors, exclude_contributors
 // (comma-separated lists) and matrices (default true).
@@ -85,7 +85,7 @@ func leaderboardOptions(q url.Values) (analytics.Options, error) {
 		}
 		opt.Anchor, opt.AnchorRating = v, f
 	}
-	for name, dst := range map[string]*bool{"style": &opt.Style, "matrices": &opt.Matrices} {
+	for name, dst := range map[string]*bool{"style": &opt.Style, "matrices": &opt.Matrices, "fragility": &opt.Fragility} {
 		if v := q.Get(name); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {

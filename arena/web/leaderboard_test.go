@@ -120,9 +120,9 @@ func TestLeaderboardAPI(t *testing.T) {
 		t.Errorf("contributor filter kept %d of %d battles", styled.Battles, lb.Battles)
 	}
 	var rel analytics.Leaderboard
-	getJSON(t, base+"/api/v1/leaderboard?weighting=reliability&rounds=20", &rel)
+	getJSON(t, base+"/api/v1/leaderboard?weighting=reliability&rounds=20&fragility=true", &rel)
 	if rel.Method != "crowd-bradley-terry" || rel.Reliability == nil || rel.Interval != "bootstrap-percentile-contributors" ||
-		len(rel.Models) != 8 || rel.Models[0].UnadjustedRating == nil {
+		len(rel.Models) != 8 || rel.Models[0].UnadjustedRating == nil || rel.Fragility == nil || len(rel.Fragility.Pairs) != 7 {
 		t.Errorf("weighting=reliability: method %q, interval %q, reliability %v", rel.Method, rel.Interval, rel.Reliability)
 	}
 	for _, q := range []string{"rounds=-1", "rounds=99999", "ci=2", "style=maybe", "ties=some", "since=yesterday", "anchor=model-001", "weighting=heavy"} {

@@ -54,6 +54,7 @@ type leaderboardFlags struct {
 	matrices   bool
 	workers    int
 	weighting  string
+	fragility  bool
 	elo        analytics.EloParams
 }
 
@@ -66,6 +67,7 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 	fs.Float64Var(&f.ci, "ci", 0.95, "confidence level of the intervals")
 	fs.StringVar(&f.anchor, "anchor", "", "pin a model's rating, MODEL=RATING (Arena: mixtral-8x7b-instruct-v0.1=1114)")
 	fs.BoolVar(&f.style, "style", false, "style control: Bradley–Terry with length and markdown covariates (Wald intervals)")
+	fs.BoolVar(&f.fragility, "fragility", false, "fragility audit: for each pair of adjacent models, the fewest votes whose removal swaps them, and the leader's margin owed to the top 1% of contributors")
 	fs.StringVar(&f.weighting, "weighting", analytics.WeightingPlain, "plain (every vote weighs one), or reliability (crowd Bradley–Terry: votes weighted by their contributor's fitted reliability, capped per contributor; intervals resample contributors)")
 	fs.StringVar(&f.ties, "ties", "include", "ties: include (as half a win) or exclude")
 	fs.StringVar(&f.format, "format", "", "file format: json, jsonl or csv (default: from the name or content)")
@@ -169,7 +171,7 @@ type leaderboardOutput struct {
 func (f *leaderboardFlags) options() (analytics.Options, error) {
 	opt := analytics.DefaultOptions()
 	opt.Rounds, opt.Seed, opt.CI, opt.Style, opt.Workers, opt.Elo = f.rounds, f.seed, f.ci, f.style, f.workers, f.elo
-	opt.Matrices = f.matrices
+	opt.Matrices, opt.Fragility = f.matrices, f.fragility
 	switch f.weighting {
 	case analytics.WeightingPlain:
 	case analytics.WeightingReliability:
@@ -292,6 +294,7 @@ func writeTable(w io.Writer, lb *analytics.Leaderboard, in *inputInfo) error {
 			r.Rank, pad, r.Model, r.Rating, fmt.Sprintf("%+.1f/%+.1f", r.CIUpper-r.Rating, r.CILower-r.Rating),
 			r.Elo, r.Battles, wlt)
 	}
+	writeFragility(bw, lb.Fragility)
 	if rel := lb.Reliability; rel != nil {
 		fmt.Fprintf(bw, "\nReliability: %d contributors, %d unreliable (%d flip their votes), %d capped; threshold %.1f.\n",
 			rel.Contributors, rel.Unreliable, rel.Flippers, rel.Capped, rel.Threshold)
@@ -309,6 +312,24 @@ func writeTable(w io.Writer, lb *analytics.Leaderboard, in *inputInfo) error {
 		}
 	}
 	return bw.err
+}
+
+// writeFragility prints the fragility audit, if any.
+func writeFragility(w io.Writer, fr *analytics.Fragility) {
+	if fr == nil {
+		return
+	}
+	fmt.Fprintln(w, "\nFragility (plain Bradley–Terry; votes whose removal swaps adjacent models, confirmed by refits):")
+	for r, p := range fr.Pairs {
+		holds := fmt.Sprintf("holds unless %d votes are removed", p.VotesToSwap)
+		if p.VotesToSwap < 0 {
+			holds = "holds whatever votes are removed"
+		}
+		fmt.Fprintf(w, "  %d. %s over %s (%.1f points) %s\n", r+1, p.Upper, p.Lower, p.Margin, holds)
+	}
+	if l := fr.Leader; l != nil {
+		fmt.Fprintf(w, "  The top %d contributor(s) (%d votes) account for %.0f%% of the leader's margin.\n", l.Contributors, l.Votes, 100*l.Share)
+	}
 }
 
 // errWriter keeps the first write error.

@@ -218,8 +218,9 @@ func TestLeaderboardReliability(t *testing.T) {
 		lb.Reliability.Worst[0].Contributor != "flipper" || lb.Models[0].UnadjustedRating == nil {
 		t.Errorf("method %q, reliability %+v", lb.Method, lb.Reliability)
 	}
-	out, _, err = runAgora(t, "leaderboard", "--weighting", "reliability", "--rounds", "0", path)
-	if err != nil || !strings.Contains(out, "crowd Bradley–Terry") || !strings.Contains(out, "plain") || !strings.Contains(out, "1 flip their votes") {
+	out, _, err = runAgora(t, "leaderboard", "--weighting", "reliability", "--rounds", "0", "--fragility", path)
+	if err != nil || !strings.Contains(out, "crowd Bradley–Terry") || !strings.Contains(out, "plain") || !strings.Contains(out, "1 flip their votes") ||
+		!strings.Contains(out, "1. m0 over m1") || !strings.Contains(out, "of the leader's margin") {
 		t.Errorf("table: %v\n%s", err, out)
 	}
 	if _, _, err := runAgora(t, "leaderboard", "--weighting", "heavy", path); err == nil {
