@@ -119,18 +119,23 @@ func swapsAfter(n int, pairs []Pair, fit *Fit, cells []removal, m int64, upper, 
 		}
 		k := min(m, c.votes)
 		m -= k
-		p := &ps[c.pair]
-		switch c.kind {
-		case 0:
-			p.WinsI -= float64(k)
-		case 1:
-			p.WinsJ -= float64(k)
-		default:
-			p.Ties -= float64(k)
-		}
+		ps[c.pair].remove(c.kind, float64(k))
 	}
 	beta, err := refit(n, ps, fit)
 	return err == nil && beta[lower] >= beta[upper]
+}
+
+// remove takes k votes of outcome kind (0 a win of I, 1 of J, 2 a tie)
+// out of p.
+func (p *Pair) remove(kind uint8, k float64) {
+	switch kind {
+	case 0:
+		p.WinsI -= k
+	case 1:
+		p.WinsJ -= k
+	default:
+		p.Ties -= k
+	}
 }
 
 // refit fits pairs from fit's solution, with fit's prior, or the weak

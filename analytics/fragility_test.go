@@ -34,15 +34,7 @@ func bruteForceSwap(n int, pairs []Pair, fit *Fit, upper, lower, limit int) int 
 		if left == 0 {
 			copy(ps, pairs)
 			for k, m := range take {
-				p := &ps[cells[k].pair]
-				switch cells[k].kind {
-				case 0:
-					p.WinsI -= float64(m)
-				case 1:
-					p.WinsJ -= float64(m)
-				default:
-					p.Ties -= float64(m)
-				}
+				ps[cells[k].pair].remove(uint8(cells[k].kind), float64(m))
 			}
 			beta, err := refit(n, ps, fit)
 			return err == nil && beta[lower] >= beta[upper]
