@@ -90,8 +90,9 @@ func runBootstrap(ctx context.Context, n int, pairs []Pair, fit *Fit, opt Bootst
 		out.rngs = make([]*rand.Rand, opt.Rounds)
 	}
 	err := forRounds(ctx, n, pairs, fit, opt, out, func(w *roundWorker, r int) error {
-		rng := rand.New(rand.NewPCG(opt.Seed, uint64(r)))
-		rs.draw(rng, w.x, w.fen)
+		src := rand.NewPCG(opt.Seed, uint64(r))
+		rng := rand.New(src)
+		rs.draw(src, rng, w.x, w.fen)
 		w.fill(cells, w.x)
 		if keep {
 			c := make([]int32, len(cells))

@@ -1,8 +1,10 @@
 package analytics
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // resampler draws Multinomial(N, c/N) over the cells of a count table:
@@ -14,53 +16,69 @@ import (
 // when M > N it removes M−N items chosen uniformly without replacement
 // (Fenwick tree). Either way the result is exactly Multinomial(N, c/N), and
 // |M−N| is only about √N. The per-cell Poisson constants do not change
-// between rounds, so they are computed once.
+// between rounds, so they are computed once: an inversion table for each
+// distinct count up to maxTableLambda (counts are whole numbers, so cells
+// share them), PTRS constants for larger counts.
 type resampler struct {
-	cells   []cell
-	total   int64
-	pois    []poissonParams
-	aliasP  []float64 // alias table over cells, probability c/N
-	aliasK  []int32
-	lfactor []float64 // log(k!) for small k
+	cells  []cell
+	total  int64
+	groups []tableGroup    // cells with a count up to maxTableLambda, by count
+	big    []int32         // the other cells, drawn by PTRS
+	pois   []poissonParams // PTRS constants of each cell in big
+	aliasP []float64       // alias table over cells, probability c/N
+	aliasK []int32
+	// log(k!) for k up to a bit beyond the largest likely PTRS draw
+	lfactor []float64
 }
 
-// poissonParams are the constants of Hörmann's PTRS for one λ (numpy's
-// random_poisson_ptrs), or of inversion when λ < 10.
+// tableGroup is the cells of one count, drawn from one table one after
+// another (so the table stays in cache).
+type tableGroup struct {
+	table poissonTable
+	cells []int32
+}
+
+// poissonParams are the constants of Hörmann's PTRS for one λ ≥ 10
+// (numpy's random_poisson_ptrs).
 type poissonParams struct {
 	lam, loglam, a, twoA, b, invAlpha, vr float64
-	expNeg                                float64 // e^−λ, for inversion
-	small                                 bool
 }
 
 func newResampler(cells []cell) *resampler {
-	rs := &resampler{cells: cells, pois: make([]poissonParams, len(cells))}
+	rs := &resampler{cells: cells}
+	byCount := map[int64][]int32{}
 	maxC := int64(0)
 	for k, c := range cells {
 		rs.total += c.count
-		maxC = max(maxC, c.count)
-		lam := float64(c.count)
-		p := &rs.pois[k]
-		p.lam = lam
-		if lam < 10 {
-			p.small, p.expNeg = true, math.Exp(-lam)
+		if c.count <= maxTableLambda {
+			byCount[c.count] = append(byCount[c.count], int32(k))
 			continue
 		}
-		slam := math.Sqrt(lam)
-		p.loglam = math.Log(lam)
-		p.b = 0.931 + 2.53*slam
-		p.a = -0.059 + 0.02483*p.b
-		p.twoA = 2 * p.a
-		p.invAlpha = 1.1239 + 1.1328/(p.b-3.4)
-		p.vr = 0.9277 - 3.6224/(p.b-2)
+		maxC = max(maxC, c.count)
+		rs.big = append(rs.big, int32(k))
+		rs.pois = append(rs.pois, newPoissonParams(float64(c.count)))
 	}
-	// log k! for k up to a bit beyond the largest likely draw.
-	n := min(maxC+10*int64(math.Sqrt(float64(maxC)))+100, 1<<20)
-	rs.lfactor = make([]float64, n)
-	for k := int64(1); k < n; k++ {
-		rs.lfactor[k] = rs.lfactor[k-1] + math.Log(float64(k))
+	for _, count := range slices.Sorted(maps.Keys(byCount)) {
+		rs.groups = append(rs.groups, tableGroup{newPoissonTable(count), byCount[count]})
+	}
+	if maxC > 0 {
+		n := min(maxC+10*int64(math.Sqrt(float64(maxC)))+100, 1<<20)
+		rs.lfactor = make([]float64, n)
+		for k := int64(1); k < n; k++ {
+			rs.lfactor[k] = rs.lfactor[k-1] + math.Log(float64(k))
+		}
 	}
 	rs.buildAlias()
 	return rs
+}
+
+func newPoissonParams(lam float64) poissonParams {
+	p := poissonParams{lam: lam, loglam: math.Log(lam), b: 0.931 + 2.53*math.Sqrt(lam)}
+	p.a = -0.059 + 0.02483*p.b
+	p.twoA = 2 * p.a
+	p.invAlpha = 1.1239 + 1.1328/(p.b-3.4)
+	p.vr = 0.9277 - 3.6224/(p.b-2)
+	return p
 }
 
 // buildAlias builds Vose's alias table for the cell probabilities.
@@ -101,20 +119,10 @@ func (rs *resampler) logFactorial(k int64) float64 {
 	return v
 }
 
-// poisson draws from Poisson(λ) for cell k.
-func (rs *resampler) poisson(rng *rand.Rand, k int) int64 {
-	p := &rs.pois[k]
-	if p.small {
-		u := rng.Float64()
-		f := p.expNeg
-		var x int64
-		for u > f && f > 0 {
-			u -= f
-			x++
-			f *= p.lam / float64(x)
-		}
-		return x
-	}
+// ptrs draws from Poisson(λ ≥ 10) for the cell big[i] by Hörmann's
+// transformed rejection.
+func (rs *resampler) ptrs(rng *rand.Rand, i int) int64 {
+	p := &rs.pois[i]
 	for {
 		u := rng.Float64() - 0.5
 		v := rng.Float64()
@@ -136,12 +144,20 @@ func (rs *resampler) poisson(rng *rand.Rand, k int) int64 {
 	}
 }
 
-// draw fills x (one count per cell) with a Multinomial(N, c/N) draw; fen is
-// scratch space of len(cells)+1.
-func (rs *resampler) draw(rng *rand.Rand, x []int64, fen []int64) {
+// draw fills x (one count per cell) with a Multinomial(N, c/N) draw from
+// rng, which must draw from src (the tables take src's numbers directly,
+// without the interface call); fen is scratch space of len(cells)+1.
+func (rs *resampler) draw(src *rand.PCG, rng *rand.Rand, x []int64, fen []int64) {
 	var m int64
-	for k := range rs.cells {
-		x[k] = rs.poisson(rng, k)
+	for g := range rs.groups {
+		t := &rs.groups[g].table
+		for _, k := range rs.groups[g].cells {
+			x[k] = t.draw(src)
+			m += x[k]
+		}
+	}
+	for i, k := range rs.big {
+		x[k] = rs.ptrs(rng, i)
 		m += x[k]
 	}
 	switch {
