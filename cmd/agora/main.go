@@ -38,6 +38,7 @@ var commands = map[string]command{
 	"import":      {"read an existing preference data set into the store", runImport},
 	"simulate":    {"compare matchmaking policies on simulated votes", runSimulate},
 	"vacuum":      {"rewrite the store with 16 KiB pages and no free pages (server stopped)", runVacuum},
+	"loadtest":    {"drive a server with simulated contributors and report latencies", runLoadtest},
 }
 
 // usageError is returned for bad command lines; main exits 2 for it.

@@ -1,0 +1,43 @@
+package loadtest
+
+import (
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestSummarize(t *testing.T) {
+	var lat []time.Duration
+	for i := 100; i >= 1; i-- {
+		lat = append(lat, time.Duration(i)*time.Millisecond)
+	}
+	got := summarize(lat)
+	if want := (Summary{Count: 100, P50: 50, P90: 90, P99: 99, Max: 100}); got != want {
+		t.Errorf("summarize(1..100 ms) = %+v, want %+v", got, want)
+	}
+	if got := summarize(nil); got != (Summary{}) {
+		t.Errorf("summarize(nil) = %+v, want zero", got)
+	}
+}
+
+// TestListeningPID finds this process by a port it listens on, and reads
+// its memory.
+func TestListeningPID(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	if pid, err := ListeningPID(port); err != nil || pid != os.Getpid() {
+		t.Errorf("ListeningPID(%d) = %d, %v; want %d", port, pid, err, os.Getpid())
+	}
+	if kib, err := RSS(os.Getpid()); err != nil || kib <= 0 {
+		t.Errorf("RSS(self) = %d, %v", kib, err)
+	}
+	ln.Close()
+	if pid, err := ListeningPID(port); err == nil {
+		t.Errorf("ListeningPID(%d) after close = %d, want an error", port, pid)
+	}
+}

@@ -1,0 +1,117 @@
+package loadtest
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"time"
+)
+
+// samples are latencies as measured, unsorted.
+type samples struct {
+	ttft, gap, ack []time.Duration
+}
+
+func (s *samples) add(o *samples) {
+	s.ttft = append(s.ttft, o.ttft...)
+	s.gap = append(s.gap, o.gap...)
+	s.ack = append(s.ack, o.ack...)
+}
+
+// Summary is a latency distribution, in milliseconds.
+type Summary struct {
+	Count int     `json:"count"`
+	P50   float64 `json:"p50_ms"`
+	P90   float64 `json:"p90_ms"`
+	P99   float64 `json:"p99_ms"`
+	Max   float64 `json:"max_ms"`
+}
+
+// summarize sorts lat and returns its quantiles (nearest rank).
+func summarize(lat []time.Duration) Summary {
+	if len(lat) == 0 {
+		return Summary{}
+	}
+	slices.Sort(lat)
+	q := func(p float64) float64 {
+		i := int(p*float64(len(lat))+0.5) - 1
+		return ms(lat[min(max(i, 0), len(lat)-1)])
+	}
+	return Summary{Count: len(lat), P50: q(0.50), P90: q(0.90), P99: q(0.99), Max: ms(lat[len(lat)-1])}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Report is what a load test measured.
+type Report struct {
+	Mode         Mode    `json:"mode"`
+	Contributors int     `json:"contributors"`
+	OfferedRate  float64 `json:"offered_per_s"` // 0: closed loop
+	Seconds      float64 `json:"seconds"`
+	Jobs         int64   `json:"jobs"`
+	Battles      int64   `json:"battles"` // battles (and follow-up turns) streamed to ready
+	Votes        int64   `json:"votes"`
+	Abandoned    int64   `json:"abandoned"`
+	JobsPerSec   float64 `json:"jobs_per_s"`
+	VotesPerSec  float64 `json:"votes_per_s"`
+	// TTFT runs from when a start or follow-up was due to its first token;
+	// TokenGap is the time between two tokens of one side (the model's
+	// pace plus the relay's jitter); VoteAck runs from when a vote was due
+	// to its acknowledgement.
+	TTFT     Summary        `json:"ttft"`
+	TokenGap Summary        `json:"token_gap"`
+	VoteAck  Summary        `json:"vote_ack"`
+	Errors   map[string]int `json:"errors"` // by code; "connection" for a broken connection
+	// ServerRSSKiB is the server's resident memory before and after the
+	// run, when the server is a local process (zero otherwise).
+	ServerRSSKiB [2]int64 `json:"server_rss_kib"`
+}
+
+func (r *run) report() *Report {
+	c := r.counts()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	secs := c.Elapsed.Seconds()
+	return &Report{
+		Mode: r.cfg.Mode, Contributors: r.cfg.Contributors, OfferedRate: r.cfg.Rate, Seconds: secs,
+		Jobs: c.Jobs, Battles: c.Battles, Votes: c.Votes, Abandoned: c.Abandoned,
+		JobsPerSec: float64(c.Jobs) / secs, VotesPerSec: float64(c.Votes) / secs,
+		TTFT: summarize(r.samples.ttft), TokenGap: summarize(r.samples.gap), VoteAck: summarize(r.samples.ack),
+		Errors: maps.Clone(r.codes),
+	}
+}
+
+// WriteText writes the report for people.
+func (rep *Report) WriteText(w io.Writer) error {
+	loop := "closed loop (as fast as answered)"
+	if rep.OfferedRate > 0 {
+		loop = fmt.Sprintf("open loop at %g %s/s offered", rep.OfferedRate, rep.Mode)
+	}
+	var err error
+	p := func(format string, args ...any) {
+		if err == nil {
+			_, err = fmt.Fprintf(w, format, args...)
+		}
+	}
+	p("%s, %d contributors, %s, %.1f s\n", rep.Mode, rep.Contributors, loop, rep.Seconds)
+	p("jobs %d (%.1f/s)  battles %d  votes %d (%.1f/s)  abandoned %d\n",
+		rep.Jobs, rep.JobsPerSec, rep.Battles, rep.Votes, rep.VotesPerSec, rep.Abandoned)
+	p("%-22s %8s %9s %9s %9s %9s\n", "latency (ms)", "count", "p50", "p90", "p99", "max")
+	for _, l := range []struct {
+		name string
+		s    Summary
+	}{{"time to first token", rep.TTFT}, {"token gap", rep.TokenGap}, {"vote acknowledgement", rep.VoteAck}} {
+		p("%-22s %8d %9.2f %9.2f %9.2f %9.2f\n", l.name, l.s.Count, l.s.P50, l.s.P90, l.s.P99, l.s.Max)
+	}
+	if len(rep.Errors) == 0 {
+		p("errors: none\n")
+	}
+	for _, code := range slices.Sorted(maps.Keys(rep.Errors)) {
+		p("errors %s: %d\n", code, rep.Errors[code])
+	}
+	if rep.ServerRSSKiB[1] > 0 {
+		p("server RSS: %.1f MiB before, %.1f MiB after\n", float64(rep.ServerRSSKiB[0])/1024, float64(rep.ServerRSSKiB[1])/1024)
+	}
+	return err
+}

@@ -1,0 +1,179 @@
+package loadtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// worker is one simulated contributor on its own connection.
+type worker struct {
+	r     *run
+	conn  Conn
+	rng   *rand.Rand
+	ready []string // ModeVotes: battles waiting for their vote
+	s     samples  // merged into the run's at the end
+	turns int      // the server's max_turns, from the first battle frame
+}
+
+// work does jobs until there are none or the connection fails.
+func (w *worker) work(ctx context.Context) {
+	defer w.flush()
+	for {
+		due, ok := w.r.next(ctx)
+		if !ok {
+			return
+		}
+		var err error
+		if w.r.cfg.Mode == ModeVotes {
+			err = w.voteReady(due)
+		} else {
+			err = w.battle(due)
+		}
+		w.r.done.Add(1)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.r.fail("connection")
+			}
+			return
+		}
+	}
+}
+
+func (w *worker) flush() {
+	w.r.mu.Lock()
+	w.r.samples.add(&w.s)
+	w.r.mu.Unlock()
+}
+
+// battle runs one whole battle whose start was due at due. It returns an
+// error only when the connection failed; refusals are counted by code.
+func (w *worker) battle(due time.Time) error {
+	if err := w.conn.Send(message(map[string]string{"type": "start", "prompt": w.r.cfg.Prompt})); err != nil {
+		return err
+	}
+	id, ok, err := w.stream(due)
+	if err != nil || !ok {
+		return err
+	}
+	if w.turns > 1 && w.rng.Float64() < w.r.cfg.FollowUp {
+		msg := message(map[string]string{"type": "message", "battle_id": id, "content": w.r.cfg.Prompt})
+		if err := w.conn.Send(msg); err != nil {
+			return err
+		}
+		if _, ok, err = w.stream(time.Now()); err != nil || !ok {
+			return err
+		}
+	}
+	if w.rng.Float64() < w.r.cfg.Abandon {
+		w.r.abandoned.Add(1)
+		return nil
+	}
+	return w.vote(id, time.Now())
+}
+
+// stream reads one turn's frames up to ready, recording the time to the
+// first token (from due) and the gaps between each side's tokens. ok is
+// false when the server refused the request.
+func (w *worker) stream(due time.Time) (id string, ok bool, err error) {
+	var first bool
+	last := map[string]time.Time{}
+	for {
+		f, err := w.read()
+		if err != nil {
+			return "", false, err
+		}
+		now := time.Now()
+		switch f.Type {
+		case "battle":
+			id, w.turns = f.BattleID, f.MaxTurns
+		case "token":
+			if !first {
+				first = true
+				w.s.ttft = append(w.s.ttft, now.Sub(due))
+			}
+			if t, seen := last[f.Side]; seen {
+				w.s.gap = append(w.s.gap, now.Sub(t))
+			}
+			last[f.Side] = now
+		case "error":
+			w.r.fail(f.Code)
+			if f.Side == "" { // the request was refused
+				return id, false, nil
+			}
+		case "ready":
+			w.r.battles.Add(1)
+			return f.BattleID, true, nil
+		}
+	}
+}
+
+// vote votes on battle id and waits for the acknowledgement, measured from
+// due.
+func (w *worker) vote(id string, due time.Time) error {
+	if err := w.conn.Send(message(map[string]string{"type": "vote", "battle_id": id, "winner": "a"})); err != nil {
+		return err
+	}
+	for {
+		f, err := w.read()
+		if err != nil {
+			return err
+		}
+		switch f.Type {
+		case "voted":
+			w.s.ack = append(w.s.ack, time.Since(due))
+			w.r.votes.Add(1)
+			return nil
+		case "error":
+			w.r.fail(f.Code)
+			return nil
+		}
+	}
+}
+
+// voteReady votes on the next prepared battle.
+func (w *worker) voteReady(due time.Time) error {
+	if len(w.ready) == 0 {
+		w.r.fail("no_battle_ready")
+		return nil
+	}
+	id := w.ready[0]
+	w.ready = w.ready[1:]
+	return w.vote(id, due)
+}
+
+// readyBattles starts n battles one after another and keeps them ready for
+// their votes.
+func (w *worker) readyBattles(ctx context.Context, n int) error {
+	for range n {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := w.conn.Send(message(map[string]string{"type": "start", "prompt": w.r.cfg.Prompt})); err != nil {
+			return err
+		}
+		id, ok, err := w.stream(time.Now())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("a battle to vote on was refused (see the error counts)")
+		}
+		w.ready = append(w.ready, id)
+	}
+	return nil
+}
+
+func (w *worker) read() (frame, error) {
+	var f frame
+	data, err := w.conn.Next()
+	if err != nil {
+		return f, err
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		return f, fmt.Errorf("server frame %.100q: %w", data, err)
+	}
+	return f, nil
+}
