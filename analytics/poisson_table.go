@@ -40,29 +40,14 @@ func newPoissonTable(lambda int64) poissonTable {
 		total += p
 	}
 	n := len(pmf)
-	t := poissonTable{lo: lo, cols: uint64(n), cut: make([]uint64, n), alias: make([]int32, n)}
 	scaled := make([]float64, n)
-	var small, large []int32
 	for i, p := range pmf {
 		scaled[i] = p / total * float64(n)
-		if scaled[i] < 1 {
-			small = append(small, int32(i))
-		} else {
-			large = append(large, int32(i))
-		}
 	}
-	for len(small) > 0 && len(large) > 0 {
-		s, l := small[len(small)-1], large[len(large)-1]
-		small = small[:len(small)-1]
-		t.cut[s], t.alias[s] = scale64(scaled[s]), l
-		scaled[l] -= 1 - scaled[s]
-		if scaled[l] < 1 {
-			large = large[:len(large)-1]
-			small = append(small, l)
-		}
-	}
-	for _, i := range append(small, large...) {
-		t.cut[i], t.alias[i] = math.MaxUint64, i
+	keep, alias := vose(scaled)
+	t := poissonTable{lo: lo, cols: uint64(n), cut: make([]uint64, n), alias: alias}
+	for i, k := range keep {
+		t.cut[i] = scale64(k)
 	}
 	return t
 }

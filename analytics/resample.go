@@ -83,14 +83,21 @@ func newPoissonParams(lam float64) poissonParams {
 
 // buildAlias builds Vose's alias table for the cell probabilities.
 func (rs *resampler) buildAlias() {
-	k := len(rs.cells)
-	rs.aliasP = make([]float64, k)
-	rs.aliasK = make([]int32, k)
-	scaled := make([]float64, k)
-	var small, large []int32
+	scaled := make([]float64, len(rs.cells))
 	for i, c := range rs.cells {
-		scaled[i] = float64(c.count) * float64(k) / float64(rs.total)
-		if scaled[i] < 1 {
+		scaled[i] = float64(c.count) * float64(len(rs.cells)) / float64(rs.total)
+	}
+	rs.aliasP, rs.aliasK = vose(scaled)
+}
+
+// vose returns Vose's alias table for weights scaled to a mean of 1: column
+// i yields i with probability keep[i] and alias[i] otherwise. It overwrites
+// scaled.
+func vose(scaled []float64) (keep []float64, alias []int32) {
+	keep, alias = make([]float64, len(scaled)), make([]int32, len(scaled))
+	var small, large []int32
+	for i, w := range scaled {
+		if w < 1 {
 			small = append(small, int32(i))
 		} else {
 			large = append(large, int32(i))
@@ -99,7 +106,7 @@ func (rs *resampler) buildAlias() {
 	for len(small) > 0 && len(large) > 0 {
 		s, l := small[len(small)-1], large[len(large)-1]
 		small = small[:len(small)-1]
-		rs.aliasP[s], rs.aliasK[s] = scaled[s], l
+		keep[s], alias[s] = scaled[s], l
 		scaled[l] -= 1 - scaled[s]
 		if scaled[l] < 1 {
 			large = large[:len(large)-1]
@@ -107,8 +114,9 @@ func (rs *resampler) buildAlias() {
 		}
 	}
 	for _, i := range append(small, large...) {
-		rs.aliasP[i], rs.aliasK[i] = 1, i
+		keep[i], alias[i] = 1, i
 	}
+	return keep, alias
 }
 
 func (rs *resampler) logFactorial(k int64) float64 {
