@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Options controls a leaderboard computation.
@@ -28,7 +29,7 @@ type Options struct {
 	Style    bool
 	Elo      EloParams
 	Tol      float64 // solver gradient tolerance; zero means DefaultTol
-	Workers  int     // bootstrap goroutines; zero means GOMAXPROCS
+	Workers  int     // bootstrap and style-fit goroutines; zero means GOMAXPROCS
 	Matrices bool    // include the pair matrices
 	// Weighting is WeightingPlain (the default when empty) or
 	// WeightingReliability: crowd Bradley–Terry, with intervals from a
@@ -37,6 +38,10 @@ type Options struct {
 	Reliability ReliabilityOptions
 	// Fragility adds the fragility audit of the plain fit (see Fragility).
 	Fragility bool
+	// MaxAge lets a live leaderboard answer with a fit made up to this
+	// long ago although votes arrived since; zero refits after any vote.
+	// It does not change the result, only how fresh it must be.
+	MaxAge time.Duration
 	// Progress, when set, is called from any goroutine as work advances.
 	Progress func(stage string, done, total int)
 	// bootstrap, when set, replaces RunBootstrap (a live leaderboard's
@@ -253,7 +258,7 @@ func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Da
 	if opt.Style {
 		lb.Method = "bradley-terry-style-control"
 		lb.Interval = "wald"
-		sf, err := fitStyle(ctx, d, sel, c, fit.Beta, prior, tol)
+		sf, err := fitStyle(ctx, d, sel, c, fit.Beta, prior, tol, opt.Workers)
 		if err != nil {
 			return nil, err
 		}

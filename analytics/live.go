@@ -2,9 +2,12 @@ package analytics
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/agora-rlhf/agora/rlhf"
 )
@@ -36,10 +39,17 @@ func LoadRecords(ctx context.Context, src RecordSource, d *Dataset) (skipped int
 // when votes arrived since the cached result for the same options, and warm
 // starts every bootstrap round from its previous solution, so a refresh
 // after one vote costs the counting-free fit plus the resampling.
+//
+// No lock is held across a fit: Leaderboard copies what the fit needs under
+// mu (the pair counts, O(models²), and a view of the append-only battle
+// columns, O(1)) and fits outside it, so Add waits at most for that copy.
+// Fits run one at a time (fits), each with at most FitWorkers goroutines,
+// so leaderboards never take more than that share of the processors from
+// the vote path.
 type Live struct {
-	refresh sync.Mutex // serializes refits, so concurrent requests share one
+	fits chan struct{} // a semaphore of one: held by the fit in progress
 
-	mu      sync.Mutex // guards the fields below
+	mu      sync.Mutex // guards the fields below; never held across a fit
 	data    Dataset
 	version uint64 // incremented by every Add
 	skipped int
@@ -48,16 +58,21 @@ type Live struct {
 	wins, ties []int64
 	elo        *elo
 	eloParams  EloParams
-	eloStale   bool // a vote arrived out of time order: Elo needs a full pass
-	cache      map[string]*Leaderboard
-	cacheVer   map[string]uint64
+	eloStale   bool              // a vote arrived out of time order: Elo needs a full pass
+	cache      map[string]cached // by optionsKey
+	now        func() time.Time
 
-	boot *liveBoot // guarded by refresh, not mu
+	boot *liveBoot // guarded by fits, not mu
 }
+
+// FitWorkers returns the goroutines a live leaderboard's fit uses: half
+// the processors Go may use, at least one, so that a fit leaves the other
+// half to the vote path.
+func FitWorkers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // NewLive loads every record of src and returns a live leaderboard.
 func NewLive(ctx context.Context, src RecordSource) (*Live, error) {
-	l := &Live{}
+	l := &Live{fits: make(chan struct{}, 1)}
 	skipped, err := LoadRecords(ctx, src, &l.data)
 	if err != nil {
 		return nil, err
@@ -69,7 +84,7 @@ func NewLive(ctx context.Context, src RecordSource) (*Live, error) {
 
 // newLiveDataset wraps an existing dataset (tests and benchmarks).
 func newLiveDataset(d *Dataset) *Live {
-	l := &Live{data: *d}
+	l := &Live{data: *d, fits: make(chan struct{}, 1)}
 	l.rebuild()
 	return l
 }
@@ -87,8 +102,10 @@ func (l *Live) rebuild() {
 	all := selector{}
 	l.elo = newEloFrom(l.eloParams, l.data.elo(&all, l.eloParams))
 	l.eloStale = false
-	l.cache = map[string]*Leaderboard{}
-	l.cacheVer = map[string]uint64{}
+	l.cache = map[string]cached{}
+	if l.now == nil {
+		l.now = time.Now
+	}
 }
 
 func newEloFrom(p EloParams, ratings []float64) *elo {
@@ -167,77 +184,140 @@ func (l *Live) Skipped() int {
 	return l.skipped
 }
 
+// cached is a fit kept for its options: the leaderboard or the error
+// that made it impossible, the votes it covers and when it was made.
+type cached struct {
+	lb      *Leaderboard
+	err     error
+	version uint64
+	at      time.Time
+}
+
 // Leaderboard returns the leaderboard for opt, refitting only when votes
-// arrived since the cached one. The result is shared: callers must not
-// modify it.
+// arrived since the cached one (or, with opt.MaxAge, when the cached one
+// is older than that). The result is shared: callers must not modify it.
+// A caller waiting for another fit gives up when ctx ends. Votes that
+// cannot be fitted (style control on collinear features) give an
+// rlhf.EInvalid error with the reason, kept like a leaderboard, so that
+// asking again does not fit again.
 func (l *Live) Leaderboard(ctx context.Context, opt Options) (*Leaderboard, error) {
 	opt.fill()
 	key := optionsKey(opt)
-	l.mu.Lock()
-	if lb, ok := l.cache[key]; ok && l.cacheVer[key] == l.version {
-		l.mu.Unlock()
-		return lb, nil
+	if c, ok := l.fresh(key, opt.MaxAge); ok {
+		return c.lb, c.err
 	}
-	l.mu.Unlock()
-
-	l.refresh.Lock()
-	defer l.refresh.Unlock()
-	l.mu.Lock()
-	if lb, ok := l.cache[key]; ok && l.cacheVer[key] == l.version {
-		l.mu.Unlock()
-		return lb, nil
+	select {
+	case l.fits <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	version, uncounted := l.version, l.data.uncounted
-	sel := opt.Filter.compile(&l.data)
-	var c *Counts
-	var eloByID []float64
-	if sel.all() && opt.Elo == l.eloParams {
-		c = l.data.compact(slices.Clone(l.wins), slices.Clone(l.ties), int64(l.data.Len()))
-		if l.eloStale {
-			l.elo.ratings = l.data.elo(&sel, l.eloParams)
-			l.eloStale = false
+	defer func() { <-l.fits }()
+	if c, ok := l.fresh(key, opt.MaxAge); ok {
+		return c.lb, c.err // fitted while this call waited
+	}
+	job := l.prepare(opt)
+	lb, err := l.fit(ctx, job)
+	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, err
 		}
-		eloByID = slices.Clone(l.elo.ratings)
-	} else {
-		c = l.data.count(&sel)
-		eloByID = l.data.elo(&sel, opt.Elo)
+		err = &rlhf.Error{Code: rlhf.EInvalid, Message: "the leaderboard cannot be fitted on these votes: " + err.Error(), Err: err}
 	}
-	if sel.all() && !opt.Style && len(c.Models) == len(l.data.models.names) {
+	l.mu.Lock()
+	if len(l.cache) >= maxCached {
+		clear(l.cache)
+	}
+	l.cache[key] = cached{lb: lb, err: err, version: job.version, at: l.now()}
+	l.mu.Unlock()
+	return lb, err
+}
+
+// fresh returns the fit cached for key if no vote arrived since, or if it
+// is younger than maxAge.
+func (l *Live) fresh(key string, maxAge time.Duration) (cached, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c, ok := l.cache[key]
+	if !ok || c.version != l.version && l.now().Sub(c.at) >= maxAge {
+		return cached{}, false
+	}
+	return c, true
+}
+
+// fitJob is what a fit needs, copied under l.mu: a view of the battles
+// held when it was made and, for the unfiltered board, the incremental
+// counts and Elo.
+type fitJob struct {
+	opt     Options
+	version uint64
+	data    Dataset // a snapshot: never changes
+	sel     selector
+	// wins and ties are the live pair counts when sel keeps everything;
+	// nil means count the snapshot.
+	wins, ties []int64
+	elo        []float64 // the live Elo; nil means run Elo over the snapshot
+	keepElo    bool      // store the Elo run over the snapshot as the live one
+}
+
+// prepare copies what a fit of opt needs. It takes l.mu for O(models²).
+func (l *Live) prepare(opt Options) *fitJob {
+	if opt.Workers == 0 {
+		opt.Workers = FitWorkers()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	job := &fitJob{opt: opt, version: l.version, data: l.data.snapshot(), sel: opt.Filter.compile(&l.data)}
+	if job.sel.all() && opt.Elo == l.eloParams {
+		job.wins, job.ties = slices.Clone(l.wins), slices.Clone(l.ties)
+		if l.eloStale {
+			job.keepElo = true
+		} else {
+			job.elo = slices.Clone(l.elo.ratings)
+		}
+	}
+	return job
+}
+
+// fit computes the leaderboard of job, outside l.mu; l.fits must be held.
+func (l *Live) fit(ctx context.Context, job *fitJob) (*Leaderboard, error) {
+	progress(job.opt, "fit", 0, 1)
+	d, sel, opt := &job.data, &job.sel, job.opt
+	eloByID := job.elo
+	if eloByID == nil {
+		eloByID = d.elo(sel, opt.Elo)
+		if job.keepElo {
+			l.mu.Lock()
+			if l.version == job.version {
+				l.elo.ratings, l.eloStale = slices.Clone(eloByID), false
+			}
+			l.mu.Unlock()
+		}
+	}
+	var c *Counts
+	if job.wins != nil {
+		c = d.compact(job.wins, job.ties, int64(d.Len()))
+	} else {
+		c = d.count(sel)
+	}
+	if sel.all() && !opt.Style && len(c.Models) == len(d.models.names) {
 		// The unfiltered board: every model is present and compact ids
 		// are dataset ids, so the bootstrap can be updated in place.
-		t := l.data.Len()
-		snap := battleSnap{a: l.data.a[:t:t], b: l.data.b[:t:t], w: l.data.w[:t:t]}
+		snap := battleSnap{a: d.a, b: d.b, w: d.w}
 		opt.bootstrap = func(ctx context.Context, n int, pairs []Pair, fit *Fit, bo BootstrapOptions) (*Bootstrap, error) {
 			return l.liveBootstrap(ctx, snap, n, pairs, fit, bo)
 		}
 	}
-	var lb *Leaderboard
-	var err error
-	if opt.Style || opt.Weighting == WeightingReliability || opt.Fragility {
-		// Style control, reliability weighting and the fragility audit
-		// read every battle: fit under the lock.
-		lb, err = computeCounts(ctx, c, func() []float64 { return eloByID }, &l.data, &sel, opt)
-		l.mu.Unlock()
-	} else {
-		l.mu.Unlock()
-		lb, err = computeCounts(ctx, c, func() []float64 { return eloByID }, nil, nil, opt)
-	}
+	lb, err := computeCounts(ctx, c, func() []float64 { return eloByID }, d, sel, opt)
+	progress(job.opt, "fit", 1, 1)
 	if err != nil {
 		return nil, err
 	}
-	lb.Uncounted = uncounted
-	l.mu.Lock()
-	if len(l.cache) >= maxCached {
-		clear(l.cache)
-		clear(l.cacheVer)
-	}
-	l.cache[key], l.cacheVer[key] = lb, version
-	l.mu.Unlock()
+	lb.Uncounted = d.uncounted
 	return lb, nil
 }
 
 // liveBootstrap updates the kept bootstrap when it matches, else runs a
-// fresh one and keeps it. l.refresh must be held.
+// fresh one and keeps it. l.fits must be held.
 func (l *Live) liveBootstrap(ctx context.Context, snap battleSnap, n int, pairs []Pair, fit *Fit, bo BootstrapOptions) (*Bootstrap, error) {
 	if l.boot.fits(bo, n, len(snap.a)) {
 		bs, err := l.boot.update(ctx, snap, n, pairs, fit, bo)
@@ -260,6 +340,36 @@ const maxCached = 64
 
 // optionsKey identifies the options that change a leaderboard.
 func optionsKey(o Options) string {
-	return fmt.Sprintf("%+v|%d|%d|%g|%q|%g|%v|%+v|%g|%v",
-		o.Filter, o.Rounds, o.Seed, o.CI, o.Anchor, o.AnchorRating, o.Style, o.Elo, o.Tol, o.Matrices)
+	return fmt.Sprintf("%+v|%d|%d|%g|%q|%g|%v|%+v|%g|%v|%q|%+v|%v",
+		o.Filter, o.Rounds, o.Seed, o.CI, o.Anchor, o.AnchorRating, o.Style, o.Elo, o.Tol, o.Matrices,
+		o.Weighting, o.Reliability, o.Fragility)
+}
+
+// snapshot returns a view of d's battles as they are now. Datasets only
+// append, and appending never writes an element a shorter view can read,
+// so the view stays valid, unchanged, while d grows. The view has no name
+// lookups: compile filters against d itself, before taking the view.
+func (d *Dataset) snapshot() Dataset {
+	s := *d
+	n := len(d.a)
+	s.a, s.b, s.w = d.a[:n:n], d.b[:n:n], d.w[:n:n]
+	if d.t != nil {
+		s.t = d.t[:n:n]
+	}
+	if d.style != nil {
+		s.style = d.style[: numStyle*n : numStyle*n]
+	}
+	s.models = d.models.snapshot()
+	for _, c := range []*column{&s.category, &s.language, &s.contributor, &s.source} {
+		c.sym = c.sym.snapshot()
+		if c.ids != nil {
+			c.ids = c.ids[:n:n]
+		}
+	}
+	return s
+}
+
+// snapshot returns the names known now, without the lookup map.
+func (s symbols) snapshot() symbols {
+	return symbols{names: s.names[:len(s.names):len(s.names)]}
 }

@@ -44,7 +44,8 @@ func (s *styleFit) variance(i, anchor int) float64 {
 
 func isMissing(v float32) bool { return v != v }
 
-func fitStyle(ctx context.Context, d *Dataset, sel *selector, c *Counts, start []float64, prior, tol float64) (*styleFit, error) {
+// fitStyle fits with up to workers goroutines; zero means GOMAXPROCS.
+func fitStyle(ctx context.Context, d *Dataset, sel *selector, c *Counts, start []float64, prior, tol float64, workers int) (*styleFit, error) {
 	n := c.N()
 	m := n + numStyle
 	all := sel.all()
@@ -79,7 +80,9 @@ func fitStyle(ctx context.Context, d *Dataset, sel *selector, c *Counts, start [
 	theta := make([]float64, m)
 	copy(theta, start)
 	sf := &styleFit{n: n, m: m, styled: styled}
-	workers := runtime.GOMAXPROCS(0)
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	type acc struct{ g, h []float64 }
 	accs := make([]acc, workers)
 	for w := range accs {
