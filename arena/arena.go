@@ -62,7 +62,7 @@ type Config struct {
 	VoteWindow               time.Duration      // how long a finished battle waits for its vote
 	Now                      func() time.Time   // nil means time.Now
 	Rand                     *mrand.Rand        // nil means a random seed; used under the arena's lock
-	OnVote                   func(*rlhf.Record) // called after each committed vote, if set
+	OnVote                   func(*rlhf.Record) // called after each committed vote, if set, before its acknowledgement: it must not wait on anything slow (main queues the vote for the leaderboard)
 	Campaigns                Campaigns          // prompts for start requests that name a campaign; may be nil
 	Guard                    Guard              // marks battles that are not anonymous; may be nil
 	Receipts                 Receipts           // receipts of committed votes (the verifiable log); may be nil

@@ -65,6 +65,7 @@ type options struct {
 	delay          time.Duration
 	maxAnswer      int                           // bytes; default 64 KiB
 	wrap           func(arena.Model) arena.Model // if set, wraps every model
+	onVote         func(*rlhf.Record)            // the arena's OnVote
 }
 
 // modelNames maps the fake model ids to the public names the arena uses.
@@ -119,6 +120,7 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	battles, err := arena.New(arena.Config{
 		Models: models, Store: store, Matcher: fixedPair{modelNames[o.modelA], modelNames[o.modelB]},
 		MaxTurns: 3, MaxPromptBytes: 4096, MaxBattlesPerContributor: o.maxBattles, VoteWindow: time.Hour,
+		OnVote: o.onVote,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -174,6 +174,18 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		ln.Close()
 		return err
 	}
+	// Committed votes reach the leaderboard and matchmaking through a
+	// bounded queue that feed.Run drains: the vote path never waits on them.
+	feed := analytics.NewFeed(0, func(r *rlhf.Record) {
+		if err := live.Add(*r); err != nil {
+			log.Warn("leaderboard skipped a vote", "vote", r.Vote.ID, "err", err)
+		}
+		if learner != nil {
+			if err := learner.Observe(r); err != nil {
+				log.Warn("matchmaking skipped a vote", "vote", r.Vote.ID, "err", err)
+			}
+		}
+	}, log)
 	battles, err := arena.New(arena.Config{
 		Store:                    arenaStore,
 		Matcher:                  mp.health.Matcher(policy),
@@ -185,16 +197,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		Guard:                    leakGuard,
 		Receipts:                 votesLog,
 		Log:                      log,
-		OnVote: func(r *rlhf.Record) {
-			if err := live.Add(*r); err != nil {
-				log.Warn("leaderboard skipped a vote", "vote", r.Vote.ID, "err", err)
-			}
-			if learner != nil {
-				if err := learner.Observe(r); err != nil {
-					log.Warn("matchmaking skipped a vote", "vote", r.Vote.ID, "err", err)
-				}
-			}
-		},
+		OnVote:                   feed.Add,
 	})
 	if err != nil {
 		ln.Close()
@@ -256,6 +259,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	workers.Go(func() { battles.Run(runCtx) })
 	workers.Go(func() { mp.health.Run(runCtx) })
 	workers.Go(func() { votesLog.Run(runCtx) })
+	workers.Go(func() { _ = feed.Run(runCtx) }) // nil: it stops only when runCtx ends
 	if shipper != nil {
 		workers.Go(func() {
 			if err := shipper.Run(runCtx); err != nil {
