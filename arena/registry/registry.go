@@ -79,10 +79,13 @@ type Registry struct {
 	cfg Config
 	log *slog.Logger
 
-	// mu guards models, and is held across each change's test call and
-	// store write so that changes to the registry happen one at a time.
+	// mu guards models and busy. It is never held across a test call or a
+	// store write: a change reserves its model's name in busy, works
+	// unlocked, then commits under mu. Changes to one name happen one at a
+	// time; listing never waits for a change.
 	mu     sync.Mutex
 	models map[string]*Model
+	busy   map[string]bool // names with a change in progress
 }
 
 // New returns a Registry for cfg. Call AddConfigModel for the configured
@@ -100,7 +103,7 @@ func New(cfg Config) (*Registry, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Registry{cfg: cfg, log: cfg.Log, models: map[string]*Model{}}, nil
+	return &Registry{cfg: cfg, log: cfg.Log, models: map[string]*Model{}, busy: map[string]bool{}}, nil
 }
 
 // AddConfigModel puts m, a model of the configuration file, into battles
@@ -206,11 +209,15 @@ func (r *Registry) Create(ctx context.Context, m rlhf.EndpointModel, apiKey stri
 	if err := r.check(ctx, &m, apiKey); err != nil {
 		return Model{}, nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.models[m.Name] != nil {
-		return Model{}, nil, rlhf.Errorf(rlhf.EConflict, "model %q exists", m.Name)
+	if err := r.reserve(m.Name, func(old *Model) error {
+		if old != nil {
+			return rlhf.Errorf(rlhf.EConflict, "model %q exists", m.Name)
+		}
+		return nil
+	}); err != nil {
+		return Model{}, nil, err
 	}
+	defer r.release(m.Name)
 	var test *TestResult
 	if !m.Paused {
 		if test = r.testCall(ctx, &m, apiKey); !test.OK {
@@ -224,10 +231,7 @@ func (r *Registry) Create(ctx context.Context, m rlhf.EndpointModel, apiKey stri
 		return Model{}, test, err
 	}
 	rm := &Model{EndpointModel: m, Source: "api"}
-	r.models[m.Name] = rm
-	if !m.Paused {
-		r.install(rm, apiKey)
-	}
+	r.commit(rm, apiKey)
 	r.log.Info("model registered", "model", m.Name, "lab", m.Lab, "paused", m.Paused)
 	return r.view(rm), test, nil
 }
@@ -236,12 +240,14 @@ func (r *Registry) Create(ctx context.Context, m rlhf.EndpointModel, apiKey stri
 // makes; apiKey, when not nil, replaces the API key ("" removes it).
 // Unless the model ends up paused, a test call must succeed first.
 func (r *Registry) Update(ctx context.Context, lab, name string, change func(*rlhf.EndpointModel), apiKey *string) (Model, *TestResult, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	old := r.models[name]
-	if old == nil || old.Source != "api" || (lab != "" && old.Lab != lab) {
-		return Model{}, nil, errNoModel
+	var old *Model
+	if err := r.reserve(name, func(m *Model) error {
+		old = m
+		return r.mayChange(m, lab)
+	}); err != nil {
+		return Model{}, nil, err
 	}
+	defer r.release(name)
 	m := old.EndpointModel.Clone()
 	change(&m)
 	m.Name, m.Lab, m.CreatedAt, m.UpdatedAt = old.Name, old.Lab, old.CreatedAt, r.cfg.Now()
@@ -276,12 +282,7 @@ func (r *Registry) Update(ctx context.Context, lab, name string, change func(*rl
 		return Model{}, test, err
 	}
 	rm := &Model{EndpointModel: m, Source: "api"}
-	r.models[name] = rm
-	if m.Paused {
-		r.uninstall(name)
-	} else {
-		r.install(rm, key)
-	}
+	r.commit(rm, key)
 	r.log.Info("model updated", "model", name, "paused", m.Paused)
 	return r.view(rm), test, nil
 }
@@ -295,17 +296,17 @@ func (r *Registry) SetPaused(ctx context.Context, lab, name string, paused bool)
 // Delete removes lab's model name from the registry and from battles.
 // Battles and votes that name it stay.
 func (r *Registry) Delete(ctx context.Context, lab, name string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	m := r.models[name]
-	if m == nil || m.Source != "api" || (lab != "" && m.Lab != lab) {
-		return errNoModel
+	if err := r.reserve(name, func(m *Model) error { return r.mayChange(m, lab) }); err != nil {
+		return err
 	}
+	defer r.release(name)
 	if err := r.cfg.Store.DeleteModel(ctx, name); err != nil {
 		return err
 	}
+	r.mu.Lock()
 	delete(r.models, name)
 	r.uninstall(name)
+	r.mu.Unlock()
 	r.log.Info("model deleted", "model", name)
 	return nil
 }
@@ -327,6 +328,49 @@ func (r *Registry) PauseLab(ctx context.Context, lab string) error {
 		}
 	}
 	return nil
+}
+
+// reserve marks name as being changed, after ok accepts its current model
+// (nil when there is none). A name already being changed is a conflict.
+func (r *Registry) reserve(name string, ok func(*Model) error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.busy[name] {
+		return rlhf.Errorf(rlhf.EConflict, "model %q is being changed by another request; try again", name)
+	}
+	if err := ok(r.models[name]); err != nil {
+		return err
+	}
+	r.busy[name] = true
+	return nil
+}
+
+// release ends the change of name that reserve started.
+func (r *Registry) release(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.busy, name)
+}
+
+// mayChange reports, as an error, whether lab may change m over the API.
+func (r *Registry) mayChange(m *Model, lab string) error {
+	if m == nil || m.Source != "api" || (lab != "" && m.Lab != lab) {
+		return errNoModel
+	}
+	return nil
+}
+
+// commit makes m the registry's model of its name, in battles unless it
+// is paused; its name must be reserved.
+func (r *Registry) commit(m *Model, apiKey string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.models[m.Name] = m
+	if m.Paused {
+		r.uninstall(m.Name)
+	} else {
+		r.install(m, apiKey)
+	}
 }
 
 // view returns a copy of m without its sealed key.
