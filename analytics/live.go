@@ -72,7 +72,7 @@ func FitWorkers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // NewLive loads every record of src and returns a live leaderboard.
 func NewLive(ctx context.Context, src RecordSource) (*Live, error) {
-	l := &Live{fits: make(chan struct{}, 1)}
+	l := &Live{}
 	skipped, err := LoadRecords(ctx, src, &l.data)
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func NewLive(ctx context.Context, src RecordSource) (*Live, error) {
 
 // newLiveDataset wraps an existing dataset (tests and benchmarks).
 func newLiveDataset(d *Dataset) *Live {
-	l := &Live{data: *d, fits: make(chan struct{}, 1)}
+	l := &Live{data: *d}
 	l.rebuild()
 	return l
 }
@@ -103,6 +103,9 @@ func (l *Live) rebuild() {
 	l.elo = newEloFrom(l.eloParams, l.data.elo(&all, l.eloParams))
 	l.eloStale = false
 	l.cache = map[string]cached{}
+	if l.fits == nil {
+		l.fits = make(chan struct{}, 1)
+	}
 	if l.now == nil {
 		l.now = time.Now
 	}
