@@ -30,6 +30,7 @@ const (
 	RoleResearcher
 	RoleLab
 	RoleAdmin
+	RoleMetrics // the monitoring system's scraper: /metrics only
 )
 
 // Sets of roles that routes admit.
@@ -38,12 +39,13 @@ const (
 	LabOrAdmin        = RoleLab | RoleAdmin
 	ResearcherOrAdmin = RoleResearcher | RoleAdmin
 	AdminOnly         = RoleAdmin
+	MetricsOrAdmin    = RoleMetrics | RoleAdmin
 )
 
 var roleNames = []struct {
 	r    Role
 	name string
-}{{RoleContributor, "contributor"}, {RoleResearcher, "researcher"}, {RoleLab, "lab"}, {RoleAdmin, "admin"}}
+}{{RoleContributor, "contributor"}, {RoleResearcher, "researcher"}, {RoleLab, "lab"}, {RoleAdmin, "admin"}, {RoleMetrics, "metrics"}}
 
 // Names returns the names of the roles in r, in a fixed order.
 func (r Role) Names() []string {
@@ -144,6 +146,9 @@ func (s *Server) principal(r *http.Request) (*principal, error) {
 	}
 	if equalToken(token, s.cfg.ResearcherToken) {
 		return &principal{role: RoleResearcher}, nil
+	}
+	if equalToken(token, s.cfg.MetricsToken) {
+		return &principal{role: RoleMetrics}, nil
 	}
 	if !strings.HasPrefix(token, tokenPrefix) || s.cfg.Accounts == nil {
 		return nil, errNoToken

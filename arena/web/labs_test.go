@@ -28,6 +28,9 @@ import (
 
 const adminToken = "admin-secret-token-0123456789"
 
+// metricsToken admits the metrics role (AGORA_METRICS_TOKEN).
+const metricsToken = "metrics-scraper-token-0123456789"
+
 // labEndpoint is a hand-written OpenAI-compatible endpoint for labs'
 // models. It streams "Hello from <model>" to a request with the right key
 // (the key of the model id in keys; no key for ids not in it), and
@@ -163,7 +166,7 @@ func newLabSetup(t testing.TB) *labSetup {
 		Demo:    http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "demo") }),
 		Records: storeRecords{store}, ResearcherToken: researcherToken, ExportKey: []byte("export key"),
 		AdminToken: adminToken, Accounts: store, Registry: reg, Campaigns: store, Usage: usage, Health: health,
-		Metrics: []web.Metrics{usage, health}})
+		Metrics: []web.Metrics{usage, health}, MetricsToken: metricsToken})
 	if err != nil {
 		t.Fatal(err)
 	}

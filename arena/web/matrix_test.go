@@ -35,6 +35,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 		{"configured researcher token", web.RoleResearcher, researcherToken},
 		{"lab", web.RoleLab, labToken},
 		{"admin", web.RoleAdmin, adminToken},
+		{"metrics", web.RoleMetrics, metricsToken},
 	}
 	params := strings.NewReplacer(":lab", "acme", ":model", "m1", ":id", camp.Campaign.ID, "*filepath", "style.css", "*path", "models")
 	routes := ls.srv.Routes()

@@ -33,7 +33,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/leaderboard", Anyone, s.wrap(handleLeaderboard(s.cfg.Leaderboards))},
 		{"GET", "/api/v1/openapi.json", Anyone, s.wrap(handleOpenAPI)},
 		{"GET", "/api/v1/export", ResearcherOrAdmin, s.wrap(s.handleExport)},
-		{"GET", "/metrics", AdminOnly, s.wrap(handleMetrics(s.cfg.Metrics...))},
+		{"GET", "/metrics", MetricsOrAdmin, s.wrap(handleMetrics(s.cfg.Metrics...))},
 
 		// The verifiable log of votes (log.go), public to read.
 		{"GET", "/log/checkpoint", Anyone, s.wrap(handleCheckpoint(s.cfg.Ledger, true))},

@@ -76,6 +76,10 @@ type Config struct {
 	// Ledger serves the verifiable log at /log/ and its proofs; nil
 	// answers 404.
 	Ledger Ledger
+	// Observer hears about requests, frames and votes, for metrics;
+	// MetricsToken admits the metrics role to /metrics.
+	Observer     Observer
+	MetricsToken string
 }
 
 // WSConfig tunes websocket connections. Zero fields take the defaults.
@@ -136,6 +140,9 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxConnections = 10000
 	}
 	cfg.WS.fill()
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
 	if cfg.PromptLimits.MaxPrompts <= 0 {
 		cfg.PromptLimits.MaxPrompts = 100000
 	}
@@ -166,7 +173,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s.engine = gin.New()
-	s.engine.Use(gin.Recovery(), logRequests(s.log), s.limitBody)
+	s.engine.Use(gin.Recovery(), logRequests(s.log), s.observeRequests, s.limitBody)
 	s.addRoutes(s.engine)
 	return s, nil
 }

@@ -144,6 +144,7 @@ func (cl *client) readLoop() {
 			return
 		}
 		if typ != websocket.TextMessage {
+			cl.s.cfg.Observer.WebsocketFrame("in", "invalid")
 			cl.sink(arena.ErrorFrame("", "", rlhf.Errorf(rlhf.EInvalid, "frames must be JSON text")))
 			continue
 		}
@@ -157,9 +158,11 @@ func (cl *client) readLoop() {
 func (cl *client) handle(data []byte) {
 	req, err := arena.ParseRequest(data)
 	if err != nil {
+		cl.s.cfg.Observer.WebsocketFrame("in", "invalid")
 		cl.sink(arena.ErrorFrame("", "", err))
 		return
 	}
+	cl.s.cfg.Observer.WebsocketFrame("in", string(req.Type))
 	b := cl.s.cfg.Battles
 	switch req.Type {
 	case arena.RequestStart:
@@ -186,6 +189,9 @@ func (cl *client) handle(data []byte) {
 				Winner: res.Vote.Winner, Strength: res.Vote.Strength, ModelA: res.ModelA, ModelB: res.ModelB,
 				Answers: res.Answers, Receipt: res.Receipt})
 		}
+	}
+	if req.Type == arena.RequestVote {
+		cl.s.cfg.Observer.Vote(voteReason(err))
 	}
 	if err != nil {
 		if rlhf.ErrorCode(err) == rlhf.EInternal || rlhf.ErrorCode(err) == rlhf.EUnavailable {
@@ -286,6 +292,7 @@ func (cl *client) write(f arena.Frame) bool {
 		cl.conn.NetConn().Close()
 		return false
 	}
+	cl.s.cfg.Observer.WebsocketFrame("out", string(f.Type))
 	return true
 }
 

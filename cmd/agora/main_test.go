@@ -74,9 +74,15 @@ func fastConfig(t *testing.T) string {
 // and returns its base URL.
 func serveInProcess(t *testing.T, args ...string) string {
 	t.Helper()
+	return serveInProcessEnv(t, nil, args...)
+}
+
+// serveInProcessEnv is serveInProcess with the environment vars.
+func serveInProcessEnv(t *testing.T, vars map[string]string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncBuffer{}, &syncBuffer{}
-	e := env{getenv: func(string) string { return "" }, stdin: strings.NewReader(""), stdout: out, stderr: errOut}
+	e := env{getenv: func(k string) string { return vars[k] }, stdin: strings.NewReader(""), stdout: out, stderr: errOut}
 	done := make(chan error, 1)
 	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...)
 	go func() { done <- run(ctx, args, e) }()

@@ -40,7 +40,9 @@ key kept in DATA/secret.key), AGORA_RESEARCHER_TOKEN (the bearer token that
 GET /api/v1/export requires; the export API is off without it),
 AGORA_EXPORT_KEY (keys contributor pseudonyms in exports),
 AGORA_ADMIN_TOKEN (the admin's bearer token for /api/v1/labs, /metrics and
-every lab's models and campaigns; at least 16 characters), AGORA_SECRETS_KEY
+every lab's models and campaigns; at least 16 characters),
+AGORA_METRICS_TOKEN (the bearer token a Prometheus scraper sends for
+/metrics, and nothing else; at least 16 characters), AGORA_SECRETS_KEY
 (32 bytes as 64 hex digits or base64: seals the API keys labs register;
 without it only keyless models can be registered), and each model's
 api_key_env.`
@@ -223,6 +225,12 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 			return map[string]any{"clickhouse": st}, shipper.Admit()
 		}
 	}
+	meters := newMetrics(store, shipper, mp.usage, mp.health)
+	metricsToken, err := metricsToken(e.getenv)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv, err := web.New(web.Config{
 		Battles:         battles,
 		Identity:        identity,
@@ -235,7 +243,9 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		Records:         storeSource{store: store},
 		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
 		ExportKey:       exportKey(e.getenv, secret),
-		Metrics:         []web.Metrics{mp.usage, mp.health},
+		Metrics:         []web.Metrics{meters},
+		MetricsToken:    metricsToken,
+		Observer:        meters,
 		AdminToken:      adminToken,
 		Accounts:        store,
 		Registry:        reg,
@@ -251,6 +261,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		ln.Close()
 		return err
 	}
+	meters.WebsocketConnections(srv.Connections)
 	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))

@@ -48,6 +48,7 @@ type Store struct {
 
 	ledger  atomic.Pointer[ledger.Encoder] // writes votes' leaves; nil: no log
 	logSize int64                          // leaves in the log, the open transaction's included; the writer's alone
+	onCommit atomic.Pointer[CommitObserver] // see ObserveCommits
 }
 
 // A writeReq is one caller's write: fn runs inside the group transaction
@@ -220,10 +221,12 @@ func (s *Store) writer() {
 // that a failing write (a second vote, say) undoes only itself. Each caller
 // gets its own error; a failed commit fails them all.
 func (s *Store) commit(group []*writeReq) {
+	start := time.Now()
 	errs, ok := s.runGroup(group, false)
 	if !ok {
 		errs, _ = s.runGroup(group, true)
 	}
+	s.observeCommit(time.Since(start), group, errs)
 	for i, req := range group {
 		req.errc <- errs[i]
 	}
@@ -242,7 +245,7 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fail(fmt.Errorf("begin: %w", err))
+		return fail(&groupError{"begin", err})
 	}
 	// Leaves appended by a write that is undone are undone too.
 	logMark := s.logSize
@@ -277,7 +280,7 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 	}
 	if err := tx.Commit(); err != nil {
 		s.logSize = logMark
-		return fail(fmt.Errorf("commit: %w", err))
+		return fail(&groupError{"commit", err})
 	}
 	return errs, true
 }
