@@ -39,6 +39,9 @@ var commands = map[string]command{
 	"simulate":    {"compare matchmaking policies on simulated votes", runSimulate},
 	"vacuum":      {"rewrite the store with 16 KiB pages and no free pages (server stopped)", runVacuum},
 	"loadtest":    {"drive a server with simulated contributors and report latencies", runLoadtest},
+	"backup":      {"write a consistent copy of the store while the server runs", runBackup},
+	"restore":     {"check a backup and copy it into a fresh data directory", runRestore},
+	"version":     {"print the version, VCS revision and Go version of this binary", runVersion},
 }
 
 // usageError is returned for bad command lines; main exits 2 for it.
@@ -78,6 +81,9 @@ func run(ctx context.Context, args []string, e env) error {
 			return usageError{"no command given"}
 		}
 		return flag.ErrHelp
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		return runVersion(ctx, nil, e)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
