@@ -48,6 +48,7 @@ type Store struct {
 
 	ledger  atomic.Pointer[ledger.Encoder] // writes votes' leaves; nil: no log
 	logSize int64                          // leaves in the log, the open transaction's included; the writer's alone
+
 	onCommit atomic.Pointer[CommitObserver] // see ObserveCommits
 }
 
