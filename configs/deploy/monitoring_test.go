@@ -288,3 +288,53 @@ func battle(conn *websocket.Conn, prompt, winner string) error {
 		}
 	}
 }
+
+// TestComposeFiles checks what can be checked of compose.yaml without a
+// container engine that runs containers: every file it mounts exists
+// (besides the token and .env the operator writes), and the Grafana data
+// sources it provisions are the ones the dashboard's panels name.
+func TestComposeFiles(t *testing.T) {
+	compose, err := os.ReadFile("compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mounts := regexp.MustCompile(`(?m)^\s+- (\./[^:]+):`).FindAllStringSubmatch(string(compose), -1)
+	if len(mounts) < 5 {
+		t.Fatalf("compose.yaml mounts only %d files", len(mounts))
+	}
+	for _, m := range mounts {
+		if m[1] == "./metrics-token" {
+			continue
+		}
+		if _, err := os.Stat(m[1]); err != nil {
+			t.Errorf("compose.yaml mounts %s: %v", m[1], err)
+		}
+	}
+	ds, err := os.ReadFile("grafana/provisioning/datasources/agora.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	provisioned := map[string]string{} // uid -> type
+	for _, m := range regexp.MustCompile(`uid: (\S+)\n\s+type: (\S+)`).FindAllStringSubmatch(string(ds), -1) {
+		provisioned[m[1]] = m[2]
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct {
+				Datasource struct{ Type, UID string }
+			}
+		}
+	}
+	data, _ := os.ReadFile("grafana/agora.json")
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			if provisioned[tg.Datasource.UID] != tg.Datasource.Type {
+				t.Errorf("panel %q uses data source %s (%s); provisioned: %v", p.Title, tg.Datasource.UID, tg.Datasource.Type, provisioned)
+			}
+		}
+	}
+}
