@@ -35,7 +35,9 @@ func TestRoleRouteMatrix(t *testing.T) {
 		{"configured researcher token", web.RoleResearcher, researcherToken},
 		{"lab", web.RoleLab, labToken},
 		{"admin", web.RoleAdmin, adminToken},
-		{"metrics", web.RoleMetrics, metricsToken},
+		// Anyone is a contributor, the scraper too: it reaches the
+		// public routes and /metrics, nothing else.
+		{"metrics", web.RoleMetrics | web.RoleContributor, metricsToken},
 	}
 	params := strings.NewReplacer(":lab", "acme", ":model", "m1", ":id", camp.Campaign.ID, "*filepath", "style.css", "*path", "models")
 	routes := ls.srv.Routes()
