@@ -7,6 +7,9 @@ type Counts struct {
 	Wins    []int64  // n×n, Wins[i*n+j] is the number of times i beat j
 	Ties    []int64  // n×n symmetric, ties and both-bad votes
 	Battles int64
+	// Failed is the number of battles left out because a side failed
+	// (rlhf.Record.Failed), whatever the filter.
+	Failed int64
 	// ids maps a Dataset model id to its index here, -1 when absent.
 	ids []int32
 }
@@ -89,7 +92,7 @@ func (d *Dataset) compact(wins, ties []int64, total int64) *Counts {
 			}
 		}
 	}
-	c := &Counts{Battles: total, ids: make([]int32, m)}
+	c := &Counts{Battles: total, Failed: d.failed, ids: make([]int32, m)}
 	for id := range present {
 		c.ids[id] = -1
 		if present[id] {

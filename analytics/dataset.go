@@ -59,7 +59,8 @@ type Dataset struct {
 	timed       int       // battles with a time
 	lastTime    int64
 	unordered   bool  // some time is earlier than the one before
-	uncounted   int64 // records AddRecord left out (rlhf.Record.Counted)
+	uncounted   int64 // records AddRecord left out (rlhf.Record.Counted) other than failed ones
+	failed      int64 // battles where a side failed (rlhf.Record.Failed): counted apart, never rated
 }
 
 // Len returns the number of battles.
@@ -92,18 +93,27 @@ func (d *Dataset) Add(b Battle) error {
 }
 
 // AddRecord appends the battle of a voted record, unless the record is
-// not counted (rlhf.Record.Counted): those are only counted apart, see
-// Uncounted.
+// not counted (rlhf.Record.Counted): a battle where a side failed is
+// counted in Failed, any other uncounted record in Uncounted.
 func (d *Dataset) AddRecord(r *rlhf.Record) error {
-	if !r.Counted() {
+	switch {
+	case r.Failed():
+		d.failed++
+		return nil
+	case !r.Counted():
 		d.uncounted++
 		return nil
 	}
 	return d.Add(FromRecord(r))
 }
 
-// Uncounted returns the number of records AddRecord left out.
+// Uncounted returns the number of records AddRecord left out, other than
+// failed ones.
 func (d *Dataset) Uncounted() int64 { return d.uncounted }
+
+// Failed returns the number of battles left out of the ratings because a
+// side failed.
+func (d *Dataset) Failed() int64 { return d.failed }
 
 // grow makes room for n more battles in the fixed columns, so that a
 // reader that knows the file size does not copy them while appending.

@@ -62,6 +62,7 @@ type Leaderboard struct {
 	Rounds   int          `json:"rounds"`
 	Seed     uint64       `json:"seed"`
 	Battles  int64        `json:"battles"`
+	Failed   int64        `json:"failed"` // battles where a side failed: never rated, whatever the filter
 	Models   []Row        `json:"models"`
 	CI       float64      `json:"ci"`
 	Interval string       `json:"interval"`
@@ -195,7 +196,7 @@ func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Da
 		tol = DefaultTol
 	}
 	lb := &Leaderboard{
-		Method: "bradley-terry", Rounds: opt.Rounds, Seed: opt.Seed, Battles: c.Battles,
+		Method: "bradley-terry", Rounds: opt.Rounds, Seed: opt.Seed, Battles: c.Battles, Failed: c.Failed,
 		CI: opt.CI, Interval: "bootstrap-percentile", Ties: "half-win", Elo: opt.Elo,
 		Models: []Row{}, Warnings: []string{},
 	}

@@ -129,8 +129,16 @@ func (l *Live) count(a, b int, w uint8) {
 }
 
 // Add records one committed vote. A vote that is not counted
-// (rlhf.Record.Counted) is only counted apart.
+// (rlhf.Record.Counted) is only counted apart: as failed when a side of
+// its battle failed (rlhf.Record.Failed), else as uncounted.
 func (l *Live) Add(r rlhf.Record) error {
+	if r.Failed() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.data.failed++
+		l.version++
+		return nil
+	}
 	if !r.Counted() {
 		l.mu.Lock()
 		l.data.uncounted++

@@ -33,6 +33,7 @@ type ReadStats struct {
 	Format  string
 	Lines   int // lines (JSONL, CSV) or array elements (JSON) read
 	Battles int // battles added
+	Failed  int // battles marked failed ("failed": true): counted, never rated
 	Skipped int // bad lines skipped
 	Errors  []*LineError
 }
@@ -93,6 +94,11 @@ func Read(r io.Reader, d *Dataset, opt ReadOptions) (*ReadStats, error) {
 		opt.Format = sniff(br)
 	}
 	st := &ReadStats{Format: opt.Format}
+	failedBefore := d.failed
+	defer func() {
+		st.Failed = int(d.failed - failedBefore)
+		st.Battles -= st.Failed
+	}()
 	var err error
 	switch opt.Format {
 	case "jsonl":
@@ -146,6 +152,18 @@ func (st *ReadStats) bad(opt ReadOptions, unit string, line int, err error) erro
 
 var errBadBattle = errors.New("bad battle")
 
+// parseFailed reads the optional "failed" field: true when a side of the
+// battle failed (Agora's rlhf.Record.Failed), so that it is counted apart.
+func parseFailed(b []byte) (bool, error) {
+	switch string(b) {
+	case "true", "1", "True", "TRUE":
+		return true, nil
+	case "false", "0", "False", "FALSE", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: failed %q is not true or false", errBadBattle, b)
+}
+
 // winnerCode parses an Arena winner label, or the LLMFAO spellings left and
 // right.
 func winnerCode(b []byte) (uint8, error) {
@@ -167,6 +185,7 @@ type fields struct {
 	modelA, modelB, winner         []byte
 	judge, language, category, src []byte
 	t                              int64
+	failed                         bool   // a side failed (rlhf.Record.Failed): count, do not rate
 	convMeta, convA, convB         []byte // raw JSON, only when reading style
 	style                          *[numStyle]float32
 	styleBuf                       [numStyle]float32
@@ -191,6 +210,10 @@ func (f *fields) commit(d *Dataset) error {
 	w, err := winnerCode(f.winner)
 	if err != nil {
 		return err
+	}
+	if f.failed {
+		d.failed++
+		return nil
 	}
 	d.addRaw(d.models.idBytes(f.modelA), d.models.idBytes(f.modelB), w, f.t,
 		f.category, f.language, f.judge, f.src, f.style)

@@ -20,6 +20,7 @@ var csvColumns = map[string]string{
 	"language": "language",
 	"category": "category",
 	"source":   "source",
+	"failed":   "failed",
 }
 
 // readCSV reads a CSV file whose header names the columns: model_a, model_b
@@ -80,7 +81,10 @@ func readCSV(br *bufio.Reader, d *Dataset, opt ReadOptions, st *ReadStats) error
 		f.modelA, f.modelB, f.winner = get(rec, "model_a"), get(rec, "model_b"), get(rec, "winner")
 		f.judge, f.language, f.category, f.src = get(rec, "judge"), get(rec, "language"), get(rec, "category"), get(rec, "source")
 		var perr error
-		if ts := get(rec, "tstamp"); len(ts) > 0 {
+		if v := get(rec, "failed"); len(v) > 0 {
+			f.failed, perr = parseFailed(v)
+		}
+		if ts := get(rec, "tstamp"); perr == nil && len(ts) > 0 {
 			if f.t, perr = parseTstamp(ts); perr != nil {
 				perr = fmt.Errorf("%w: tstamp %q: %v", errBadBattle, ts, perr)
 			}

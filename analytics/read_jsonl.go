@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,7 +39,7 @@ func readJSONL(br *bufio.Reader, d *Dataset, opt ReadOptions, st *ReadStats) err
 				if e := st.bad(opt, "line", st.Lines, perr); e != nil {
 					return e
 				}
-			} else if f.modelA != nil || f.modelB != nil || f.winner != nil {
+			} else if len(bytes.TrimSpace(line)) > 0 {
 				if cerr := f.commit(d); cerr != nil {
 					if e := st.bad(opt, "line", st.Lines, cerr); e != nil {
 						return e
@@ -153,6 +154,14 @@ func (f *fields) set(key, raw []byte, style bool) error {
 			return fmt.Errorf("%w: tstamp %s: %v", errBadBattle, raw, err)
 		}
 		f.t = t
+	case "failed":
+		if raw[0] != 'n' {
+			v, err := parseFailed(raw)
+			if err != nil {
+				return err
+			}
+			f.failed = v
+		}
 	case "conv_metadata":
 		if style {
 			f.convMeta = raw

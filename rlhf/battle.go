@@ -161,6 +161,23 @@ func (r *Record) Validate() error {
 	return nil
 }
 
+// Failed reports whether a side failed in some turn of b: an answer ended
+// in an error. This is Agora's one counting rule: a battle where a side
+// failed is never counted as a normal vote — not in leaderboards (live or
+// from files), exports or analytics — but reported separately, as failed.
+func (b *Battle) Failed() bool {
+	for i := range b.Turns {
+		if b.Turns[i].A.Failed() || b.Turns[i].B.Failed() {
+			return true
+		}
+	}
+	return false
+}
+
+// Failed reports whether r's battle failed (see Battle.Failed): its vote is
+// never counted as a normal vote.
+func (r *Record) Failed() bool { return r.Battle.Failed() }
+
 // String returns a short description for logs. It names the battle, never
 // the models.
 func (b *Battle) String() string {

@@ -5,10 +5,12 @@ package rlhf
 // who the model is.
 func (b *Battle) Anonymous() bool { return b.IdentityLeak == "" }
 
-// Counted reports whether the record's vote counts in leaderboards. It is
-// the one rule every leaderboard applies (live, from the store, from
-// files); records that fail it are kept, exported with their flags, and
-// reported apart.
+// Counted reports whether the record's vote counts in leaderboards: its
+// battle did not fail (Failed) and stayed anonymous (Anonymous). It is the
+// one rule every leaderboard applies (live, from the store, from files).
+// Records that fail it are kept and reported apart: failed battles as
+// failed, and never exported as votes; battles that were not anonymous as
+// uncounted, exported with their flags.
 func (r *Record) Counted() bool {
-	return r.Battle.Anonymous()
+	return !r.Failed() && r.Battle.Anonymous()
 }

@@ -76,6 +76,9 @@ func (c *clickhouseLeaderboards) Leaderboard(ctx context.Context, opt analytics.
 		return nil, &rlhf.Error{Code: rlhf.EUnavailable, Message: "could not read the counts from ClickHouse", Err: err}
 	}
 	counts := countsOf(pcs, f.ExcludeTies)
+	if counts.Failed, err = c.ch.FailedVotes(ctx); err != nil {
+		return nil, &rlhf.Error{Code: rlhf.EUnavailable, Message: "could not read the failed votes from ClickHouse", Err: err}
+	}
 	lb, err := analytics.ComputeCounts(ctx, counts, opt)
 	if err != nil {
 		return nil, err

@@ -108,6 +108,9 @@ func runImport(ctx context.Context, args []string, e env) error {
 		if err != nil {
 			return readErr(err)
 		}
+		if st.Records == 0 {
+			return nothingRead(file, &st)
+		}
 		fmt.Fprintf(e.stdout, "%s: %d good records of %d lines, %d bad (dry run: nothing stored)\n", file, st.Records, st.Lines, st.Bad)
 		return nil
 	}
@@ -132,6 +135,9 @@ func runImport(ctx context.Context, args []string, e env) error {
 	reportBad(e.stderr, file, &st, f.strict)
 	if rerr != nil {
 		return readErr(rerr)
+	}
+	if err == nil && st.Records == 0 {
+		return nothingRead(file, &st)
 	}
 	if err != nil {
 		return fmt.Errorf("import %s: %w; nothing was imported", file, err)
@@ -187,6 +193,12 @@ func (f *importFlags) readOptions(file string) (formats.ReadOptions, error) {
 		}
 	}
 	return opts, nil
+}
+
+// nothingRead is the error of an import that found no valid record: it
+// exits non-zero, as a file of junk must not look like a success.
+func nothingRead(file string, st *formats.ReadStats) error {
+	return fmt.Errorf("%s: no valid record in %d lines (%d bad); nothing was imported", file, st.Lines, st.Bad)
 }
 
 // reportBad lists the bad records on stderr.

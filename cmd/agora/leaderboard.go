@@ -108,7 +108,7 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 		if err != nil {
 			return err
 		}
-		in.Format, in.Lines, in.Skipped = st.Format, st.Lines, st.Skipped
+		in.Format, in.Lines, in.Skipped, in.Failed = st.Format, st.Lines, st.Skipped, st.Failed
 		for _, le := range st.Errors {
 			in.Errors = append(in.Errors, le.Error())
 		}
@@ -120,6 +120,9 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 			if st.Skipped > len(st.Errors) {
 				fmt.Fprintf(e.stderr, "  ... and %d more\n", st.Skipped-len(st.Errors))
 			}
+		}
+		if st.Battles == 0 && st.Failed == 0 {
+			return fmt.Errorf("%s: no valid battle in %d lines (%d bad)", in.File, st.Lines, st.Skipped)
 		}
 	} else {
 		in.Store = f.data
@@ -155,6 +158,7 @@ type inputInfo struct {
 	Format      string   `json:"format,omitempty"`
 	Lines       int      `json:"lines,omitempty"`
 	Skipped     int      `json:"skipped"`
+	Failed      int      `json:"failed"` // battles marked failed in the file: never rated
 	Errors      []string `json:"errors,omitempty"`
 	ReadSeconds float64  `json:"read_seconds"`
 	FitSeconds  float64  `json:"fit_seconds"`

@@ -66,13 +66,19 @@ func NewBlockCounter() *BlockCounter {
 	return &BlockCounter{blocks: map[int64]*blockState{}}
 }
 
-// Add counts the vote of r, whose sequence number is seq.
+// Add counts the vote of r, whose sequence number is seq. A battle where a
+// side failed (rlhf.Record.Failed) is never counted as a vote: it only
+// moves the block's Through on.
 func (c *BlockCounter) Add(seq int64, r *rlhf.Record) {
 	k := BlockOf(seq)
 	st := c.blocks[k]
 	if st == nil {
 		st = &blockState{pairs: map[[2]string]*PairCount{}}
 		c.blocks[k] = st
+	}
+	if r.Failed() {
+		st.through = max(st.through, seq)
+		return
 	}
 	key := [2]string{r.Battle.ModelA, r.Battle.ModelB}
 	p := st.pairs[key]

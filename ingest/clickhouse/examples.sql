@@ -3,6 +3,11 @@
 -- They use only SQL that ClickHouse 18.16 and current releases both accept,
 -- and read every table deduplicated (FINAL or argMax). The test suite runs
 -- each of them against shipped votes and checks their numbers.
+--
+-- Agora's counting rule: a vote on a battle where a side failed (an answer
+-- ended in an error: error_a or error_b is set in turns) is never counted
+-- as a vote. pair_counts leaves such votes out; queries on votes exclude
+-- them with the NOT IN below, and failed_votes_per_model counts them.
 
 -- name: win_rates_per_pair
 -- How each ordered pair of models fared: votes, wins of the model on side a
@@ -38,6 +43,7 @@ FROM
         tupleElement(side, 2) AS won,
         tupleElement(side, 3) AS lost
     FROM agora.votes FINAL
+    WHERE battle_id GLOBAL NOT IN (SELECT battle_id FROM agora.turns FINAL WHERE error_a != '' OR error_b != '')
 )
 GROUP BY model
 ORDER BY win_rate DESC, model;
@@ -49,6 +55,7 @@ SELECT
     count() AS votes,
     uniqExact(contributor_id) AS contributors
 FROM agora.votes FINAL
+WHERE battle_id GLOBAL NOT IN (SELECT battle_id FROM agora.turns FINAL WHERE error_a != '' OR error_b != '')
 GROUP BY day
 ORDER BY day;
 
@@ -81,6 +88,7 @@ SELECT
     max(created_at) AS last_vote,
     round(countIf(winner IN ('tie', 'both_bad')) / votes, 3) AS tie_share
 FROM agora.votes FINAL
+WHERE battle_id GLOBAL NOT IN (SELECT battle_id FROM agora.turns FINAL WHERE error_a != '' OR error_b != '')
 GROUP BY contributor_id
 ORDER BY votes DESC, contributor_id
 LIMIT 100;
@@ -96,6 +104,7 @@ SELECT
 FROM
 (
     SELECT battle_id, winner FROM agora.votes FINAL
+    WHERE battle_id GLOBAL NOT IN (SELECT battle_id FROM agora.turns FINAL WHERE error_a != '' OR error_b != '')
 ) AS v
 ALL INNER JOIN
 (
@@ -105,6 +114,29 @@ ALL INNER JOIN
 ) AS t USING battle_id
 GROUP BY winner
 ORDER BY winner;
+
+-- name: failed_votes_per_model
+-- Votes on battles where a side failed, per model whose side failed: these
+-- are never counted as votes anywhere, and are reported here instead.
+SELECT
+    model,
+    count() AS failed_votes
+FROM
+(
+    SELECT
+        battle_id,
+        any(model_a) AS first_model,
+        any(model_b) AS second_model,
+        max(error_a) != '' AS a_failed,
+        max(error_b) != '' AS b_failed
+    FROM agora.turns FINAL
+    WHERE battle_id GLOBAL IN (SELECT battle_id FROM agora.votes FINAL)
+    GROUP BY battle_id
+    HAVING a_failed OR b_failed
+)
+ARRAY JOIN arrayFilter(x -> x != '', [if(a_failed, first_model, ''), if(b_failed, second_model, '')]) AS model
+GROUP BY model
+ORDER BY failed_votes DESC, model;
 
 -- name: latest_battles_argmax
 -- The newest version of each battle without FINAL: argMax picks each

@@ -3,6 +3,7 @@ package clickhouse_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -25,8 +26,21 @@ func TestExampleQueries(t *testing.T) {
 	ctx := context.Background()
 	gen := chtest.NewRecords(5)
 	gen.Turns = 2
+	gen.FailEvery = 25
 	counter := clickhouse.NewBlockCounter()
-	b, recs := batch(gen, counter, "store-x", 1, 600)
+	b, all := batch(gen, counter, "store-x", 1, 600)
+	// recs are the votes that count; failed are never counted as votes.
+	var recs, failed []rlhf.Record
+	for _, r := range all {
+		if r.Failed() {
+			failed = append(failed, r)
+		} else {
+			recs = append(recs, r)
+		}
+	}
+	if len(failed) == 0 {
+		t.Fatal("the generator made no failed battle")
+	}
 	for range 2 { // the second time as a blind retry
 		if _, err := c.Insert(ctx, b); err != nil {
 			t.Fatal(err)
@@ -65,8 +79,8 @@ func TestExampleQueries(t *testing.T) {
 			}
 		},
 		"answer_lengths_per_model": func(t *testing.T, rows []map[string]any) {
-			want := map[string]float64{}
-			for _, r := range recs {
+			want := map[string]float64{} // every answer, failed or not
+			for _, r := range all {
 				want[r.Battle.ModelA] += float64(len(r.Battle.Turns))
 				want[r.Battle.ModelB] += float64(len(r.Battle.Turns))
 			}
@@ -115,17 +129,39 @@ func TestExampleQueries(t *testing.T) {
 				}
 			}
 		},
+		"failed_votes_per_model": func(t *testing.T, rows []map[string]any) {
+			want := map[string]float64{}
+			for _, r := range failed {
+				want[r.Battle.ModelB]++ // the generator fails side b
+			}
+			got := map[string]float64{}
+			for _, r := range rows {
+				got[r["model"].(string)] = num(r["failed_votes"])
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("failed votes per model = %v, want %v", got, want)
+			}
+		},
 		"votes_per_store": func(t *testing.T, rows []map[string]any) {
-			if len(rows) != 1 || num(rows[0]["votes"]) != float64(len(recs)) || num(rows[0]["last_seq"]) != float64(len(recs)) {
-				t.Errorf("rows %v, want one store with %d votes up to seq %d", rows, len(recs), len(recs))
+			if len(rows) != 1 || num(rows[0]["votes"]) != float64(len(all)) || num(rows[0]["last_seq"]) != float64(len(all)) {
+				t.Errorf("rows %v, want one store with %d votes up to seq %d", rows, len(all), len(all))
 			}
 		},
 		"exactly_once_audit": func(t *testing.T, rows []map[string]any) {
 			r := rows[0]
-			if num(r["physical_rows"]) != 2*float64(len(recs)) || num(r["distinct_ids"]) != float64(len(recs)) || num(r["final_rows"]) != float64(len(recs)) {
-				t.Errorf("audit %v, want %d physical rows (a blind retry) and %d distinct and final", r, 2*len(recs), len(recs))
+			if num(r["physical_rows"]) != 2*float64(len(all)) || num(r["distinct_ids"]) != float64(len(all)) || num(r["final_rows"]) != float64(len(all)) {
+				t.Errorf("audit %v, want %d physical rows (a blind retry) and %d distinct and final", r, 2*len(all), len(all))
 			}
 		},
+	}
+	n, err := c.FailedVotes(ctx)
+	if err != nil || n != int64(len(failed)) {
+		t.Errorf("FailedVotes() = %d, %v; want %d", n, err, len(failed))
+	}
+	checkPairCounts(t, c, all)
+	where, err := c.PairCountsWhere(ctx, clickhouse.Filter{Sources: []string{rlhf.SourceArena}})
+	if err != nil || !reflect.DeepEqual(where, chtest.CountRecords(all)) {
+		t.Errorf("PairCountsWhere = %v, %v; want %v (failed battles left out)", where, err, chtest.CountRecords(all))
 	}
 	queries := clickhouse.ExampleQueries(c.Config().Database)
 	if len(queries) != len(checks) {

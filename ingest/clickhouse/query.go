@@ -9,7 +9,8 @@ import (
 
 // PairCounts returns the votes per ordered pair of models over every store
 // that ships to this ClickHouse database (every shard, on a cluster), read
-// from the small pair_counts table. Each vote is counted exactly once,
+// from the small pair_counts table. Votes on battles where a side failed
+// are not in it (BlockCounter leaves them out). Each vote is counted exactly once,
 // however often it was shipped.
 func (c *Client) PairCounts(ctx context.Context) ([]PairCount, error) {
 	return c.pairCounts(ctx, pairCountsQuery(c.layout), nil)
@@ -30,6 +31,28 @@ type Filter struct {
 	Sources      []string  // battles from these sources ("arena" or an import's), if set
 	Categories   []string  // battles of these categories, if set
 	Languages    []string  // battles in these languages, if set
+}
+
+// failedBattlesQuery selects the ids of battles where a side failed: the
+// SQL form of rlhf.Battle.Failed, Agora's one counting rule (turns keep
+// each answer's error code in error_a and error_b, empty when it finished).
+// Vote counts leave these battles out; FailedVotes counts them.
+func failedBattlesQuery(l layout) string {
+	return "SELECT battle_id FROM " + l.readTable(turnsTable.name) + " FINAL WHERE error_a != '' OR error_b != ''"
+}
+
+// FailedVotes returns the number of votes on battles where a side failed,
+// which no count of this package includes.
+func (c *Client) FailedVotes(ctx context.Context) (int64, error) {
+	var n uint64
+	if err := c.queryRow(ctx, failedVotesQuery(c.layout)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("clickhouse failed votes: %w", err)
+	}
+	return int64(n), nil
+}
+
+func failedVotesQuery(l layout) string {
+	return "SELECT count() FROM " + l.readTable(votesTable.name) + " FINAL WHERE battle_id GLOBAL IN (" + failedBattlesQuery(l) + ")"
 }
 
 // PairCountsWhere returns the votes per ordered pair of models that f
@@ -64,6 +87,7 @@ func pairCountsWhereQuery(l layout, f Filter) (string, []any) {
 	in("source", f.Sources)
 	in("category", f.Categories)
 	in("language", f.Languages)
+	conds = append(conds, "battle_id GLOBAL NOT IN ("+failedBattlesQuery(l)+")")
 	where := ""
 	if len(conds) > 0 {
 		where = "\nWHERE " + strings.Join(conds, " AND ")

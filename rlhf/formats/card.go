@@ -1,6 +1,7 @@
 package formats
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -30,13 +31,7 @@ func WriteCard(w io.Writer, c Card) error {
 		title = "Agora preference data"
 	}
 	st, o := &c.Stats, &c.Options
-	b.WriteString("---\n")
-	if c.Licence != "" {
-		fmt.Fprintf(&b, "license: %s\n", yamlScalar(strings.ToLower(c.Licence)))
-	} else {
-		b.WriteString("license: other\n")
-	}
-	b.WriteString("tags:\n- rlhf\n- preference\n- agora\n---\n\n")
+	writeFrontMatter(&b, &c)
 	fmt.Fprintf(&b, "# %s\n\n", title)
 	kind := "JSON Lines"
 	switch {
@@ -53,6 +48,7 @@ func WriteCard(w io.Writer, c Card) error {
 	b.WriteString("## Counts\n\n| | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| rows | %d |\n| battles in the rows | %d |\n| records read | %d |\n", st.Rows, st.Written, st.Records)
 	fmt.Fprintf(&b, "| exact duplicate rows removed | %d |\n", st.Duplicates)
+	fmt.Fprintf(&b, "| failed battles (a side's answer ended in an error; never counted as votes) | %d |\n", st.Failed)
 	if !st.First.IsZero() {
 		fmt.Fprintf(&b, "| votes from | %s |\n| votes until | %s |\n", st.First.UTC().Format(time.RFC3339), st.Last.UTC().Format(time.RFC3339))
 	}
@@ -102,6 +98,36 @@ func WriteCard(w io.Writer, c Card) error {
 	return err
 }
 
+// writeFrontMatter writes the Hugging Face metadata: a licence id the Hub
+// accepts (with license_name for "other"), tags, and configs naming the
+// data files as the split they hold.
+func writeFrontMatter(b *strings.Builder, c *Card) {
+	b.WriteString("---\n")
+	id, name := HubLicence(c.Licence)
+	fmt.Fprintf(b, "license: %s\n", id)
+	if name != "" {
+		fmt.Fprintf(b, "license_name: %s\n", yamlScalar(name))
+	}
+	b.WriteString("tags:\n- rlhf\n- preference\n- agora\n")
+	if len(c.Files) > 0 {
+		split := string(c.Options.Split)
+		if split == "" {
+			split = "train"
+		}
+		fmt.Fprintf(b, "configs:\n- config_name: default\n  data_files:\n  - split: %s\n    path:\n", split)
+		for _, f := range c.Files {
+			fmt.Fprintf(b, "    - %s\n", yamlQuoted(f))
+		}
+	}
+	b.WriteString("---\n\n")
+}
+
+// yamlQuoted returns s as a double-quoted YAML scalar.
+func yamlQuoted(s string) string {
+	q, _ := json.Marshal(s) // JSON strings are YAML double-quoted scalars
+	return string(q)
+}
+
 func writeCountTable(b *strings.Builder, title, col string, m map[string]int) {
 	if len(m) == 0 {
 		return
@@ -130,7 +156,10 @@ func yamlScalar(s string) string {
 
 func licenceText(l string) string {
 	if l == "" {
-		return "No licence was given when this export was made (set one with --licence or the export.licence setting)."
+		return "No licence was given when this export was made (set one with --licence or the export.licence setting); the card says `license: unknown`."
+	}
+	if id, name := HubLicence(l); id == "other" {
+		return fmt.Sprintf("%s (not a Hugging Face licence id: the card says `license: other`, `license_name: %s`).", l, name)
 	}
 	return l
 }
@@ -189,7 +218,10 @@ func choices(o *Options, st *Stats) string {
 			line("contributor ids replaced by HMAC-SHA-256 pseudonyms under the operator's key")
 		}
 	}
-	line("answers that ended in an error are left out with their battle; no internal field (errors, endpoints, timings) is exported")
+	line("a battle where a side's answer ended in an error is never counted as a vote: it is left out and counted as failed; no internal field (errors, endpoints, timings) is exported")
+	if st.Format == HHRLHF {
+		line("multi-turn battles only when both sides gave the same earlier answers, so that chosen and rejected share everything up to the last \"\\n\\nAssistant:\"")
+	}
 	return b.String()
 }
 
@@ -204,7 +236,7 @@ func timeOr(t time.Time, zero string) string {
 func fieldDocs(f Format, o *Options, parquet bool) string {
 	margin := ""
 	if o.Margin {
-		margin = "- `margin` (number, only when the vote has a strength): 1, 2/3, 1/3 or 0 for significantly, clearly, slightly or negligibly better.\n"
+		margin = "- `margin` (number, on every row, never null): 1, 2/3, 1/3 or 0 for significantly, clearly, slightly or negligibly better; 0 also when the contributor gave no strength.\n"
 	}
 	switch f {
 	case TRL:

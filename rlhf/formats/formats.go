@@ -144,8 +144,8 @@ type Row struct {
 	Completion []rlhf.Message
 	Label      bool
 
-	// Margin is the Llama 2 margin of the vote's strength; HasMargin is false
-	// when margins were not asked for or the vote has no strength.
+	// Margin is the Llama 2 margin of the vote's strength, 0 when the vote
+	// has none; HasMargin is false when margins were not asked for.
 	Margin    float64
 	HasMargin bool
 

@@ -66,14 +66,14 @@ func TestReadBackTRL(t *testing.T) {
 	got, st := exportLines[row](t, TRL, Options{Margin: true})
 	want := []row{
 		{"What colour is the sky?", "Blue.", "Green.", ptr(2.0 / 3)},
-		{b2Prompt, b2B, b2A, nil},
+		{b2Prompt, b2B, b2A, ptr(0.0)},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("rows = %+v, want %+v", got, want)
 	}
-	wantSkipped := map[string]int{skipTie: 1, skipBothBad: 1, skipMultiTurn: 2, skipFailed: 1, skipNoText: 1}
-	if !reflect.DeepEqual(st.Skipped, wantSkipped) || st.Duplicates != 1 || st.Records != 9 || st.Written != 2 {
-		t.Errorf("stats = %+v, want skipped %v, 1 duplicate, 9 records, 2 written", st, wantSkipped)
+	wantSkipped := map[string]int{skipTie: 1, skipBothBad: 1, skipMultiTurn: 2, skipNoText: 1}
+	if !reflect.DeepEqual(st.Skipped, wantSkipped) || st.Failed != 1 || st.Duplicates != 1 || st.Records != 9 || st.Written != 2 {
+		t.Errorf("stats = %+v, want skipped %v, 1 failed, 1 duplicate, 9 records, 2 written", st, wantSkipped)
 	}
 }
 
@@ -87,7 +87,7 @@ func TestReadBackTRLConversational(t *testing.T) {
 	got, _ := exportLines[row](t, TRLConversational, Options{Margin: true})
 	want := []row{
 		{msgs("user", "What colour is the sky?"), msgs("assistant", "Blue."), msgs("assistant", "Green."), ptr(2.0 / 3)},
-		{msgs("user", b2Prompt), msgs("assistant", b2B), msgs("assistant", b2A), nil},
+		{msgs("user", b2Prompt), msgs("assistant", b2B), msgs("assistant", b2A), ptr(0.0)},
 		{msgs("user", "Hi"), msgs("assistant", "Hello!", "user", "Tell a joke", "assistant", "Why did the chicken…"),
 			msgs("assistant", "Hey.", "user", "Tell a joke", "assistant", "No."), ptr(1.0)},
 		{msgs("user", "Hi", "assistant", "Hello!", "user", "Name a fruit"), msgs("assistant", "Apple"), msgs("assistant", "Rock"), ptr(1.0 / 3)},
@@ -154,17 +154,25 @@ func TestReadBackHH(t *testing.T) {
 		Chosen   string `json:"chosen"`
 		Rejected string `json:"rejected"`
 	}
-	got, _ := exportLines[row](t, HHRLHF, Options{})
+	got, st := exportLines[row](t, HHRLHF, Options{})
+	// The battle whose sides differ in the first of two turns cannot keep
+	// HH's shared prefix: it is left out and counted.
 	want := []row{
 		{"\n\nHuman: What colour is the sky?\n\nAssistant: Blue.", "\n\nHuman: What colour is the sky?\n\nAssistant: Green."},
 		{"\n\nHuman: " + b2Prompt + "\n\nAssistant: " + b2B, "\n\nHuman: " + b2Prompt + "\n\nAssistant: " + b2A},
-		{"\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Tell a joke\n\nAssistant: Why did the chicken…",
-			"\n\nHuman: Hi\n\nAssistant: Hey.\n\nHuman: Tell a joke\n\nAssistant: No."},
 		{"\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Name a fruit\n\nAssistant: Apple",
 			"\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Name a fruit\n\nAssistant: Rock"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("rows = %+v, want %+v", got, want)
+	}
+	if st.Skipped[skipHHPrefix] != 1 {
+		t.Errorf("Skipped[%q] = %d, want 1", skipHHPrefix, st.Skipped[skipHHPrefix])
+	}
+	for i, r := range got {
+		if err := CheckHHSharedPrefix(r.Chosen, r.Rejected); err != nil {
+			t.Errorf("row %d: %v", i, err)
+		}
 	}
 }
 

@@ -24,6 +24,10 @@ type Stats struct {
 	Filtered   map[string]int // records the choices left out, by reason
 	Skipped    map[string]int // records that could not become rows in this format, by reason
 	Duplicates int            // rows dropped as exact duplicates of earlier rows
+	// Failed counts the records the choices kept whose battle failed (a
+	// side's answer ended in an error; rlhf.Battle.Failed). They are never
+	// exported as votes and are reported here, apart from Skipped.
+	Failed int
 
 	// The rest describes only the records that produced at least one row.
 	Written   int                 // records that produced rows
@@ -51,12 +55,13 @@ func newStats(f Format) Stats {
 
 // Skip reasons.
 const (
-	skipFailed     = "an answer failed"
 	skipTie        = "tie (no pair)"
 	skipBothBad    = "both bad (no pair)"
 	skipMultiTurn  = "multi-turn (format holds one exchange)"
 	skipNoText     = "no text (imported without conversations)"
 	skipIdentical  = "identical answers"
+	skipHHPrefix   = "multi-turn with different earlier answers (HH-RLHF needs a shared prefix)"
+	skipHHMarkup   = "text holds HH-RLHF's own \"\\n\\nHuman:\" or \"\\n\\nAssistant:\" markers"
 	progressPeriod = 4096
 )
 
@@ -146,13 +151,11 @@ func (p *pipeline) record(r *rlhf.Record) error {
 		p.st.Filtered[reason]++
 		return nil
 	}
-	b := &r.Battle
-	for i := range b.Turns {
-		if b.Turns[i].A.Failed() || b.Turns[i].B.Failed() {
-			p.st.Skipped[skipFailed]++
-			return nil
-		}
+	if r.Failed() {
+		p.st.Failed++
+		return nil
 	}
+	b := &r.Battle
 	written := 0
 	switch p.f.Shape() {
 	case ShapeBattle:
@@ -222,6 +225,17 @@ func (p *pipeline) pairRows(r *rlhf.Record) (int, error) {
 		p.st.Skipped[skipMultiTurn]++
 		return 0, nil
 	}
+	if p.f == HHRLHF && k != len(b.Turns)-1 {
+		// HH-RLHF's chosen and rejected share everything up to the last
+		// "\n\nAssistant:"; a battle whose sides differ before the last
+		// answer cannot be written so.
+		p.st.Skipped[skipHHPrefix]++
+		return 0, nil
+	}
+	if p.f == HHRLHF && hasHHMarkup(b) {
+		p.st.Skipped[skipHHMarkup]++
+		return 0, nil
+	}
 	prompt, contA, contB := p.convA[:cut], p.convA[cut:], p.convB[cut:]
 	if p.f.Shape() == ShapeUnpaired {
 		labelA, labelB := true, false
@@ -248,7 +262,10 @@ func (p *pipeline) pairRows(r *rlhf.Record) (int, error) {
 	}
 	p.row = Row{Shape: ShapePair, Record: r, Prompt: prompt, Chosen: chosen, Rejected: rejected}
 	if p.opts.Margin {
-		p.row.Margin, p.row.HasMargin = r.Vote.Strength.Margin()
+		// A vote without a strength gets margin 0, TRL's "negligibly
+		// better or unsure": the column is always a number.
+		p.row.Margin, _ = r.Vote.Strength.Margin()
+		p.row.HasMargin = true
 	}
 	return p.emit()
 }

@@ -19,6 +19,7 @@ type Records struct {
 	Turns     int              // turns per battle; 1 if 0
 	Now       func() time.Time // battle and vote times; time.Now if nil
 	Prefix    string           // starts every id, to keep several generators apart
+	FailEvery int              // when > 0, side b of every FailEvery-th record fails in its last turn
 
 	rng  *rand.Rand
 	zipf *rand.Zipf
@@ -113,6 +114,10 @@ func (g *Records) Next() rlhf.Record {
 			B:      rlhf.Answer{Content: g.text(per + g.rng.IntN(20)), FinishReason: "stop", Tokens: per / 4, TTFT: 150 * time.Millisecond, Duration: 1100 * time.Millisecond},
 		})
 	}
+	if g.FailEvery > 0 && g.n%g.FailEvery == 0 {
+		last := &b.Turns[len(b.Turns)-1].B
+		last.ErrorCode, last.Error, last.FinishReason = "upstream_error", "stream broke off", ""
+	}
 	winners := []rlhf.Winner{rlhf.WinnerA, rlhf.WinnerB, rlhf.WinnerTie, rlhf.WinnerBothBad}
 	v := rlhf.Vote{
 		ID:            fmt.Sprintf("%s-v%d-%08x", g.Prefix, g.n, g.rng.Uint32()),
@@ -126,10 +131,13 @@ func (g *Records) Next() rlhf.Record {
 }
 
 // CountRecords counts records per ordered model pair, the way ClickHouse
-// should, sorted by model_a then model_b.
+// should (failed battles left out), sorted by model_a then model_b.
 func CountRecords(recs []rlhf.Record) []clickhouse.PairCount {
 	m := map[[2]string]*clickhouse.PairCount{}
 	for _, r := range recs {
+		if r.Failed() {
+			continue
+		}
 		k := [2]string{r.Battle.ModelA, r.Battle.ModelB}
 		p := m[k]
 		if p == nil {

@@ -37,18 +37,22 @@ func Supports(f formats.Format) bool {
 }
 
 // NewWriter returns a RowWriter that writes format f as Parquet to w.
-// arena-json and arena-jsonl give the same Parquet file.
-func NewWriter(f formats.Format, w io.Writer) (formats.RowWriter, error) {
-	opts := []pq.WriterOption{
+// arena-json and arena-jsonl give the same Parquet file. A TRL file has a
+// margin column (a required double) only when opts.Margin is set.
+func NewWriter(f formats.Format, w io.Writer, opts formats.Options) (formats.RowWriter, error) {
+	wopts := []pq.WriterOption{
 		pq.Compression(&snappy.Codec{}),
 		pq.MaxRowsPerRowGroup(RowGroupRows),
 		pq.CreatedBy("agora", "", ""),
 	}
 	switch f {
 	case formats.TRLConversational:
-		return &writer[trlRow]{w: pq.NewGenericWriter[trlRow](w, opts...), conv: trlRowOf}, nil
+		if opts.Margin {
+			return &writer[trlMarginRow]{w: pq.NewGenericWriter[trlMarginRow](w, wopts...), conv: trlMarginRowOf}, nil
+		}
+		return &writer[trlRow]{w: pq.NewGenericWriter[trlRow](w, wopts...), conv: trlRowOf}, nil
 	case formats.ArenaJSON, formats.ArenaJSONL:
-		return &writer[arenaRow]{w: pq.NewGenericWriter[arenaRow](w, opts...), conv: arenaRowOf}, nil
+		return &writer[arenaRow]{w: pq.NewGenericWriter[arenaRow](w, wopts...), conv: arenaRowOf}, nil
 	}
 	return nil, rlhf.Errorf(rlhf.EInvalid, "format %s has no Parquet shape (Parquet is offered for %s and %s)",
 		f, formats.TRLConversational, "arena-json/arena-jsonl")
@@ -61,7 +65,7 @@ func Export(ctx context.Context, w io.Writer, format string, opts formats.Option
 	if err != nil {
 		return formats.Stats{Format: formats.Format(format)}, err
 	}
-	rw, err := NewWriter(f, w)
+	rw, err := NewWriter(f, w, opts)
 	if err != nil {
 		return formats.Stats{Format: f}, err
 	}
@@ -111,22 +115,28 @@ func messagesOf(msgs []rlhf.Message) []message {
 	return out
 }
 
-// trlRow is a TRL conversational preference row. margin is null when
-// margins were not asked for or the vote has no strength.
+// trlRow is a TRL conversational preference row.
 type trlRow struct {
 	Prompt   []message `parquet:"prompt,list"`
 	Chosen   []message `parquet:"chosen,list"`
 	Rejected []message `parquet:"rejected,list"`
-	Margin   *float64  `parquet:"margin,optional"`
 }
 
 func trlRowOf(r *formats.Row) trlRow {
-	row := trlRow{Prompt: messagesOf(r.Prompt), Chosen: messagesOf(r.Chosen), Rejected: messagesOf(r.Rejected)}
-	if r.HasMargin {
-		m := r.Margin
-		row.Margin = &m
-	}
-	return row
+	return trlRow{Prompt: messagesOf(r.Prompt), Chosen: messagesOf(r.Chosen), Rejected: messagesOf(r.Rejected)}
+}
+
+// trlMarginRow is a TRL row with its margin, never null: TRL's collator
+// builds a tensor of margins (0 for a vote without a strength).
+type trlMarginRow struct {
+	Prompt   []message `parquet:"prompt,list"`
+	Chosen   []message `parquet:"chosen,list"`
+	Rejected []message `parquet:"rejected,list"`
+	Margin   float64   `parquet:"margin"`
+}
+
+func trlMarginRowOf(r *formats.Row) trlMarginRow {
+	return trlMarginRow{Prompt: messagesOf(r.Prompt), Chosen: messagesOf(r.Chosen), Rejected: messagesOf(r.Rejected), Margin: r.Margin}
 }
 
 // arenaMessage is a message of an Arena conversation; num_tokens is set on
