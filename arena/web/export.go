@@ -46,6 +46,7 @@ func (s *Server) handleExport(c *gin.Context) error {
 		return err
 	}
 	opts.Key = s.cfg.ExportKey
+	opts.Detector = s.cfg.Languages
 	if err := opts.Validate(f); err != nil {
 		return err
 	}

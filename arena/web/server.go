@@ -20,6 +20,7 @@ import (
 
 	"github.com/agora-rlhf/agora/arena"
 	"github.com/agora-rlhf/agora/rlhf"
+	"github.com/agora-rlhf/agora/rlhf/formats"
 )
 
 // Battles is what the websocket needs from the arena.
@@ -53,6 +54,9 @@ type Config struct {
 	Records         Records
 	ResearcherToken string
 	ExportKey       []byte
+	// Languages names the language of exported battles stored without
+	// one; nil leaves it unknown.
+	Languages formats.LanguageDetector
 	// Metrics are written at /metrics in Prometheus text format, for the
 	// admin.
 	Metrics []Metrics

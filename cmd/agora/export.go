@@ -14,6 +14,7 @@ import (
 	"github.com/agora-rlhf/agora/ingest/sqlite"
 	"github.com/agora-rlhf/agora/rlhf"
 	"github.com/agora-rlhf/agora/rlhf/formats"
+	"github.com/agora-rlhf/agora/rlhf/formats/langdetect"
 	"github.com/agora-rlhf/agora/rlhf/formats/parquet"
 )
 
@@ -37,7 +38,11 @@ Ties and both-bad verdicts give no training pair; with --format trl-unpaired
 Contributor ids (Arena's judge) are HMAC-SHA-256 pseudonyms under the key in
 AGORA_EXPORT_KEY or --key-file (a random key when neither is set, so that
 pseudonyms match no other export), or left out with --contributors omit.
-Answers that ended in an error are never exported, nor any internal field.
+A battle where a side's answer ended in an error is never exported (nor
+counted as a vote anywhere): the card counts it as failed. No internal
+field is exported. Battles stored without a language get the one detected
+from their prompts (Arena rows keep the detector's language_confidence).
+--margin gives every row a numeric margin: 0 when the vote has no strength.
 
 PATH "-" writes to stdout without a data card. Otherwise the data is written
 to PATH.tmp and renamed when complete, so PATH is never half-written.`
@@ -190,6 +195,7 @@ func (f *exportFlags) options(e env, xc *exportConfig) (formats.Options, error) 
 	o.Split = formats.Split(f.split)
 	o.TestFraction = f.testFraction
 	o.KeepDuplicates = f.keepDuplicates
+	o.Detector = langdetect.New()
 	o.Contributors = formats.ContributorMode(or(f.contributors, xc.Contributors))
 	if o.Contributors != formats.ContributorsOmit {
 		if f.key != "" {
@@ -289,6 +295,9 @@ func describeLeftOut(st *formats.Stats) string {
 	}
 	add(st.Filtered)
 	add(st.Skipped)
+	if st.Failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed battles", st.Failed))
+	}
 	if st.Duplicates > 0 {
 		parts = append(parts, fmt.Sprintf("%d duplicate rows", st.Duplicates))
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/agora-rlhf/agora/ingest/ship"
 	"github.com/agora-rlhf/agora/ingest/sqlite"
 	"github.com/agora-rlhf/agora/rlhf"
+	"github.com/agora-rlhf/agora/rlhf/formats/langdetect"
 )
 
 const serveUsage = `serve [flags]
@@ -243,6 +244,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		Records:         storeSource{store: store},
 		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
 		ExportKey:       exportKey(e.getenv, secret),
+		Languages:       langdetect.New(),
 		Metrics:         []web.Metrics{meters},
 		MetricsToken:    metricsToken,
 		Observer:        meters,

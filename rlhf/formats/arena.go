@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/agora-rlhf/agora/rlhf"
 )
@@ -12,11 +13,15 @@ import (
 // the public arena-human-preference releases:
 //
 //	{"question_id","model_a","model_b","winner","judge","turn","anony",
-//	 "language","tstamp","conversation_a","conversation_b","conv_metadata"}
+//	 "language","language_confidence","tstamp","is_code","conversation_a",
+//	 "conversation_b","conv_metadata"}
 //
 // judge is the contributor's pseudonym (left out with ContributorsOmit),
-// language is left out when unknown, tstamp is the vote time in seconds,
-// and num_tokens is given on assistant messages. Battles imported without
+// language is always there ("unknown" when neither stored nor detected),
+// language_confidence only when it was detected (Agora's addition), tstamp
+// is the vote time in seconds (a float, as in LMArena's releases), is_code
+// says whether a prompt or answer holds a fenced code block, and
+// num_tokens is given on assistant messages. Battles imported without
 // conversations are written without conversation_a, conversation_b and
 // conv_metadata.
 
@@ -79,12 +84,16 @@ func (w *arenaWriter) appendBattle(b []byte, r *Row) []byte {
 	b = strconv.AppendInt(b, int64(len(bt.Turns)), 10)
 	b = append(b, `,"anony":`...)
 	b = strconv.AppendBool(b, bt.Anonymous())
-	if bt.Language != "" {
-		b = append(b, `,"language":`...)
-		b = appendString(b, bt.Language)
+	b = append(b, `,"language":`...)
+	b = appendString(b, ArenaLanguage(r))
+	if r.LanguageDetected {
+		b = append(b, `,"language_confidence":`...)
+		b = appendDouble(b, r.LanguageConfidence)
 	}
 	b = append(b, `,"tstamp":`...)
 	b = appendUnixSeconds(b, v.CreatedAt)
+	b = append(b, `,"is_code":`...)
+	b = strconv.AppendBool(b, IsCode(bt))
 	if HasText(bt) {
 		b = append(b, `,"conversation_a":`...)
 		b = appendArenaConversation(b, bt, rlhf.SideA)
@@ -99,6 +108,27 @@ func (w *arenaWriter) appendBattle(b []byte, r *Row) []byte {
 		b = append(b, '}')
 	}
 	return append(b, '}')
+}
+
+// ArenaLanguage returns the language an Arena row gives: the row's, or
+// "unknown" as LMArena writes it.
+func ArenaLanguage(r *Row) string {
+	if r.Language == "" {
+		return "unknown"
+	}
+	return r.Language
+}
+
+// IsCode reports whether a prompt or an answer of b holds a fenced code
+// block (three backquotes), Agora's measure of LMArena's is_code.
+func IsCode(b *rlhf.Battle) bool {
+	for i := range b.Turns {
+		t := &b.Turns[i]
+		if strings.Contains(t.Prompt, "```") || strings.Contains(t.A.Content, "```") || strings.Contains(t.B.Content, "```") {
+			return true
+		}
+	}
+	return false
 }
 
 // HasText reports whether any prompt or answer of b has text.

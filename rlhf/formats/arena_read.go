@@ -71,14 +71,6 @@ func (rd *reader) readArena(r io.Reader) error {
 	}
 }
 
-func (rd *reader) arenaLine(line int, text []byte) error {
-	var in arenaIn
-	if err := json.Unmarshal(text, &in); err != nil {
-		return &LineError{Line: line, Err: jsonError(err)}
-	}
-	return rd.arenaRecord(line, text, &in)
-}
-
 // arenaRecord turns one decoded battle into a record and passes it on.
 func (rd *reader) arenaRecord(line int, text []byte, in *arenaIn) error {
 	bad := func(format string, args ...any) error {
@@ -107,7 +99,9 @@ func (rd *reader) arenaRecord(line int, text []byte, in *arenaIn) error {
 		id = recordID(rd.opts.Source, line, text)
 	}
 	rec := rd.newRecord(id, in.ModelA, in.ModelB, w, at, in.Judge)
-	rec.Battle.Language = in.Language
+	if !strings.EqualFold(in.Language, "unknown") { // LMArena's spelling of no language
+		rec.Battle.Language = in.Language
+	}
 	if in.Anony != nil && !*in.Anony {
 		rec.Battle.IdentityLeak = NotAnonymousImport
 	}

@@ -70,6 +70,10 @@ func WriteCard(w io.Writer, c Card) error {
 		langs[k] = v
 	}
 	writeCountTable(&b, "Languages", "language", langs)
+	if st.Detected > 0 {
+		fmt.Fprintf(&b, "The language of %d battles stored without one was detected from their prompts (mean confidence %.2f; each row keeps its `language_confidence` in the Arena formats).\n\n",
+			st.Detected, st.DetectedConfidence/float64(st.Detected))
+	}
 
 	if len(st.Filtered) > 0 || len(st.Skipped) > 0 {
 		b.WriteString("## Left out\n\n| reason | records |\n|---|---|\n")
@@ -254,15 +258,14 @@ func fieldDocs(f Format, o *Options, parquet bool) string {
 		return "- `chosen` (string): the whole conversation with the preferred answers, as `\\n\\nHuman: …\\n\\nAssistant: …`.\n" +
 			"- `rejected` (string): the same with the other answers.\n"
 	}
-	ts := "number, seconds since 1970"
-	if parquet {
-		ts = "timestamp, microseconds, UTC"
-	}
+	ts := "number, seconds since 1970, to the microsecond (a double in Parquet, as in LMArena's releases)"
 	return "- `question_id` (string): the battle's id.\n- `model_a`, `model_b` (string): the models on each side.\n" +
 		"- `winner` (string): `model_a`, `model_b`, `tie` or `tie (bothbad)`.\n" +
 		"- `judge` (string, absent or null when left out): the contributor's pseudonym.\n" +
 		"- `turn` (integer): number of turns.\n- `anony` (bool): false when the battle was not anonymous (an answer named its model, or the prompt asked who the model is); leaderboards leave those votes out.\n" +
-		"- `language` (string, absent or null when unknown).\n- `tstamp` (" + ts + "): the vote's time.\n" +
+		"- `language` (string): the battle's language, stored or detected from its prompts; `unknown` when neither.\n" +
+		"- `language_confidence` (number, only when the language was detected; null in Parquet otherwise): the detector's confidence, 0 to 1.\n" +
+		"- `tstamp` (" + ts + "): the vote's time.\n- `is_code` (bool): a prompt or answer holds a fenced code block.\n" +
 		"- `conversation_a`, `conversation_b` (list of {role, content, num_tokens}): each side's conversation; `num_tokens` is set on answers. Absent (empty in Parquet) for battles imported without text.\n" +
 		"- `conv_metadata`: per side X in a, b, `sum_assistant_X_tokens`, `header_count_X` {h1..h6}, `list_count_X` {ordered, unordered}, `bold_count_X` {\"**\", \"__\"} (counted as FastChat counts them, code blocks removed), and `turns`.\n"
 }

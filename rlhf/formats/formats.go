@@ -152,6 +152,21 @@ type Row struct {
 	// Judge is the contributor's pseudonym, or "" when contributors are left
 	// out (ShapeBattle).
 	Judge string
+
+	// Language is the battle's language: as stored, or detected from its
+	// prompts (LanguageDetected, with the detector's LanguageConfidence);
+	// "" when unknown and no detector was given.
+	Language           string
+	LanguageConfidence float64
+	LanguageDetected   bool
+}
+
+// LanguageDetector names the language of a text, as Chatbot Arena names
+// languages ("English"), and says how sure it is, in [0, 1]. Exports use one
+// to fill the language of battles that have none; formats/langdetect
+// provides one.
+type LanguageDetector interface {
+	DetectLanguage(text string) (language string, confidence float64)
 }
 
 // RowWriter encodes rows of one format. Close finishes the output (a closing

@@ -1,6 +1,7 @@
 package formats
 
 import (
+	"bytes"
 	"encoding/binary"
 	"strconv"
 	"time"
@@ -104,15 +105,16 @@ func plainRun(s string, i int) int {
 	return i
 }
 
-// appendKey appends "key": after a comma when needed. Keys are constants
-// that need no escaping.
-func appendKey(b []byte, key string, first bool) []byte {
-	if !first {
-		b = append(b, ',')
+// appendDouble appends f as appendFloat does, with ".0" after a whole
+// number, so that readers that infer types (DuckDB, pandas) see a float
+// column even when every value is whole.
+func appendDouble(b []byte, f float64) []byte {
+	n := len(b)
+	b = appendFloat(b, f)
+	if !bytes.ContainsAny(b[n:], ".eE") {
+		b = append(b, ".0"...)
 	}
-	b = append(b, '"')
-	b = append(b, key...)
-	return append(b, '"', ':')
+	return b
 }
 
 // appendFloat appends f the way encoding/json does for float64.
@@ -172,7 +174,7 @@ func appendUnixSeconds(b []byte, t time.Time) []byte {
 	sec, frac := us/1e6, us%1e6
 	b = strconv.AppendInt(b, sec, 10)
 	if frac == 0 {
-		return b
+		return append(b, ".0"...) // a float, as LMArena writes it, whatever the reader infers
 	}
 	var digits [6]byte
 	for i := 5; i >= 0; i-- {

@@ -60,7 +60,7 @@ func TestAppendUnixSeconds(t *testing.T) {
 		t    time.Time
 		want string
 	}{
-		{time.Unix(1712345678, 0), "1712345678"},
+		{time.Unix(1712345678, 0), "1712345678.0"},
 		{time.Unix(1712345678, 100_000_000), "1712345678.1"},
 		{time.Unix(1712345678, 123_456_789), "1712345678.123456"},
 		{time.Unix(0, 5000), "0.000005"},

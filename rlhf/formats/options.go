@@ -69,6 +69,10 @@ type Options struct {
 	Contributors ContributorMode
 	Key          []byte // HMAC key for pseudonyms; empty means a random key for this export
 
+	// Detector names the language of battles stored without one, from their
+	// prompts, before the filters run. Nil leaves their language unknown.
+	Detector LanguageDetector
+
 	// Progress, when set, is called every few thousand records with the
 	// counts so far. It runs on the export's goroutine.
 	Progress func(records, rows int)
@@ -108,8 +112,9 @@ func (o *Options) Validate(f Format) error {
 	return nil
 }
 
-// filterReason returns why the choices leave r out, or "" to keep it.
-func (o *Options) filterReason(r *rlhf.Record) string {
+// filterReason returns why the choices leave r out, or "" to keep it. lang
+// is the battle's language, stored or detected.
+func (o *Options) filterReason(r *rlhf.Record, lang string) string {
 	b, v := &r.Battle, &r.Vote
 	switch {
 	case !o.Since.IsZero() && v.CreatedAt.Before(o.Since):
@@ -120,7 +125,7 @@ func (o *Options) filterReason(r *rlhf.Record) string {
 		return "model not chosen"
 	case len(o.Sources) > 0 && !contains(o.Sources, b.Source):
 		return "source not chosen"
-	case len(o.Languages) > 0 && !containsFold(o.Languages, b.Language):
+	case len(o.Languages) > 0 && !containsFold(o.Languages, lang):
 		return "language not chosen"
 	case len(o.Categories) > 0 && !containsFold(o.Categories, b.Category):
 		return "category not chosen"

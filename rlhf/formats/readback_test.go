@@ -190,8 +190,10 @@ type arenaRowOut struct {
 	Judge         *string        `json:"judge"`
 	Turn          int            `json:"turn"`
 	Anony         bool           `json:"anony"`
-	Language      *string        `json:"language"`
+	Language      string         `json:"language"`
+	LanguageConf  *float64       `json:"language_confidence"`
 	Tstamp        json.Number    `json:"tstamp"`
+	IsCode        bool           `json:"is_code"`
 	ConversationA []arenaMsgOut  `json:"conversation_a"`
 	ConversationB []arenaMsgOut  `json:"conversation_b"`
 	ConvMetadata  map[string]any `json:"conv_metadata"`
@@ -205,8 +207,15 @@ func wantArena(r *rlhf.Record, judge *string) arenaRowOut {
 		Judge: judge, Turn: len(b.Turns), Anony: true,
 		Tstamp: json.Number(strconv.FormatFloat(float64(r.Vote.CreatedAt.UnixMicro())/1e6, 'f', -1, 64)),
 	}
+	if !strings.Contains(string(row.Tstamp), ".") {
+		row.Tstamp += ".0" // always a float
+	}
+	row.Language = "unknown"
 	if b.Language != "" {
-		row.Language = ptr(b.Language)
+		row.Language = b.Language
+	}
+	for _, t := range b.Turns {
+		row.IsCode = row.IsCode || strings.Contains(t.Prompt+t.A.Content+t.B.Content, "```")
 	}
 	if !HasText(b) {
 		return row

@@ -35,8 +35,11 @@ type Stats struct {
 	Models    map[string]int      // battles per model
 	Sources   map[string]int      // battles per source
 	Languages map[string]int      // battles per language ("" when unknown)
-	First     time.Time           // earliest vote
-	Last      time.Time           // latest vote
+	Detected  int                 // battles whose language was detected from the prompts
+	// DetectedConfidence sums the detector's confidence over Detected.
+	DetectedConfidence float64
+	First              time.Time // earliest vote
+	Last               time.Time // latest vote
 
 	RandomKey bool // contributor pseudonyms used a random key, so they match no other export
 }
@@ -113,6 +116,8 @@ type pipeline struct {
 	seed1  maphash.Seed
 	seed2  maphash.Seed
 	row    Row
+	lang   Row // the record's language fields, copied into every row
+	text   []byte
 	convA  []rlhf.Message
 	convB  []rlhf.Message
 }
@@ -147,7 +152,8 @@ func (p *pipeline) close() {
 // record turns one record into rows and writes them.
 func (p *pipeline) record(r *rlhf.Record) error {
 	p.st.Records++
-	if reason := p.opts.filterReason(r); reason != "" {
+	p.language(r)
+	if reason := p.opts.filterReason(r, p.lang.Language); reason != "" {
 		p.st.Filtered[reason]++
 		return nil
 	}
@@ -181,7 +187,11 @@ func (p *pipeline) record(r *rlhf.Record) error {
 	st.Models[b.ModelA]++
 	st.Models[b.ModelB]++
 	st.Sources[b.Source]++
-	st.Languages[b.Language]++
+	st.Languages[p.lang.Language]++
+	if p.lang.LanguageDetected {
+		st.Detected++
+		st.DetectedConfidence += p.lang.LanguageConfidence
+	}
 	t := r.Vote.CreatedAt
 	if st.First.IsZero() || t.Before(st.First) {
 		st.First = t
@@ -270,8 +280,31 @@ func (p *pipeline) pairRows(r *rlhf.Record) (int, error) {
 	return p.emit()
 }
 
+// language sets p.lang to r's stored language, or the one the detector
+// finds in its prompts.
+func (p *pipeline) language(r *rlhf.Record) {
+	b := &r.Battle
+	p.lang = Row{Language: b.Language}
+	if b.Language != "" || p.opts.Detector == nil {
+		return
+	}
+	p.text = p.text[:0]
+	for i := range b.Turns {
+		if len(p.text) >= maxDetectBytes {
+			break
+		}
+		p.text = append(append(p.text, b.Turns[i].Prompt...), '\n')
+	}
+	lang, conf := p.opts.Detector.DetectLanguage(string(p.text))
+	p.lang = Row{Language: lang, LanguageConfidence: conf, LanguageDetected: true}
+}
+
+// maxDetectBytes is about how much prompt text the language is detected on.
+const maxDetectBytes = 2048
+
 // emit writes p.row unless it duplicates an earlier row.
 func (p *pipeline) emit() (int, error) {
+	p.row.Language, p.row.LanguageConfidence, p.row.LanguageDetected = p.lang.Language, p.lang.LanguageConfidence, p.lang.LanguageDetected
 	if p.seen != nil {
 		isNew, err := p.seen.add(p.digest(&p.row))
 		if err != nil {
@@ -338,7 +371,7 @@ func (p *pipeline) digest(r *Row) [16]byte {
 		add(b.ModelB)
 		add(string(v.Winner))
 		add(r.Judge)
-		add(b.Language)
+		add(r.Language)
 		addInt(uint64(v.CreatedAt.UnixNano()))
 		for i := range b.Turns {
 			t := &b.Turns[i]

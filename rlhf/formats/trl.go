@@ -23,5 +23,5 @@ func appendMargin(b []byte, r *Row) []byte {
 		return b
 	}
 	b = append(b, `,"margin":`...)
-	return appendFloat(b, r.Margin)
+	return appendDouble(b, r.Margin)
 }

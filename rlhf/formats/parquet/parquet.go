@@ -10,7 +10,6 @@ package parquet
 import (
 	"context"
 	"io"
-	"time"
 
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/snappy"
@@ -179,39 +178,44 @@ type convMetadata struct {
 	Turns               int64       `parquet:"turns"`
 }
 
-// arenaRow is a Chatbot Arena battle. tstamp is a UTC timestamp in
-// microseconds (the JSON formats give seconds); judge and language are
-// null when left out or unknown; battles imported without text have empty
-// conversations and null conv_metadata.
+// arenaRow is a Chatbot Arena battle, with the JSON formats' fields and
+// types: tstamp is seconds since 1970 as a double, as in LMArena's
+// releases; language is always set ("unknown" when not known);
+// language_confidence is null unless the language was detected; judge is
+// null when contributors are left out; battles imported without text have
+// empty conversations and null conv_metadata.
 type arenaRow struct {
-	QuestionID    string         `parquet:"question_id"`
-	ModelA        string         `parquet:"model_a"`
-	ModelB        string         `parquet:"model_b"`
-	Winner        string         `parquet:"winner"`
-	Judge         *string        `parquet:"judge,optional"`
-	Turn          int64          `parquet:"turn"`
-	Anony         bool           `parquet:"anony"`
-	Language      *string        `parquet:"language,optional"`
-	Tstamp        time.Time      `parquet:"tstamp,timestamp(microsecond:utc)"`
-	ConversationA []arenaMessage `parquet:"conversation_a,list"`
-	ConversationB []arenaMessage `parquet:"conversation_b,list"`
-	ConvMetadata  *convMetadata  `parquet:"conv_metadata,optional"`
+	QuestionID         string         `parquet:"question_id"`
+	ModelA             string         `parquet:"model_a"`
+	ModelB             string         `parquet:"model_b"`
+	Winner             string         `parquet:"winner"`
+	Judge              *string        `parquet:"judge,optional"`
+	Turn               int64          `parquet:"turn"`
+	Anony              bool           `parquet:"anony"`
+	Language           string         `parquet:"language"`
+	LanguageConfidence *float64       `parquet:"language_confidence,optional"`
+	Tstamp             float64        `parquet:"tstamp"`
+	IsCode             bool           `parquet:"is_code"`
+	ConversationA      []arenaMessage `parquet:"conversation_a,list"`
+	ConversationB      []arenaMessage `parquet:"conversation_b,list"`
+	ConvMetadata       *convMetadata  `parquet:"conv_metadata,optional"`
 }
 
 func arenaRowOf(r *formats.Row) arenaRow {
 	b, v := &r.Record.Battle, &r.Record.Vote
 	row := arenaRow{
 		QuestionID: b.ID, ModelA: b.ModelA, ModelB: b.ModelB, Winner: v.Winner.ArenaWinner(),
-		Turn: int64(len(b.Turns)), Anony: b.Anonymous(), Tstamp: v.CreatedAt.UTC().Truncate(time.Microsecond),
+		Turn: int64(len(b.Turns)), Anony: b.Anonymous(), Language: formats.ArenaLanguage(r),
+		Tstamp: float64(v.CreatedAt.UnixMicro()) / 1e6, IsCode: formats.IsCode(b),
 		ConversationA: []arenaMessage{}, ConversationB: []arenaMessage{},
+	}
+	if r.LanguageDetected {
+		c := r.LanguageConfidence
+		row.LanguageConfidence = &c
 	}
 	if r.Judge != "" {
 		j := r.Judge
 		row.Judge = &j
-	}
-	if b.Language != "" {
-		l := b.Language
-		row.Language = &l
 	}
 	if !formats.HasText(b) {
 		return row

@@ -3,9 +3,7 @@ package parquet
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/agora-rlhf/agora/rlhf"
 	"github.com/agora-rlhf/agora/rlhf/formats"
+	"github.com/agora-rlhf/agora/rlhf/formats/jsread"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -39,44 +38,10 @@ func testRecords() []rlhf.Record {
 	}
 }
 
-// hyparquet reads path with the independent JavaScript reader. It fails
-// when CI=true and node or the package is missing, and skips loudly
-// otherwise.
+// hyparquet reads path with the independent JavaScript reader.
 func hyparquet(t *testing.T, path string) []map[string]any {
 	t.Helper()
-	dir, _ := filepath.Abs(filepath.Join("testdata", "js"))
-	node, err := exec.LookPath("node")
-	missing := ""
-	switch {
-	case err != nil:
-		missing = "node is not installed"
-	case !exists(filepath.Join(dir, "node_modules", "hyparquet")):
-		missing = "hyparquet is not installed (run: npm ci --prefix rlhf/formats/parquet/testdata/js)"
-	}
-	if missing != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("independent Parquet reader unavailable in CI: %s", missing)
-		}
-		t.Skipf("SKIPPING the independent Parquet check: %s", missing)
-	}
-	cmd := exec.Command(node, filepath.Join(dir, "read.mjs"), path)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("hyparquet: %v\n%s", err, stderr.String())
-	}
-	var rows []map[string]any
-	if err := json.Unmarshal(out, &rows); err != nil {
-		t.Fatalf("hyparquet output: %v\n%s", err, out)
-	}
-	return rows
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
+	return jsread.Hyparquet(t, path)
 }
 
 func writeFile(t *testing.T, format formats.Format, opts formats.Options) (string, formats.Stats) {
@@ -110,7 +75,7 @@ func TestTRLConversationalByHyparquet(t *testing.T) {
 	want := []map[string]any{
 		{"prompt": msgs("user", "Sky?"), "chosen": msgs("assistant", "# Blue\n**really**"), "rejected": msgs("assistant", "Green"), "margin": 2.0 / 3},
 		{"prompt": msgs("user", "Hi"), "chosen": msgs("assistant", "Hey", "user", "Joke?", "assistant", "Why… 😀"),
-			"rejected": msgs("assistant", "Hello", "user", "Joke?", "assistant", "No"), "margin": nil},
+			"rejected": msgs("assistant", "Hello", "user", "Joke?", "assistant", "No"), "margin": 0.0},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("hyparquet rows =\n%v\nwant\n%v", got, want)
@@ -141,6 +106,8 @@ func meta(tokA, tokB float64, h1A, boldA, turns float64) map[string]any {
 	}
 }
 
+func secs(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
+
 func TestArenaByHyparquet(t *testing.T) {
 	key := []byte("k")
 	path, _ := writeFile(t, formats.ArenaJSONL, formats.Options{Key: key})
@@ -148,22 +115,22 @@ func TestArenaByHyparquet(t *testing.T) {
 	judge := func(id string) any { return formats.Pseudonym(key, "c-"+id) }
 	want := []map[string]any{
 		{"question_id": "p1", "model_a": "mx", "model_b": "my", "winner": "model_a", "judge": judge("p1"), "turn": 1.0, "anony": true,
-			"language": "English", "tstamp": "2026-03-01T12:00:00.123Z",
+			"language": "English", "language_confidence": nil, "tstamp": secs(t0.Add(123 * time.Millisecond)), "is_code": false,
 			"conversation_a": arenaMsgs("user", "Sky?", nil, "assistant", "# Blue\n**really**", 3.0),
 			"conversation_b": arenaMsgs("user", "Sky?", nil, "assistant", "Green", 5.0),
 			"conv_metadata":  meta(3, 5, 1, 1, 1)},
 		{"question_id": "p2", "model_a": "mx", "model_b": "my", "winner": "model_b", "judge": judge("p2"), "turn": 2.0, "anony": true,
-			"language": nil, "tstamp": "2026-03-01T12:00:01.000Z",
+			"language": "unknown", "language_confidence": nil, "tstamp": secs(t0.Add(time.Second)), "is_code": false,
 			"conversation_a": arenaMsgs("user", "Hi", nil, "assistant", "Hello", 3.0, "user", "Joke?", nil, "assistant", "No", 6.0),
 			"conversation_b": arenaMsgs("user", "Hi", nil, "assistant", "Hey", 5.0, "user", "Joke?", nil, "assistant", "Why… 😀", 8.0),
 			"conv_metadata":  meta(9, 13, 0, 0, 2)},
 		{"question_id": "p3", "model_a": "mx", "model_b": "my", "winner": "tie (bothbad)", "judge": judge("p3"), "turn": 1.0, "anony": true,
-			"language": "Deutsch", "tstamp": "2026-03-01T12:00:02.000Z",
+			"language": "Deutsch", "language_confidence": nil, "tstamp": secs(t0.Add(2 * time.Second)), "is_code": false,
 			"conversation_a": arenaMsgs("user", "2+2", nil, "assistant", "5", 3.0),
 			"conversation_b": arenaMsgs("user", "2+2", nil, "assistant", "22", 5.0),
 			"conv_metadata":  meta(3, 5, 0, 0, 1)},
 		{"question_id": "imp:1", "model_a": "mx", "model_b": "my", "winner": "tie", "judge": judge("imp:1"), "turn": 1.0, "anony": true,
-			"language": nil, "tstamp": "2026-03-01T12:00:03.000Z",
+			"language": "unknown", "language_confidence": nil, "tstamp": secs(t0.Add(3 * time.Second)), "is_code": false,
 			"conversation_a": []any{}, "conversation_b": []any{}, "conv_metadata": nil},
 	}
 	if len(got) != len(want) {
@@ -183,8 +150,8 @@ func TestArenaByHyparquet(t *testing.T) {
 	}
 }
 
-// TestTimestampsMicroseconds checks microsecond timestamps with the
-// writer's library, since JavaScript dates stop at milliseconds.
+// TestTimestampsMicroseconds checks that tstamp holds seconds to the
+// microsecond, as a double, with the writer's library.
 func TestTimestampsMicroseconds(t *testing.T) {
 	path, _ := writeFile(t, formats.ArenaJSONL, formats.Options{})
 	rows, err := pq.ReadFile[arenaRow](path)
@@ -192,7 +159,7 @@ func TestTimestampsMicroseconds(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range testRecords() {
-		if want := r.Vote.CreatedAt.Truncate(time.Microsecond); !rows[i].Tstamp.Equal(want) {
+		if want := float64(r.Vote.CreatedAt.UnixMicro()) / 1e6; rows[i].Tstamp != want {
 			t.Errorf("row %d tstamp = %v, want %v", i, rows[i].Tstamp, want)
 		}
 	}
@@ -201,5 +168,42 @@ func TestTimestampsMicroseconds(t *testing.T) {
 func TestUnsupportedFormat(t *testing.T) {
 	if _, err := Export(context.Background(), &bytes.Buffer{}, "hh-rlhf", formats.Options{}, formats.SliceSource(nil)); err == nil {
 		t.Error("Export(hh-rlhf) succeeded; want an error naming the Parquet formats")
+	}
+}
+
+// TestParquetByDuckDB loads the Parquet files with DuckDB and checks the
+// column types labs' pipelines see: float seconds, a language on every
+// row, a margin column that is never null (and none without --margin).
+func TestParquetByDuckDB(t *testing.T) {
+	arena, _ := writeFile(t, formats.ArenaJSONL, formats.Options{Key: []byte("k")})
+	withMargin, _ := writeFile(t, formats.TRLConversational, formats.Options{Margin: true})
+	noMargin, _ := writeFile(t, formats.TRLConversational, formats.Options{})
+	tabs := jsread.DuckDB(t, arena, withMargin, noMargin)
+	tab := tabs[0]
+	for col, want := range map[string]string{"question_id": "VARCHAR", "turn": "BIGINT", "anony": "BOOLEAN", "tstamp": "DOUBLE",
+		"language": "VARCHAR", "language_confidence": "DOUBLE", "is_code": "BOOLEAN", "judge": "VARCHAR", "winner": "VARCHAR"} {
+		if got := tab.Type(col); got != want {
+			t.Errorf("arena column %s is %q, want %s", col, got, want)
+		}
+	}
+	for i, row := range tab.Rows {
+		if _, ok := row["tstamp"].(float64); !ok {
+			t.Errorf("arena row %d tstamp = %#v, want a number", i, row["tstamp"])
+		}
+		if l, _ := row["language"].(string); l == "" {
+			t.Errorf("arena row %d has no language", i)
+		}
+	}
+	tab = tabs[1]
+	if got := tab.Type("margin"); got != "DOUBLE" {
+		t.Errorf("margin column is %q, want DOUBLE", got)
+	}
+	for i, row := range tab.Rows {
+		if _, ok := row["margin"].(float64); !ok {
+			t.Errorf("trl row %d margin = %#v, want a number", i, row["margin"])
+		}
+	}
+	if tab := tabs[2]; tab.Type("margin") != "" {
+		t.Errorf("margin column present without --margin: %v", tab.Columns)
 	}
 }
