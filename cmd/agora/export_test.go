@@ -130,12 +130,18 @@ func TestExportParquetAndStdout(t *testing.T) {
 	if data := readFile(t, path); !strings.HasPrefix(data, "PAR1") || !strings.HasSuffix(data, "PAR1") {
 		t.Errorf("%s is not a Parquet file", path)
 	}
-	stdout, _, err := runAgora(t, "export", "--data", src, "--format", "hh-rlhf", "--output", "-", "--source", "arena", "--since", "2026-02-01T09:00:01Z")
+	stdout, _, err := runAgora(t, "export", "--data", src, "--format", "trl-conversational", "--output", "-", "--source", "arena", "--since", "2026-02-01T09:00:01Z")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(stdout, "\n"); n != 2 {
-		t.Errorf("hh-rlhf since 09:00:01 gave %d rows, want 2 (battles b and e):\n%s", n, stdout)
+		t.Errorf("trl-conversational since 09:00:01 gave %d rows, want 2 (battles b and e):\n%s", n, stdout)
+	}
+	// b and e are two-turn battles whose sides differ from the first turn:
+	// HH-RLHF cannot keep its shared prefix for them and leaves them out.
+	stdout, stderr, err := runAgora(t, "export", "--data", src, "--format", "hh-rlhf", "--output", "-", "--since", "2026-02-01T09:00:01Z")
+	if err != nil || stdout != "" || !strings.Contains(stderr, "2 multi-turn with different earlier answers") {
+		t.Errorf("hh-rlhf since 09:00:01: %v, rows %q, stderr %q; want none, the two left out", err, stdout, stderr)
 	}
 }
 
