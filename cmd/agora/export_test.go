@@ -15,18 +15,13 @@ import (
 // seedStore writes voted battles into a real store in a new data directory.
 func seedStore(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	s, err := openStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	at := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
 	winners := []rlhf.Winner{rlhf.WinnerA, rlhf.WinnerB, rlhf.WinnerTie, rlhf.WinnerBothBad, rlhf.WinnerA}
+	var recs []rlhf.Record
 	for i, w := range winners {
 		id := "battle-" + string(rune('a'+i))
 		when := at.Add(time.Duration(i) * 1500 * time.Millisecond)
-		b := &rlhf.Battle{
+		b := rlhf.Battle{
 			ID: id, ContributorID: "person-" + id, ModelA: "alpha", ModelB: "beta", Status: rlhf.StatusVoted,
 			Source: rlhf.SourceArena, Language: "English", CreatedAt: when, UpdatedAt: when,
 		}
@@ -38,8 +33,23 @@ func seedStore(t *testing.T) string {
 				A: rlhf.Answer{Content: "## A says\n- **yes** " + id, Tokens: 7 + k, FinishReason: "stop"},
 				B: rlhf.Answer{Content: "B says 1. no " + id, Tokens: 9 + k, FinishReason: "stop"}})
 		}
-		v := &rlhf.Vote{ID: "vote-" + id, BattleID: id, ContributorID: b.ContributorID, Winner: w, Strength: rlhf.StrengthSlight, CreatedAt: when}
-		if err := s.SaveVote(context.Background(), b, v); err != nil {
+		recs = append(recs, rlhf.Record{Battle: b, Vote: rlhf.Vote{ID: "vote-" + id, BattleID: id, ContributorID: b.ContributorID, Winner: w, Strength: rlhf.StrengthSlight, CreatedAt: when}})
+	}
+	return storeWith(t, recs)
+}
+
+// storeWith saves recs, in order, into a real store in a new data
+// directory.
+func storeWith(t *testing.T, recs []rlhf.Record) string {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := openStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range recs {
+		if err := s.SaveVote(context.Background(), &recs[i].Battle, &recs[i].Vote); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -16,15 +15,10 @@ import (
 // (the winner by the vote) broke off mid-answer.
 func seedFailedStore(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	s, err := openStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	at := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
+	var recs []rlhf.Record
 	for i, id := range []string{"battle-ok1", "battle-failed", "battle-ok2"} {
-		b := &rlhf.Battle{ID: id, ContributorID: "p" + id, ModelA: "alpha", ModelB: "broken", Status: rlhf.StatusVoted,
+		b := rlhf.Battle{ID: id, ContributorID: "p" + id, ModelA: "alpha", ModelB: "broken", Status: rlhf.StatusVoted,
 			Source: rlhf.SourceArena, CreatedAt: at, UpdatedAt: at,
 			Turns: []rlhf.Turn{{Prompt: "Tell me about rivers " + id, At: at,
 				A: rlhf.Answer{Content: "Rivers flow to the sea.", Tokens: 6, FinishReason: "stop"},
@@ -34,12 +28,9 @@ func seedFailedStore(t *testing.T) string {
 			b.Turns[0].B.ErrorCode, b.Turns[0].B.Error, b.Turns[0].B.FinishReason = "upstream_error", "stream broke off", ""
 			w = rlhf.WinnerB
 		}
-		v := &rlhf.Vote{ID: "vote-" + id, BattleID: id, ContributorID: b.ContributorID, Winner: w, CreatedAt: at.Add(time.Duration(i) * time.Second)}
-		if err := s.SaveVote(context.Background(), b, v); err != nil {
-			t.Fatal(err)
-		}
+		recs = append(recs, rlhf.Record{Battle: b, Vote: rlhf.Vote{ID: "vote-" + id, BattleID: id, ContributorID: b.ContributorID, Winner: w, CreatedAt: at.Add(time.Duration(i) * time.Second)}})
 	}
-	return dir
+	return storeWith(t, recs)
 }
 
 // TestFailedBattleCountedApart: a vote on a battle where a side failed is
