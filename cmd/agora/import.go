@@ -26,12 +26,25 @@ Formats:
   trl      TRL preference JSONL: standard (strings), conversational (lists of
            messages) or implicit prompt; margin maps back to a strength
   hh-rlhf  Anthropic HH-RLHF JSONL ({"chosen","rejected"} transcripts)
+           (also LMArena's 140k release: id, timestamp, content as parts)
   csv      one battle per row with a header: model_a, model_b, winner and
            optionally question_id, judge, tstamp, language, category, prompt,
            response_a, response_b. Map other names with --columns and other
            winner labels with --winner-map, e.g. for LLMFAO:
              --columns model_a=left,model_b=right,judge=worker,prompt=
              --winner-map left=model_a,right=model_b
+           One-hot verdict columns with --winner-columns; prompt and
+           responses that are JSON lists of strings are one turn each, e.g.
+           for the Kaggle 55k (lmsys-chatbot-arena train.csv):
+             --columns question_id=id
+             --winner-columns model_a=winner_model_a,model_b=winner_model_b,tie=winner_tie
+  ultrafeedback
+           HuggingFaceH4/ultrafeedback_binarized as shipped (prompt, chosen
+           and rejected message lists, score_chosen, score_rejected); equal
+           scores give a tie
+
+A Parquet FILE (recognised by its content) is read row by row as the JSON
+of the format, or as CSV columns for --format csv.
 
 Every record carries its source (--source, default the file's base name),
 and its id is derived from the source, the line and its number (or Arena's
@@ -40,11 +53,12 @@ HH-RLHF rows do not name their models: the chosen side is --chosen-model and
 the other --rejected-model, placed on side A or B by the id's hash.
 
 Bad records are reported with their line numbers and skipped; --strict stops
-at the first. The records are stored as the file is read, in one transaction: all of
+at the first. A file with no valid record at all is an error. The records are stored as the file is read, in one transaction: all of
 them or, on any error, none.`
 
 type importFlags struct {
 	format, source, data, config, columns, winners string
+	winnerCols                                     string
 	chosen, rejected                               string
 	strict, dryRun                                 bool
 	maxLine                                        int
@@ -53,12 +67,13 @@ type importFlags struct {
 func runImport(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("import", importUsage, e)
 	var f importFlags
-	fs.StringVar(&f.format, "format", "", "input format: arena, trl, hh-rlhf or csv (required)")
+	fs.StringVar(&f.format, "format", "", "input format: arena, trl, hh-rlhf, csv or ultrafeedback (required)")
 	fs.StringVar(&f.source, "source", "", "source name the records carry (default: the file's base name)")
 	fs.StringVar(&f.data, "data", e.getenv("AGORA_DATA"), "data directory of the store (default from the configuration: ./agora-data)")
 	fs.StringVar(&f.config, "config", e.getenv("AGORA_CONFIG"), "configuration file (default: the embedded configs/agora.yaml)")
 	fs.StringVar(&f.columns, "columns", "", "CSV: map Agora's column names to the file's, NAME=FILECOLUMN,… (FILECOLUMN empty to ignore one)")
 	fs.StringVar(&f.winners, "winner-map", "", "map the file's winner labels, LABEL=model_a|model_b|tie|tie (bothbad),…")
+	fs.StringVar(&f.winnerCols, "winner-columns", "", "CSV: one-hot verdict columns, VERDICT=COLUMN,… (Kaggle: model_a=winner_model_a,model_b=winner_model_b,tie=winner_tie)")
 	fs.StringVar(&f.chosen, "chosen-model", "chosen", "trl, hh-rlhf: model name of the chosen answers")
 	fs.StringVar(&f.rejected, "rejected-model", "rejected", "trl, hh-rlhf: model name of the rejected answers")
 	fs.BoolVar(&f.strict, "strict", false, "stop at the first bad record")
@@ -92,6 +107,14 @@ func runImport(ctx context.Context, args []string, e env) error {
 		in = fh
 		if fi, err := fh.Stat(); err == nil && fi.Size() > 0 {
 			in = &progressReader{r: fh, total: fi.Size(), prog: prog}
+		}
+		rows, stop, err := parquetInput(fh, format == formats.ImportCSV)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if rows != nil {
+			defer stop()
+			in = rows
 		}
 	}
 	readErr := func(err error) error {
@@ -180,19 +203,40 @@ func (f *importFlags) readOptions(file string) (formats.ReadOptions, error) {
 			if !ok {
 				return opts, usageError{fmt.Sprintf("--winner-map %q: want LABEL=VERDICT", kv)}
 			}
-			w, err := rlhf.ParseArenaWinner(strings.TrimSpace(verdict))
-			if err != nil {
-				if v := rlhf.Winner(strings.TrimSpace(verdict)); v.Valid() {
-					w, err = v, nil
-				}
-			}
+			w, err := parseVerdict(verdict)
 			if err != nil {
 				return opts, usageError{fmt.Sprintf("--winner-map %q: %s", kv, rlhf.ErrorMessage(err))}
 			}
 			opts.Winners[strings.TrimSpace(label)] = w
 		}
 	}
+	if f.winnerCols != "" {
+		opts.WinnerColumns = map[rlhf.Winner]string{}
+		for _, kv := range strings.Split(f.winnerCols, ",") {
+			verdict, col, ok := strings.Cut(kv, "=")
+			if !ok {
+				return opts, usageError{fmt.Sprintf("--winner-columns %q: want VERDICT=COLUMN", kv)}
+			}
+			w, err := parseVerdict(verdict)
+			if err != nil {
+				return opts, usageError{fmt.Sprintf("--winner-columns %q: %s", kv, rlhf.ErrorMessage(err))}
+			}
+			opts.WinnerColumns[w] = strings.TrimSpace(col)
+		}
+	}
 	return opts, nil
+}
+
+// parseVerdict reads a verdict in Arena's spelling or Agora's.
+func parseVerdict(s string) (rlhf.Winner, error) {
+	s = strings.TrimSpace(s)
+	w, err := rlhf.ParseArenaWinner(s)
+	if err != nil {
+		if v := rlhf.Winner(s); v.Valid() {
+			return v, nil
+		}
+	}
+	return w, err
 }
 
 // nothingRead is the error of an import that found no valid record: it

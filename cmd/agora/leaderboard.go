@@ -22,7 +22,9 @@ given. FILE is Chatbot Arena battles as a JSON array or JSONL (model_a,
 model_b, winner = model_a | model_b | tie | "tie (bothbad)", optional tstamp,
 judge, language, category, conv_metadata, conversation_a/b), or CSV with a
 header naming those columns (LLMFAO's left, right and winner = left | right |
-tie also work). "-" reads stdin.
+tie also work), or Parquet with the Arena columns (recognised by its
+content). A battle with "failed": true is counted as failed, never rated. A
+file with no valid battle is an error. "-" reads stdin.
 
 Ratings are the exact Bradley–Terry maximum-likelihood fit (Newton's method
 to a gradient of 1e-9; ties count as half a win) on Chatbot Arena's scale,
@@ -104,7 +106,7 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 	in := inputInfo{}
 	if fs.NArg() == 1 {
 		in.File = fs.Arg(0)
-		st, err := analytics.ReadFile(in.File, &d, analytics.ReadOptions{Format: f.format, Strict: f.strict, Style: f.style})
+		st, err := readBattleFile(in.File, &d, analytics.ReadOptions{Format: f.format, Strict: f.strict, Style: f.style})
 		if err != nil {
 			return err
 		}
@@ -149,6 +151,34 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 		return enc.Encode(leaderboardOutput{Leaderboard: lb, Input: &in})
 	}
 	return writeTable(e.stdout, lb, &in)
+}
+
+// readBattleFile reads a file of battles into d: a Parquet file (by its
+// content) row by row as Arena JSON, anything else by analytics.ReadFile.
+func readBattleFile(path string, d *analytics.Dataset, opt analytics.ReadOptions) (*analytics.ReadStats, error) {
+	if path == "-" {
+		return analytics.ReadFile(path, d, opt)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	rows, stop, err := parquetInput(fh, false)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if rows == nil {
+		return analytics.ReadFile(path, d, opt)
+	}
+	defer stop()
+	opt.Format = "jsonl"
+	st, err := analytics.Read(rows, d, opt)
+	if err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
+	}
+	st.Format = "parquet"
+	return st, nil
 }
 
 // inputInfo says what was read; it is the "input" member of --json output.

@@ -3,6 +3,7 @@ package formats
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,11 +17,15 @@ import (
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
-// arenaIn is one Arena battle as read. Fields Agora does not keep
-// (conv_metadata, is_code, dedup_tag, …) are ignored; "anony": false
-// marks the battle as not anonymous (NotAnonymousImport).
+// arenaIn is one Arena battle as read: FastChat's and the 100k release's
+// fields, or LMArena's 140k release's (id, timestamp, and message content
+// as a list of parts). Fields Agora does not keep (conv_metadata, is_code,
+// dedup_tag, evaluation_session_id, full_conversation, …) are ignored;
+// "anony": false marks the battle as not anonymous (NotAnonymousImport).
 type arenaIn struct {
 	QuestionID    string           `json:"question_id"`
+	ID            string           `json:"id"` // the 140k release's name for it
+	Timestamp     json.RawMessage  `json:"timestamp"`
 	ModelA        string           `json:"model_a"`
 	ModelB        string           `json:"model_b"`
 	Winner        string           `json:"winner"`
@@ -38,9 +43,41 @@ type arenaIn struct {
 const NotAnonymousImport = "imported with anony false"
 
 type arenaMessageIn struct {
-	Role      string `json:"role"`
-	Content   string `json:"content"`
-	NumTokens int    `json:"num_tokens"`
+	Role      string       `json:"role"`
+	Content   arenaContent `json:"content"`
+	NumTokens int          `json:"num_tokens"`
+}
+
+// arenaContent is a message's text: a string, or (LMArena's 140k release)
+// a list of parts {"type", "text", "image", "mimeType"} whose text parts
+// are joined with newlines. An image part is refused: battles hold text.
+type arenaContent string
+
+func (c *arenaContent) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*c = arenaContent(s)
+		return nil
+	}
+	var parts []struct {
+		Type  string  `json:"type"`
+		Text  *string `json:"text"`
+		Image *string `json:"image"`
+	}
+	if err := json.Unmarshal(b, &parts); err != nil {
+		return errors.New("content is neither a string nor a list of parts")
+	}
+	var texts []string
+	for _, p := range parts {
+		switch {
+		case p.Image != nil && *p.Image != "", p.Type == "image":
+			return errors.New("content has an image part; battles hold text only")
+		case p.Text != nil:
+			texts = append(texts, *p.Text)
+		}
+	}
+	*c = arenaContent(strings.Join(texts, "\n"))
+	return nil
 }
 
 // maxImportTurns caps the turns of one imported battle.
@@ -89,12 +126,17 @@ func (rd *reader) arenaRecord(line int, text []byte, in *arenaIn) error {
 		return &LineError{Line: line, Err: err}
 	}
 	at := rd.now()
-	if in.Tstamp != "" {
+	switch {
+	case in.Tstamp != "":
 		if at, err = parseUnixSeconds(string(in.Tstamp)); err != nil {
 			return bad("tstamp: %v", err)
 		}
+	case len(in.Timestamp) > 0 && string(in.Timestamp) != "null":
+		if at, err = parseTimestamp(in.Timestamp); err != nil {
+			return bad("timestamp: %v", err)
+		}
 	}
-	id := in.QuestionID
+	id := cmp.Or(in.QuestionID, in.ID)
 	if id == "" {
 		id = recordID(rd.opts.Source, line, text)
 	}
@@ -135,9 +177,9 @@ func (rd *reader) arenaRecord(line int, text []byte, in *arenaIn) error {
 				return bad("turn %d: the two sides have different user messages", i/2+1)
 			}
 			rec.Battle.Turns = append(rec.Battle.Turns, rlhf.Turn{
-				Index: i / 2, Prompt: ua.Content, At: at,
-				A: rlhf.Answer{Content: aa.Content, Tokens: aa.NumTokens},
-				B: rlhf.Answer{Content: ab.Content, Tokens: ab.NumTokens},
+				Index: i / 2, Prompt: string(ua.Content), At: at,
+				A: rlhf.Answer{Content: string(aa.Content), Tokens: aa.NumTokens},
+				B: rlhf.Answer{Content: string(ab.Content), Tokens: ab.NumTokens},
 			})
 		}
 	}
@@ -232,6 +274,30 @@ func (t *lineTracker) lineAt(off int64) int {
 
 // lastLine returns the line of the last byte read.
 func (t *lineTracker) lastLine() int { return t.line + len(t.newlines) + 1 }
+
+// parseTimestamp reads the 140k release's timestamp: seconds since 1970
+// (milliseconds, microseconds or nanoseconds when it is too large to be
+// seconds), or a date and time as a string, RFC 3339 or "2006-01-02
+// 15:04:05.999999" in UTC.
+func parseTimestamp(raw json.RawMessage) (time.Time, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		f, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil || math.IsNaN(f) || f < 0 {
+			return time.Time{}, fmt.Errorf("%s is neither a number nor a string", raw)
+		}
+		for f > 1<<40 { // past year 36812 in seconds: a finer unit
+			f /= 1000
+		}
+		return parseUnixSeconds(strconv.FormatFloat(f, 'f', -1, 64))
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (want RFC 3339 or 2006-01-02 15:04:05)", s)
+}
 
 // parseUnixSeconds reads seconds since the epoch, such as 1712345678.123,
 // exactly to the microsecond when given in plain decimal notation.

@@ -3,6 +3,7 @@ package formats
 import (
 	"bufio"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -117,11 +118,40 @@ func (rd *reader) csvColumns(header []string) (map[string]int, error) {
 		cols[name] = i
 	}
 	for _, name := range requiredCSVColumns {
+		if name == "winner" && len(rd.opts.WinnerColumns) > 0 {
+			continue
+		}
 		if cols[name] < 0 {
 			return nil, fmt.Errorf("no %s column in the header (map one with --columns %s=NAME)", name, name)
 		}
 	}
+	rd.winnerCols = map[rlhf.Winner]int{}
+	for w, name := range rd.opts.WinnerColumns {
+		i, ok := index[name]
+		if !ok {
+			return nil, fmt.Errorf("winner column %q (for %s) is not in the header", name, w.ArenaWinner())
+		}
+		rd.winnerCols[w] = i
+	}
 	return cols, nil
+}
+
+// oneHotWinner returns the verdict whose one-hot column is set in row.
+func (rd *reader) oneHotWinner(row []string) (rlhf.Winner, error) {
+	var set []rlhf.Winner
+	for w, i := range rd.winnerCols {
+		switch strings.TrimSpace(strings.ToLower(row[i])) {
+		case "1", "1.0", "true":
+			set = append(set, w)
+		case "0", "0.0", "false", "":
+		default:
+			return "", fmt.Errorf("winner column %q holds %q, want 0 or 1", rd.opts.WinnerColumns[w], row[i])
+		}
+	}
+	if len(set) != 1 {
+		return "", fmt.Errorf("%d of the winner columns are set, want exactly one", len(set))
+	}
+	return set[0], nil
 }
 
 func (rd *reader) csvRecord(line int, text []byte, row []string, cols map[string]int) error {
@@ -146,7 +176,13 @@ func (rd *reader) csvRecord(line int, text []byte, row []string, cols map[string
 	case modelB == "":
 		return bad("empty model_b")
 	}
-	w, err := rd.parseWinner(winner)
+	var w rlhf.Winner
+	var err error
+	if len(rd.winnerCols) > 0 {
+		w, err = rd.oneHotWinner(row)
+	} else {
+		w, err = rd.parseWinner(winner)
+	}
 	if err != nil {
 		return &LineError{Line: line, Err: err}
 	}
@@ -163,12 +199,50 @@ func (rd *reader) csvRecord(line int, text []byte, row []string, cols map[string
 	rec := rd.newRecord(id, modelA, modelB, w, at, get("judge"))
 	rec.Battle.Language = get("language")
 	rec.Battle.Category = get("category")
+	prompts, as, bs := get("prompt"), get("response_a"), get("response_b")
+	if ps, ra, rb, ok := jsonTurns(prompts, as, bs); ok {
+		for i := range ps {
+			rec.Battle.Turns = append(rec.Battle.Turns, rlhf.Turn{Index: i, Prompt: ps[i], At: at,
+				A: rlhf.Answer{Content: ra[i]}, B: rlhf.Answer{Content: rb[i]}})
+		}
+		return rd.record(line, rec)
+	}
 	rec.Battle.Turns = append(rec.Battle.Turns, rlhf.Turn{
-		Prompt: get("prompt"), At: at,
-		A: rlhf.Answer{Content: get("response_a")},
-		B: rlhf.Answer{Content: get("response_b")},
+		Prompt: prompts, At: at,
+		A: rlhf.Answer{Content: as},
+		B: rlhf.Answer{Content: bs},
 	})
 	return rd.record(line, rec)
+}
+
+// jsonTurns reads the Kaggle shape of prompt, response_a and response_b:
+// each a JSON list of strings (null for a missing answer), one per turn.
+// ok is false unless all three are such lists of the same length.
+func jsonTurns(prompt, a, b string) (ps, as, bs []string, ok bool) {
+	list := func(s string) ([]string, bool) {
+		if !strings.HasPrefix(strings.TrimSpace(s), "[") {
+			return nil, false
+		}
+		var v []*string
+		if json.Unmarshal([]byte(s), &v) != nil {
+			return nil, false
+		}
+		out := make([]string, len(v))
+		for i, p := range v {
+			if p != nil {
+				out[i] = *p
+			}
+		}
+		return out, true
+	}
+	var okP, okA, okB bool
+	ps, okP = list(prompt)
+	as, okA = list(a)
+	bs, okB = list(b)
+	if !okP || !okA || !okB || len(ps) == 0 || len(ps) != len(as) || len(ps) != len(bs) || len(ps) > maxImportTurns {
+		return nil, nil, nil, false
+	}
+	return ps, as, bs, true
 }
 
 // parseCSVTime reads seconds since 1970 or an RFC 3339 time.

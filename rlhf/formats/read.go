@@ -28,10 +28,14 @@ const (
 	ImportTRL   ImportFormat = "trl"     // TRL preference JSONL: standard, conversational or implicit prompt
 	ImportHH    ImportFormat = "hh-rlhf" // Anthropic HH-RLHF JSONL
 	ImportCSV   ImportFormat = "csv"     // one battle per row with named columns
+	// ImportUltraFeedback is HuggingFaceH4/ultrafeedback_binarized as
+	// shipped: prompt, chosen and rejected message lists, score_chosen and
+	// score_rejected.
+	ImportUltraFeedback ImportFormat = "ultrafeedback"
 )
 
 // ImportFormats lists the import formats.
-var ImportFormats = []ImportFormat{ImportArena, ImportTRL, ImportHH, ImportCSV}
+var ImportFormats = []ImportFormat{ImportArena, ImportTRL, ImportHH, ImportCSV, ImportUltraFeedback}
 
 // ParseImportFormat returns the import format named s.
 func ParseImportFormat(s string) (ImportFormat, error) {
@@ -40,7 +44,7 @@ func ParseImportFormat(s string) (ImportFormat, error) {
 			return f, nil
 		}
 	}
-	return "", rlhf.Errorf(rlhf.EInvalid, "unknown import format %q (want arena, trl, hh-rlhf or csv)", s)
+	return "", rlhf.Errorf(rlhf.EInvalid, "unknown import format %q (want arena, trl, hh-rlhf, csv or ultrafeedback)", s)
 }
 
 // DefaultMaxLineBytes caps one line (or one Arena array element) of input.
@@ -71,6 +75,11 @@ type ReadOptions struct {
 	// Winners maps the file's winner labels to verdicts, added to the Arena
 	// labels (model_a, model_b, tie, tie (bothbad)).
 	Winners map[string]rlhf.Winner
+	// WinnerColumns names, for CSV files that give the verdict as one-hot
+	// columns (Kaggle's winner_model_a, winner_model_b, winner_tie), the
+	// column of each verdict. A row must set exactly one of them (1 or
+	// true); the winner column is then not read.
+	WinnerColumns map[rlhf.Winner]string
 }
 
 // LineError is a bad record at a line of the input.
@@ -130,6 +139,8 @@ func Read(r io.Reader, f ImportFormat, opts ReadOptions, fn func(rec *rlhf.Recor
 		err = rd.readLines(r, rd.hhLine)
 	case ImportCSV:
 		err = rd.readCSV(r)
+	case ImportUltraFeedback:
+		err = rd.readLines(r, rd.ultraFeedbackLine)
 	default:
 		_, err = ParseImportFormat(string(f))
 	}
@@ -148,6 +159,7 @@ type reader struct {
 	// seeded maphashes collide with negligible probability.
 	seen         map[[16]byte]int32
 	seed1, seed2 maphash.Seed
+	winnerCols   map[rlhf.Winner]int // CSV: the one-hot winner columns' indexes
 }
 
 // idDigest returns the digest of id that seen keys.
