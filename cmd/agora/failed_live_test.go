@@ -58,15 +58,18 @@ func flakyEndpoint(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// serveWith runs "agora serve" in this process with the environment env
-// until the test ends and returns its base URL.
-func serveWith(t *testing.T, env map[string]string, args ...string) string {
+// serveData runs "agora serve" in this process on the data directory
+// dir, with the configuration file config and environment vars, until the
+// test ends, and returns its base URL.
+func serveData(t *testing.T, dir, config string, vars map[string]string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncBuffer{}, &syncBuffer{}
-	e := envOf(env, out, errOut)
+	e := env{getenv: func(k string) string { return vars[k] }, stdin: strings.NewReader(""), stdout: out, stderr: errOut}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), e) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--config", config}, e)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -74,10 +77,6 @@ func serveWith(t *testing.T, env map[string]string, args ...string) string {
 		}
 	})
 	return waitServing(t, out, errOut)
-}
-
-func envOf(vars map[string]string, out, errOut *syncBuffer) env {
-	return env{getenv: func(k string) string { return vars[k] }, stdin: strings.NewReader(""), stdout: out, stderr: errOut}
 }
 
 // voteThrough runs one battle to its vote, voting for side a whatever
@@ -138,7 +137,7 @@ models:
 		t.Fatal(err)
 	}
 	const token = "researcher-token-for-the-test"
-	base := serveWith(t, map[string]string{"AGORA_RESEARCHER_TOKEN": token}, "--data", dir, "--config", cfg)
+	base := serveData(t, dir, cfg, map[string]string{"AGORA_RESEARCHER_TOKEN": token})
 	conn := dialWS(t, base)
 	conn.SetReadDeadline(time.Now().Add(60 * time.Second))
 	for _, prompt := range []string{"Where do rivers go?", "Where do rivers go? FAIL", "Rivers, once more?"} {

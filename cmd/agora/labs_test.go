@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -27,20 +26,7 @@ func serveWithEnv(t *testing.T, vars map[string]string) string {
 // config and environment vars.
 func serveWith(t *testing.T, config string, vars map[string]string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out, errOut := &syncBuffer{}, &syncBuffer{}
-	e := env{getenv: func(k string) string { return vars[k] }, stdin: strings.NewReader(""), stdout: out, stderr: errOut}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--config", config}, e)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return waitServing(t, out, errOut)
+	return serveData(t, t.TempDir(), config, vars)
 }
 
 func call(t *testing.T, method, url, token, body string) (int, string) {
