@@ -26,6 +26,7 @@ func TestWritePrometheus(t *testing.T) {
 	r.Vote("")
 	r.Vote("conflict")
 	r.HTTPRequest("GET", "", 404, time.Millisecond)
+	r.HTTPRequest("BREW", "", 404, time.Millisecond)
 	r.WebsocketFrame("out", "token")
 	r.StoreCommit(3*time.Millisecond, 4, false)
 	r.StoreCommit(time.Second, 1, true)
@@ -44,6 +45,7 @@ func TestWritePrometheus(t *testing.T) {
 		`agora_votes_refused_total{reason="conflict"} 1`,
 		`agora_votes_refused_total{reason="internal"} 0`,
 		`agora_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
+		`agora_http_requests_total{code="404",method="other",route="unmatched"} 1`,
 		`agora_websocket_frames_total{direction="out",type="token"} 1`,
 		"agora_websocket_connections 7",
 		`agora_store_commit_duration_seconds_bucket{le="0.005"} 1`,

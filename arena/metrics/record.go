@@ -60,9 +60,14 @@ func (r *Registry) HTTPRequest(method, route string, status int, d time.Duration
 	if route == "" {
 		route = "unmatched"
 	}
+	if !knownMethods[method] {
+		method = "other" // clients choose methods: keep the label's values few
+	}
 	r.httpRequests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	r.httpDuration.WithLabelValues(method, route).Observe(seconds(d))
 }
+
+var knownMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
 
 // WebsocketConnections serves f, the number of open websocket
 // connections, as a gauge.

@@ -58,7 +58,7 @@ type Config struct {
 	// one; nil leaves it unknown.
 	Languages formats.LanguageDetector
 	// Metrics are written at /metrics in Prometheus text format, for the
-	// admin.
+	// metrics role (MetricsToken) and the admin.
 	Metrics []Metrics
 	// AdminToken is the operator's token (AGORA_ADMIN_TOKEN); empty means
 	// no admin. Accounts keeps lab and researcher accounts; nil means
@@ -177,7 +177,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s.engine = gin.New()
-	s.engine.Use(gin.Recovery(), logRequests(s.log), s.observeRequests, s.limitBody)
+	s.engine.Use(s.observeRequests, gin.Recovery(), logRequests(s.log), s.limitBody) // observed outermost: a panic counts as its 500
 	s.addRoutes(s.engine)
 	return s, nil
 }
