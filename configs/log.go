@@ -30,7 +30,7 @@ func (l *Log) validate() error {
 		return &FieldError{"log.witness_quorum", fmt.Sprintf("must be between 0 and the %d witnesses listed", len(l.Witnesses))}
 	}
 	for _, w := range l.Witnesses {
-		if strings.Count(w, "+") != 2 {
+		if len(strings.SplitN(w, "+", 3)) != 3 {
 			return &FieldError{"log.witnesses", fmt.Sprintf("%q is not a verifier key name+hash+base64", w)}
 		}
 	}

@@ -100,3 +100,12 @@ func TestServeReceipt(t *testing.T) {
 		t.Errorf("proof of a leaf beyond the tree: status %d, want 400", status)
 	}
 }
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

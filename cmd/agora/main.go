@@ -42,6 +42,8 @@ var commands = map[string]command{
 	"backup":      {"write a consistent copy of the store while the server runs", runBackup},
 	"restore":     {"check a backup and copy it into a fresh data directory", runRestore},
 	"version":     {"print the version, VCS revision and Go version of this binary", runVersion},
+	"verify":      {"check a server's verifiable log, a receipt or a vote against signed checkpoints", runVerify},
+	"witness":     {"follow another server's log, check and cosign its checkpoints", runWitness},
 }
 
 // usageError is returned for bad command lines; main exits 2 for it.
