@@ -28,9 +28,19 @@ import (
 // over loopback, into a real SQLite file (synchronous=FULL). Its latency is
 // latency at saturation: every client always has a vote queued, so by
 // Little's law the mean is clients/throughput.
+//
+// It runs with the verifiable log off and on (a leaf in every vote's
+// commit, a receipt signed per vote, a checkpoint every second), to compare
+// within one run.
 func BenchmarkVoteAck(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("log=%v", on), func(b *testing.B) { benchmarkVoteAck(b, on) })
+	}
+}
+
+func benchmarkVoteAck(b *testing.B, log bool) {
 	const clients = 64
-	s := newSetup(&testing.T{}, options{tokens: []string{"x"}, maxBattles: 1 << 20})
+	s := newSetup(&testing.T{}, options{tokens: []string{"x"}, maxBattles: 1 << 20, ledger: log})
 	defer s.cleanup()
 	conns, ids := readyBattles(b, s, clients, b.N/clients+1)
 	lat := make([][]time.Duration, clients)
@@ -81,11 +91,17 @@ func cpuTime() time.Duration {
 // latency runs from the moment a vote was due, not the moment it was sent,
 // so a server that falls behind is charged for every vote it delayed.
 func BenchmarkVoteAckAt10k(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("log=%v", on), func(b *testing.B) { benchmarkVoteAckAt10k(b, on) })
+	}
+}
+
+func benchmarkVoteAckAt10k(b *testing.B, log bool) {
 	const (
 		clients = 256
 		rate    = 10000 // votes/s offered, all clients together
 	)
-	s := newSetup(&testing.T{}, options{tokens: []string{"x"}, maxBattles: 1 << 20})
+	s := newSetup(&testing.T{}, options{tokens: []string{"x"}, maxBattles: 1 << 20, ledger: log})
 	defer s.cleanup()
 	perClient := b.N/clients + 1
 	conns, ids := readyBattles(b, s, clients, perClient)

@@ -18,6 +18,7 @@ import (
 	"github.com/agora-rlhf/agora/arena"
 	"github.com/agora-rlhf/agora/arena/openai"
 	"github.com/agora-rlhf/agora/arena/web"
+	"github.com/agora-rlhf/agora/ingest/ledger"
 	"github.com/agora-rlhf/agora/ingest/sqlite"
 	"github.com/agora-rlhf/agora/rlhf"
 )
@@ -66,6 +67,7 @@ type options struct {
 	maxAnswer      int                           // bytes; default 64 KiB
 	wrap           func(arena.Model) arena.Model // if set, wraps every model
 	onVote         func(*rlhf.Record)            // the arena's OnVote
+	ledger         bool                          // keep the verifiable log: leaves, receipts, checkpoints
 }
 
 // modelNames maps the fake model ids to the public names the arena uses.
@@ -117,10 +119,12 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 			models[name] = o.wrap(models[name])
 		}
 	}
+	receipts, votesLog, stopLog := openLedger(t, o.ledger, dir, store)
 	battles, err := arena.New(arena.Config{
 		Models: models, Store: store, Matcher: fixedPair{modelNames[o.modelA], modelNames[o.modelB]},
 		MaxTurns: 3, MaxPromptBytes: 4096, MaxBattlesPerContributor: o.maxBattles, VoteWindow: time.Hour,
-		OnVote: o.onVote,
+		OnVote:   o.onVote,
+		Receipts: receipts,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +132,7 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	key := []byte(strings.Repeat("k", 32))
 	identity, _ := web.NewIdentity(key)
 	srv, err := web.New(web.Config{Battles: battles, Identity: identity, Store: store, WS: o.ws, MaxBodyBytes: 1 << 16,
-		Records: storeRecords{store}, ResearcherToken: researcherToken, ExportKey: []byte("export key")})
+		Records: storeRecords{store}, ResearcherToken: researcherToken, ExportKey: []byte("export key"), Ledger: votesLog})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,12 +145,34 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 		srv.CloseClients(ctx)
 		hs.Close()
 		battles.Close()
+		stopLog()
 		store.Close()
 		endpoint.Close()
 		os.RemoveAll(dir)
 	}
 	t.Cleanup(s.cleanup)
 	return s
+}
+
+// openLedger gives store a verifiable log that publishes a checkpoint every
+// second, when on (else nil interfaces); stop ends it.
+func openLedger(t *testing.T, on bool, dir string, store *sqlite.Store) (arena.Receipts, web.Ledger, func()) {
+	if !on {
+		return nil, nil, func() {}
+	}
+	key, err := ledger.LoadKey(filepath.Join(dir, "log.key"), "bench.example/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.New(context.Background(), ledger.Config{Store: store, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.UseLedger(l.Encoder())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	return l, l, func() { cancel(); <-done }
 }
 
 // wsClient is a test websocket client that records every frame it reads.

@@ -69,7 +69,11 @@ func (e *Encoder) Vote(b *rlhf.Battle, v *rlhf.Vote) []byte {
 // has lost (a deleted vote, say): it names the leaf's kind and reference,
 // and hashes to nothing in the tree.
 func Missing(kind Kind, ref string) []byte {
-	return line([]byte("missing 1\n"), "kind", string(rune(kind)), "ref", ref)
+	k := "-" // the leaf's row itself is gone
+	if kind != 0 {
+		k = string(rune(kind))
+	}
+	return line(line([]byte("missing 1\n"), "kind", k), "ref", ref)
 }
 
 // ConversationHash returns the SHA-256, in hex, of both conversations of

@@ -148,3 +148,29 @@ func (s *Store) LeafIndex(ctx context.Context, ref string) (int64, error) {
 	}
 	return n, nil
 }
+
+// AppendRecords appends one leaf of kind for each record, about refs[i],
+// in one transaction, and keeps the records: for kinds whose record has no
+// other home (not votes). It returns the first leaf's index.
+func (s *Store) AppendRecords(ctx context.Context, kind ledger.Kind, refs []string, records [][]byte) (int64, error) {
+	if kind == ledger.KindVote || len(refs) != len(records) {
+		return 0, rlhf.Errorf(rlhf.EInvalid, "append %d records of kind %q with %d refs", len(records), kind, len(refs))
+	}
+	var first int64
+	err := s.do(ctx, func(tx *sql.Tx) error {
+		for i, rec := range records {
+			if len(rec) == 0 || rec[0] != byte(kind) {
+				return rlhf.Errorf(rlhf.EInvalid, "record %d is not of kind %q", i, kind)
+			}
+			n, err := s.appendLeaf(ctx, tx, kind, refs[i], rec, rec)
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				first = n
+			}
+		}
+		return nil
+	})
+	return first, err
+}
