@@ -123,6 +123,7 @@ func benchmarkVoteAckAt10k(b *testing.B, log bool) {
 			}
 		}()
 	}
+	cps0 := checkpoints(b, s, log)
 	b.ResetTimer()
 	start := time.Now()
 	cpu0 := cpuTime()
@@ -146,7 +147,23 @@ func benchmarkVoteAckAt10k(b *testing.B, log bool) {
 		close(due)
 	}
 	wg.Wait()
-	reportVotes(b, lat, time.Since(start), cpuTime()-cpu0)
+	elapsed := time.Since(start)
+	reportVotes(b, lat, elapsed, cpuTime()-cpu0)
+	if log {
+		b.ReportMetric(float64(checkpoints(b, s, log)-cps0)/elapsed.Seconds(), "checkpoints/s")
+	}
+}
+
+// checkpoints counts the checkpoints the store keeps, when the log is on.
+func checkpoints(b *testing.B, s *setup, log bool) int {
+	if !log {
+		return 0
+	}
+	cps, err := s.store.Checkpoints(context.Background(), 1<<30)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return len(cps)
 }
 
 // readyBattles opens n connections and starts perConn battles on each,
