@@ -36,7 +36,7 @@ func voteN(t *testing.T, base string, clients, n int, tag string) []map[string]a
 	var wg sync.WaitGroup
 	for c := range clients {
 		conn := dialWS(t, base)
-		conn.SetReadDeadline(time.Now().Add(time.Minute))
+		conn.SetReadDeadline(time.Now().Add(3 * time.Minute))
 		wg.Go(func() {
 			for i := c; i < n; i += clients {
 				f, err := battleOnce(conn, fmt.Sprintf("%s prompt %d", tag, i), []string{"a", "b", "tie"}[i%3])
@@ -210,19 +210,19 @@ func TestWitnessFollowsLiveServer(t *testing.T) {
 	cfg := ledgerConfig(t, fmt.Sprintf("  witnesses: [%q]\n  witness_quorum: 1\n", strings.TrimSpace(wkey)))
 	data := t.TempDir()
 	p := startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
-	voteN(t, p.url, 4, 30, "before the fork")
+	voteN(t, p.url, 4, 20, "before the fork")
 	key := strings.TrimSpace(string(httpGet(t, p.url+"/log/key")))
-	waitCheckpoint(t, p.url, key, 30)
+	waitCheckpoint(t, p.url, key, 20)
 	if _, status, _ := fetch(p.url + "/log/checkpoint"); status != 404 {
 		t.Errorf("GET /log/checkpoint before any witness: %d, want 404 (no final checkpoint)", status)
 	}
 	p.stop(t)
-	fork := copyDir(t, data) // the same log at 30 leaves
+	fork := copyDir(t, data) // the same log at 20 leaves
 
 	p = startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
 	w, wout := startWitness(t, "--log", p.url, "--log-key", key, "--data", wdir, "--interval", "50ms")
-	voteN(t, p.url, 4, 120, "witnessed") // steady voting while the witness follows
-	latest := waitCheckpoint(t, p.url, key, 150)
+	voteN(t, p.url, 4, 60, "witnessed") // steady voting while the witness follows
+	latest := waitCheckpoint(t, p.url, key, 80)
 	final := waitFinal(t, p.url, key, latest.Size)
 	if n := strings.Count(string(final.Note), "\n— "); n != 2 {
 		t.Errorf("final checkpoint has %d signatures, want the log's and the witness's:\n%s", n, final.Note)
@@ -237,11 +237,11 @@ func TestWitnessFollowsLiveServer(t *testing.T) {
 	p.stop(t)
 
 	f := startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", fork, "--config", cfg)
-	voteN(t, f.url, 4, 140, "forked history")
-	waitCheckpoint(t, f.url, key, 170)
+	voteN(t, f.url, 4, 80, "forked history")
+	waitCheckpoint(t, f.url, key, 100)
 	out, _, err := runAgora(t, "witness", "--log", f.url, "--log-key", key, "--data", wdir, "--once")
-	if exitCode(err) != 1 || !strings.Contains(fmt.Sprint(err), "leaf 30:") {
-		t.Errorf("witness of the forked history: %v\n%s\nwant a refusal naming leaf 30", err, out)
+	if exitCode(err) != 1 || !strings.Contains(fmt.Sprint(err), "leaf 20:") {
+		t.Errorf("witness of the forked history: %v\n%s\nwant a refusal naming leaf 20", err, out)
 	}
 	t.Logf("agora witness, forked history: %v", err)
 }

@@ -124,14 +124,14 @@ func TestIndependentVerifier(t *testing.T) {
 	}
 	base := serveInProcess(t, "--config", ledgerConfig(t, ""))
 	key := strings.TrimSpace(string(httpGet(t, base+"/log/key")))
-	voteN(t, base, 8, 100, "early")
+	voteN(t, base, 8, 60, "early")
 	old := filepath.Join(t.TempDir(), "old")
-	if err := os.WriteFile(old, waitCheckpoint(t, base, key, 100).Note, 0o644); err != nil {
+	if err := os.WriteFile(old, waitCheckpoint(t, base, key, 60).Note, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	voteN(t, base, 8, 200, "late")
-	c := waitCheckpoint(t, base, key, 300)
-	leaves := fmt.Sprintf("0,99,255,256,%d", c.Size-1)
+	voteN(t, base, 8, 200, "late") // into a second tile of 256 leaves
+	c := waitCheckpoint(t, base, key, 260)
+	leaves := fmt.Sprintf("0,59,255,256,%d", c.Size-1)
 	out, err := exec.Command(bin, "-url", base, "-key", key, "-old", old, "-leaves", leaves).CombinedOutput()
 	if err != nil || strings.Count(string(out), "ok leaf") != 5 || !strings.Contains(string(out), "ok consistency") {
 		t.Errorf("tlogcheck: %v\n%s", err, out)

@@ -91,16 +91,21 @@ func (l *Log) ProveInclusion(ctx context.Context, index, size int64) (*Inclusion
 	if index < 0 || index >= size {
 		return nil, rlhf.Errorf(rlhf.EInvalid, "leaf %d is not in the tree of %d leaves", index, size)
 	}
-	r := l.hashReader(ctx)
+	// The leaf's own hash is read with the proof's, in one query.
+	var leaf Hash
+	r := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		hs, err := l.cfg.Store.ReadHashes(ctx, append(indexes, tlog.StoredHashIndex(0, index)))
+		if err != nil {
+			return nil, err
+		}
+		leaf = hs[len(hs)-1]
+		return hs[:len(hs)-1], nil
+	})
 	proof, err := tlog.ProveRecord(size, index, r)
 	if err != nil {
 		return nil, fmt.Errorf("prove leaf %d in %d: %w", index, size, err)
 	}
-	hashes, err := r.ReadHashes([]int64{tlog.StoredHashIndex(0, index)})
-	if err != nil {
-		return nil, err
-	}
-	root, err := tlog.TreeHash(size, r)
+	root, err := l.root(ctx, size)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +113,16 @@ func (l *Log) ProveInclusion(ctx context.Context, index, size int64) (*Inclusion
 	if err != nil {
 		return nil, err
 	}
-	return &InclusionProof{Index: index, LeafHash: hashes[0], Record: string(records[0]), TreeSize: size, Root: root, Proof: proof}, nil
+	return &InclusionProof{Index: index, LeafHash: leaf, Record: string(records[0]), TreeSize: size, Root: root, Proof: proof}, nil
+}
+
+// root returns the root hash of the tree of size leaves: the latest
+// checkpoint's when it has that size.
+func (l *Log) root(ctx context.Context, size int64) (Hash, error) {
+	if c := l.Latest(); c != nil && c.Size == size {
+		return c.Root, nil
+	}
+	return tlog.TreeHash(size, l.hashReader(ctx))
 }
 
 // ProveVote is ProveInclusion for the leaf of vote id.
@@ -139,7 +153,7 @@ func (l *Log) ProveConsistency(ctx context.Context, from, to int64) (*Consistenc
 	if p.FromRoot, err = tlog.TreeHash(from, r); err != nil {
 		return nil, err
 	}
-	if p.ToRoot, err = tlog.TreeHash(to, r); err != nil {
+	if p.ToRoot, err = l.root(ctx, to); err != nil {
 		return nil, err
 	}
 	return p, nil
