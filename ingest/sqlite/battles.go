@@ -48,7 +48,10 @@ func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) erro
 		if err != nil || record == nil {
 			return err
 		}
-		_, err = s.appendLeaf(ctx, tx, ledger.KindVote, v.ID, nil, record)
+		n, err := s.appendLeaf(ctx, tx, ledger.KindVote, v.ID, nil, record)
+		if err == nil {
+			s.noteLeaf(v.ID, n)
+		}
 		return err
 	})
 }

@@ -54,6 +54,10 @@ func (s *Store) appendLeaf(ctx context.Context, tx *sql.Tx, kind ledger.Kind, re
 	hashes, err := ledger.StoredHashes(n, record, func(indexes []int64) ([]ledger.Hash, error) {
 		out := make([]ledger.Hash, len(indexes))
 		for i, x := range indexes {
+			if h, ok := s.hashes[x]; ok {
+				out[i] = h
+				continue
+			}
 			var h []byte
 			if err := tx.StmtContext(ctx, s.stmts[readHashSQL]).QueryRowContext(ctx, x).Scan(&h); err != nil {
 				return nil, fmt.Errorf("read tree hash %d: %w", x, err)
@@ -74,8 +78,47 @@ func (s *Store) appendLeaf(ctx context.Context, tx *sql.Tx, kind ledger.Kind, re
 			return 0, fmt.Errorf("append leaf %d: %w", n, err)
 		}
 	}
+	s.cacheHashes(at, hashes)
 	s.logSize = n + 1
 	return n, nil
+}
+
+// cacheHashes keeps the hashes just stored from index at on: the next
+// leaves read their left siblings from there, not from the file. Only the
+// last few thousand are kept.
+func (s *Store) cacheHashes(at int64, hashes []ledger.Hash) {
+	if s.hashes == nil || len(s.hashes) > 4096 {
+		old := s.hashes
+		s.hashes = make(map[int64]ledger.Hash, 4096)
+		for x, h := range old {
+			if x >= at-1024 {
+				s.hashes[x] = h
+			}
+		}
+	}
+	for i, h := range hashes {
+		s.hashes[at+int64(i)] = h
+	}
+}
+
+// undoLog forgets the leaves appended after the log had size leaves, when
+// their transaction (or savepoint) is rolled back.
+func (s *Store) undoLog(size int64) {
+	if s.logSize != size {
+		s.logSize, s.hashes = size, nil
+	}
+}
+
+// noteLeaf remembers the leaf index of vote id, just appended, for
+// LeafIndex to answer without a query. A vote whose transaction fails is
+// never asked for; the map is cleared if it grows large.
+func (s *Store) noteLeaf(id string, n int64) {
+	s.leavesMu.Lock()
+	defer s.leavesMu.Unlock()
+	if s.leaves == nil || len(s.leaves) > 65536 {
+		s.leaves = map[string]int64{}
+	}
+	s.leaves[id] = n
 }
 
 // loadLogSize reads the log's size for the writer, at open.
@@ -138,7 +181,13 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]ledger.Hash,
 
 // LeafIndex returns the index of the first leaf about ref (a vote id).
 func (s *Store) LeafIndex(ctx context.Context, ref string) (int64, error) {
-	var n int64
+	s.leavesMu.Lock()
+	n, ok := s.leaves[ref]
+	delete(s.leaves, ref)
+	s.leavesMu.Unlock()
+	if ok {
+		return n, nil
+	}
 	err := s.read.QueryRowContext(ctx, `SELECT idx FROM log_leaves WHERE ref = ? ORDER BY idx LIMIT 1`, ref).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, rlhf.Errorf(rlhf.ENotFound, "no leaf for %s", ref)

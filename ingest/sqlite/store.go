@@ -48,6 +48,10 @@ type Store struct {
 
 	ledger  atomic.Pointer[ledger.Encoder] // writes votes' leaves; nil: no log
 	logSize int64                          // leaves in the log, the open transaction's included; the writer's alone
+	hashes  map[int64]ledger.Hash          // recent tree hashes, for the next leaves; the writer's alone
+
+	leavesMu sync.Mutex       // guards leaves
+	leaves   map[string]int64 // leaf index of votes just saved, until LeafIndex asks
 
 	onCommit atomic.Pointer[CommitObserver] // see ObserveCommits
 }
@@ -258,7 +262,7 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 		if !savepoints {
 			if err := req.fn(tx); err != nil {
 				tx.Rollback()
-				s.logSize = logMark
+				s.undoLog(logMark)
 				return nil, false
 			}
 			continue
@@ -270,7 +274,7 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 		writeMark := s.logSize
 		if err := req.fn(tx); err != nil {
 			errs[i] = err
-			s.logSize = writeMark
+			s.undoLog(writeMark)
 			if _, rerr := s.exec(ctx, tx, "ROLLBACK TO w"); rerr != nil {
 				errs[i] = errors.Join(err, rerr)
 			}
@@ -280,7 +284,7 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		s.logSize = logMark
+		s.undoLog(logMark)
 		return fail(&groupError{"commit", err})
 	}
 	return errs, true
