@@ -299,8 +299,9 @@ func (p *pipeline) language(r *rlhf.Record) {
 	p.lang = Row{Language: lang, LanguageConfidence: conf, LanguageDetected: true}
 }
 
-// maxDetectBytes is about how much prompt text the language is detected on.
-const maxDetectBytes = 2048
+// maxDetectBytes is about how much prompt text is handed to the detector
+// (which looks at its first 512 bytes).
+const maxDetectBytes = 512
 
 // emit writes p.row unless it duplicates an earlier row.
 func (p *pipeline) emit() (int, error) {

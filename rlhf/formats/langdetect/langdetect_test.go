@@ -93,3 +93,26 @@ func TestISO6391(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDetectLanguage is the detector's cost per exported battle for a
+// prompt of about 500 bytes (exports detect once per battle stored without
+// a language).
+func BenchmarkDetectLanguage(b *testing.B) {
+	d := New()
+	text := ""
+	for len(text) < 500 {
+		text += labelled[len(text)%len(labelled)].text + " "
+	}
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		d.DetectLanguage(text)
+	}
+}
+
+func BenchmarkDetectLanguageShort(b *testing.B) {
+	d := New()
+	text := labelled[0].text + " " + labelled[1].text
+	for b.Loop() {
+		d.DetectLanguage(text)
+	}
+}
