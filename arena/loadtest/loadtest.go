@@ -186,8 +186,10 @@ func (r *run) prepare(ctx context.Context, conns []Conn) ([]*worker, error) {
 		wg.Go(func() { errs[i] = w.readyBattles(ctx, per) })
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("prepare battles to vote on: %w", err)
+	for _, err := range errs { // the first says it; the others are alike
+		if err != nil {
+			return nil, fmt.Errorf("prepare battles to vote on: %w", err)
+		}
 	}
 	for _, w := range workers {
 		w.s = samples{} // the preparation is not measured

@@ -22,6 +22,9 @@ type worker struct {
 func (w *worker) work(ctx context.Context) {
 	defer w.flush()
 	for {
+		if w.r.cfg.Mode == ModeVotes && len(w.ready) == 0 {
+			return // this worker's share is voted; the others take the rest
+		}
 		due, ok := w.r.next(ctx)
 		if !ok {
 			return

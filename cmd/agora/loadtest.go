@@ -32,7 +32,8 @@ server that falls behind is charged for every action it delayed. --rate 0
 (the default) is a closed loop: each contributor starts its next job when
 the last is done, which measures throughput at saturation.
 
-The run stops after --count jobs or --duration, whichever comes first. It
+The run stops after --count jobs or --duration (which includes the
+preparation of --mode votes), whichever comes first. It
 shows a progress line on a terminal and ends with a report: jobs, battles
 and votes per second; p50, p90, p99 and max of the time to the first token
 (from when the start was due), of the gaps between a side's tokens, and of

@@ -45,6 +45,12 @@ func TestLoadtestBattles(t *testing.T) {
 	if len(rep.Errors) != 0 {
 		t.Errorf("errors %v, want none", rep.Errors)
 	}
+	// Votes alone, in a closed loop: a contributor that has voted its
+	// share leaves the rest to the others.
+	rep = loadtestJSON(t, "--url", base, "--mode", "votes", "--contributors", "3", "--count", "10")
+	if rep.Votes != 10 || len(rep.Errors) != 0 {
+		t.Errorf("votes mode, closed loop: %d votes, errors %v; want 10, none", rep.Votes, rep.Errors)
+	}
 }
 
 // TestLoadtestVotesOpenLoop offers votes at a steady rate to a real agora
