@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -165,5 +166,29 @@ func TestFeed(t *testing.T) {
 	}
 	if f.Waits() != 1 {
 		t.Errorf("Waits() = %d, want 1", f.Waits())
+	}
+}
+
+// TestLiveUnfittableKept asks for a fit that cannot be done: the error is
+// an rlhf.EInvalid with the reason, and asking again without new votes
+// returns it without fitting again.
+func TestLiveUnfittableKept(t *testing.T) {
+	live, _ := styledLive(t, 2000)
+	fits := 0
+	opt := DefaultOptions()
+	opt.Style, opt.CI = true, 1.5 // no such confidence level: the fit refuses it
+	opt.Progress = func(stage string, done, _ int) {
+		if stage == "fit" && done == 0 {
+			fits++
+		}
+	}
+	for range 3 {
+		_, err := live.Leaderboard(context.Background(), opt)
+		if rlhf.ErrorCode(err) != rlhf.EInvalid || !strings.Contains(err.Error(), "cannot be fitted") {
+			t.Fatalf("Leaderboard = %v, want invalid: cannot be fitted", err)
+		}
+	}
+	if fits != 1 {
+		t.Errorf("%d fits for 3 requests without new votes, want 1", fits)
 	}
 }

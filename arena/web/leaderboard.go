@@ -2,10 +2,16 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -22,29 +28,164 @@ type Leaderboards interface {
 // maxLeaderboardRounds caps the bootstrap rounds a request may ask for.
 const maxLeaderboardRounds = 10000
 
+// The public leaderboard's price. Anyone may read the published fits:
+// the default options, with or without style control (style) and pair
+// matrices (matrices, which cost nothing: they are cut from the one fit).
+// A published fit is refitted at most every publicMaxAge while votes
+// arrive, and never for a request that gives up waiting. Any other
+// parameter asks for a fit of its own, and needs a researcher's or the
+// admin's token. Every request, public or not, counts against its client
+// address's bucket of leaderboardRate; and fits run one at a time on half
+// the processors (analytics.Live), so that leaderboards cannot take the
+// vote path's processor time.
+var (
+	publicParams    = map[string]bool{"style": true, "matrices": true}
+	publicMaxAge    = 5 * time.Second
+	leaderboardRate = bucket{Every: 500 * time.Millisecond, Burst: 10}
+)
+
+// leaderboardAPI is what GET /api/v1/leaderboard uses.
+type leaderboardAPI struct {
+	lbs Leaderboards
+	// allow spends one request of the client's rate limit.
+	allow func(*http.Request) error
+	// researcher reports whether the request carries a researcher's or
+	// the admin's token; a token that is not valid is an error.
+	researcher func(*http.Request) (bool, error)
+	unfit      *onceLog // reasons a leaderboard could not be fitted
+}
+
 // handleLeaderboard returns the handler of GET /api/v1/leaderboard: the
 // same JSON document as "agora leaderboard --json", for the live votes.
-// Query parameters: rounds, seed, ci, anchor and anchor_rating, style,
-// weighting (plain or reliability), fragility (the fragility audit),
-// ties (include or exclude), since and until (RFC 3339 or YYYY-MM-DD),
-// models, category, language, source, contributors, exclude_contributors
-// (comma-separated lists) and matrices (default true).
-func handleLeaderboard(lbs Leaderboards) handler {
+// Query parameters: style and matrices (default true) for everyone; with
+// a researcher token also rounds, seed, ci, anchor and anchor_rating,
+// weighting (plain or reliability), fragility (the fragility audit), ties
+// (include or exclude), since and until (RFC 3339 or YYYY-MM-DD), models,
+// category, language, source, contributors and exclude_contributors
+// (comma-separated lists).
+func handleLeaderboard(api leaderboardAPI) handler {
 	return func(c *gin.Context) error {
-		if lbs == nil {
+		if api.lbs == nil {
 			return rlhf.Errorf(rlhf.EUnavailable, "the leaderboard is not available on this server")
 		}
-		opt, err := leaderboardOptions(c.Request.URL.Query())
+		if err := api.allow(c.Request); err != nil {
+			var ra *retryAfter
+			if errors.As(err, &ra) {
+				c.Header("Retry-After", strconv.Itoa(int((ra.wait+time.Second-1)/time.Second)))
+			}
+			return err
+		}
+		q := c.Request.URL.Query()
+		public, err := api.isPublic(c.Request, q)
 		if err != nil {
 			return err
 		}
-		lb, err := lbs.Leaderboard(c.Request.Context(), opt)
+		opt, err := leaderboardOptions(q)
 		if err != nil {
+			return err
+		}
+		matrices := opt.Matrices
+		if public {
+			opt.Matrices, opt.MaxAge = true, publicMaxAge // one fit serves both
+		}
+		lb, err := api.lbs.Leaderboard(c.Request.Context(), opt)
+		if err != nil {
+			if rlhf.ErrorCode(err) == rlhf.EInvalid {
+				api.unfit.warn("the leaderboard cannot be fitted", err)
+				return err
+			}
 			return fmt.Errorf("leaderboard: %w", err)
+		}
+		if !matrices && lb.Matrices != nil {
+			cut := *lb
+			cut.Matrices = nil
+			lb = &cut
 		}
 		c.Header("Cache-Control", "no-cache")
 		c.JSON(http.StatusOK, lb)
 		return nil
+	}
+}
+
+// isPublic reports whether a request is served the published fits: it
+// names only public parameters, or else must carry a researcher's token.
+func (api leaderboardAPI) isPublic(r *http.Request, q url.Values) (bool, error) {
+	var custom []string
+	for name := range q {
+		if !publicParams[name] {
+			custom = append(custom, name)
+		}
+	}
+	if len(custom) == 0 {
+		return true, nil
+	}
+	ok, err := api.researcher(r)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		slices.Sort(custom)
+		code := rlhf.EForbidden
+		if r.Header.Get("Authorization") == "" {
+			code = rlhf.EUnauthorized
+		}
+		return false, rlhf.Errorf(code, "anyone may read the published leaderboards (style, matrices); %s need a researcher token",
+			strings.Join(custom, ", "))
+	}
+	return false, nil
+}
+
+// retryAfter is the cause of a refused request: when to try again.
+type retryAfter struct{ wait time.Duration }
+
+func (e *retryAfter) Error() string { return "retry after " + e.wait.String() }
+
+// onceLog logs each distinct reason once, not once per request.
+type onceLog struct {
+	log *slog.Logger
+
+	mu   sync.Mutex // guards seen
+	seen map[string]bool
+}
+
+func (o *onceLog) warn(msg string, err error) {
+	reason := rlhf.ErrorMessage(err)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.seen[reason] {
+		return
+	}
+	if len(o.seen) >= 64 || o.seen == nil {
+		o.seen = map[string]bool{}
+	}
+	o.seen[reason] = true
+	o.log.Warn(msg, "err", err)
+}
+
+// newLeaderboardAPI wires the leaderboard's price to s: its client
+// addresses, its tokens and its log, with rate per client address.
+func (s *Server) newLeaderboardAPI(rate bucket) leaderboardAPI {
+	limit := newAddrLimiter(rate, time.Now)
+	return leaderboardAPI{
+		lbs: s.cfg.Leaderboards,
+		allow: func(r *http.Request) error {
+			if wait, ok := limit.take(peerHost(r)); !ok {
+				return &rlhf.Error{Code: rlhf.ELimit, Err: &retryAfter{wait},
+					Message: fmt.Sprintf("too many leaderboard requests; try again in %s", wait.Round(100*time.Millisecond))}
+			}
+			return nil
+		},
+		researcher: func(r *http.Request) (bool, error) {
+			if r.Header.Get("Authorization") == "" {
+				return false, nil
+			}
+			p, err := s.principal(r)
+			if err != nil {
+				return false, err
+			}
+			return p.role&ResearcherOrAdmin != 0, nil
+		},
+		unfit: &onceLog{log: s.log},
 	}
 }
 

@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/gin-gonic/gin"
@@ -59,28 +61,53 @@ func newLive(t *testing.T) (*analytics.Live, *analytics.Synth) {
 	return live, s
 }
 
+// leaderboardToken is the researcher token of the leaderboard tests.
+const leaderboardToken = "leaderboard-researcher-token"
+
 // newLeaderboardServer serves the leaderboard routes on a real listener,
-// mounted the way routes.go mounts them.
+// mounted the way routes.go mounts them, without a rate limit.
 func newLeaderboardServer(t *testing.T, lbs Leaderboards) string {
+	t.Helper()
+	return newLeaderboardServerWith(t, lbs, bucket{}, slog.New(slog.DiscardHandler))
+}
+
+// newLeaderboardServerWith is newLeaderboardServer with a rate limit per
+// client address and a log.
+func newLeaderboardServerWith(t *testing.T, lbs Leaderboards, rate bucket, log *slog.Logger) string {
 	t.Helper()
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{log: slog.New(slog.DiscardHandler), static: static}
+	s := &Server{log: log, static: static, cfg: Config{Leaderboards: lbs, ResearcherToken: leaderboardToken}}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.GET("/leaderboard", s.wrap(s.handleLeaderboardPage))
-	r.GET("/api/v1/leaderboard", s.wrap(handleLeaderboard(lbs)))
+	r.GET("/api/v1/leaderboard", s.wrap(handleLeaderboard(s.newLeaderboardAPI(rate))))
 	r.StaticFS("/static", http.FS(static))
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
 
+// getJSON gets url as a researcher and decodes the answer into into.
 func getJSON(t *testing.T, url string, into any) int {
 	t.Helper()
-	res, err := http.Get(url)
+	return getJSONAs(t, leaderboardToken, url, into)
+}
+
+// getJSONAs gets url with token ("" for none) and decodes the answer into
+// into.
+func getJSONAs(t *testing.T, token, url string, into any) int {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +163,7 @@ func TestLeaderboardAPI(t *testing.T) {
 	var body struct {
 		Error struct{ Code string } `json:"error"`
 	}
-	if code := getJSON(t, newLeaderboardServer(t, nil)+"/api/v1/leaderboard", &body); code != http.StatusServiceUnavailable {
+	if code := getJSONAs(t, "", newLeaderboardServer(t, nil)+"/api/v1/leaderboard", &body); code != http.StatusServiceUnavailable {
 		t.Errorf("no leaderboard configured: status %d, want 503", code)
 	}
 }
@@ -184,4 +211,124 @@ func TestLeaderboardPageInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	browsertest.SaveScreenshot(t, "leaderboard-style.png", png)
+}
+
+// apiError is the body of an error answer.
+type apiError struct {
+	Error struct{ Code, Message string } `json:"error"`
+}
+
+// TestLeaderboardPublicPrice checks what anyone may ask: the published
+// fits, served from the cache while votes arrive (up to publicMaxAge),
+// with matrices cut from the same fit; anything else needs a researcher
+// token, which gets a fresh fit.
+func TestLeaderboardPublicPrice(t *testing.T) {
+	live, synth := newLive(t)
+	base := newLeaderboardServer(t, live) + "/api/v1/leaderboard"
+	var first, again, plain analytics.Leaderboard
+	if code := getJSONAs(t, "", base+"?style=false", &first); code != http.StatusOK || first.Battles != 4000 || first.Matrices == nil {
+		t.Fatalf("public board: status %d, %d battles, matrices %v", code, first.Battles, first.Matrices != nil)
+	}
+	for i := range 5 {
+		r := rlhf.Record{Battle: rlhf.Battle{ModelA: synth.Models[0], ModelB: synth.Models[1]},
+			Vote: rlhf.Vote{ID: fmt.Sprint("new", i), Winner: rlhf.WinnerA, CreatedAt: time.Now()}}
+		if err := live.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	getJSONAs(t, "", base+"?matrices=false", &again)
+	if again.Battles != 4000 || again.Matrices != nil {
+		t.Errorf("public board after 5 votes: %d battles, matrices %v; want the cached fit of 4000 without matrices", again.Battles, again.Matrices != nil)
+	}
+	getJSON(t, base+"?rounds=1000", &plain)
+	if plain.Battles != 4005 {
+		t.Errorf("researcher's board after 5 votes: %d battles, want a fresh fit of 4005", plain.Battles)
+	}
+	for q, want := range map[string]string{
+		"seed=7":                  "seed",
+		"rounds=10000&style=true": "rounds",
+		"weighting=reliability":   "weighting",
+		"fragility=true&models=a": "fragility, models",
+	} {
+		var body apiError
+		code := getJSONAs(t, "", base+"?"+q, &body)
+		if code != http.StatusUnauthorized || !strings.Contains(body.Error.Message, want+" need a researcher token") {
+			t.Errorf("public ?%s = %d %+v, want 401 naming %s", q, code, body.Error, want)
+		}
+		if code := getJSONAs(t, "not-a-token", base+"?"+q, &body); code != http.StatusUnauthorized {
+			t.Errorf("?%s with a bad token = %d, want 401", q, code)
+		}
+	}
+}
+
+// TestLeaderboardRateLimited spends one address's burst: the next request
+// is refused with 429 and a Retry-After.
+func TestLeaderboardRateLimited(t *testing.T) {
+	live, _ := newLive(t)
+	base := newLeaderboardServerWith(t, live, bucket{Every: time.Hour, Burst: 3}, slog.New(slog.DiscardHandler)) + "/api/v1/leaderboard"
+	for i := range 3 {
+		var lb analytics.Leaderboard
+		if code := getJSONAs(t, "", base, &lb); code != http.StatusOK {
+			t.Fatalf("request %d: status %d, want 200", i, code)
+		}
+	}
+	res, err := http.Get(base + "?style=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Errorf("request over the burst: status %d, Retry-After %q; want 429 with a Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+}
+
+// unfittable is a Leaderboards whose style-controlled fit cannot be done,
+// answering as analytics.Live does.
+type unfittable struct{ Leaderboards }
+
+func (u unfittable) Leaderboard(ctx context.Context, opt analytics.Options) (*analytics.Leaderboard, error) {
+	if opt.Style {
+		return nil, &rlhf.Error{Code: rlhf.EInvalid, Message: "the leaderboard cannot be fitted on these votes: style control: matrix is not positive definite"}
+	}
+	return u.Leaderboards.Leaderboard(ctx, opt)
+}
+
+// TestLeaderboardUnfittable asks for a style-controlled board that cannot
+// be fitted: every request gets 400 with the reason; the log says it once.
+func TestLeaderboardUnfittable(t *testing.T) {
+	live, _ := newLive(t)
+	var logs syncLog
+	base := newLeaderboardServerWith(t, unfittable{live}, bucket{}, slog.New(slog.NewTextHandler(&logs, nil))) + "/api/v1/leaderboard"
+	for range 3 {
+		var body apiError
+		code := getJSONAs(t, "", base+"?style=true", &body)
+		if code != http.StatusBadRequest || body.Error.Code != rlhf.EInvalid || !strings.Contains(body.Error.Message, "not positive definite") {
+			t.Fatalf("style on unfittable votes = %d %+v, want 400 with the reason", code, body.Error)
+		}
+	}
+	if n := strings.Count(logs.String(), "level=WARN"); n != 1 || !strings.Contains(logs.String(), "not positive definite") {
+		t.Errorf("the reason was logged %d times over 3 requests, want once:\n%s", n, logs.String())
+	}
+	var lb analytics.Leaderboard
+	if code := getJSONAs(t, "", base, &lb); code != http.StatusOK {
+		t.Errorf("the plain board = %d, want 200", code)
+	}
+}
+
+// syncLog is a log destination safe for concurrent writes.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

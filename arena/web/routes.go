@@ -30,7 +30,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/readyz", Anyone, s.wrap(s.handleReadyz)},
 		{"GET", "/api/v1/arena/ws", Anyone, s.wrap(s.handleWebsocket)},
 		{"GET", "/leaderboard", Anyone, s.wrap(s.handleLeaderboardPage)},
-		{"GET", "/api/v1/leaderboard", Anyone, s.wrap(handleLeaderboard(s.cfg.Leaderboards))},
+		{"GET", "/api/v1/leaderboard", Anyone, s.wrap(handleLeaderboard(s.newLeaderboardAPI(leaderboardRate)))},
 		{"GET", "/api/v1/openapi.json", Anyone, s.wrap(handleOpenAPI)},
 		{"GET", "/api/v1/export", ResearcherOrAdmin, s.wrap(s.handleExport)},
 		{"GET", "/metrics", MetricsOrAdmin, s.wrap(handleMetrics(s.cfg.Metrics...))},
