@@ -68,6 +68,7 @@ type options struct {
 	wrap           func(arena.Model) arena.Model // if set, wraps every model
 	onVote         func(*rlhf.Record)            // the arena's OnVote
 	ledger         bool                          // keep the verifiable log: leaves, receipts, checkpoints
+	leaderboards   web.Leaderboards              // serves /api/v1/leaderboard when set
 }
 
 // modelNames maps the fake model ids to the public names the arena uses.
@@ -132,7 +133,8 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	key := []byte(strings.Repeat("k", 32))
 	identity, _ := web.NewIdentity(key)
 	srv, err := web.New(web.Config{Battles: battles, Identity: identity, Store: store, WS: o.ws, MaxBodyBytes: 1 << 16,
-		Records: storeRecords{store}, ResearcherToken: researcherToken, ExportKey: []byte("export key"), Ledger: votesLog})
+		Records: storeRecords{store}, ResearcherToken: researcherToken, ExportKey: []byte("export key"), Ledger: votesLog,
+		Leaderboards: o.leaderboards})
 	if err != nil {
 		t.Fatal(err)
 	}
