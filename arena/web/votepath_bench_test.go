@@ -16,13 +16,13 @@ import (
 	"github.com/agora-rlhf/agora/analytics"
 )
 
-// benchVotesAt offers votes at 2,000/s over 64 connections, in two phases
+// benchVotesAt offers votes at 500/s over 32 connections, in two phases
 // of b.N votes each: quiet, then with load running (load starts it and
 // returns its stop). It reports each phase's acknowledgement p50 and p99
 // and the ratio of the p99s. The live leaderboard holds 1,000,000 battles
 // and takes the votes through its feed, as in agora serve.
 func benchVotesAt(b *testing.B, load func(ctx context.Context, s *setup, live *analytics.Live)) {
-	const clients, rate = 64, 2000
+	const clients, rate = 32, 500
 	live, feed, stop := liveFeed(b, 1_000_000)
 	defer stop()
 	s := newSetup(&testing.T{}, options{tokens: []string{"x"}, maxBattles: 1 << 20, onVote: feed.Add, leaderboards: live})
