@@ -145,6 +145,9 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		if err := chCfg.WithDefaults().Validate(); err != nil {
 			return usageError{"configuration: clickhouse: " + err.Error()}
 		}
+		if chCfg.Pseudonymous() { // contributor ids as exports write them
+			chCfg.ContributorKey = exportKey(e.getenv, secret)
+		}
 		ch, err := clickhouse.Open(chCfg, log)
 		if err != nil {
 			return fmt.Errorf("clickhouse: %w", err)

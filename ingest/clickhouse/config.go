@@ -43,12 +43,32 @@ type Config struct {
 	BacklogCap  int64         `yaml:"backlog_cap"`
 	DialTimeout time.Duration `yaml:"dial_timeout"`
 	ReadTimeout time.Duration `yaml:"read_timeout"` // per query, including inserts
+	// Contributors says what goes into the contributor_id columns:
+	// "pseudonym" (the default), the keyed hash exports use
+	// (ContributorKey), or "raw", the ids themselves, for an operator who
+	// opts out.
+	Contributors string `yaml:"contributors"`
+	// ContributorKey keys the pseudonyms; main sets it to the export key,
+	// so that ClickHouse and exports name a contributor alike. Without it,
+	// ids are written raw.
+	ContributorKey []byte `yaml:"-"`
+
 	// Compression of the data Agora sends: "lz4" or "none". Empty (auto)
 	// means none when every address is a loopback host, where compressing
 	// costs both sides processor time and saves nothing, and lz4
 	// otherwise.
 	Compression string `yaml:"compression"`
 }
+
+// Values of Config.Contributors.
+const (
+	ContributorsPseudonym = "pseudonym"
+	ContributorsRaw       = "raw"
+)
+
+// Pseudonymous reports whether contributor ids are to be written as
+// pseudonyms (the configuration does not opt out).
+func (c Config) Pseudonymous() bool { return c.Contributors != ContributorsRaw }
 
 // Compression methods of Config.Compression.
 const (
@@ -154,6 +174,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("clickhouse: backlog_cap %d: want at least batch_size (%d)", c.BacklogCap, c.BatchSize)
 	case c.DialTimeout <= 0 || c.ReadTimeout <= 0:
 		return fmt.Errorf("clickhouse: dial_timeout and read_timeout must be more than 0")
+	case c.Contributors != "" && c.Contributors != ContributorsPseudonym && c.Contributors != ContributorsRaw:
+		return fmt.Errorf("clickhouse: contributors %q: want %q (the default) or %q", c.Contributors, ContributorsPseudonym, ContributorsRaw)
 	case c.Compression != "" && c.Compression != CompressionLZ4 && c.Compression != CompressionNone:
 		return fmt.Errorf("clickhouse: compression %q: want %q, %q or empty (automatic)", c.Compression, CompressionLZ4, CompressionNone)
 	}

@@ -259,6 +259,7 @@ func (c *Client) rows(b *Batch, present presentRows, res *InsertResult) (battles
 		vCreated                                                                                                     = times(n)
 		vCreatedMs                                                                                                   = make([]int64, 0, n)
 	)
+	ps := c.pseudonyms()
 	// Rows go in the order of each table's ORDER BY key: the server then
 	// finds each block already sorted and writes it without permuting it.
 	for _, i := range sortedBy(b.Records, func(r *rlhf.Record) string { return r.Battle.ID }) {
@@ -268,7 +269,7 @@ func (c *Client) rows(b *Batch, present presentRows, res *InsertResult) (battles
 			res.Battles++
 			bStore = append(bStore, b.StoreID)
 			bID = append(bID, bt.ID)
-			bContrib = append(bContrib, bt.ContributorID)
+			bContrib = append(bContrib, ps.of(bt.ContributorID))
 			bModelA = append(bModelA, bt.ModelA)
 			bModelB = append(bModelB, bt.ModelB)
 			bStatus = append(bStatus, string(bt.Status))
@@ -323,7 +324,7 @@ func (c *Client) rows(b *Batch, present presentRows, res *InsertResult) (battles
 		vSeq = append(vSeq, uint64(sr.Seq))
 		vID = append(vID, v.ID)
 		vBattle = append(vBattle, bt.ID)
-		vContrib = append(vContrib, v.ContributorID)
+		vContrib = append(vContrib, ps.of(v.ContributorID))
 		vModelA = append(vModelA, bt.ModelA)
 		vModelB = append(vModelB, bt.ModelB)
 		vWinner = append(vWinner, string(v.Winner))
