@@ -12,15 +12,9 @@ import (
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
-// RecordSource is where a live leaderboard loads its votes from at start:
-// the store calls fn for every voted record, oldest first.
-type RecordSource interface {
-	Records(ctx context.Context, fn func(*rlhf.Record) error) error
-}
-
 // LoadRecords adds every record of src to d. Records that cannot be rated
 // (a model battling itself, an unknown winner) are skipped and counted.
-func LoadRecords(ctx context.Context, src RecordSource, d *Dataset) (skipped int, err error) {
+func LoadRecords(ctx context.Context, src rlhf.RecordSource, d *Dataset) (skipped int, err error) {
 	err = src.Records(ctx, func(r *rlhf.Record) error {
 		if err := d.AddRecord(r); err != nil {
 			skipped++
@@ -71,7 +65,7 @@ type Live struct {
 func FitWorkers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // NewLive loads every record of src and returns a live leaderboard.
-func NewLive(ctx context.Context, src RecordSource) (*Live, error) {
+func NewLive(ctx context.Context, src rlhf.RecordSource) (*Live, error) {
 	l := &Live{}
 	skipped, err := LoadRecords(ctx, src, &l.data)
 	if err != nil {

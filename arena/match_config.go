@@ -125,12 +125,6 @@ type Learner interface {
 	Observe(r *rlhf.Record) error
 }
 
-// RecordSource yields stored records, oldest first (the store's shape, as
-// analytics.RecordSource).
-type RecordSource interface {
-	Records(ctx context.Context, fn func(*rlhf.Record) error) error
-}
-
 // Teach returns a RecordSource that passes every record of src to l before
 // handing it on, so that one pass over the store at start loads both the
 // leaderboard and the matchmaking policy:
@@ -139,12 +133,12 @@ type RecordSource interface {
 //
 // Records l cannot count are handed on all the same; the consumer decides
 // what to do with them.
-func Teach(src RecordSource, l Learner) RecordSource {
+func Teach(src rlhf.RecordSource, l Learner) rlhf.RecordSource {
 	return teach{src, l}
 }
 
 type teach struct {
-	src RecordSource
+	src rlhf.RecordSource
 	l   Learner
 }
 

@@ -5,6 +5,7 @@
 package rlhf
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -144,6 +145,14 @@ func (b *Battle) Validate() error {
 type Record struct {
 	Battle Battle `json:"battle"`
 	Vote   Vote   `json:"vote"`
+}
+
+// RecordSource yields voted records to fn, one at a time, in an order
+// of its own; it stops at fn's first error and returns it. fn must not
+// keep r. The store (*sqlite.Store) is one, in vote order; leaderboards,
+// matchmaking and exports read through it.
+type RecordSource interface {
+	Records(ctx context.Context, fn func(r *Record) error) error
 }
 
 // Validate checks that the battle and the vote are complete and belong

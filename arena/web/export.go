@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -12,11 +11,6 @@ import (
 	"github.com/agora-rlhf/agora/rlhf/formats"
 	"github.com/agora-rlhf/agora/rlhf/formats/parquet"
 )
-
-// Records is the source of voted battles for exports.
-type Records interface {
-	Records(ctx context.Context, fn func(*rlhf.Record) error) error
-}
 
 // exportTrailer is the HTTP trailer that says whether a streamed export
 // completed: "ok", or "error: ..." when it broke off after the status line

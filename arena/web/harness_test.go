@@ -33,13 +33,6 @@ func TestMain(m *testing.M) {
 
 const researcherToken = "researcher-secret-token"
 
-// storeRecords reads every voted battle of the store.
-type storeRecords struct{ s *sqlite.Store }
-
-func (r storeRecords) Records(ctx context.Context, fn func(*rlhf.Record) error) error {
-	return r.s.Records(ctx, sqlite.RecordFilter{}, func(_ int64, rec *rlhf.Record) error { return fn(rec) })
-}
-
 // fixedPair puts model a on side A and b on side B.
 type fixedPair struct{ a, b string }
 
@@ -133,7 +126,7 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	key := []byte(strings.Repeat("k", 32))
 	identity, _ := web.NewIdentity(key)
 	srv, err := web.New(web.Config{Battles: battles, Identity: identity, Store: store, WS: o.ws, MaxBodyBytes: 1 << 16,
-		Records: storeRecords{store}, ResearcherToken: researcherToken, ExportKey: []byte("export key"), Ledger: votesLog,
+		Records: store, ResearcherToken: researcherToken, ExportKey: []byte("export key"), Ledger: votesLog,
 		Leaderboards: o.leaderboards})
 	if err != nil {
 		t.Fatal(err)

@@ -164,7 +164,7 @@ func newLabSetup(t testing.TB) *labSetup {
 	identity, _ := web.NewIdentity(bytes.Repeat([]byte("k"), 32))
 	srv, err := web.New(web.Config{Battles: a, Identity: identity, Store: store, Log: log,
 		Demo:    http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "demo") }),
-		Records: storeRecords{store}, ResearcherToken: researcherToken, ExportKey: []byte("export key"),
+		Records: store, ResearcherToken: researcherToken, ExportKey: []byte("export key"),
 		AdminToken: adminToken, Accounts: store, Registry: reg, Campaigns: store, Usage: usage, Health: health,
 		Metrics: []web.Metrics{usage, health}, MetricsToken: metricsToken})
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
-// recordSource is a hand-written analytics.RecordSource over a slice.
+// recordSource is a hand-written rlhf.RecordSource over a slice.
 type recordSource []rlhf.Record
 
 func (s recordSource) Records(ctx context.Context, fn func(*rlhf.Record) error) error {

@@ -51,7 +51,7 @@ type Config struct {
 	Leaderboards Leaderboards
 	// Records feeds GET /api/v1/export, for researchers who bring
 	// ResearcherToken; ExportKey keys the contributor pseudonyms in exports.
-	Records         Records
+	Records         rlhf.RecordSource
 	ResearcherToken string
 	ExportKey       []byte
 	// Languages names the language of exported battles stored without

@@ -147,7 +147,9 @@ func runExport(ctx context.Context, args []string, e env) error {
 	if votes, err := store.ExportCount(ctx); err == nil {
 		opts.Progress = func(records, rows int) { prog.update("exporting records", records, int(votes)) }
 	}
-	src := storeSource{store: store, filter: sqlite.RecordFilter{Since: opts.Since, Until: opts.Until, Sources: opts.Sources}}
+	// The filters the store can apply itself go down to SQL; the records
+	// come in battle id order, in memory that does not grow with the store.
+	src := store.ExportSource(sqlite.RecordFilter{Since: opts.Since, Until: opts.Until, Sources: opts.Sources})
 
 	st, err := writeExport(f.output, e.stdout, func(w io.Writer) (formats.Stats, error) {
 		if f.parquet {
@@ -216,19 +218,6 @@ func (f *exportFlags) options(e env, xc *exportConfig) (formats.Options, error) 
 		return o, usageError{rlhf.ErrorMessage(err)}
 	}
 	return o, nil
-}
-
-// storeSource reads records from the SQLite store for agora export and
-// GET /api/v1/export, with the filters the store can apply itself pushed
-// down to SQL. It reads through ExportRecords, in battle id order, in
-// memory that does not grow with the store.
-type storeSource struct {
-	store  *sqlite.Store
-	filter sqlite.RecordFilter
-}
-
-func (s storeSource) Records(ctx context.Context, fn func(r *rlhf.Record) error) error {
-	return s.store.ExportRecords(ctx, s.filter, func(_ int64, r *rlhf.Record) error { return fn(r) })
 }
 
 // writeExport runs write into path through a temporary file that is

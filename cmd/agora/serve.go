@@ -123,7 +123,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		return usageError{"configuration: matchmaking: " + err.Error()}
 	}
 	learner, _ := policy.(arena.Learner)
-	var records analytics.RecordSource = liveRecords{store}
+	var records rlhf.RecordSource = store
 	if learner != nil {
 		records = arena.Teach(records, learner)
 	}
@@ -244,7 +244,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		MaxBodyBytes:    cfg.Server.MaxBodyBytes,
 		MaxConnections:  cfg.Arena.MaxConnections,
 		Leaderboards:    leaderboards,
-		Records:         storeSource{store: store},
+		Records:         store.ExportSource(sqlite.RecordFilter{}),
 		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
 		ExportKey:       exportKey(e.getenv, secret),
 		Languages:       langdetect.New(),

@@ -144,7 +144,7 @@ func waitDrained(t testing.TB, sh *ship.Shipper, st *sqlite.Store, timeout time.
 func allRecords(t testing.TB, st *sqlite.Store) []rlhf.Record {
 	t.Helper()
 	var recs []rlhf.Record
-	err := st.Records(context.Background(), sqlite.RecordFilter{}, func(seq int64, r *rlhf.Record) error {
+	err := st.RecordsWhere(context.Background(), sqlite.RecordFilter{}, func(seq int64, r *rlhf.Record) error {
 		c := *r
 		c.Battle.Turns = slices.Clone(r.Battle.Turns)
 		recs = append(recs, c)

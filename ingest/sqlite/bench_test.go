@@ -58,7 +58,7 @@ func BenchmarkRecords(b *testing.B) {
 	b.ResetTimer()
 	read := 0
 	for read < b.N {
-		err := s.Records(context.Background(), RecordFilter{Limit: b.N - read}, func(int64, *rlhf.Record) error {
+		err := s.RecordsWhere(context.Background(), RecordFilter{Limit: b.N - read}, func(int64, *rlhf.Record) error {
 			read++
 			return nil
 		})

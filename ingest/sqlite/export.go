@@ -11,6 +11,19 @@ import (
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
+// ExportSource is the records ExportRecords gives for f, as an
+// rlhf.RecordSource: what exports read.
+func (s *Store) ExportSource(f RecordFilter) rlhf.RecordSource { return exportSource{s, f} }
+
+type exportSource struct {
+	s *Store
+	f RecordFilter
+}
+
+func (e exportSource) Records(ctx context.Context, fn func(r *rlhf.Record) error) error {
+	return e.s.ExportRecords(ctx, e.f, func(_ int64, r *rlhf.Record) error { return fn(r) })
+}
+
 // exportPragmas set up the connection ExportRecords reads through: no
 // memory map (mapped pages of the file count in the process's resident
 // set, so an export of a large store would look as large as the file), a
@@ -18,8 +31,8 @@ import (
 // grow in memory (SQLite sorts in memory up to the page cache's size).
 const exportPragmas = "&_pragma=query_only(ON)&_pragma=mmap_size(0)&_pragma=cache_size(-2048)&_pragma=temp_store(FILE)"
 
-// ExportRecords is Records for one long read of many records, such as an
-// export: the records Records would give for f, but in the order of their
+// ExportRecords is RecordsWhere for one long read of many records, such as an
+// export: the records RecordsWhere would give for f, but in the order of their
 // battle ids rather than in vote order, through connections of its own
 // whose memory stays the same whatever the size of the store. fn must not
 // keep r.

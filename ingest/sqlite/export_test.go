@@ -26,7 +26,7 @@ func TestExportRecordsEqualsRecords(t *testing.T) {
 	s := variedStore(t)
 	for _, f := range variedFilters {
 		t.Run(fmt.Sprintf("%+v", f), func(t *testing.T) {
-			want := readAll(t, s.Records, f, exportFields)
+			want := readAll(t, s.RecordsWhere, f, exportFields)
 			sort.Slice(want, func(i, j int) bool { return idOf(want[i]) < idOf(want[j]) })
 			got := readAll(t, s.ExportRecords, f, exportFields)
 			if len(got) != len(want) {
@@ -77,7 +77,7 @@ func TestExportRecordsFormats(t *testing.T) {
 		t.Fatal(err)
 	}
 	var whole []rlhf.Record
-	err := s.Records(ctx, RecordFilter{}, func(_ int64, r *rlhf.Record) error {
+	err := s.RecordsWhere(ctx, RecordFilter{}, func(_ int64, r *rlhf.Record) error {
 		c := *r
 		c.Battle.Turns = slices.Clone(r.Battle.Turns)
 		whole = append(whole, c)
@@ -91,7 +91,7 @@ func TestExportRecordsFormats(t *testing.T) {
 	exported := formats.RecordsFunc(func(ctx context.Context, fn func(*rlhf.Record) error) error {
 		return s.ExportRecords(ctx, RecordFilter{}, func(_ int64, r *rlhf.Record) error { return fn(r) })
 	})
-	type export func(context.Context, io.Writer, string, formats.Options, formats.RecordSource) (formats.Stats, error)
+	type export func(context.Context, io.Writer, string, formats.Options, rlhf.RecordSource) (formats.Stats, error)
 	cases := map[string]export{}
 	for _, f := range formats.Formats {
 		cases[string(f)] = formats.Export
@@ -120,7 +120,7 @@ func TestExportRecordsFormats(t *testing.T) {
 func readers(s *Store) map[string]func(context.Context, RecordFilter, func(int64, *rlhf.Record) error) error {
 	return map[string]func(context.Context, RecordFilter, func(int64, *rlhf.Record) error) error{
 		"ExportRecords": s.ExportRecords,
-		"Records":       s.Records,
+		"RecordsWhere":  s.RecordsWhere,
 	}
 }
 

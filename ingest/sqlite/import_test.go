@@ -56,7 +56,7 @@ func TestImportStreamsAndCounts(t *testing.T) {
 		t.Fatalf("Import = %+v, %v; want all %d added", st, err, len(recs))
 	}
 	var got []rlhf.Record
-	err = s.Records(ctx, RecordFilter{}, func(_ int64, r *rlhf.Record) error {
+	err = s.RecordsWhere(ctx, RecordFilter{}, func(_ int64, r *rlhf.Record) error {
 		c := *r
 		c.Battle.Turns = append([]rlhf.Turn(nil), r.Battle.Turns...)
 		got = append(got, c)

@@ -10,7 +10,7 @@ import (
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
-// RecordFilter narrows Records. The zero value selects every voted battle.
+// RecordFilter narrows RecordsWhere and ExportRecords. The zero value selects every voted battle.
 type RecordFilter struct {
 	AfterSeq int64     // only votes with seq > AfterSeq
 	Since    time.Time // votes at or after Since, if set
@@ -72,12 +72,12 @@ func placeholders(n int) string {
 }
 
 // recordColumns are a record's vote (v) and battle (b) columns, in the
-// order Records scans them.
+// order RecordsWhere scans them.
 const recordColumns = `v.seq, v.id, v.contributor_id, v.winner, v.strength, v.reason, v.created_at,
 	b.id, b.contributor_id, b.model_a, b.model_b, b.status, b.created_at, b.updated_at,
 	b.source, b.campaign_id, b.category, b.language, b.identity_leak`
 
-// recordsQuery is the one query behind Records: votes with their battles
+// recordsQuery is the one query behind RecordsWhere: votes with their battles
 // and turns, in vote order, one row per turn.
 func recordsQuery(f RecordFilter) (string, []any) {
 	where, args := f.where()
@@ -91,7 +91,13 @@ func recordsQuery(f RecordFilter) (string, []any) {
 	return q, args
 }
 
-// Records calls fn for every voted battle that f selects, with its seq (the
+// Records calls fn for every voted battle, in vote order: the store is
+// an rlhf.RecordSource. fn must not keep r.
+func (s *Store) Records(ctx context.Context, fn func(r *rlhf.Record) error) error {
+	return s.RecordsWhere(ctx, RecordFilter{}, func(_ int64, r *rlhf.Record) error { return fn(r) })
+}
+
+// RecordsWhere calls fn for every voted battle that f selects, with its seq (the
 // vote's position in commit order), in seq order. It keeps few records in
 // memory at a time. fn must not keep r: Records reuses it. An error from
 // fn stops the scan and is returned.
@@ -102,7 +108,7 @@ func recordsQuery(f RecordFilter) (string, []any) {
 // turns, in the same order, on another, in a goroutine of its own, because
 // seeking each vote's turns is two thirds of the cost of Records. It reads
 // what one snapshot would give (see twoSnapshots).
-func (s *Store) Records(ctx context.Context, f RecordFilter, fn func(seq int64, r *rlhf.Record) error) error {
+func (s *Store) RecordsWhere(ctx context.Context, f RecordFilter, fn func(seq int64, r *rlhf.Record) error) error {
 	if f.Limit > 0 {
 		return records(ctx, s.read, f, fn)
 	}
@@ -118,7 +124,7 @@ func (s *Store) Records(ctx context.Context, f RecordFilter, fn func(seq int64, 
 	return recordsInTwo(ctx, db, f, fn)
 }
 
-// records runs Records's query on db.
+// records runs RecordsWhere's query on db.
 func records(ctx context.Context, db *sql.DB, f RecordFilter, fn func(seq int64, r *rlhf.Record) error) error {
 	q, args := recordsQuery(f)
 	return scanRecords(ctx, db, q, args, f.Limit, fn)

@@ -261,7 +261,7 @@ func BenchmarkExportStore(b *testing.B) {
 func BenchmarkExportStoreFormats(b *testing.B) {
 	const n = 100_000
 	path := pairStore(b, n)
-	type export func(context.Context, io.Writer, string, formats.Options, formats.RecordSource) (formats.Stats, error)
+	type export func(context.Context, io.Writer, string, formats.Options, rlhf.RecordSource) (formats.Stats, error)
 	for _, f := range formats.Formats {
 		exports := map[string]export{"json": formats.Export}
 		if parquet.Supports(f) {

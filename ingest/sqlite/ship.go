@@ -77,7 +77,7 @@ func (s *Store) SaveShipCursor(ctx context.Context, name string, seq int64) erro
 // RecordsAfter calls fn for at most limit voted battles whose vote seq is
 // above after, in seq order. Like Records, it reuses r between calls.
 func (s *Store) RecordsAfter(ctx context.Context, after int64, limit int, fn func(seq int64, r *rlhf.Record) error) error {
-	return s.Records(ctx, RecordFilter{AfterSeq: after, Limit: limit}, fn)
+	return s.RecordsWhere(ctx, RecordFilter{AfterSeq: after, Limit: limit}, fn)
 }
 
 // LastSeq returns the highest committed vote seq, 0 when there is none.

@@ -112,7 +112,7 @@ func TestRecords(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			err := s.Records(ctx, tt.f, func(seq int64, r *rlhf.Record) error {
+			err := s.RecordsWhere(ctx, tt.f, func(seq int64, r *rlhf.Record) error {
 				if len(r.Battle.Turns) != 1+int(seq-1)%3 {
 					t.Errorf("record %s has %d turns, want %d", r.Battle.ID, len(r.Battle.Turns), 1+int(seq-1)%3)
 				}

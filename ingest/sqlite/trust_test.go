@@ -34,10 +34,10 @@ func TestIdentityLeakKept(t *testing.T) {
 		}
 	}
 	for name, read := range map[string]func(context.Context, RecordFilter, func(int64, *rlhf.Record) error) error{
-		"Records": s.Records, "ExportRecords": s.ExportRecords,
+		"RecordsWhere": s.RecordsWhere, "ExportRecords": s.ExportRecords,
 		"Records with a limit": func(ctx context.Context, f RecordFilter, fn func(int64, *rlhf.Record) error) error {
 			f.Limit = 10
-			return s.Records(ctx, f, fn)
+			return s.RecordsWhere(ctx, f, fn)
 		},
 	} {
 		seen := 0

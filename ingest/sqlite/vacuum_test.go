@@ -48,7 +48,7 @@ func allRecords(t *testing.T, path string) []string {
 	}
 	defer s.Close()
 	var got []string
-	err = s.Records(context.Background(), RecordFilter{}, func(seq int64, r *rlhf.Record) error {
+	err = s.RecordsWhere(context.Background(), RecordFilter{}, func(seq int64, r *rlhf.Record) error {
 		got = append(got, fmt.Sprintf("%d %+v", seq, *r))
 		return nil
 	})

@@ -3,7 +3,7 @@
 // Chatbot Arena battles — and reads existing data sets back into records.
 //
 // Every writer streams: Export reads one record at a time from a
-// RecordSource and writes its rows before reading the next, so memory does
+// rlhf.RecordSource and writes its rows before reading the next, so memory does
 // not grow with the size of the store (apart from the duplicate filter's 16
 // bytes per row, which Options.KeepDuplicates turns off).
 //
@@ -95,13 +95,7 @@ func (f Format) Ext() string {
 	return ".jsonl"
 }
 
-// RecordSource yields records, in a stable order, to fn. The SQLite store's
-// Records method fits it through a small adapter in cmd/agora.
-type RecordSource interface {
-	Records(ctx context.Context, fn func(r *rlhf.Record) error) error
-}
-
-// RecordsFunc adapts a function to RecordSource.
+// RecordsFunc adapts a function to rlhf.RecordSource.
 type RecordsFunc func(ctx context.Context, fn func(r *rlhf.Record) error) error
 
 // Records calls f(ctx, fn).
@@ -109,7 +103,7 @@ func (f RecordsFunc) Records(ctx context.Context, fn func(r *rlhf.Record) error)
 	return f(ctx, fn)
 }
 
-// SliceSource is a RecordSource over records in memory, for tests and small
+// SliceSource is an rlhf.RecordSource over records in memory, for tests and small
 // conversions.
 type SliceSource []rlhf.Record
 
@@ -200,7 +194,7 @@ func NewWriter(f Format, w io.Writer) (RowWriter, error) {
 // Export writes the records of src that opts selects to w in the named JSON
 // format, one record at a time, and returns what it wrote. It is the entry
 // point for "agora export" and the HTTP export handler.
-func Export(ctx context.Context, w io.Writer, format string, opts Options, src RecordSource) (Stats, error) {
+func Export(ctx context.Context, w io.Writer, format string, opts Options, src rlhf.RecordSource) (Stats, error) {
 	f, err := ParseFormat(format)
 	if err != nil {
 		return Stats{Format: Format(format)}, err

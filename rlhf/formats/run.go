@@ -72,7 +72,7 @@ const (
 // format f and writes them to rw, closing rw at the end. On error the
 // output is incomplete and rw is not closed: callers write to a temporary
 // file and keep it only when Run succeeds.
-func Run(ctx context.Context, rw RowWriter, f Format, opts Options, src RecordSource) (Stats, error) {
+func Run(ctx context.Context, rw RowWriter, f Format, opts Options, src rlhf.RecordSource) (Stats, error) {
 	st := newStats(f)
 	if err := opts.Validate(f); err != nil {
 		return st, err

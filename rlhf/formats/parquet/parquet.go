@@ -59,7 +59,7 @@ func NewWriter(f formats.Format, w io.Writer, opts formats.Options) (formats.Row
 
 // Export writes the records of src that opts selects to w as a Parquet
 // file of the named format.
-func Export(ctx context.Context, w io.Writer, format string, opts formats.Options, src formats.RecordSource) (formats.Stats, error) {
+func Export(ctx context.Context, w io.Writer, format string, opts formats.Options, src rlhf.RecordSource) (formats.Stats, error) {
 	f, err := formats.ParseFormat(format)
 	if err != nil {
 		return formats.Stats{Format: formats.Format(format)}, err
