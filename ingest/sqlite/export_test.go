@@ -190,7 +190,7 @@ func TestExportRecordsWhileVoting(t *testing.T) {
 		}
 	}()
 	for i := range 6 {
-		name := []string{"ExportRecords", "Records"}[i%2]
+		name := []string{"ExportRecords", "RecordsWhere"}[i%2]
 		before, err := s.ExportCount(ctx)
 		if err != nil {
 			t.Fatal(err)
