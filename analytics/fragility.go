@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"slices"
@@ -75,7 +76,7 @@ func votesToSwap(n int, pairs []Pair, fit *Fit, chol []float64, upper, lower int
 			}
 		}
 	}
-	slices.SortFunc(cells, func(x, y removal) int { return cmpFloat(x.delta, y.delta) })
+	slices.SortFunc(cells, func(x, y removal) int { return cmp.Compare(x.delta, y.delta) })
 	var total int64
 	sum := 0.0
 	approx = -1
@@ -152,16 +153,6 @@ func refit(n int, ps []Pair, fit *Fit) ([]float64, error) {
 	return f.Beta, nil
 }
 
-func cmpFloat(x, y float64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
-}
-
 // negHessian returns the Cholesky factor of the negative Hessian of the
 // log-likelihood at fit (made definite on the mean-zero gauge as the
 // solver does).
@@ -195,7 +186,7 @@ func leaderShare(d *Dataset, sel *selector, c *Counts, fit *Fit, order []int) *L
 			ids = append(ids, id)
 		}
 	}
-	slices.SortStableFunc(ids, func(x, y int) int { return cmpFloat(float64(votes[y]), float64(votes[x])) })
+	slices.SortStableFunc(ids, func(x, y int) int { return cmp.Compare(float64(votes[y]), float64(votes[x])) })
 	top := max(1, len(ids)/100)
 	without := *sel
 	without.exclude = slices.Clone(sel.exclude)

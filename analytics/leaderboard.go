@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -331,7 +332,7 @@ func audit(ctx context.Context, d *Dataset, sel *selector, c *Counts, pairs []Pa
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(x, y int) int { return cmpFloat(fit.Beta[y], fit.Beta[x]) })
+	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(fit.Beta[y], fit.Beta[x]) })
 	fr, err := fragility(ctx, c, pairs, fit, order)
 	if err != nil {
 		return nil, fmt.Errorf("fragility audit: %w", err)

@@ -63,6 +63,7 @@ type Config struct {
 	Now                      func() time.Time   // nil means time.Now
 	Rand                     *mrand.Rand        // nil means a random seed; used under the arena's lock
 	OnVote                   func(*rlhf.Record) // called after each committed vote, if set, before its acknowledgement: it must not wait on anything slow (main queues the vote for the leaderboard)
+	OnStart                  func(string)       // called with the contributor after each battle starts, if set
 	Campaigns                Campaigns          // prompts for start requests that name a campaign; may be nil
 	Guard                    Guard              // marks battles that are not anonymous; may be nil
 	Receipts                 Receipts           // receipts of committed votes (the verifiable log); may be nil
@@ -234,6 +235,9 @@ func (a *Arena) Start(ctx context.Context, contributor string, req Request, sink
 		a.mu.Unlock()
 		a.wg.Done()
 		return "", storeError("start a battle", err)
+	}
+	if a.cfg.OnStart != nil {
+		a.cfg.OnStart(contributor)
 	}
 	sink(Frame{Type: FrameBattle, BattleID: id, Turn: intp(0), MaxTurns: a.cfg.MaxTurns, Prompt: prompt, Campaign: req.Campaign})
 	go a.streamTurn(ctx, bt, 0, sink)

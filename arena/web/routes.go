@@ -43,6 +43,10 @@ func (s *Server) Routes() []Route {
 		{"POST", "/log/cosignature", Anyone, s.wrap(handleCosignature(s.cfg.Ledger))},
 		{"GET", "/api/v1/log/proof", Anyone, s.wrap(handleProof(s.cfg.Ledger))},
 
+		// Quarantined contributors (api_quarantine.go).
+		{"GET", "/api/v1/admin/quarantine", AdminOnly, s.wrap(handleListQuarantine(s.cfg.Quarantine))},
+		{"DELETE", "/api/v1/admin/quarantine/:contributor", AdminOnly, s.wrap(handleLiftQuarantine(s.cfg.Quarantine))},
+
 		// Accounts (api_labs.go).
 		{"GET", "/api/v1/labs", AdminOnly, s.wrap(s.handleListAccounts(labKind))},
 		{"POST", "/api/v1/labs", AdminOnly, s.wrap(s.handleCreateAccount(labKind))},

@@ -84,6 +84,9 @@ type Config struct {
 	// MetricsToken admits the metrics role to /metrics.
 	Observer     Observer
 	MetricsToken string
+	// Quarantine lists and lifts quarantined contributors (admin API);
+	// nil answers 404.
+	Quarantine Quarantines
 }
 
 // WSConfig tunes websocket connections. Zero fields take the defaults.

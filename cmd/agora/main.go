@@ -37,6 +37,7 @@ var commands = map[string]command{
 	"export":      {"write reward-model training data from the store", runExport},
 	"import":      {"read an existing preference data set into the store", runImport},
 	"simulate":    {"compare matchmaking policies on simulated votes", runSimulate},
+	"redteam":     {"attack a simulated arena with defences off and on", runRedteam},
 	"vacuum":      {"rewrite the store with 16 KiB pages and no free pages (server stopped)", runVacuum},
 	"loadtest":    {"drive a server with simulated contributors and report latencies", runLoadtest},
 	"backup":      {"write a consistent copy of the store while the server runs", runBackup},

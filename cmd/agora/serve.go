@@ -180,12 +180,19 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		ln.Close()
 		return err
 	}
+	watch, err := newWatch(ctx, store, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	leaderboards = quarantinedBoards{Leaderboards: leaderboards, q: watch.quarantine}
 	// Committed votes reach the leaderboard and matchmaking through a
 	// bounded queue that feed.Run drains: the vote path never waits on them.
 	feed := analytics.NewFeed(0, func(r *rlhf.Record) {
 		if err := live.Add(*r); err != nil {
 			log.Warn("leaderboard skipped a vote", "vote", r.Vote.ID, "err", err)
 		}
+		watch.voted(r)
 		if learner != nil {
 			if err := learner.Observe(r); err != nil {
 				log.Warn("matchmaking skipped a vote", "vote", r.Vote.ID, "err", err)
@@ -203,6 +210,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		Guard:                    leakGuard,
 		Receipts:                 votesLog,
 		Log:                      log,
+		OnStart:                  watch.started,
 		OnVote:                   feed.Add,
 	})
 	if err != nil {
@@ -260,6 +268,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		PromptLimits:    rlhf.PromptLimits{MaxPromptBytes: cfg.Arena.MaxPromptBytes},
 		ReadyDetail:     readyDetail,
 		Ledger:          votesLog,
+		Quarantine:      watch.quarantine,
 		Log:             log,
 	})
 	if err != nil {

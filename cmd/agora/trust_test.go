@@ -170,3 +170,66 @@ func exportedLeaks(t *testing.T, base string) map[string]bool {
 	}
 	return out
 }
+
+// TestQuarantineEndToEnd: a contributor who starts 40 battles and votes on
+// none is quarantined by the live detectors; the admin API lists them with
+// the reason, lifts the quarantine, and both decisions are in the log.
+func TestQuarantineEndToEnd(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "agora.yaml")
+	yaml := "server:\n  admin_token: trust-test-admin-token-0123456789\ndemo:\n  enabled: true\n  token_delay: 0s\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := serveInProcess(t, "--config", cfg)
+	conn := dialWS(t, base)
+	conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	for range 40 {
+		if err := conn.WriteJSON(map[string]any{"type": "start", "prompt": "How do I learn Go?"}); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			var f map[string]any
+			if err := conn.ReadJSON(&f); err != nil {
+				t.Fatal(err)
+			}
+			if f["type"] == "error" {
+				t.Fatalf("error frame %v", f)
+			}
+			if f["type"] == "ready" {
+				break
+			}
+		}
+	}
+	admin := func(method, path string, out any) int {
+		req, _ := http.NewRequest(method, base+path, nil)
+		req.Header.Set("Authorization", "Bearer trust-test-admin-token-0123456789")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if out != nil {
+			json.NewDecoder(resp.Body).Decode(out)
+		}
+		return resp.StatusCode
+	}
+	var list struct {
+		Quarantined []struct{ Contributor, Reason string }
+		Log         []struct{ Contributor, Action, Actor string }
+	}
+	if code := admin("GET", "/api/v1/admin/quarantine", &list); code != 200 || len(list.Quarantined) != 1 ||
+		!strings.Contains(list.Quarantined[0].Reason, "votes on 0 of 40 battles") {
+		t.Fatalf("GET quarantine = %d %+v, want one contributor quarantined for not voting", code, list)
+	}
+	who := list.Quarantined[0].Contributor
+	if code := admin("DELETE", "/api/v1/admin/quarantine/"+who+"?note=checked", nil); code != 204 {
+		t.Errorf("lift = %d, want 204", code)
+	}
+	if code := admin("DELETE", "/api/v1/admin/quarantine/"+who, nil); code != 404 {
+		t.Errorf("second lift = %d, want 404", code)
+	}
+	admin("GET", "/api/v1/admin/quarantine", &list)
+	if len(list.Quarantined) != 0 || len(list.Log) != 2 || list.Log[0].Actor != "detector" || list.Log[1].Action != "lift" {
+		t.Errorf("after the lift: %+v", list)
+	}
+}

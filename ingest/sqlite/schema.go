@@ -70,6 +70,8 @@ var migrations = []string{
 	LeakMigration,
 	// 6: the verifiable log (log.go).
 	LogMigration,
+	// 7: quarantined contributors and the log of decisions (quarantine.go).
+	QuarantineMigration,
 }
 
 // SchemaVersion is the schema version this code writes.

@@ -1,0 +1,33 @@
+package redteam
+
+import (
+	"context"
+	"testing"
+)
+
+// TestAcceptance runs the setting: 25 models, 50,000 honest votes,
+// 1,000 attack votes from 50 identities.
+func TestAcceptance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long simulation")
+	}
+	for _, attack := range []string{Omnipresent, TargetOnly} {
+		r, err := Run(context.Background(), Defaults(), attack)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%+v", *r)
+		if r.AttackVotes < 950 || r.AttackIDs != 50 {
+			t.Errorf("%s: %d attack votes from %d identities, want about 1000 from 50", attack, r.AttackVotes, r.AttackIDs)
+		}
+		if up := r.RankBefore - r.RankOff; up < 3 {
+			t.Errorf("%s without defences: target %d → %d, want up ≥ 3 ranks", attack, r.RankBefore, r.RankOff)
+		}
+		if up := r.RankBeforeOn - r.RankOn; up > 1 {
+			t.Errorf("%s with defences: target %d → %d, want up ≤ 1 rank", attack, r.RankBeforeOn, r.RankOn)
+		}
+		if r.HonestFlagged*100 > r.HonestIDs {
+			t.Errorf("%s: %d of %d honest contributors flagged, want ≤ 1%%", attack, r.HonestFlagged, r.HonestIDs)
+		}
+	}
+}
