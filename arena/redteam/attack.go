@@ -109,10 +109,11 @@ func (s *sim) fitView() []float64 {
 		pairs = append(pairs, analytics.Pair{I: index[k[0]], J: index[k[1]], WinsI: c[0], WinsJ: c[1], Ties: c[2]})
 	}
 	slices.SortFunc(pairs, func(x, y analytics.Pair) int { return x.I*1000 + x.J - y.I*1000 - y.J })
-	fit, err := analytics.FitNewton(len(s.models), pairs, analytics.FitOptions{Prior: analytics.DefaultPrior, Tol: 1e-6})
+	fit, err := analytics.FitNewton(len(s.models), pairs, analytics.FitOptions{Prior: analytics.DefaultPrior, Tol: 1e-6, Start: s.view})
 	if err != nil {
 		return make([]float64, len(s.models))
 	}
+	s.view = fit.Beta // the next fit starts here: one vote moves it little
 	return fit.Beta
 }
 

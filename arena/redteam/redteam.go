@@ -81,6 +81,7 @@ type sim struct {
 	flags  map[string]string
 	match  arena.Matcher
 	counts map[[2]string]*[3]float64 // the attacker's view of the public counts
+	view   []float64                 // the attacker's last fit of it
 }
 
 // Run runs the honest crowd and one attack, seeded.
