@@ -59,7 +59,7 @@ func TestServeWithClickHouse(t *testing.T) {
 		t.Fatalf("ClickHouse counts %d votes, want %d", shipped, votes)
 	}
 
-	resp, err := http.Get(base + "/api/v1/leaderboard?rounds=50")
+	resp, err := http.Get(base + "/api/v1/leaderboard")
 	if err != nil {
 		t.Fatal(err)
 	}

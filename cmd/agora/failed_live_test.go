@@ -154,7 +154,7 @@ models:
 		Battles int64 `json:"battles"`
 		Failed  int64 `json:"failed"`
 	}
-	getJSON(t, base+"/api/v1/leaderboard?rounds=0", "", &lb)
+	getJSON(t, base+"/api/v1/leaderboard?rounds=0", token, &lb)
 	if lb.Battles != 2 || lb.Failed != 1 {
 		t.Errorf("live leaderboard: %d battles, %d failed; want 2 and 1", lb.Battles, lb.Failed)
 	}
