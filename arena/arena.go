@@ -27,6 +27,15 @@ type Store interface {
 	SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) error
 }
 
+// Votes finds committed votes in the store, so that a vote retried after
+// a restart, or after its battle has left memory, gets its original answer.
+type Votes interface {
+	// VoteForBattle returns the vote on a battle, or rlhf.ENotFound.
+	VoteForBattle(ctx context.Context, battleID string) (*rlhf.Vote, error)
+	// Battle returns a stored battle with its turns.
+	Battle(ctx context.Context, id string) (*rlhf.Battle, error)
+}
+
 // Campaigns hands out the prompts of labs' campaigns.
 type Campaigns interface {
 	// Next returns the next prompt of the campaign for a new battle, or
@@ -67,6 +76,7 @@ type Config struct {
 	Campaigns                Campaigns          // prompts for start requests that name a campaign; may be nil
 	Guard                    Guard              // marks battles that are not anonymous; may be nil
 	Receipts                 Receipts           // receipts of committed votes (the verifiable log); may be nil
+	Votes                    Votes              // answers retried votes of battles no longer in memory; may be nil
 	Log                      *slog.Logger
 }
 
@@ -332,16 +342,16 @@ func voteResult(b *rlhf.Battle, v *rlhf.Vote) *VoteResult {
 // after the vote is durably committed. Voting again with the same verdict
 // returns the original vote; a different verdict is a conflict.
 func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*VoteResult, error) {
-	bt := a.lookup(contributor, req.BattleID)
-	if bt == nil {
-		return nil, errNoBattle
-	}
 	v := rlhf.Vote{
 		ID: newID(), BattleID: req.BattleID, ContributorID: contributor,
 		Winner: req.Winner, Strength: req.Strength, Reason: req.Reason,
 	}
 	if err := v.Validate(); err != nil {
 		return nil, err
+	}
+	bt := a.lookup(contributor, req.BattleID)
+	if bt == nil {
+		return a.storedVote(ctx, &v)
 	}
 	bt.mu.Lock()
 	defer bt.mu.Unlock()
@@ -373,6 +383,34 @@ func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*Vot
 	}
 	res := voteResult(&final, &v)
 	res.Receipt = a.receipt(ctx, &final, &v)
+	return res, nil
+}
+
+// storedVote answers a vote on a battle that is not in memory: a retry of
+// a vote that was committed, but whose answer was lost (the server stopped
+// before sending it), gets the original answer from the store. Anything
+// else is errNoBattle, as for a battle that does not exist.
+func (a *Arena) storedVote(ctx context.Context, v *rlhf.Vote) (*VoteResult, error) {
+	if a.cfg.Votes == nil {
+		return nil, errNoBattle
+	}
+	prev, err := a.cfg.Votes.VoteForBattle(ctx, v.BattleID)
+	switch {
+	case rlhf.ErrorCode(err) == rlhf.ENotFound:
+		return nil, errNoBattle
+	case err != nil:
+		return nil, storeError("look up the vote", err)
+	case prev.ContributorID != v.ContributorID:
+		return nil, errNoBattle
+	case prev.Winner != v.Winner || prev.Strength != v.Strength || prev.Reason != v.Reason:
+		return nil, rlhf.Errorf(rlhf.EConflict, "this battle already has a different vote")
+	}
+	b, err := a.cfg.Votes.Battle(ctx, v.BattleID)
+	if err != nil {
+		return nil, storeError("look up the vote", err)
+	}
+	res := voteResult(b, prev)
+	res.Receipt = a.receipt(ctx, b, prev)
 	return res, nil
 }
 

@@ -45,6 +45,7 @@ type Frame struct {
 	Protocol      int           `json:"protocol,omitempty"`
 	MaxTurns      int           `json:"max_turns,omitempty"`
 	Receipt       *rlhf.Receipt `json:"receipt,omitempty"` // voted: the verifiable log's receipt
+	RetryAfterMS  int64         `json:"retry_after_ms,omitempty"` // error rate_limited: when to try again
 	// Answers (voted only) are each answer's measures. They are sent only
 	// with the reveal: before the vote, token counts and timings would tell
 	// the models apart.
@@ -106,12 +107,17 @@ const (
 	RequestVote    = "vote"
 )
 
-// ParseRequest decodes one client frame. Unknown fields, trailing data and
-// unknown types are errors: a client that sends model_a or a weight with its
-// vote learns that the server ignores no field silently.
+// ParseRequest decodes one client frame. Unknown fields, keys in another
+// case than the protocol's, duplicate keys, trailing data and unknown types
+// are errors: a client that sends model_a or a weight with its vote, or
+// "Winner" beside "winner", learns that the server ignores no field
+// silently and never picks one of two values.
 func ParseRequest(data []byte) (*Request, error) {
 	if !utf8.Valid(data) {
 		return nil, rlhf.Errorf(rlhf.EInvalid, "malformed message: not valid UTF-8")
+	}
+	if err := checkKeys(data); err != nil {
+		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

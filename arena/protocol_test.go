@@ -23,6 +23,12 @@ func TestParseRequest(t *testing.T) {
 		{`{}`, "", `no "type"`},
 		{`[`, "", "malformed"},
 		{"{\"type\":\"start\",\"prompt\":\"\xff\"}", "", "UTF-8"},
+		{`{"type":"vote","battle_id":"b","Winner":"a"}`, "", `unknown field "Winner"`},
+		{`{"TYPE":"start","prompt":"x"}`, "", `unknown field "TYPE"`},
+		{`{"type":"vote","battle_id":"b","winner":"a","winner":"b"}`, "", `"winner" appears twice`},
+		{`{"type":"start","prompt":"x","type":"start"}`, "", `"type" appears twice`},
+		{`{"type":"start","prompt":{"a":[1,{"b":2}]},"prompt":"y"}`, "", `appears twice`},
+		{`{"type":"start","promp\u0074":"x","prompt":"y"}`, "", `appears twice`},
 	}
 	for _, tt := range tests {
 		r, err := ParseRequest([]byte(tt.in))

@@ -79,3 +79,58 @@ func TestRestore(t *testing.T) {
 		}
 	}
 }
+
+// TestRetriedVoteAfterRestart votes, then asks a new arena on the same
+// store (a restart: the battle is no longer in memory) for the same vote:
+// the answer is the original vote, found in the store.
+func TestRetriedVoteAfterRestart(t *testing.T) {
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "agora.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	newArena := func() *arena.Arena {
+		a, err := arena.New(arena.Config{
+			Models: map[string]arena.Model{"alpha": echoModel{}, "beta": echoModel{}}, Store: store, Votes: store,
+			MaxTurns: 3, MaxPromptBytes: 100, MaxBattlesPerContributor: 2, VoteWindow: time.Hour,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(a.Close)
+		return a
+	}
+	ctx := context.Background()
+	now := time.Now()
+	b := &rlhf.Battle{ID: "b1", ContributorID: "c1", ModelA: "alpha", ModelB: "beta", Status: rlhf.StatusReady,
+		CreatedAt: now, UpdatedAt: now, Turns: []rlhf.Turn{{Prompt: "p", At: now, A: rlhf.Answer{Content: "x"}, B: rlhf.Answer{Content: "y"}}}}
+	if err := store.SaveBattle(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	first := newArena()
+	if err := first.Restore(b); err != nil {
+		t.Fatal(err)
+	}
+	vote := arena.Request{BattleID: "b1", Winner: rlhf.WinnerA, Strength: rlhf.StrengthClear, Reason: "r"}
+	orig, err := first.Vote(ctx, "c1", vote)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	again := newArena() // nothing restored: the battle has its vote
+	res, err := again.Vote(ctx, "c1", vote)
+	if err != nil || res.Vote.ID != orig.Vote.ID || res.ModelA != "alpha" || res.ModelB != "beta" {
+		t.Errorf("retried vote after restart = %+v, %v; want vote %s revealing alpha vs beta", res, err, orig.Vote.ID)
+	}
+	other := vote
+	other.Winner = rlhf.WinnerB
+	if _, err := again.Vote(ctx, "c1", other); rlhf.ErrorCode(err) != rlhf.EConflict {
+		t.Errorf("a different vote after restart: %v, want %s", err, rlhf.EConflict)
+	}
+	if _, err := again.Vote(ctx, "c2", vote); rlhf.ErrorCode(err) != rlhf.ENotFound {
+		t.Errorf("the same vote from another contributor: %v, want %s", err, rlhf.ENotFound)
+	}
+	if _, err := again.Vote(ctx, "c1", arena.Request{BattleID: "nope", Winner: rlhf.WinnerA}); rlhf.ErrorCode(err) != rlhf.ENotFound {
+		t.Errorf("a vote on an unknown battle: %v, want %s", err, rlhf.ENotFound)
+	}
+}

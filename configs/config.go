@@ -31,6 +31,7 @@ type Config struct {
 	Arena  Arena                `yaml:"arena"`
 	Demo   Demo                 `yaml:"demo"`
 	Models []rlhf.EndpointModel `yaml:"models"`
+	Limits Limits               `yaml:"limits"`
 
 	Matchmaking            arena.MatchConfig `yaml:"matchmaking"`
 	arena.OperationsConfig `yaml:",inline"`  // egress, health, usage
@@ -156,6 +157,9 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" {
 			return &FieldError{"server.allowed_origins", fmt.Sprintf("%q is not an origin like https://example.org", o)}
 		}
+	}
+	if err := c.Limits.Validate(); err != nil {
+		return err
 	}
 	if err := c.Matchmaking.Validate(); err != nil {
 		return &FieldError{"matchmaking", err.Error()}

@@ -13,6 +13,7 @@ const (
 	EConflict     = "conflict"     // the request contradicts the current state (a second vote)
 	ENotReady     = "not_ready"    // the thing exists but cannot take this yet (voting while streaming)
 	ELimit        = "limit"        // a cap was reached (concurrent battles, turns, body size)
+	ERateLimited  = "rate_limited" // too many requests of one kind for now; the answer says when to retry
 	EUnavailable  = "unavailable"  // the server cannot take this now (store backlog, no models)
 	EUnauthorized = "unauthorized" // no or bad credentials
 	EForbidden    = "forbidden"    // credentials fine, permission missing

@@ -22,6 +22,7 @@ import (
 // Client streams chat completions from one endpoint model.
 type Client struct {
 	m      rlhf.EndpointModel
+	key    string // the API key, kept only to redact it from upstream errors
 	client *goopenai.Client
 }
 
@@ -52,7 +53,7 @@ func New(m rlhf.EndpointModel, apiKey string, guard *Guard) *Client {
 		// a redirect cannot point the server somewhere else.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return errors.New("redirects are refused") },
 	}}
-	return &Client{m: m, client: goopenai.NewClientWithConfig(oc)}
+	return &Client{m: m, key: apiKey, client: goopenai.NewClientWithConfig(oc)}
 }
 
 // Stream sends msgs and calls onText with each piece of the answer as it
@@ -200,12 +201,22 @@ func (c *Client) fail(ctx context.Context, err error) error {
 			msg = "the model endpoint is rate limited"
 		}
 		return &rlhf.Error{Code: rlhf.EUpstream, Message: msg,
-			Err: fmt.Errorf("status %d, type %v, code %v: %s", apiErr.HTTPStatusCode, apiErr.Type, apiErr.Code, truncate(apiErr.Message))}
+			Err: fmt.Errorf("status %d, type %v, code %v: %s", apiErr.HTTPStatusCode, apiErr.Type, apiErr.Code, c.clean(apiErr.Message))}
 	case errors.As(err, &reqErr):
 		return &rlhf.Error{Code: rlhf.EUpstream, Message: "the model endpoint returned an error",
 			Err: fmt.Errorf("status %d: %w", reqErr.HTTPStatusCode, reqErr.Err)}
 	}
 	return &rlhf.Error{Code: rlhf.EUpstream, Message: "the model endpoint could not be reached", Err: err}
+}
+
+// clean makes upstream text fit for the log: the API key is redacted
+// first, then the text is shortened. In the other order a key cut in two
+// by the shortening would no longer match, and its first part would stay.
+func (c *Client) clean(s string) string {
+	if c.key != "" {
+		s = strings.ReplaceAll(s, c.key, "[redacted]")
+	}
+	return truncate(s)
 }
 
 // truncate shortens upstream text before it goes to the log.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,6 +23,7 @@ var statusOf = map[string]int{
 	rlhf.EConflict:     http.StatusConflict,
 	rlhf.ENotReady:     http.StatusConflict,
 	rlhf.ELimit:        http.StatusTooManyRequests,
+	rlhf.ERateLimited:  http.StatusTooManyRequests,
 	rlhf.EUnavailable:  http.StatusServiceUnavailable,
 	rlhf.EUnauthorized: http.StatusUnauthorized,
 	rlhf.EForbidden:    http.StatusForbidden,
@@ -65,6 +68,15 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	}
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", "5")
+	}
+	if d := RetryAfter(err); d > 0 {
+		c.Header("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+	}
+	if c.Request.ContentLength != 0 {
+		// The body may be unread (a refusal before the handler) or cut
+		// (too large): close rather than drain it, so that a slow or
+		// endless body costs nothing more.
+		c.Header("Connection", "close")
 	}
 	var body errorBody
 	body.Error.Code, body.Error.Message = code, rlhf.ErrorMessage(err)

@@ -62,6 +62,9 @@ type options struct {
 	onVote         func(*rlhf.Record)            // the arena's OnVote
 	ledger         bool                          // keep the verifiable log: leaves, receipts, checkpoints
 	leaderboards   web.Leaderboards              // serves /api/v1/leaderboard when set
+	limits         web.Limits
+	maxConns       int
+	proxies        web.Proxies
 }
 
 // modelNames maps the fake model ids to the public names the arena uses.
@@ -126,6 +129,7 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	key := []byte(strings.Repeat("k", 32))
 	identity, _ := web.NewIdentity(key)
 	srv, err := web.New(web.Config{Battles: battles, Identity: identity, Store: store, WS: o.ws, MaxBodyBytes: 1 << 16,
+		Limits: o.limits, MaxConnections: o.maxConns, TrustedProxies: o.proxies,
 		Records: store, ResearcherToken: researcherToken, ExportKey: []byte("export key"), Ledger: votesLog,
 		Leaderboards: o.leaderboards})
 	if err != nil {

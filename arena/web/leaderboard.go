@@ -191,7 +191,7 @@ func (s *Server) newLeaderboardAPI(rate bucket) leaderboardAPI {
 
 // handleLeaderboardPage serves the leaderboard page.
 func (s *Server) handleLeaderboardPage(c *gin.Context) error {
-	return s.servePage(c, "leaderboard.html", "default-src 'self'; img-src 'self' data:")
+	return s.servePage(c, "leaderboard.html")
 }
 
 // leaderboardOptions reads the query parameters of GET /api/v1/leaderboard.

@@ -14,34 +14,38 @@ import (
 // tokenCookie holds the contributor token for the page.
 const tokenCookie = "agora_token"
 
-// handleIndex serves the arena page, giving a new visitor an identity.
+// handleIndex serves the arena page, giving a new visitor an identity and
+// renewing an old visitor's token.
 func (s *Server) handleIndex(c *gin.Context) error {
-	if cookie, err := c.Cookie(tokenCookie); err != nil || !s.validToken(cookie) {
-		_, token := s.cfg.Identity.New()
+	token := ""
+	if cookie, err := c.Cookie(tokenCookie); err == nil {
+		if id, renew, err := s.cfg.Identity.Check(cookie); err == nil && renew {
+			token = s.cfg.Identity.Issue(id)
+		} else if err != nil {
+			_, token = s.cfg.Identity.New()
+		}
+	} else {
+		_, token = s.cfg.Identity.New()
+	}
+	if token != "" {
 		http.SetCookie(c.Writer, &http.Cookie{
-			Name: tokenCookie, Value: token, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil,
+			Name: tokenCookie, Value: token, Path: "/", MaxAge: int(s.cfg.Identity.ttl().Seconds()),
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.TrustedProxies.scheme(c.Request) == "https",
 		})
 	}
-	return s.servePage(c, "index.html", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:")
+	return s.servePage(c, "index.html")
 }
 
-// servePage serves one of the embedded HTML pages with its content
-// security policy.
-func (s *Server) servePage(c *gin.Context, name, csp string) error {
+// servePage serves one of the embedded HTML pages with the pages' content
+// security policy (the other security headers are on every response).
+func (s *Server) servePage(c *gin.Context, name string) error {
 	page, err := fs.ReadFile(s.static, name)
 	if err != nil {
 		return err
 	}
-	c.Header("Content-Security-Policy", csp)
-	c.Header("X-Content-Type-Options", "nosniff")
+	c.Header("Content-Security-Policy", pageCSP)
 	c.Data(http.StatusOK, "text/html; charset=utf-8", page)
 	return nil
-}
-
-func (s *Server) validToken(token string) bool {
-	_, ok := s.cfg.Identity.Verify(token)
-	return ok
 }
 
 func handleHealthz(c *gin.Context) error {

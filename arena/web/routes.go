@@ -32,7 +32,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/leaderboard", Anyone, s.wrap(s.handleLeaderboardPage)},
 		{"GET", "/api/v1/leaderboard", Anyone, s.wrap(handleLeaderboard(s.newLeaderboardAPI(leaderboardRate)))},
 		{"GET", "/api/v1/openapi.json", Anyone, s.wrap(handleOpenAPI)},
-		{"GET", "/api/v1/export", ResearcherOrAdmin, s.wrap(s.handleExport)},
+		{"GET", "/api/v1/export", ResearcherOrAdmin, s.streamingRoute(s.wrap(s.handleExport))},
 		{"GET", "/metrics", MetricsOrAdmin, s.wrap(handleMetrics(s.cfg.Metrics...))},
 
 		// The verifiable log of votes (log.go), public to read.
@@ -83,7 +83,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/campaigns/:id/progress", LabOrAdmin, s.wrap(s.handleCampaignProgress)},
 	}
 	if s.cfg.Demo != nil {
-		rs = append(rs, Route{"ANY", "/demo/v1/*path", Anyone, gin.WrapH(s.cfg.Demo)})
+		rs = append(rs, Route{"ANY", "/demo/v1/*path", Anyone, s.streamingRoute(gin.WrapH(s.cfg.Demo))})
 	}
 	return rs
 }

@@ -10,9 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -43,10 +41,19 @@ type Config struct {
 	Store          Pinger
 	Demo           http.Handler // the demo models' endpoint, mounted at /demo/v1 when set
 	AllowedOrigins []string     // besides the server's own origin
+	// TrustedProxies are the proxies whose X-Forwarded-For,
+	// CF-Connecting-IP and X-Forwarded-Proto are believed.
+	TrustedProxies Proxies
 	MaxBodyBytes   int64
+	// WriteTimeout is the http.Server's: the time to write an answer.
+	// Streaming routes (export, demo) get it afresh for every write.
+	WriteTimeout   time.Duration
 	MaxConnections int
-	Log            *slog.Logger
-	WS             WSConfig
+	// Limits are the fair-use limits per address and contributor; the
+	// zero value is none.
+	Limits Limits
+	Log    *slog.Logger
+	WS     WSConfig
 	// Leaderboards serves /api/v1/leaderboard; nil answers 503.
 	Leaderboards Leaderboards
 	// Records feeds GET /api/v1/export, for researchers who bring
@@ -125,11 +132,12 @@ type Server struct {
 	allowed  map[string]bool // allowed origins, besides same-origin
 	static   fs.FS
 
-	conns    atomic.Int64
-	mu       sync.Mutex // guards clients and closing
-	clients  map[*client]struct{}
-	closing  bool
-	clientWG sync.WaitGroup // one per connected client
+	conns         *conns
+	starts, votes action
+	mu            sync.Mutex // guards clients and closing
+	clients       map[*client]struct{}
+	closing       bool
+	clientWG      sync.WaitGroup // one per connected client
 }
 
 // New returns a Server for cfg.
@@ -156,13 +164,17 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PromptLimits.MaxPromptBytes <= 0 {
 		cfg.PromptLimits.MaxPromptBytes = 16 << 10
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, allowed: map[string]bool{}, clients: map[*client]struct{}{}}
+	s := &Server{cfg: cfg, log: cfg.Log, allowed: map[string]bool{}, clients: map[*client]struct{}{},
+		conns:  newConns(cfg.MaxConnections, cfg.Limits),
+		starts: action{"battle starts", newLimiter(cfg.Limits.StartsPerContributor, time.Now), newLimiter(cfg.Limits.StartsPerAddress, time.Now)},
+		votes:  action{"votes", newLimiter(cfg.Limits.VotesPerContributor, time.Now), newLimiter(cfg.Limits.VotesPerAddress, time.Now)},
+	}
 	for _, o := range cfg.AllowedOrigins {
-		u, err := url.Parse(o)
-		if err != nil || u.Host == "" {
+		n, ok := normalOrigin(o)
+		if !ok {
 			return nil, fmt.Errorf("web: allowed origin %q is not like https://example.org", o)
 		}
-		s.allowed[u.Scheme+"://"+u.Host] = true
+		s.allowed[n] = true
 	}
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
@@ -180,7 +192,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s.engine = gin.New()
-	s.engine.Use(s.observeRequests, gin.Recovery(), logRequests(s.log), s.limitBody) // observed outermost: a panic counts as its 500
+	s.engine.SetTrustedProxies(nil)                                                                   // client addresses come from clientAddr alone
+	s.engine.Use(s.observeRequests, gin.Recovery(), securityHeaders, logRequests(s.log), s.limitBody) // observed outermost: a panic counts as its 500
 	s.addRoutes(s.engine)
 	return s, nil
 }
@@ -197,21 +210,21 @@ func (s *Server) limitBody(c *gin.Context) {
 }
 
 // checkOrigin allows browsers only from the server's own origin or an
-// allowed one. Clients that send no Origin are not browsers and cannot be
-// hijacked through one.
+// allowed one, comparing scheme, host and port. Clients that send no
+// Origin are not browsers and cannot be hijacked through one.
 func (s *Server) checkOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
 	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
+	o, ok := normalOrigin(origin)
+	if !ok {
 		return false
 	}
-	if u.Host == r.Host {
+	if self, ok := normalOrigin(s.cfg.TrustedProxies.scheme(r) + "://" + r.Host); ok && o == self {
 		return true
 	}
-	return s.allowed[u.Scheme+"://"+u.Host]
+	return s.allowed[o]
 }
 
 // CloseClients ends every websocket connection: each finishes the request

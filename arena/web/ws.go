@@ -24,6 +24,7 @@ type client struct {
 	s           *Server
 	conn        *websocket.Conn
 	contributor string
+	addr        string        // the client's address, as limits count it (addrKey)
 	wake        chan struct{} // signals the writer that frames are queued (capacity 1)
 	done        chan struct{} // closed when the reader has stopped; the writer then closes
 	ctx         context.Context
@@ -42,40 +43,43 @@ type client struct {
 // server shuts down. The handler returns at once, so that nothing of the
 // HTTP request stays alive with an idle connection.
 func (s *Server) handleWebsocket(c *gin.Context) error {
-	if n := s.conns.Add(1); n > int64(s.cfg.MaxConnections) {
-		s.conns.Add(-1)
-		return rlhf.Errorf(rlhf.EUnavailable, "too many connections; try again later")
+	addr := addrKey(s.cfg.TrustedProxies.clientAddr(c.Request))
+	contributor, token, problem := s.identify(c.Request)
+	if err := s.conns.acquire(addr, contributor); err != nil {
+		return err
 	}
-	contributor, token := s.identify(c.Request)
 	conn, err := s.upgrader.Upgrade(c.Writer, c.Request, nil)
 	if err != nil {
-		s.conns.Add(-1)
+		s.conns.release(addr, contributor)
 		return nil // the upgrader has answered the client
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cl := &client{
-		s: s, conn: conn, contributor: contributor,
+		s: s, conn: conn, contributor: contributor, addr: addr,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 		ctx: ctx, cancel: cancel, closeCode: websocket.CloseNormalClosure,
 	}
 	if !s.register(cl) {
-		s.conns.Add(-1)
+		s.conns.release(addr, contributor)
 		cancel()
 		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		conn.Close()
 		return nil
 	}
-	go cl.run(token)
+	go cl.run(token, problem)
 	return nil
 }
 
 // run serves the connection: it starts the writer, reads requests until
 // the connection ends, then stops the writer and the client's streams.
-func (cl *client) run(token string) {
-	defer cl.s.conns.Add(-1)
+func (cl *client) run(token string, problem error) {
+	defer cl.s.conns.release(cl.addr, cl.contributor)
 	defer cl.s.unregister(cl)
 	writerDone := make(chan struct{})
 	go func() { defer close(writerDone); cl.writeLoop() }()
+	if problem != nil {
+		cl.sink(arena.ErrorFrame("", "", problem))
+	}
 	cl.sink(arena.Frame{Type: arena.FrameHello, ContributorID: cl.contributor, Token: token,
 		Protocol: arena.ProtocolVersion, MaxTurns: cl.s.cfg.Battles.MaxTurns()})
 	cl.readLoop()
@@ -86,8 +90,10 @@ func (cl *client) run(token string) {
 }
 
 // identify returns the contributor proven by the request's token, or a
-// fresh identity when it brings none (or an invalid one).
-func (s *Server) identify(r *http.Request) (contributor, token string) {
+// fresh identity when it brings none. A token that is altered or expired
+// also gets a fresh identity, and problem says why, so that the client is
+// told before its hello. A valid token near its expiry is renewed.
+func (s *Server) identify(r *http.Request) (contributor, token string, problem error) {
 	token = r.URL.Query().Get("token")
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		token = strings.TrimPrefix(h, "Bearer ")
@@ -97,10 +103,19 @@ func (s *Server) identify(r *http.Request) (contributor, token string) {
 			token = ck.Value
 		}
 	}
-	if id, ok := s.cfg.Identity.Verify(token); ok {
-		return id, token
+	if token == "" {
+		contributor, token = s.cfg.Identity.New()
+		return contributor, token, nil
 	}
-	return s.cfg.Identity.New()
+	id, renew, err := s.cfg.Identity.Check(token)
+	if err != nil {
+		contributor, token = s.cfg.Identity.New()
+		return contributor, token, err
+	}
+	if renew {
+		token = s.cfg.Identity.Issue(id)
+	}
+	return id, token, nil
 }
 
 func (s *Server) register(cl *client) bool {
@@ -170,6 +185,9 @@ func (cl *client) handle(data []byte) {
 			err = rlhf.Errorf(rlhf.EInvalid, "start takes only a prompt or a campaign")
 			break
 		}
+		if err = cl.s.starts.allow(cl.contributor, cl.addr); err != nil {
+			break
+		}
 		_, err = b.Start(cl.ctx, cl.contributor, *req, cl.sink)
 	case arena.RequestMessage:
 		if req.Prompt != "" || req.Campaign != "" || req.Winner != "" || req.Strength != "" || req.Reason != "" {
@@ -180,6 +198,9 @@ func (cl *client) handle(data []byte) {
 	case arena.RequestVote:
 		if req.Prompt != "" || req.Campaign != "" || req.Content != "" {
 			err = rlhf.Errorf(rlhf.EInvalid, "vote takes only battle_id, winner, strength and reason")
+			break
+		}
+		if err = cl.s.votes.allow(cl.contributor, cl.addr); err != nil {
 			break
 		}
 		var res *arena.VoteResult
@@ -197,7 +218,9 @@ func (cl *client) handle(data []byte) {
 		if rlhf.ErrorCode(err) == rlhf.EInternal || rlhf.ErrorCode(err) == rlhf.EUnavailable {
 			cl.s.log.Error("websocket request failed", "type", req.Type, "contributor", cl.contributor, "err", err)
 		}
-		cl.sink(arena.ErrorFrame(req.Type, req.BattleID, err))
+		f := arena.ErrorFrame(req.Type, req.BattleID, err)
+		f.RetryAfterMS = RetryAfter(err).Milliseconds()
+		cl.sink(f)
 	}
 }
 

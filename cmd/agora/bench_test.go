@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +20,11 @@ import (
 // socket buffers.
 func BenchmarkIdleConnectionMemory(b *testing.B) {
 	const conns = 2000
-	p := startSubprocess(b, "serve", "--addr", "127.0.0.1:0", "--data", b.TempDir(), "--log-level", "error")
+	cfg := filepath.Join(b.TempDir(), "agora.yaml")
+	if err := os.WriteFile(cfg, []byte(testLimits), 0o644); err != nil { // 2,100 connections from one address
+		b.Fatal(err)
+	}
+	p := startSubprocess(b, "serve", "--addr", "127.0.0.1:0", "--data", b.TempDir(), "--log-level", "error", "--config", cfg)
 	url := "ws" + strings.TrimPrefix(p.url, "http") + "/api/v1/arena/ws"
 	dial := func(n int) []*websocket.Conn {
 		cs := make([]*websocket.Conn, 0, n)

@@ -63,12 +63,19 @@ func waitServing(t testing.TB, out *syncBuffer, errOut fmt.Stringer) string {
 func fastConfig(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "agora.yaml")
-	cfg := "demo:\n  enabled: true\n  token_delay: 1ms\n"
+	// Many contributors from one address (the tests'), as fast as they go.
+	cfg := "demo:\n  enabled: true\n  token_delay: 1ms\n" + testLimits
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
+
+// testLimits lifts the limits per address and the rate limits, for tests
+// and benchmarks that run many contributors from loopback.
+const testLimits = "limits:\n  connections_per_address: 0\n  connections_per_contributor: 0\n" +
+	"  battle_starts: {per_contributor: {per_minute: 0}, per_address: {per_minute: 0}}\n" +
+	"  votes: {per_contributor: {per_minute: 0}, per_address: {per_minute: 0}}\n"
 
 // serveInProcess runs "agora serve" in this process until the test ends
 // and returns its base URL.

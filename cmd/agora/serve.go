@@ -115,6 +115,11 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	if err != nil {
 		return err
 	}
+	identity.TTL = cfg.Limits.TokenTTL.D()
+	proxies, err := web.ParseProxies(cfg.Limits.TrustedProxies)
+	if err != nil {
+		return usageError{"configuration: limits.trusted_proxies: " + err.Error()}
+	}
 
 	// Matchmaking learns from every vote, like the leaderboard: one pass
 	// over the store loads both.
@@ -209,6 +214,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		Campaigns:                registry.Campaigns{Source: store},
 		Guard:                    leakGuard,
 		Receipts:                 votesLog,
+		Votes:                    store,
 		Log:                      log,
 		OnStart:                  watch.started,
 		OnVote:                   feed.Add,
@@ -249,8 +255,11 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		Store:           store,
 		Demo:            demoHandler,
 		AllowedOrigins:  cfg.Server.AllowedOrigins,
+		TrustedProxies:  proxies,
+		WriteTimeout:    cfg.Limits.Timeouts.Write.D(),
 		MaxBodyBytes:    cfg.Server.MaxBodyBytes,
 		MaxConnections:  cfg.Arena.MaxConnections,
+		Limits:          webLimits(cfg.Limits),
 		Leaderboards:    leaderboards,
 		Records:         store.ExportSource(sqlite.RecordFilter{}),
 		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
@@ -276,7 +285,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		return err
 	}
 	meters.WebsocketConnections(srv.Connections)
-	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	httpServer := newHTTPServer(srv, cfg.Limits.Timeouts, log)
 
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()

@@ -219,22 +219,7 @@ func TestServeRestoresReadyBattles(t *testing.T) {
 	}
 	conn, token := hello.conn, hello.token
 	defer conn.Close()
-	if err := conn.WriteJSON(map[string]any{"type": "start", "prompt": "Name a prime."}); err != nil {
-		t.Fatal(err)
-	}
-	var id string
-	for {
-		var f map[string]any
-		if err := conn.ReadJSON(&f); err != nil {
-			t.Fatal(err)
-		}
-		if f["type"] == "battle" {
-			id = f["battle_id"].(string)
-		}
-		if f["type"] == "ready" {
-			break
-		}
-	}
+	id := readyBattle(t, conn, "Name a prime.")
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	p.cmd.Wait()
 

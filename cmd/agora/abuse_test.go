@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/agora-rlhf/agora/ingest/sqlite"
+)
+
+// The abuse tests run a real agora against real sockets, each reproducing
+// one way a single client could take the service from everyone else.
+
+// abuseConfig writes a configuration with quick demo models, short HTTP
+// timeouts and the given limits (YAML lines under "limits:"), and returns
+// its path.
+func abuseConfig(t testing.TB, limits string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "agora.yaml")
+	cfg := "demo:\n  enabled: true\n  token_delay: 1ms\nlimits:\n" +
+		"  timeouts: {read_header: 300ms, read: 600ms, write: 2s, idle: 300ms}\n" + limits
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// closedWithin reads from conn until the server closes it, and returns an
+// error if it is still open after limit (the test's patience, far above
+// the timeouts under test).
+func closedWithin(conn net.Conn, limit time.Duration) (time.Duration, error) {
+	start := time.Now()
+	conn.SetReadDeadline(start.Add(limit))
+	_, err := io.Copy(io.Discard, conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return time.Since(start), fmt.Errorf("still open after %s", limit)
+	}
+	return time.Since(start), nil
+}
+
+// TestSlowClientsClosed holds a connection in each slow way: headers that
+// never end, a body that never comes, a keep-alive connection left idle.
+// The server closes each within its timeout.
+func TestSlowClientsClosed(t *testing.T) {
+	base := serveInProcess(t, "--config", abuseConfig(t, ""))
+	addr := strings.TrimPrefix(base, "http://")
+	cases := []struct {
+		name, send string
+		answer     bool // read one answer before waiting for the close
+	}{
+		{"slow header", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: 1", false},
+		{"slow body", "POST /demo/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"mo", false},
+		{"idle keep-alive", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", true},
+	}
+	for _, tc := range cases {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, tc.send); err != nil {
+			t.Fatal(err)
+		}
+		if tc.answer {
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		took, err := closedWithin(conn, 10*time.Second)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		t.Logf("%s: closed by the server after %s", tc.name, took.Round(time.Millisecond))
+	}
+}
+
+// TestRefusedBeforeBody sends a large body to a route that refuses the
+// request (no token): the answer comes before any of the body is sent,
+// and the server closes the connection instead of reading the body.
+func TestRefusedBeforeBody(t *testing.T) {
+	base := serveInProcess(t, "--config", abuseConfig(t, ""))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "POST /api/v1/labs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n")
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer before the body: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !resp.Close {
+		t.Errorf("answer = %d, Connection: close %v; want 401 and the connection closed", resp.StatusCode, resp.Close)
+	}
+	if _, err := closedWithin(conn, 10*time.Second); err != nil {
+		t.Errorf("after the refusal: %v", err)
+	}
+}
+
+// TestRetriedVoteAfterSIGKILL commits a vote, kills the server before the
+// client has read the acknowledgement, restarts it, and retries the vote:
+// the answer is the original voted, with the same vote_id.
+func TestRetriedVoteAfterSIGKILL(t *testing.T) {
+	data, cfg := t.TempDir(), fastConfig(t)
+	p := startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
+	hello, err := dialToken(p.url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hello.conn.Close()
+	id := readyBattle(t, hello.conn, "Name a prime.")
+	vote := map[string]any{"type": "vote", "battle_id": id, "winner": "a", "strength": "slight"}
+	if err := hello.conn.WriteJSON(vote); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the commit in the store (read by this process), then kill:
+	// the acknowledgement is never read.
+	committed := waitVote(t, filepath.Join(data, "agora.db"), id)
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+
+	p = startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
+	again, err := dialToken(p.url, hello.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.conn.Close()
+	var f map[string]any
+	if err := again.conn.WriteJSON(vote); err != nil || again.conn.ReadJSON(&f) != nil {
+		t.Fatalf("retry after restart: %v", err)
+	}
+	if f["type"] != "voted" || f["vote_id"] != committed || f["battle_id"] != id || f["model_a"] == nil {
+		t.Errorf("retried vote after SIGKILL = %v; want voted with vote_id %s", f, committed)
+	}
+}
+
+// readyBattle starts a battle on conn and reads until it is ready.
+func readyBattle(t *testing.T, conn interface {
+	WriteJSON(any) error
+	ReadJSON(any) error
+}, prompt string) string {
+	t.Helper()
+	if err := conn.WriteJSON(map[string]any{"type": "start", "prompt": prompt}); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for {
+		var f map[string]any
+		if err := conn.ReadJSON(&f); err != nil {
+			t.Fatal(err)
+		}
+		switch f["type"] {
+		case "battle":
+			id = f["battle_id"].(string)
+		case "error":
+			t.Fatalf("error frame %v", f)
+		case "ready":
+			return id
+		}
+	}
+}
+
+// waitVote polls the store at path until battle id has a vote, and returns
+// the vote's id.
+func waitVote(t *testing.T, path, id string) string {
+	t.Helper()
+	store, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if v, err := store.VoteForBattle(context.Background(), id); err == nil {
+			return v.ID
+		}
+	}
+	t.Fatalf("the vote on %s was never committed", id)
+	return ""
+}
