@@ -68,6 +68,8 @@ type Config struct {
 	MaxTurns                 int
 	MaxPromptBytes           int
 	MaxBattlesPerContributor int                // streaming at once
+	MaxPendingBattles        int                // unvoted battles kept per contributor; 0 is no cap (pending.go)
+	MaxPendingBytes          int64              // their prompts' and answers' bytes; 0 is no cap
 	VoteWindow               time.Duration      // how long a finished battle waits for its vote
 	Now                      func() time.Time   // nil means time.Now
 	Rand                     *mrand.Rand        // nil means a random seed; used under the arena's lock
@@ -96,11 +98,12 @@ type Arena struct {
 	cfg Config
 	log *slog.Logger
 
-	mu        sync.Mutex         // guards the fields below
-	models    map[string]Model   // by public name; changed by SetModel and RemoveModel
-	names     []string           // the keys of models, sorted
-	battles   map[string]*battle // live battles: streaming, waiting for a vote, or recently voted
-	streaming map[string]int     // battles streaming per contributor
+	mu        sync.Mutex           // guards the fields below
+	models    map[string]Model     // by public name; changed by SetModel and RemoveModel
+	names     []string             // the keys of models, sorted
+	battles   map[string]*battle   // live battles: streaming, waiting for a vote, or recently voted
+	streaming map[string]int       // battles streaming per contributor
+	pending   map[string][]*battle // unvoted battles per contributor, oldest first (pending.go)
 	rng       *mrand.Rand
 	closed    bool
 
@@ -109,6 +112,7 @@ type Arena struct {
 
 // battle is a live battle.
 type battle struct {
+	id     string   // never changes
 	owner  string   // the contributor; never changes
 	models [2]Model // sides A and B; never change
 
@@ -117,6 +121,11 @@ type battle struct {
 	vote      *rlhf.Vote
 	streaming bool
 	doneAt    time.Time // when the last turn finished, or the vote was cast
+
+	// Guarded by Arena.mu, for the pending caps:
+	size int64 // bytes of prompts and answers, as of the last finished turn
+	busy bool  // streaming (the arena's copy of streaming)
+	gone bool  // abandoned to make room: no longer the arena's
 }
 
 // New returns an Arena for cfg.
@@ -142,6 +151,7 @@ func New(cfg Config) (*Arena, error) {
 		log:       cfg.Log,
 		battles:   map[string]*battle{},
 		streaming: map[string]int{},
+		pending:   map[string][]*battle{},
 		rng:       cfg.Rand,
 	}
 	for name, m := range cfg.Models {
@@ -207,6 +217,11 @@ func (a *Arena) Start(ctx context.Context, contributor string, req Request, sink
 		a.mu.Unlock()
 		return "", rlhf.Errorf(rlhf.ELimit, "at most %d battles may stream at once; wait for one to finish", a.cfg.MaxBattlesPerContributor)
 	}
+	victims, err := a.makeRoom(contributor, true, int64(len(prompt)), nil)
+	if err != nil {
+		a.mu.Unlock()
+		return "", err
+	}
 	candidates := a.names
 	if cp != nil && len(cp.Models) > 0 {
 		candidates = intersect(a.names, cp.Models)
@@ -219,6 +234,7 @@ func (a *Arena) Start(ctx context.Context, contributor string, req Request, sink
 	}
 	if err != nil {
 		a.mu.Unlock()
+		a.abandon(ctx, victims)
 		return "", err
 	}
 	now := a.cfg.Now()
@@ -231,16 +247,21 @@ func (a *Arena) Start(ctx context.Context, contributor string, req Request, sink
 		bt.b.CampaignID, bt.b.Category, bt.b.Language = req.Campaign, cp.Category, cp.Language
 	}
 	id := bt.b.ID
+	bt.id = id
 	snapshot := bt.b
 	snapshot.Turns = append([]rlhf.Turn(nil), bt.b.Turns...)
+	bt.busy, bt.size = true, int64(len(prompt))
 	a.battles[id] = bt
+	a.addPending(bt)
 	a.streaming[contributor]++
 	a.wg.Add(1)
 	a.mu.Unlock()
+	a.abandon(ctx, victims)
 
 	if err := a.cfg.Store.SaveBattle(ctx, &snapshot); err != nil {
 		a.mu.Lock()
 		delete(a.battles, id)
+		a.dropPending(bt)
 		a.streaming[contributor]--
 		a.mu.Unlock()
 		a.wg.Done()
@@ -266,6 +287,9 @@ func (a *Arena) Continue(ctx context.Context, contributor, battleID, content str
 	}
 	bt.mu.Lock()
 	switch {
+	case bt.b.Status == rlhf.StatusAbandoned:
+		bt.mu.Unlock()
+		return errNoBattle
 	case bt.vote != nil:
 		bt.mu.Unlock()
 		return rlhf.Errorf(rlhf.EConflict, "this battle has been voted on; start a new one")
@@ -279,27 +303,44 @@ func (a *Arena) Continue(ctx context.Context, contributor, battleID, content str
 		bt.mu.Unlock()
 		return rlhf.Errorf(rlhf.EUnavailable, "a model of this battle is no longer served; vote now or start a new battle")
 	}
-	a.mu.Lock()
-	if a.closed || a.streaming[contributor] >= a.cfg.MaxBattlesPerContributor {
-		closed := a.closed
-		a.mu.Unlock()
+	victims, err := a.admitTurn(bt, int64(len(content)))
+	if err != nil {
 		bt.mu.Unlock()
-		if closed {
-			return rlhf.Errorf(rlhf.EUnavailable, "the server is shutting down")
-		}
-		return rlhf.Errorf(rlhf.ELimit, "at most %d battles may stream at once; wait for one to finish", a.cfg.MaxBattlesPerContributor)
+		return err
 	}
-	a.streaming[contributor]++
-	a.wg.Add(1)
-	a.mu.Unlock()
 	now := a.cfg.Now()
 	turn := len(bt.b.Turns)
 	bt.b.Turns = append(bt.b.Turns, rlhf.Turn{Index: turn, Prompt: content, At: now})
 	bt.b.Status, bt.b.UpdatedAt, bt.streaming = rlhf.StatusStreaming, now, true
 	bt.mu.Unlock()
+	a.abandon(ctx, victims)
 	sink(Frame{Type: FrameTurn, BattleID: battleID, Turn: intp(turn)})
 	go a.streamTurn(ctx, bt, turn, sink)
 	return nil
+}
+
+// admitTurn counts a new turn of bt, with a prompt of extra bytes, against
+// the caps on streaming and pending battles, and returns the battles to
+// abandon to make room. bt.mu must be held.
+func (a *Arena) admitTurn(bt *battle, extra int64) ([]*battle, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case a.closed:
+		return nil, rlhf.Errorf(rlhf.EUnavailable, "the server is shutting down")
+	case bt.gone:
+		return nil, errNoBattle
+	case a.streaming[bt.owner] >= a.cfg.MaxBattlesPerContributor:
+		return nil, rlhf.Errorf(rlhf.ELimit, "at most %d battles may stream at once; wait for one to finish", a.cfg.MaxBattlesPerContributor)
+	}
+	victims, err := a.makeRoom(bt.owner, false, extra, bt)
+	if err != nil {
+		return nil, err
+	}
+	bt.busy, bt.size = true, bt.size+extra
+	a.streaming[bt.owner]++
+	a.wg.Add(1)
+	return victims, nil
 }
 
 // Restore takes back a battle that was waiting for its vote when the last
@@ -307,21 +348,32 @@ func (a *Arena) Continue(ctx context.Context, contributor, battleID, content str
 // it while both its models are still served. The server calls it at start,
 // with the battles the store has kept (see AbandonStale and ReadyBattles).
 // The battle's vote window runs from its last update.
-func (a *Arena) Restore(b *rlhf.Battle) error {
+//
+// Restored battles count against the contributor's pending caps like any
+// other: restore them oldest first, and the oldest beyond the caps are
+// abandoned.
+func (a *Arena) Restore(ctx context.Context, b *rlhf.Battle) error {
 	if b.Status != rlhf.StatusReady || len(b.Turns) == 0 {
 		return fmt.Errorf("restore battle %s: status %q with %d turns is not waiting for a vote", b.ID, b.Status, len(b.Turns))
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if _, ok := a.battles[b.ID]; ok {
+		a.mu.Unlock()
 		return fmt.Errorf("restore battle %s: it is already running", b.ID)
 	}
-	a.battles[b.ID] = &battle{
+	bt := &battle{
+		id:     b.ID,
 		owner:  b.ContributorID,
 		models: [2]Model{a.models[b.ModelA], a.models[b.ModelB]}, // nil if no longer served
 		b:      *b,
 		doneAt: b.UpdatedAt,
+		size:   pendingSize(b),
 	}
+	a.battles[b.ID] = bt
+	a.addPending(bt)
+	victims, _ := a.makeRoom(bt.owner, false, 0, nil) // none streams: room is always made
+	a.mu.Unlock()
+	a.abandon(ctx, victims)
 	return nil
 }
 
@@ -355,6 +407,9 @@ func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*Vot
 	}
 	bt.mu.Lock()
 	defer bt.mu.Unlock()
+	if bt.b.Status == rlhf.StatusAbandoned {
+		return nil, errNoBattle // abandoned to make room for newer battles
+	}
 	if prev := bt.vote; prev != nil {
 		if prev.Winner == v.Winner && prev.Strength == v.Strength && prev.Reason == v.Reason {
 			res := voteResult(&bt.b, prev)
@@ -378,6 +433,9 @@ func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*Vot
 		return nil, storeError("record the vote", err)
 	}
 	bt.b, bt.vote, bt.doneAt = final, &v, now
+	a.mu.Lock()
+	a.dropPending(bt)
+	a.mu.Unlock()
 	if a.cfg.OnVote != nil {
 		a.cfg.OnVote(&rlhf.Record{Battle: final, Vote: v})
 	}
@@ -515,28 +573,34 @@ func (a *Arena) Run(ctx context.Context) error {
 // marks unvoted ones abandoned in the store.
 func (a *Arena) expire(ctx context.Context) {
 	cutoff := a.cfg.Now().Add(-a.cfg.VoteWindow)
-	var stale []*battle
 	a.mu.Lock()
-	for id, bt := range a.battles {
-		bt.mu.Lock()
-		if !bt.streaming && bt.doneAt.Before(cutoff) {
-			delete(a.battles, id)
-			if bt.vote == nil {
-				stale = append(stale, bt)
-			}
-		}
-		bt.mu.Unlock()
+	all := make([]*battle, 0, len(a.battles))
+	for _, bt := range a.battles {
+		all = append(all, bt)
 	}
 	a.mu.Unlock()
-	for _, bt := range stale {
+	// Each battle's lock is taken alone: Continue holds a battle's lock
+	// while it takes the arena's, so the arena's is never held around it.
+	var old []*battle
+	for _, bt := range all {
 		bt.mu.Lock()
-		bt.b.Status, bt.b.UpdatedAt = rlhf.StatusAbandoned, a.cfg.Now()
-		snap := bt.b
-		bt.mu.Unlock()
-		if err := a.cfg.Store.SaveBattle(ctx, &snap); err != nil {
-			a.log.Warn("mark battle abandoned", "battle", snap.ID, "err", err)
+		if !bt.streaming && bt.doneAt.Before(cutoff) {
+			old = append(old, bt)
 		}
+		bt.mu.Unlock()
 	}
+	var stale []*battle
+	a.mu.Lock()
+	for _, bt := range old {
+		if a.battles[bt.id] != bt || bt.busy { // gone, or continued since
+			continue
+		}
+		delete(a.battles, bt.id)
+		a.dropPending(bt)
+		stale = append(stale, bt)
+	}
+	a.mu.Unlock()
+	a.abandon(ctx, stale) // those with a vote are only forgotten
 }
 
 // Close refuses new battles and waits for streaming ones to end; cancel

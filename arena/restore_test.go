@@ -47,16 +47,16 @@ func TestRestore(t *testing.T) {
 
 	kept, gone := battle("kept", "beta"), battle("gone", "retired")
 	for _, b := range []*rlhf.Battle{kept, gone} {
-		if err := a.Restore(b); err != nil {
+		if err := a.Restore(ctx, b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := a.Restore(kept); err == nil {
+	if err := a.Restore(ctx, kept); err == nil {
 		t.Error("restoring a battle twice: no error")
 	}
 	streaming := *battle("streaming", "beta")
 	streaming.Status = rlhf.StatusStreaming
-	if err := a.Restore(&streaming); err == nil {
+	if err := a.Restore(ctx, &streaming); err == nil {
 		t.Error("restoring a streaming battle: no error")
 	}
 
@@ -108,7 +108,7 @@ func TestRetriedVoteAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := newArena()
-	if err := first.Restore(b); err != nil {
+	if err := first.Restore(ctx, b); err != nil {
 		t.Fatal(err)
 	}
 	vote := arena.Request{BattleID: "b1", Winner: rlhf.WinnerA, Strength: rlhf.StrengthClear, Reason: "r"}

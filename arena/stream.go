@@ -55,8 +55,14 @@ func (a *Arena) streamTurn(ctx context.Context, bt *battle, turn int, sink Sink)
 	if a.streaming[snap.ContributorID] == 0 {
 		delete(a.streaming, snap.ContributorID)
 	}
+	bt.busy, bt.size = false, pendingSize(&snap)
+	var victims []*battle
 	if left {
 		delete(a.battles, id) // nobody is there to vote
+		a.dropPending(bt)
+	} else {
+		// The answers may have taken the contributor over the bytes cap.
+		victims, _ = a.makeRoom(bt.owner, false, 0, bt)
 	}
 	a.mu.Unlock()
 
@@ -66,6 +72,7 @@ func (a *Arena) streamTurn(ctx context.Context, bt *battle, turn int, sink Sink)
 	if err := a.cfg.Store.SaveBattle(saveCtx, &snap); err != nil {
 		a.log.Error("store battle turn", "battle", id, "turn", turn, "err", err)
 	}
+	a.abandon(saveCtx, victims)
 	if !left {
 		sink(Frame{Type: FrameReady, BattleID: id, Turn: intp(turn)})
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/agora-rlhf/agora/ingest/sqlite"
 )
 
@@ -192,4 +194,99 @@ func waitVote(t *testing.T, path, id string) string {
 	}
 	t.Fatalf("the vote on %s was never committed", id)
 	return ""
+}
+
+// dialFrom opens the arena websocket from the loopback address from, with
+// header, and returns the connection after its hello, or the HTTP status
+// of the refusal.
+func dialFrom(t *testing.T, base, from string, header http.Header) (*websocket.Conn, int) {
+	t.Helper()
+	d := websocket.Dialer{NetDialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext}
+	conn, resp, err := d.Dial("ws"+strings.TrimPrefix(base, "http")+"/api/v1/arena/ws", header)
+	if err != nil {
+		if resp == nil {
+			t.Fatalf("dial from %s: %v", from, err)
+		}
+		return nil, resp.StatusCode
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	var hello map[string]any
+	if err := conn.ReadJSON(&hello); err != nil || hello["type"] != "hello" {
+		t.Fatalf("hello: %v, %v", hello, err)
+	}
+	return conn, http.StatusSwitchingProtocols
+}
+
+// TestAddressCapDoesNotLockOthersOut fills one address's connection cap
+// on a real server with the default limits, from fresh identities and
+// with spoofed X-Forwarded-For headers: the address is refused beyond its
+// cap, and another address connects and finishes a battle.
+func TestAddressCapDoesNotLockOthersOut(t *testing.T) {
+	base := serveInProcess(t, "--config", abuseConfig(t, "  connections_per_address: 32\n"))
+	for i := range 32 {
+		spoof := http.Header{"X-Forwarded-For": {fmt.Sprintf("203.0.113.%d", i)}}
+		if _, status := dialFrom(t, base, "127.0.0.1", spoof); status != http.StatusSwitchingProtocols {
+			t.Fatalf("connection %d: status %d", i, status)
+		}
+	}
+	for _, h := range []http.Header{nil, {"X-Forwarded-For": {"198.51.100.1"}}, {"Cf-Connecting-Ip": {"198.51.100.2"}}} {
+		if _, status := dialFrom(t, base, "127.0.0.1", h); status != http.StatusTooManyRequests {
+			t.Errorf("connection 33 with %v: status %d, want 429 (a spoofed header from an untrusted peer is ignored)", h, status)
+		}
+	}
+	conn, status := dialFrom(t, base, "127.0.0.2", nil)
+	if status != http.StatusSwitchingProtocols {
+		t.Fatalf("another address: status %d", status)
+	}
+	if f, err := battleOnce(conn, "Still open for others?", "a"); err != nil || f["type"] != "voted" {
+		t.Errorf("another address's battle: %v, %v", f, err)
+	}
+}
+
+// TestScriptOverTheLimitIsRateLimited starts battles from one identity as
+// fast as it can against the default limits: past the burst the answer is
+// rate_limited with a retry time.
+func TestScriptOverTheLimitIsRateLimited(t *testing.T) {
+	base := serveInProcess(t, "--config", abuseConfig(t, ""))
+	conn, _ := dialFrom(t, base, "127.0.0.1", nil)
+	for i := 0; ; i++ {
+		if i > 100 {
+			t.Fatal("100 battles from one identity and never rate limited")
+		}
+		f, err := battleOnce(conn, fmt.Sprintf("script %d", i), "a")
+		if err == nil {
+			continue
+		}
+		if !strings.Contains(err.Error(), "rate_limited") || !strings.Contains(err.Error(), "retry_after_ms") {
+			t.Fatalf("battle %d: %v, %v; want rate_limited with retry_after_ms", i, f, err)
+		}
+		t.Logf("rate limited after %d battles: %v", i, err)
+		return
+	}
+}
+
+// TestPendingCapOnRealServer starts battles and never votes: beyond the
+// cap the oldest are abandoned, the newest can still be voted on.
+func TestPendingCapOnRealServer(t *testing.T) {
+	base := serveInProcess(t, "--config", abuseConfig(t, "  pending_battles_per_contributor: 5\n"+
+		"  battle_starts: {per_contributor: {per_minute: 0}, per_address: {per_minute: 0}}\n"))
+	conn, _ := dialFrom(t, base, "127.0.0.1", nil)
+	var ids []string
+	for i := range 12 {
+		ids = append(ids, readyBattle(t, conn, fmt.Sprintf("never voted %d", i)))
+	}
+	for i, id := range ids {
+		var f map[string]any
+		if err := conn.WriteJSON(map[string]any{"type": "vote", "battle_id": id, "winner": "tie"}); err != nil || conn.ReadJSON(&f) != nil {
+			t.Fatal(err)
+		}
+		want := "not_found"
+		if i >= len(ids)-5 {
+			want = "voted"
+		}
+		if got := f["type"]; got != want && f["code"] != want {
+			t.Errorf("vote on battle %d of %d: %v, want %s", i, len(ids), f, want)
+		}
+	}
 }

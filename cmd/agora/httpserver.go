@@ -37,3 +37,30 @@ func webLimits(l configs.Limits) web.Limits {
 		VotesPerAddress:           rate(l.Votes.PerAddress),
 	}
 }
+
+// fileReserve is the file descriptors kept for everything but client
+// connections: the store's files, model streams, logs.
+const fileReserve = 64
+
+// connectionCaps returns the cap on open client connections (the accept
+// loop's) and on websockets, from the configuration and the file limit:
+// the accept loop keeps fileReserve descriptors free, and websockets (which
+// are never shed) may take at most three quarters of its connections, so
+// that plain requests (/healthz) always find one.
+func connectionCaps(configured, websockets int, files uint64, log *slog.Logger) (open, ws int) {
+	open = configured
+	if files > 0 {
+		byFiles := max(int(min(files, 1<<30))-fileReserve, 16)
+		if open == 0 || open > byFiles {
+			open = byFiles
+		}
+	}
+	if open == 0 {
+		open = 1 << 30 // no file limit known, none configured
+	}
+	ws = min(websockets, max(open*3/4, 1))
+	if ws < websockets {
+		log.Warn("arena.max_connections lowered to fit the open-connection cap", "configured", websockets, "now", ws, "open_connections", open, "file_limit", files)
+	}
+	return open, ws
+}

@@ -19,6 +19,7 @@ import (
 // it can then kill).
 func TestMain(m *testing.M) {
 	if os.Getenv("AGORA_TEST_MAIN") == "1" {
+		limitFiles(os.Getenv("AGORA_TEST_NOFILE"))
 		main()
 		os.Exit(0)
 	}
@@ -111,8 +112,14 @@ type subprocess struct {
 
 func startSubprocess(t testing.TB, args ...string) *subprocess {
 	t.Helper()
+	return startSubprocessEnv(t, nil, args...)
+}
+
+// startSubprocessEnv is startSubprocess with more environment variables.
+func startSubprocessEnv(t testing.TB, env []string, args ...string) *subprocess {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "AGORA_TEST_MAIN=1")
+	cmd.Env = append(append(os.Environ(), "AGORA_TEST_MAIN=1"), env...)
 	p := &subprocess{cmd: cmd, out: &syncBuffer{}, errOut: &syncBuffer{}}
 	cmd.Stdout, cmd.Stderr = p.out, p.errOut
 	if err := cmd.Start(); err != nil {

@@ -169,6 +169,12 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
 	}
 	self := "http://" + selfAddr(ln.Addr().(*net.TCPAddr))
+	files, err := raiseFileLimit()
+	if err != nil {
+		log.Warn("could not read the open-file limit", "err", err)
+	}
+	maxOpen, maxWS := connectionCaps(cfg.Limits.MaxOpenConnections, cfg.Arena.MaxConnections, files, log)
+	limited := web.NewListener(ln, maxOpen)
 
 	mp, err := newModelParts(cfg, ln.Addr().(*net.TCPAddr))
 	if err != nil {
@@ -210,6 +216,8 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		MaxTurns:                 cfg.Arena.MaxTurns,
 		MaxPromptBytes:           cfg.Arena.MaxPromptBytes,
 		MaxBattlesPerContributor: cfg.Arena.MaxBattlesPerContributor,
+		MaxPendingBattles:        cfg.Limits.PendingBattles,
+		MaxPendingBytes:          cfg.Limits.PendingBytes,
 		VoteWindow:               cfg.Arena.VoteWindow.D(),
 		Campaigns:                registry.Campaigns{Source: store},
 		Guard:                    leakGuard,
@@ -258,7 +266,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		TrustedProxies:  proxies,
 		WriteTimeout:    cfg.Limits.Timeouts.Write.D(),
 		MaxBodyBytes:    cfg.Server.MaxBodyBytes,
-		MaxConnections:  cfg.Arena.MaxConnections,
+		MaxConnections:  maxWS,
 		Limits:          webLimits(cfg.Limits),
 		Leaderboards:    leaderboards,
 		Records:         store.ExportSource(sqlite.RecordFilter{}),
@@ -286,6 +294,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	}
 	meters.WebsocketConnections(srv.Connections)
 	httpServer := newHTTPServer(srv, cfg.Limits.Timeouts, log)
+	httpServer.ConnState = limited.ConnState
 
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
@@ -302,9 +311,9 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 		})
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpServer.Serve(ln) }()
+	go func() { serveErr <- httpServer.Serve(limited) }()
 
-	log.Info("serving", "url", self+"/", "data", cfg.Server.Data, "models", len(reg.Models("")))
+	log.Info("serving", "url", self+"/", "data", cfg.Server.Data, "models", len(reg.Models("")), "file_limit", files, "max_open_connections", maxOpen)
 	fmt.Fprintf(e.stdout, "agora: serving the arena on %s/ (data in %s)\n", self, cfg.Server.Data)
 
 	var runErr error
@@ -446,7 +455,7 @@ func restoreBattles(ctx context.Context, store *sqlite.Store, battles *arena.Are
 	for _, b := range ready {
 		// One odd stored battle must not keep the server from starting:
 		// it stays in the store as it is, and cannot be voted on.
-		if err := battles.Restore(b); err != nil {
+		if err := battles.Restore(ctx, b); err != nil {
 			log.Warn("battle not restored", "battle", b.ID, "err", err)
 			continue
 		}

@@ -78,7 +78,7 @@ func TestIdentityGuardEndToEnd(t *testing.T) {
 	dir := "../../arena/trust/testdata"
 	probes, ordinary := readPromptFile(t, filepath.Join(dir, "probes.txt")), readPromptFile(t, filepath.Join(dir, "ordinary.txt"))
 	cfg := filepath.Join(t.TempDir(), "agora.yaml")
-	yaml := "server:\n  researcher_token: trust-test-researcher\ndemo:\n  enabled: true\n  token_delay: 0s\n"
+	yaml := "server:\n  researcher_token: trust-test-researcher\ndemo:\n  enabled: true\n  token_delay: 0s\n" + testLimits
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
