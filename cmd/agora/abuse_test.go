@@ -290,3 +290,51 @@ func TestPendingCapOnRealServer(t *testing.T) {
 		}
 	}
 }
+
+// TestManySlowConnectionsUnderFileLimit runs a real agora with a file
+// limit of 512 and opens 600 connections that hold it: headers sent a
+// byte short, bodies that never come, keep-alive connections left idle.
+// /healthz still answers, a contributor still fights a battle, and the
+// process never runs out of descriptors.
+func TestManySlowConnectionsUnderFileLimit(t *testing.T) {
+	// The default timeouts: the slow connections outlive the test, so
+	// only the accept loop's cap and shedding keep the server up.
+	cfg := filepath.Join(t.TempDir(), "agora.yaml")
+	if err := os.WriteFile(cfg, []byte("demo:\n  enabled: true\n  token_delay: 1ms\n"+testLimits), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startSubprocessEnv(t, []string{"AGORA_TEST_NOFILE=512"}, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--config", cfg)
+	addr := strings.TrimPrefix(p.url, "http://")
+	holds := []string{
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: 1",
+		"POST /demo/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"mo",
+		"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", // answered, then left idle
+	}
+	for i := range 600 {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		defer conn.Close()
+		io.WriteString(conn, holds[i%len(holds)])
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Get(p.url + "/healthz")
+	if err != nil {
+		t.Fatalf("/healthz with 600 slow connections and a file limit of 512: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz = %d", resp.StatusCode)
+	}
+	conn := dialWS(t, p.url)
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := battleOnce(conn, "Still serving?", "b"); err != nil {
+		t.Errorf("a battle beside 600 slow connections: %v", err)
+	}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", p.cmd.Process.Pid))
+	t.Logf("the server holds %d descriptors of 512", len(fds))
+	if strings.Contains(p.errOut.String(), "too many open files") {
+		t.Errorf("the server ran out of descriptors:\n%s", p.errOut)
+	}
+}
