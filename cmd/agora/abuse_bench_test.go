@@ -18,12 +18,12 @@ import (
 // holds about three times its prompt.
 func BenchmarkPendingBattlesMemory(b *testing.B) {
 	for _, tc := range []struct{ name, limits string }{
-		{"capped", ""},
-		{"uncapped", "  pending_battles_per_contributor: 0\n  pending_bytes_per_contributor: 0\n"},
+		{"capped", testRates},
+		{"uncapped", testLimits},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			cfg := filepath.Join(b.TempDir(), "agora.yaml")
-			yaml := "demo:\n  enabled: true\n  token_delay: 0s\n" + testLimits + tc.limits
+			yaml := "demo:\n  enabled: true\n  token_delay: 0s\n" + tc.limits
 			if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 				b.Fatal(err)
 			}

@@ -23,19 +23,20 @@ import (
 // The abuse tests run a real agora against real sockets, each reproducing
 // one way a single client could take the service from everyone else.
 
-// abuseConfig writes a configuration with quick demo models, short HTTP
-// timeouts and the given limits (YAML lines under "limits:"), and returns
-// its path.
+// abuseConfig writes a configuration with quick demo models and the given
+// limits (YAML lines under "limits:"), and returns its path.
 func abuseConfig(t testing.TB, limits string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "agora.yaml")
-	cfg := "demo:\n  enabled: true\n  token_delay: 1ms\nlimits:\n" +
-		"  timeouts: {read_header: 300ms, read: 600ms, write: 2s, idle: 300ms}\n" + limits
+	cfg := "demo:\n  enabled: true\n  token_delay: 1ms\nlimits:\n" + limits
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
+
+// shortTimeouts are HTTP timeouts short enough to wait for in a test.
+const shortTimeouts = "  timeouts: {read_header: 300ms, read: 600ms, write: 2s, idle: 300ms}\n"
 
 // closedWithin reads from conn until the server closes it, and returns an
 // error if it is still open after limit (the test's patience, far above
@@ -55,7 +56,7 @@ func closedWithin(conn net.Conn, limit time.Duration) (time.Duration, error) {
 // never end, a body that never comes, a keep-alive connection left idle.
 // The server closes each within its timeout.
 func TestSlowClientsClosed(t *testing.T) {
-	base := serveInProcess(t, "--config", abuseConfig(t, ""))
+	base := serveInProcess(t, "--config", abuseConfig(t, shortTimeouts))
 	addr := strings.TrimPrefix(base, "http://")
 	cases := []struct {
 		name, send string
@@ -94,7 +95,7 @@ func TestSlowClientsClosed(t *testing.T) {
 // request (no token): the answer comes before any of the body is sent,
 // and the server closes the connection instead of reading the body.
 func TestRefusedBeforeBody(t *testing.T) {
-	base := serveInProcess(t, "--config", abuseConfig(t, ""))
+	base := serveInProcess(t, "--config", abuseConfig(t, shortTimeouts))
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
 		t.Fatal(err)
