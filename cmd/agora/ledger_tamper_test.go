@@ -20,7 +20,7 @@ import (
 func ledgerConfig(t *testing.T, extra string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "agora.yaml")
-	cfg := "demo:\n  enabled: true\n  token_delay: 1ms\nlog:\n  checkpoint_interval: 50ms\n" + extra
+	cfg := "demo:\n  enabled: true\n  token_delay: 1ms\n" + testLimits + "log:\n  checkpoint_interval: 50ms\n" + extra
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
