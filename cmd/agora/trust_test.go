@@ -176,7 +176,7 @@ func exportedLeaks(t *testing.T, base string) map[string]bool {
 // the reason, lifts the quarantine, and both decisions are in the log.
 func TestQuarantineEndToEnd(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "agora.yaml")
-	yaml := "server:\n  admin_token: trust-test-admin-token-0123456789\ndemo:\n  enabled: true\n  token_delay: 0s\n"
+	yaml := "server:\n  admin_token: trust-test-admin-token-0123456789\ndemo:\n  enabled: true\n  token_delay: 0s\n" + testLimits
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
