@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -41,7 +40,7 @@ const maxLeaderboardRounds = 10000
 var (
 	publicParams    = map[string]bool{"style": true, "matrices": true}
 	publicMaxAge    = 5 * time.Second
-	leaderboardRate = bucket{Every: 500 * time.Millisecond, Burst: 10}
+	leaderboardRate = Rate{Every: 500 * time.Millisecond, Burst: 10}
 )
 
 // leaderboardAPI is what GET /api/v1/leaderboard uses.
@@ -69,11 +68,7 @@ func handleLeaderboard(api leaderboardAPI) handler {
 			return rlhf.Errorf(rlhf.EUnavailable, "the leaderboard is not available on this server")
 		}
 		if err := api.allow(c.Request); err != nil {
-			var ra *retryAfter
-			if errors.As(err, &ra) {
-				c.Header("Retry-After", strconv.Itoa(int((ra.wait+time.Second-1)/time.Second)))
-			}
-			return err
+			return err // rate_limited: the error writer adds Retry-After
 		}
 		q := c.Request.URL.Query()
 		public, err := api.isPublic(c.Request, q)
@@ -135,11 +130,6 @@ func (api leaderboardAPI) isPublic(r *http.Request, q url.Values) (bool, error) 
 	return false, nil
 }
 
-// retryAfter is the cause of a refused request: when to try again.
-type retryAfter struct{ wait time.Duration }
-
-func (e *retryAfter) Error() string { return "retry after " + e.wait.String() }
-
 // onceLog logs each distinct reason once, not once per request.
 type onceLog struct {
 	log *slog.Logger
@@ -164,14 +154,14 @@ func (o *onceLog) warn(msg string, err error) {
 
 // newLeaderboardAPI wires the leaderboard's price to s: its client
 // addresses, its tokens and its log, with rate per client address.
-func (s *Server) newLeaderboardAPI(rate bucket) leaderboardAPI {
-	limit := newAddrLimiter(rate, time.Now)
+func (s *Server) newLeaderboardAPI(rate Rate) leaderboardAPI {
+	limit := newLimiter(rate, time.Now)
 	return leaderboardAPI{
 		lbs: s.cfg.Leaderboards,
 		allow: func(r *http.Request) error {
-			if wait, ok := limit.take(peerHost(r)); !ok {
-				return &rlhf.Error{Code: rlhf.ELimit, Err: &retryAfter{wait},
-					Message: fmt.Sprintf("too many leaderboard requests; try again in %s", wait.Round(100*time.Millisecond))}
+			addr := addrKey(s.cfg.TrustedProxies.clientAddr(r))
+			if wait, ok := limit.take(addr); !ok {
+				return rateLimited("leaderboard requests", wait)
 			}
 			return nil
 		},

@@ -68,12 +68,12 @@ const leaderboardToken = "leaderboard-researcher-token"
 // mounted the way routes.go mounts them, without a rate limit.
 func newLeaderboardServer(t *testing.T, lbs Leaderboards) string {
 	t.Helper()
-	return newLeaderboardServerWith(t, lbs, bucket{}, slog.New(slog.DiscardHandler))
+	return newLeaderboardServerWith(t, lbs, Rate{}, slog.New(slog.DiscardHandler))
 }
 
 // newLeaderboardServerWith is newLeaderboardServer with a rate limit per
 // client address and a log.
-func newLeaderboardServerWith(t *testing.T, lbs Leaderboards, rate bucket, log *slog.Logger) string {
+func newLeaderboardServerWith(t *testing.T, lbs Leaderboards, rate Rate, log *slog.Logger) string {
 	t.Helper()
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
@@ -265,7 +265,7 @@ func TestLeaderboardPublicPrice(t *testing.T) {
 // is refused with 429 and a Retry-After.
 func TestLeaderboardRateLimited(t *testing.T) {
 	live, _ := newLive(t)
-	base := newLeaderboardServerWith(t, live, bucket{Every: time.Hour, Burst: 3}, slog.New(slog.DiscardHandler)) + "/api/v1/leaderboard"
+	base := newLeaderboardServerWith(t, live, Rate{Every: time.Hour, Burst: 3}, slog.New(slog.DiscardHandler)) + "/api/v1/leaderboard"
 	for i := range 3 {
 		var lb analytics.Leaderboard
 		if code := getJSONAs(t, "", base, &lb); code != http.StatusOK {
@@ -298,7 +298,7 @@ func (u unfittable) Leaderboard(ctx context.Context, opt analytics.Options) (*an
 func TestLeaderboardUnfittable(t *testing.T) {
 	live, _ := newLive(t)
 	var logs syncLog
-	base := newLeaderboardServerWith(t, unfittable{live}, bucket{}, slog.New(slog.NewTextHandler(&logs, nil))) + "/api/v1/leaderboard"
+	base := newLeaderboardServerWith(t, unfittable{live}, Rate{}, slog.New(slog.NewTextHandler(&logs, nil))) + "/api/v1/leaderboard"
 	for range 3 {
 		var body apiError
 		code := getJSONAs(t, "", base+"?style=true", &body)
