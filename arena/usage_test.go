@@ -430,9 +430,7 @@ func parsePromSample(t *testing.T, l string, line int) promSample {
 				fail("label %s twice", name)
 			}
 			s.labels[name] = val.String()
-			if strings.HasPrefix(rest, ",") {
-				rest = rest[1:]
-			}
+			rest = strings.TrimPrefix(rest, ",")
 		}
 		rest = rest[1:]
 	}
