@@ -42,6 +42,11 @@ when the server runs on this machine, its resident memory before and after
 (--pid, or found by the port it listens on). --json prints the report as
 JSON.
 
+A server's default limits (configs/agora.yaml, limits:) hold each client
+address and contributor to a few battles and votes a minute, so a load test
+from one machine is mostly answered rate_limited: run the server under test
+with those limits set to 0 (see docs/BENCHMARKS.md).
+
 Each battle costs the server's models real work: point it only at servers
 you run, and at demo or test models.`
 
