@@ -182,7 +182,20 @@ models:
 	}
 }
 
+// get GETs u with an optional bearer token and returns the body of a 200
+// answer; any other status fails the test.
 func get(t *testing.T, u, token string) string {
+	t.Helper()
+	status, body := getStatus(t, u, token)
+	if status != http.StatusOK {
+		t.Fatalf("GET %s = %d: %s", u, status, body)
+	}
+	return body
+}
+
+// getStatus GETs u with an optional bearer token and returns the status
+// and the body, whatever the status.
+func getStatus(t *testing.T, u, token string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", u, nil)
 	if token != "" {
@@ -197,10 +210,7 @@ func get(t *testing.T, u, token string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s = %d: %s", u, resp.StatusCode, body)
-	}
-	return string(body)
+	return resp.StatusCode, string(body)
 }
 
 func getJSON(t *testing.T, u, token string, v any) {

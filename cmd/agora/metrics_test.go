@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -15,17 +14,7 @@ const testMetricsToken = "metrics-token-for-the-scraper"
 // scrape GETs /metrics with token and returns the status and body.
 func scrape(t *testing.T, base, token string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/metrics", nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	return getStatus(t, base+"/metrics", token)
 }
 
 // sampleValue returns the value of the sample line that starts with
