@@ -20,8 +20,10 @@ checked before it takes its name, so a file named OUT is a whole store.
 
 The copy holds battles, votes, accounts, registered models (their API keys
 sealed with AGORA_SECRETS_KEY) and campaigns. It does not hold DATA/secret.key,
-which signs contributor tokens and keys export pseudonyms: keep a copy of it
-once (it does not change), or set AGORA_SECRET. Restore with 'agora restore'.`
+which signs contributor tokens and keys export pseudonyms, nor DATA/log.key,
+which signs the vote log (a restored store starts only with the key that
+signed its checkpoints): keep a copy of both once (they do not change), or
+set AGORA_SECRET for the first. Restore with 'agora restore'.`
 
 func runBackup(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("backup", backupUsage, e)
@@ -54,9 +56,9 @@ const restoreUsage = `restore [--data DIR] BACKUP
 Checks that BACKUP (a file 'agora backup' wrote) is an intact store and
 copies it into DIR, which must not hold a store yet: restore into a fresh
 data directory, then start agora serve on it (or, with the server stopped,
-move it into place). Put the secret.key you kept beside it, or set
-AGORA_SECRET, so that contributors' tokens and export pseudonyms stay the
-same.`
+move it into place). Put the secret.key and log.key you kept beside it (or
+set AGORA_SECRET for the first), so that contributors' tokens, export
+pseudonyms and the vote log's signatures stay the same.`
 
 func runRestore(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("restore", restoreUsage, e)

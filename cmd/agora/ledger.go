@@ -33,7 +33,7 @@ func openLedger(ctx context.Context, cfg *configs.Config, store *sqlite.Store, l
 		Log:       log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open the verifiable log: %w", err)
+		return nil, fmt.Errorf("open the verifiable log (a store's checkpoints verify only with the %s that signed them: after a restore, put back the one kept with the backups): %w", logKeyFile, err)
 	}
 	store.UseLedger(l.Encoder())
 	if err := l.Check(ctx); err != nil {
