@@ -18,10 +18,13 @@ import (
 	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/arena"
 	"github.com/agora-rlhf/agora/arena/demo"
+	"github.com/agora-rlhf/agora/arena/metrics"
 	"github.com/agora-rlhf/agora/arena/registry"
+	"github.com/agora-rlhf/agora/arena/trust"
 	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/configs"
 	"github.com/agora-rlhf/agora/ingest/clickhouse"
+	"github.com/agora-rlhf/agora/ingest/ledger"
 	"github.com/agora-rlhf/agora/ingest/ship"
 	"github.com/agora-rlhf/agora/ingest/sqlite"
 	"github.com/agora-rlhf/agora/rlhf"
@@ -88,7 +91,8 @@ func runServe(ctx context.Context, args []string, e env) error {
 	return serve(ctx, cfg, keys, e, log)
 }
 
-// serve runs the server until ctx ends, then shuts down gracefully.
+// serve runs the server until ctx ends, then shuts down gracefully. It
+// builds the parts in order, each in a named step, then runs them.
 func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e env, log *slog.Logger) error {
 	store, err := openStore(cfg.Server.Data)
 	if err != nil {
@@ -97,35 +101,245 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	defer store.Close()
 	// A stream cut by the last run cannot resume; a finished battle can
 	// still be voted on within its vote window (restored below).
-	started, window := time.Now(), cfg.Arena.VoteWindow.D()
-	if n, err := store.AbandonStale(ctx, started, started.Add(-window)); err != nil {
-		return fmt.Errorf("mark unfinished battles: %w", err)
-	} else if n > 0 {
-		log.Info("battles left unfinished by the last run are marked abandoned", "count", n)
+	p := &serveParts{cfg: cfg, e: e, log: log, store: store, started: time.Now()}
+	if err := abandonStale(ctx, store, p.started, cfg.Arena.VoteWindow.D(), log); err != nil {
+		return err
 	}
-	secret, err := loadSecret(cfg.Server.Data, e.getenv("AGORA_SECRET"))
+	if p.secret, p.identity, p.proxies, err = serveIdentity(cfg, e); err != nil {
+		return err
+	}
+	if p.votesLog, err = openLedger(ctx, cfg, store, log); err != nil {
+		return err
+	}
+	if p.policy, p.learner, p.live, err = loadLeaderboard(ctx, cfg, store, log); err != nil {
+		return err
+	}
+	// With ClickHouse configured, committed votes are shipped there, and
+	// the leaderboard API reads its counts from there.
+	if p.ch, err = openClickHouse(cfg, e, p.secret, store, p.live, log); err != nil {
+		return err
+	}
+	defer p.ch.close()
+	if p.net, err = listen(cfg, log); err != nil {
+		return err
+	}
+	listening := false // until Serve takes it, the listener is closed on return
+	defer func() {
+		if !listening {
+			p.net.ln.Close()
+		}
+	}()
+	if err := p.labParts(ctx); err != nil {
+		return err
+	}
+	p.feed = newVoteFeed(p.live, p.watch, p.learner, log)
+	if p.battles, err = newArena(p); err != nil {
+		return err
+	}
+	self := p.net.self
+	if p.reg, err = openRegistry(ctx, cfg, keys, store, p.battles, p.mp, p.sealer, self, log); err != nil {
+		return err
+	}
+	if err := restoreBattles(ctx, store, p.battles, p.started.Add(-cfg.Arena.VoteWindow.D()), log); err != nil {
+		return err
+	}
+	srv, err := newWebServer(p)
 	if err != nil {
 		return err
+	}
+	httpServer := newHTTPServer(srv, cfg.Limits.Timeouts, log)
+	httpServer.ConnState = p.net.limited.ConnState
+	listening = true
+	log.Info("serving", "url", self+"/", "data", cfg.Server.Data, "models", len(p.reg.Models("")), "file_limit", p.net.files, "max_open_connections", p.net.maxOpen)
+	return runServer(ctx, e, self, cfg.Server.Data, serverParts{
+		http: httpServer, ln: p.net.limited, web: srv, battles: p.battles,
+		workers: []func(context.Context) error{p.battles.Run, p.mp.health.Run, p.votesLog.Run, p.feed.Run, shipperWorker(p.ch.shipper, log)},
+	}, log)
+}
+
+// serveParts are the parts serve builds, in the order it builds them.
+type serveParts struct {
+	cfg      *configs.Config
+	e        env
+	log      *slog.Logger
+	store    *sqlite.Store
+	started  time.Time
+	secret   []byte
+	identity *web.Identity
+	proxies  web.Proxies
+	votesLog *ledger.Log
+	policy   arena.Matcher
+	learner  arena.Learner // nil when the policy does not learn
+	live     *analytics.Live
+	ch       clickhouseParts
+	net      listening
+	// labParts
+	mp         *modelParts
+	adminToken string
+	sealer     *registry.Sealer
+	leakGuard  *trust.Guard
+	watch      *watch
+	meters     *metrics.Registry
+	feed       *analytics.Feed
+	battles    *arena.Arena
+	reg        *registry.Registry
+}
+
+// listening is the server's listener and its connection caps.
+type listening struct {
+	ln             net.Listener
+	limited        *web.Listener
+	self           string // the URL the server reaches itself at
+	files          uint64
+	maxOpen, maxWS int
+}
+
+// listen opens the listener, raises the open-file limit and caps the
+// connections under it.
+func listen(cfg *configs.Config, log *slog.Logger) (listening, error) {
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return listening{}, fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
+	}
+	l := listening{ln: ln, self: "http://" + selfAddr(ln.Addr().(*net.TCPAddr))}
+	if l.files, err = raiseFileLimit(); err != nil {
+		log.Warn("could not read the open-file limit", "err", err)
+	}
+	l.maxOpen, l.maxWS = connectionCaps(cfg.Limits.MaxOpenConnections, cfg.Arena.MaxConnections, l.files, log)
+	l.limited = web.NewListener(ln, l.maxOpen)
+	return l, nil
+}
+
+// labParts builds the model clients' parts, the labs' secrets, the leak
+// guard, the quarantine's watch and the metrics.
+func (p *serveParts) labParts(ctx context.Context) error {
+	var err error
+	if p.mp, err = newModelParts(p.cfg, p.net.ln.Addr().(*net.TCPAddr)); err != nil {
+		return err
+	}
+	if p.adminToken, p.sealer, err = labSecrets(p.cfg, p.e.getenv); err != nil {
+		return err
+	}
+	if p.leakGuard, err = newLeakGuard(p.cfg); err != nil {
+		return err
+	}
+	if p.watch, err = newWatch(ctx, p.store, p.log); err != nil {
+		return err
+	}
+	p.meters = newMetrics(p.store, p.ch.shipper, p.mp.usage, p.mp.health)
+	return nil
+}
+
+// newArena builds the arena: battles, votes and their hooks.
+func newArena(p *serveParts) (*arena.Arena, error) {
+	cfg := p.cfg
+	return arena.New(arena.Config{
+		Store:                    p.ch.arenaStore,
+		Matcher:                  p.mp.health.Matcher(p.policy),
+		MaxTurns:                 cfg.Arena.MaxTurns,
+		MaxPromptBytes:           cfg.Arena.MaxPromptBytes,
+		MaxBattlesPerContributor: cfg.Arena.MaxBattlesPerContributor,
+		MaxPendingBattles:        cfg.Limits.PendingBattles,
+		MaxPendingBytes:          cfg.Limits.PendingBytes,
+		VoteWindow:               cfg.Arena.VoteWindow.D(),
+		Campaigns:                registry.Campaigns{Source: p.store},
+		Guard:                    p.leakGuard,
+		Receipts:                 p.votesLog,
+		Votes:                    p.store,
+		Log:                      p.log,
+		OnStart:                  p.watch.started,
+		OnVote:                   p.feed.Add,
+	})
+}
+
+// newWebServer builds the HTTP API over the parts.
+func newWebServer(p *serveParts) (*web.Server, error) {
+	cfg, e := p.cfg, p.e
+	var demoHandler http.Handler
+	if cfg.Demo.Enabled {
+		demoHandler = &demo.Server{TokenDelay: cfg.Demo.TokenDelay.D(), Names: demoModelNames(cfg)}
+	}
+	metricsToken, err := metricsToken(e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := web.New(web.Config{
+		Battles:         p.battles,
+		Identity:        p.identity,
+		Store:           p.store,
+		Demo:            demoHandler,
+		AllowedOrigins:  cfg.Server.AllowedOrigins,
+		TrustedProxies:  p.proxies,
+		WriteTimeout:    cfg.Limits.Timeouts.Write.D(),
+		MaxBodyBytes:    cfg.Server.MaxBodyBytes,
+		MaxConnections:  p.net.maxWS,
+		Limits:          webLimits(cfg.Limits),
+		Leaderboards:    quarantinedBoards{Leaderboards: p.ch.leaderboards, q: p.watch.quarantine},
+		Records:         p.store.ExportSource(sqlite.RecordFilter{}),
+		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
+		ExportKey:       exportKey(e.getenv, p.secret),
+		Languages:       langdetect.New(),
+		Metrics:         []web.Metrics{p.meters},
+		MetricsToken:    metricsToken,
+		Observer:        p.meters,
+		AdminToken:      p.adminToken,
+		Accounts:        p.store,
+		Registry:        p.reg,
+		Campaigns:       p.store,
+		Usage:           p.mp.usage,
+		Health:          p.mp.health,
+		PromptLimits:    rlhf.PromptLimits{MaxPromptBytes: cfg.Arena.MaxPromptBytes},
+		ReadyDetail:     shipperReadiness(p.ch.shipper),
+		Ledger:          p.votesLog,
+		Quarantine:      p.watch.quarantine,
+		Log:             p.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.meters.WebsocketConnections(srv.Connections)
+	return srv, nil
+}
+
+// abandonStale marks the battles the last run left streaming as abandoned,
+// and those waiting for a vote beyond their window.
+func abandonStale(ctx context.Context, store *sqlite.Store, started time.Time, window time.Duration, log *slog.Logger) error {
+	n, err := store.AbandonStale(ctx, started, started.Add(-window))
+	if err != nil {
+		return fmt.Errorf("mark unfinished battles: %w", err)
+	}
+	if n > 0 {
+		log.Info("battles left unfinished by the last run are marked abandoned", "count", n)
+	}
+	return nil
+}
+
+// serveIdentity returns the server's secret, the identity that signs
+// contributor tokens with it, and the trusted proxies.
+func serveIdentity(cfg *configs.Config, e env) ([]byte, *web.Identity, web.Proxies, error) {
+	secret, err := loadSecret(cfg.Server.Data, e.getenv("AGORA_SECRET"))
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	identity, err := web.NewIdentity(secret)
 	if err != nil {
-		return usageError{"AGORA_SECRET: " + err.Error()}
-	}
-	votesLog, err := openLedger(ctx, cfg, store, log)
-	if err != nil {
-		return err
+		return nil, nil, nil, usageError{"AGORA_SECRET: " + err.Error()}
 	}
 	identity.TTL = cfg.Limits.TokenTTL.D()
 	proxies, err := web.ParseProxies(cfg.Limits.TrustedProxies)
 	if err != nil {
-		return usageError{"configuration: limits.trusted_proxies: " + err.Error()}
+		return nil, nil, nil, usageError{"configuration: limits.trusted_proxies: " + err.Error()}
 	}
+	return secret, identity, proxies, nil
+}
 
-	// Matchmaking learns from every vote, like the leaderboard: one pass
-	// over the store loads both.
+// loadLeaderboard builds the matchmaking policy and the live leaderboard.
+// Matchmaking learns from every vote, like the leaderboard: one pass over
+// the store loads both.
+func loadLeaderboard(ctx context.Context, cfg *configs.Config, store *sqlite.Store, log *slog.Logger) (arena.Matcher, arena.Learner, *analytics.Live, error) {
 	policy, err := arena.NewMatcher(cfg.Matchmaking, nil)
 	if err != nil {
-		return usageError{"configuration: matchmaking: " + err.Error()}
+		return nil, nil, nil, usageError{"configuration: matchmaking: " + err.Error()}
 	}
 	learner, _ := policy.(arena.Learner)
 	var records rlhf.RecordSource = store
@@ -134,72 +348,52 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	}
 	live, err := analytics.NewLive(ctx, records)
 	if err != nil {
-		return fmt.Errorf("load the leaderboard: %w", err)
+		return nil, nil, nil, fmt.Errorf("load the leaderboard: %w", err)
 	}
 	log.Info("leaderboard loaded", "votes", live.Len(), "matchmaking", or(cfg.Matchmaking.Policy, "uniform"))
+	return policy, learner, live, nil
+}
 
-	// With ClickHouse configured, committed votes are shipped there, and
-	// the leaderboard API reads its counts from there.
-	var (
-		arenaStore   arena.Store      = store
-		leaderboards web.Leaderboards = live
-		shipper      *ship.Shipper
-	)
+// clickhouseParts are the store the arena writes to, the leaderboards the
+// API reads and the shipper: the SQLite store and the live leaderboard
+// alone without ClickHouse.
+type clickhouseParts struct {
+	arenaStore   arena.Store
+	leaderboards web.Leaderboards
+	shipper      *ship.Shipper // nil without ClickHouse
+	close        func()
+}
+
+// openClickHouse connects to ClickHouse when it is configured.
+func openClickHouse(cfg *configs.Config, e env, secret []byte, store *sqlite.Store, live *analytics.Live, log *slog.Logger) (clickhouseParts, error) {
+	parts := clickhouseParts{arenaStore: store, leaderboards: live, close: func() {}}
 	chCfg := clickhouse.ConfigFromEnv(cfg.ClickHouse, e.getenv)
-	if chCfg.Enabled() {
-		if err := chCfg.WithDefaults().Validate(); err != nil {
-			return usageError{"configuration: clickhouse: " + err.Error()}
-		}
-		if chCfg.Pseudonymous() { // contributor ids as exports write them
-			chCfg.ContributorKey = exportKey(e.getenv, secret)
-		}
-		ch, err := clickhouse.Open(chCfg, log)
-		if err != nil {
-			return fmt.Errorf("clickhouse: %w", err)
-		}
-		defer ch.Close()
-		shipper = ship.New(store, ch, ship.OptionsFrom(chCfg, log))
-		arenaStore = admittingStore{Store: store, shipper: shipper}
-		leaderboards = &clickhouseLeaderboards{ch: ch, refresh: 2 * time.Second}
-		log.Info("shipping votes to ClickHouse", "addrs", chCfg.Addrs, "database", chCfg.WithDefaults().Database)
+	if !chCfg.Enabled() {
+		return parts, nil
 	}
+	if err := chCfg.WithDefaults().Validate(); err != nil {
+		return parts, usageError{"configuration: clickhouse: " + err.Error()}
+	}
+	if chCfg.Pseudonymous() { // contributor ids as exports write them
+		chCfg.ContributorKey = exportKey(e.getenv, secret)
+	}
+	ch, err := clickhouse.Open(chCfg, log)
+	if err != nil {
+		return parts, fmt.Errorf("clickhouse: %w", err)
+	}
+	parts.close = func() { ch.Close() }
+	parts.shipper = ship.New(store, ch, ship.OptionsFrom(chCfg, log))
+	parts.arenaStore = admittingStore{Store: store, shipper: parts.shipper}
+	parts.leaderboards = &clickhouseLeaderboards{ch: ch, refresh: 2 * time.Second}
+	log.Info("shipping votes to ClickHouse", "addrs", chCfg.Addrs, "database", chCfg.WithDefaults().Database)
+	return parts, nil
+}
 
-	ln, err := net.Listen("tcp", cfg.Server.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
-	}
-	self := "http://" + selfAddr(ln.Addr().(*net.TCPAddr))
-	files, err := raiseFileLimit()
-	if err != nil {
-		log.Warn("could not read the open-file limit", "err", err)
-	}
-	maxOpen, maxWS := connectionCaps(cfg.Limits.MaxOpenConnections, cfg.Arena.MaxConnections, files, log)
-	limited := web.NewListener(ln, maxOpen)
-
-	mp, err := newModelParts(cfg, ln.Addr().(*net.TCPAddr))
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	adminToken, sealer, err := labSecrets(cfg, e.getenv)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	leakGuard, err := newLeakGuard(cfg)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	watch, err := newWatch(ctx, store, log)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	leaderboards = quarantinedBoards{Leaderboards: leaderboards, q: watch.quarantine}
-	// Committed votes reach the leaderboard and matchmaking through a
-	// bounded queue that feed.Run drains: the vote path never waits on them.
-	feed := analytics.NewFeed(0, func(r *rlhf.Record) {
+// newVoteFeed passes committed votes to the leaderboard, the quarantine's
+// detectors and matchmaking through a bounded queue that feed.Run drains:
+// the vote path never waits on them.
+func newVoteFeed(live *analytics.Live, watch *watch, learner arena.Learner, log *slog.Logger) *analytics.Feed {
+	return analytics.NewFeed(0, func(r *rlhf.Record) {
 		if err := live.Add(*r); err != nil {
 			log.Warn("leaderboard skipped a vote", "vote", r.Vote.ID, "err", err)
 		}
@@ -210,111 +404,58 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 			}
 		}
 	}, log)
-	battles, err := arena.New(arena.Config{
-		Store:                    arenaStore,
-		Matcher:                  mp.health.Matcher(policy),
-		MaxTurns:                 cfg.Arena.MaxTurns,
-		MaxPromptBytes:           cfg.Arena.MaxPromptBytes,
-		MaxBattlesPerContributor: cfg.Arena.MaxBattlesPerContributor,
-		MaxPendingBattles:        cfg.Limits.PendingBattles,
-		MaxPendingBytes:          cfg.Limits.PendingBytes,
-		VoteWindow:               cfg.Arena.VoteWindow.D(),
-		Campaigns:                registry.Campaigns{Source: store},
-		Guard:                    leakGuard,
-		Receipts:                 votesLog,
-		Votes:                    store,
-		Log:                      log,
-		OnStart:                  watch.started,
-		OnVote:                   feed.Add,
-	})
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	reg, err := openRegistry(ctx, cfg, keys, store, battles, mp, sealer, self, log)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	if err := restoreBattles(ctx, store, battles, started.Add(-window), log); err != nil {
-		ln.Close()
-		return err
-	}
-	var demoHandler http.Handler
-	if cfg.Demo.Enabled {
-		demoHandler = &demo.Server{TokenDelay: cfg.Demo.TokenDelay.D(), Names: demoModelNames(cfg)}
-	}
-	var readyDetail func(context.Context) (any, error)
-	if shipper != nil {
-		readyDetail = func(context.Context) (any, error) {
-			st := shipper.Status()
-			return map[string]any{"clickhouse": st}, shipper.Admit()
-		}
-	}
-	meters := newMetrics(store, shipper, mp.usage, mp.health)
-	metricsToken, err := metricsToken(e.getenv)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	srv, err := web.New(web.Config{
-		Battles:         battles,
-		Identity:        identity,
-		Store:           store,
-		Demo:            demoHandler,
-		AllowedOrigins:  cfg.Server.AllowedOrigins,
-		TrustedProxies:  proxies,
-		WriteTimeout:    cfg.Limits.Timeouts.Write.D(),
-		MaxBodyBytes:    cfg.Server.MaxBodyBytes,
-		MaxConnections:  maxWS,
-		Limits:          webLimits(cfg.Limits),
-		Leaderboards:    leaderboards,
-		Records:         store.ExportSource(sqlite.RecordFilter{}),
-		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
-		ExportKey:       exportKey(e.getenv, secret),
-		Languages:       langdetect.New(),
-		Metrics:         []web.Metrics{meters},
-		MetricsToken:    metricsToken,
-		Observer:        meters,
-		AdminToken:      adminToken,
-		Accounts:        store,
-		Registry:        reg,
-		Campaigns:       store,
-		Usage:           mp.usage,
-		Health:          mp.health,
-		PromptLimits:    rlhf.PromptLimits{MaxPromptBytes: cfg.Arena.MaxPromptBytes},
-		ReadyDetail:     readyDetail,
-		Ledger:          votesLog,
-		Quarantine:      watch.quarantine,
-		Log:             log,
-	})
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	meters.WebsocketConnections(srv.Connections)
-	httpServer := newHTTPServer(srv, cfg.Limits.Timeouts, log)
-	httpServer.ConnState = limited.ConnState
+}
 
+// shipperReadiness makes /readyz report the shipper's state, if any.
+func shipperReadiness(shipper *ship.Shipper) func(context.Context) (any, error) {
+	if shipper == nil {
+		return nil
+	}
+	return func(context.Context) (any, error) {
+		st := shipper.Status()
+		return map[string]any{"clickhouse": st}, shipper.Admit()
+	}
+}
+
+// shipperWorker runs the shipper, if any, until ctx ends.
+func shipperWorker(shipper *ship.Shipper, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if shipper == nil {
+			return nil
+		}
+		if err := shipper.Run(ctx); err != nil {
+			log.Error("clickhouse shipper stopped", "err", err)
+		}
+		return nil
+	}
+}
+
+// serverParts are what runServer runs and stops.
+type serverParts struct {
+	http    *http.Server
+	ln      net.Listener
+	web     *web.Server
+	battles *arena.Arena
+	// workers are the long-lived goroutines, each until its context
+	// ends; their errors are theirs to log.
+	workers []func(context.Context) error
+}
+
+// runServer starts the workers and the HTTP server, waits for ctx to end
+// or the server to fail, then shuts down in order: let each websocket
+// finish the request it is on (votes in flight are committed and
+// acknowledged), close them with 1001, stop HTTP, wait for streams, then
+// stop the workers. The caller closes the store after.
+func runServer(ctx context.Context, e env, self, data string, p serverParts, log *slog.Logger) error {
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	var workers sync.WaitGroup
-	workers.Go(func() { battles.Run(runCtx) })
-	workers.Go(func() { mp.health.Run(runCtx) })
-	workers.Go(func() { votesLog.Run(runCtx) })
-	workers.Go(func() { _ = feed.Run(runCtx) }) // nil: it stops only when runCtx ends
-	if shipper != nil {
-		workers.Go(func() {
-			if err := shipper.Run(runCtx); err != nil {
-				log.Error("clickhouse shipper stopped", "err", err)
-			}
-		})
+	for _, w := range p.workers {
+		workers.Go(func() { _ = w(runCtx) })
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpServer.Serve(limited) }()
-
-	log.Info("serving", "url", self+"/", "data", cfg.Server.Data, "models", len(reg.Models("")), "file_limit", files, "max_open_connections", maxOpen)
-	fmt.Fprintf(e.stdout, "agora: serving the arena on %s/ (data in %s)\n", self, cfg.Server.Data)
+	go func() { serveErr <- p.http.Serve(p.ln) }()
+	fmt.Fprintf(e.stdout, "agora: serving the arena on %s/ (data in %s)\n", self, data)
 
 	var runErr error
 	select {
@@ -323,19 +464,15 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	case err := <-serveErr:
 		runErr = fmt.Errorf("serve: %w", err)
 	}
-
-	// Shut down in order: let each websocket finish the request it is on
-	// (votes in flight are committed and acknowledged), close them with
-	// 1001, stop HTTP, wait for streams, then close the store.
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := srv.CloseClients(shutdownCtx); err != nil {
+	if err := p.web.CloseClients(shutdownCtx); err != nil {
 		log.Warn("websocket clients did not close in time", "err", err)
 	}
-	if err := httpServer.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := p.http.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("http shutdown", "err", err)
 	}
-	battles.Close()
+	p.battles.Close()
 	stopRun()
 	workers.Wait()
 	log.Info("stopped")
