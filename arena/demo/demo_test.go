@@ -93,3 +93,31 @@ func TestIntroduce(t *testing.T) {
 		}
 	}
 }
+
+// TestShowcasePrompts checks the special prompts every demo model honours.
+func TestShowcasePrompts(t *testing.T) {
+	srv := httptest.NewServer(&demo.Server{})
+	defer srv.Close()
+	ask := func(model, prompt string) (string, error) {
+		c := openai.New(rlhf.EndpointModel{BaseURL: srv.URL + "/demo/v1", ModelID: model, MaxTokens: 1000,
+			ConnectTimeout: rlhf.Duration(time.Second), IdleTimeout: rlhf.Duration(5 * time.Second), MaxAnswerBytes: 1 << 16}, "", nil)
+		var got strings.Builder
+		_, _, err := c.Stream(context.Background(), []rlhf.Message{{Role: "user", Content: prompt}}, func(s string) { got.WriteString(s) })
+		return got.String(), err
+	}
+	for model := range demo.Styles {
+		if got, err := ask(model, "echo: <b>as is</b>\n$x$"); err != nil || got != "<b>as is</b>\n$x$" {
+			t.Errorf("%s echo: %q, %v", model, got, err)
+		}
+		got, err := ask(model, "Show me some markdown")
+		for _, part := range []string{"## ", "1. ", "- ", "| Go |", "```go", "$$"} {
+			if err != nil || !strings.Contains(got, part) {
+				t.Errorf("%s markdown: %q lacks %q (%v)", model, got, part, err)
+			}
+		}
+		_, err = ask(model, "fail: please")
+		if fails := model == "curt" || model == "verbose"; fails != (err != nil) {
+			t.Errorf("%s on a fail: prompt: error %v, want failing %v", model, err, fails)
+		}
+	}
+}

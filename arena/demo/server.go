@@ -78,9 +78,17 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 			prompt = m.Content
 		}
 	}
+	if Fails(req.Model, prompt) {
+		apiError(w, http.StatusInternalServerError, "server_error", "this demo model fails \"fail:\" prompts on purpose")
+		return
+	}
 	answer := style(prompt)
-	if AsksName(prompt) {
+	if echo, ok := Echo(prompt); ok {
+		answer = echo
+	} else if AsksName(prompt) {
 		answer = s.introduce(req.Model)
+	} else if AsksMarkdown(prompt) {
+		answer = Markdown(req.Model)
 	}
 	toks := Tokens(answer)
 	finish := "stop"

@@ -1,9 +1,9 @@
 // Agora arena page: speaks protocol v1 (docs/protocol.md) over a websocket.
-// Model output is always inserted as text, never as HTML.
+// Model output is Markdown, rendered and sanitised by render.js.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
-  const state = { ws: null, battle: null, sides: {}, streaming: false, voted: false, turns: 0, maxTurns: 1, retry: 500 };
+  const state = { ws: null, battle: null, sides: {}, out: {}, streaming: false, voted: false, turns: 0, maxTurns: 1, retry: 500 };
 
   function setStatus(text) { $("status").textContent = text; }
   function showError(text) { const e = $("error"); e.textContent = text; e.hidden = !text; }
@@ -93,9 +93,25 @@
     }
   }
 
+  // appendText adds a token to the side's current answer; the renderer
+  // redraws it as Markdown once per animation frame.
   function appendText(side, text) {
-    const el = $("answer-" + side);
-    el.appendChild(document.createTextNode(text));
+    if (!state.out[side]) newAnswer(side);
+    const r = state.out[side];
+    if (!r.text()) r.arrived = performance.now();
+    r.append(text);
+  }
+
+  // newAnswer starts the side's answer to the latest turn.
+  function newAnswer(side) {
+    const el = document.createElement("div");
+    el.className = "md";
+    $("answer-" + side).appendChild(el);
+    const r = AgoraRender.create(el, {
+      // The first token's way from its frame to the screen, for the tests.
+      onShown() { performance.measure("agora:first-token", { start: r.arrived, end: performance.now(), detail: { chars: r.text().length } }); },
+    });
+    state.out[side] = r;
   }
 
   function resetVoting(enabled) {
@@ -103,6 +119,7 @@
   }
 
   function clearPanes() {
+    state.out = {};
     for (const s of ["a", "b"]) { $("answer-" + s).textContent = ""; $("meta-" + s).textContent = ""; $("name-" + s).textContent = ""; }
     $("reveal").hidden = true; $("follow-form").hidden = true;
     for (const r of document.querySelectorAll("input[name=strength]")) r.checked = false;
@@ -139,6 +156,7 @@
       p.className = "turn-prompt";
       p.textContent = "You: " + text;
       $("answer-" + s).appendChild(p);
+      newAnswer(s);
     }
   }
 
