@@ -45,6 +45,7 @@ var commands = map[string]command{
 	"version":     {"print the version, VCS revision and Go version of this binary", runVersion},
 	"verify":      {"check a server's verifiable log, a receipt or a vote against signed checkpoints", runVerify},
 	"witness":     {"follow another server's log, check and cosign its checkpoints", runWitness},
+	"release":     {"build a reproducible dataset release with its manifest and shares, appended to the log", runRelease},
 }
 
 // usageError is returned for bad command lines; main exits 2 for it.

@@ -13,6 +13,7 @@ import (
 )
 
 const verifyUsage = `verify (--server URL | --tiles DIR) [--key VKEY] [--trusted FILE] [--receipt FILE | --vote ID] [--all] [--save DIR]
+       [--release DIR [--leaf N] [--release-leaf N]]
 
 Checks an Agora server's verifiable log (docs/ledger.md) from its signed
 checkpoint and tiles alone, and prints each check. It exits 1 at the first
@@ -28,11 +29,18 @@ mismatch, naming the leaf.
   - with --all, that every leaf's record as the server serves it hashes to
     the tree: no stored vote was changed or lost.
 
+--release DIR checks a release (agora release) offline: its files against
+its record, its manifest against its root, and with --leaf N that the log's
+leaf N is in it. With --server or --tiles and --release-leaf N (printed by
+agora release) it also checks that the release is that leaf of the log.
+
 --save DIR keeps the checkpoint, key and every tile checked, so that a later
 run with --tiles DIR works offline.`
 
 type verifyFlags struct {
 	server, tiles, key, trusted, receipt, vote, save string
+	release                                          string
+	leaf, releaseLeaf                                int64
 	all                                              bool
 }
 
@@ -47,14 +55,19 @@ func runVerify(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&f.vote, "vote", "", "a vote id to check (needs --server)")
 	fs.BoolVar(&f.all, "all", false, "check every leaf's record against the tree")
 	fs.StringVar(&f.save, "save", "", "save the checkpoint and the tiles checked in this directory")
+	fs.StringVar(&f.release, "release", "", "a release directory to check")
+	fs.Int64Var(&f.leaf, "leaf", -1, "with --release: the log's leaf (a vote) to prove in the release")
+	fs.Int64Var(&f.releaseLeaf, "release-leaf", -1, "with --release and --server or --tiles: the release's leaf in the log")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case fs.NArg() > 0:
 		return usageError{fmt.Sprintf("verify takes no arguments; got %q", fs.Args())}
-	case (f.server == "") == (f.tiles == ""):
+	case f.release == "" && (f.server == "") == (f.tiles == ""), f.server != "" && f.tiles != "":
 		return usageError{"give --server URL or --tiles DIR"}
+	case f.release == "" && (f.leaf >= 0 || f.releaseLeaf >= 0):
+		return usageError{"--leaf and --release-leaf need --release"}
 	case f.vote != "" && f.server == "":
 		return usageError{"--vote needs --server"}
 	case f.vote != "" && f.receipt != "":
@@ -68,6 +81,14 @@ func runVerify(ctx context.Context, args []string, e env) error {
 }
 
 func verify(ctx context.Context, f verifyFlags, out io.Writer) error {
+	var release []byte
+	if f.release != "" {
+		_, rec, err := checkRelease(f.release, f.leaf, out)
+		if err != nil || f.server == "" && f.tiles == "" {
+			return err
+		}
+		release = rec
+	}
 	var src ledger.Source = ledger.DirSource(f.tiles)
 	if f.server != "" {
 		src = ledger.HTTPSource{Base: f.server}
@@ -98,6 +119,11 @@ func verify(ctx context.Context, f verifyFlags, out io.Writer) error {
 		}
 	case f.vote != "":
 		if err := checkVote(ctx, a, c, f.server, f.vote, out); err != nil {
+			return err
+		}
+	}
+	if release != nil && f.releaseLeaf >= 0 {
+		if err := checkReleaseInLog(ctx, a, c, release, f.releaseLeaf, out); err != nil {
 			return err
 		}
 	}

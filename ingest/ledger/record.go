@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/agora-rlhf/agora/rlhf"
-	"github.com/agora-rlhf/agora/rlhf/formats"
 )
 
 // Placeholders for a vote's consent scope and licence, until contributors
@@ -47,19 +45,16 @@ func NewEncoder(key []byte) *Encoder { return &Encoder{key: append([]byte(nil), 
 // Every line ends in a newline; values are written as they are when they
 // are printable ASCII without spaces or quotes, and Go-quoted otherwise.
 func (e *Encoder) Vote(b *rlhf.Battle, v *rlhf.Vote) []byte {
-	strength := string(v.Strength)
-	if strength == "" {
-		strength = "-"
-	}
+	strength := orDash(string(v.Strength))
 	buf := make([]byte, 0, 512)
 	buf = append(buf, "vote 1\n"...)
 	buf = line(buf, "id", v.ID)
 	buf = line(buf, "battle", v.BattleID)
-	buf = line(buf, "contributor", formats.Pseudonym(e.key, v.ContributorID))
+	buf = line(buf, "contributor", e.Pseudonym(v.ContributorID))
 	buf = line(buf, "models", b.ModelA, b.ModelB)
 	buf = line(buf, "winner", string(v.Winner))
 	buf = line(buf, "strength", strength)
-	buf = line(buf, "time", v.CreatedAt.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z"))
+	buf = line(buf, "time", stamp(v.CreatedAt))
 	buf = line(buf, "consent", DefaultConsent)
 	buf = line(buf, "licence", DefaultLicence)
 	return line(buf, "conversation", ConversationHash(b))

@@ -223,3 +223,17 @@ func (s *Store) AppendRecords(ctx context.Context, kind ledger.Kind, refs []stri
 	})
 	return first, err
 }
+
+// appendQuarantineLeaf appends the leaf of a quarantine decision inside
+// its transaction, when the store has a ledger: the decision is in the log
+// as soon as it is made, so that releases can explain the votes they leave
+// out.
+func (s *Store) appendQuarantineLeaf(ctx context.Context, tx *sql.Tx, ev rlhf.QuarantineEvent) error {
+	enc := s.ledger.Load()
+	if enc == nil {
+		return nil
+	}
+	rec := enc.Quarantine(ev)
+	_, err := s.appendLeaf(ctx, tx, ledger.KindQuarantine, enc.Pseudonym(ev.Contributor), rec, rec)
+	return err
+}

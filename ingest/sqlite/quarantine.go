@@ -36,7 +36,7 @@ func (s *Store) Quarantine(ctx context.Context, q rlhf.Quarantine, actor string)
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		return logQuarantine(ctx, tx, rlhf.QuarantineEvent{Contributor: q.Contributor, Action: "quarantine", Reason: q.Reason, Actor: actor, At: q.Since})
+		return s.logQuarantine(ctx, tx, rlhf.QuarantineEvent{Contributor: q.Contributor, Action: "quarantine", Reason: q.Reason, Actor: actor, At: q.Since})
 	})
 }
 
@@ -52,17 +52,17 @@ func (s *Store) LiftQuarantine(ctx context.Context, ev rlhf.QuarantineEvent) err
 			return rlhf.Errorf(rlhf.ENotFound, "contributor %s is not quarantined", ev.Contributor)
 		}
 		ev.Action = "lift"
-		return logQuarantine(ctx, tx, ev)
+		return s.logQuarantine(ctx, tx, ev)
 	})
 }
 
-func logQuarantine(ctx context.Context, tx *sql.Tx, ev rlhf.QuarantineEvent) error {
+func (s *Store) logQuarantine(ctx context.Context, tx *sql.Tx, ev rlhf.QuarantineEvent) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO quarantine_log (contributor_id, action, reason, actor, at) VALUES (?, ?, ?, ?, ?)`,
 		ev.Contributor, ev.Action, ev.Reason, ev.Actor, ms(ev.At))
 	if err != nil {
 		return fmt.Errorf("log quarantine of %s: %w", ev.Contributor, err)
 	}
-	return nil
+	return s.appendQuarantineLeaf(ctx, tx, ev)
 }
 
 // Quarantined returns the contributors in quarantine, oldest first.

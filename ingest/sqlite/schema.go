@@ -72,6 +72,8 @@ var migrations = []string{
 	LogMigration,
 	// 7: quarantined contributors and the log of decisions (quarantine.go).
 	QuarantineMigration,
+	// 8: releases appended to the log (releases.go).
+	ReleaseMigration,
 }
 
 // SchemaVersion is the schema version this code writes.

@@ -76,6 +76,11 @@ type Options struct {
 	// Progress, when set, is called every few thousand records with the
 	// counts so far. It runs on the export's goroutine.
 	Progress func(records, rows int)
+
+	// Written, when set, is called with every record that gave at least
+	// one row, after its rows are written (releases list them in their
+	// manifest). It runs on the export's goroutine and must not keep r.
+	Written func(r *rlhf.Record)
 }
 
 // Validate checks the options against the format.

@@ -181,6 +181,9 @@ func (p *pipeline) record(r *rlhf.Record) error {
 	if written == 0 {
 		return nil
 	}
+	if p.opts.Written != nil {
+		p.opts.Written(r)
+	}
 	st := p.st
 	st.Written++
 	st.Winners[r.Vote.Winner]++

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/agora-rlhf/agora/configs"
+	"github.com/agora-rlhf/agora/ingest/ledger"
+	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/rlhf/formats"
+	"github.com/agora-rlhf/agora/rlhf/formats/langdetect"
+)
+
+const releaseUsage = `release --output DIR [--log-size N] [--format FORMAT] [flags]
+
+Builds a dataset release from the store's verifiable log (docs/ledger.md)
+into DIR, and appends it to the log:
+
+  data.jsonl     the votes, in an export format (default arena-jsonl)
+  README.md      the data card, with the share formula
+  manifest.txt   every vote in the data: its leaf in the log and its hash;
+                 the release root is the Merkle root of these lines
+  excluded.txt   every vote of the log left out, and the leaf that says why
+                 (a quarantine decision, an erasure tombstone)
+  shares.tsv     each contributor's share of the release
+  release.txt    the release leaf's record: the log's state, the root and
+                 each file's SHA-256
+
+--log-size N is the release's time: it is built from the log's first N
+leaves (default: the latest checkpoint's size, printed so that the release
+can be built again). Two runs with the same N give the same bytes; the
+release and shares leaves are appended once.
+
+Run it with the server stopped, or use POST /api/v1/admin/releases.`
+
+type releaseFlags struct {
+	data, config, output, format, licence, cap string
+	logSize                                    int64
+	dryRun                                     bool
+}
+
+func runRelease(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("release", releaseUsage, e)
+	var f releaseFlags
+	fs.StringVar(&f.output, "output", "", "directory of the release (required)")
+	fs.Int64Var(&f.logSize, "log-size", 0, "build from the log's first N leaves (default: the latest checkpoint's)")
+	fs.StringVar(&f.format, "format", string(formats.ArenaJSONL), "export format of the data (see agora export)")
+	fs.StringVar(&f.licence, "licence", "", "licence for the data card (default: the configuration's export.licence)")
+	fs.StringVar(&f.cap, "share-cap", ledger.DefaultShareCap, "the largest share of one contributor (a fraction, 1/10, or a decimal)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "build the files but append nothing to the log (to check a release)")
+	fs.StringVar(&f.data, "data", e.getenv("AGORA_DATA"), "data directory of the store (default from the configuration: ./agora-data)")
+	fs.StringVar(&f.config, "config", e.getenv("AGORA_CONFIG"), "configuration file (default: the embedded configs/agora.yaml)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("release takes no arguments; got %q", fs.Args())}
+	}
+	if f.output == "" {
+		return usageError{"release needs --output DIR"}
+	}
+	format, err := formats.ParseFormat(f.format)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	capRat, err := ledger.ParseShareCap(f.cap)
+	if err != nil {
+		return usageError{"--share-cap: " + err.Error()}
+	}
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		return err
+	}
+	cfg.Server.Data = or(f.data, or(cfg.Server.Data, "./agora-data"))
+	rc := ledger.ReleaseConfig{Format: format, Cap: capRat, Dir: f.output, Size: f.logSize, DryRun: f.dryRun,
+		Licence: or(f.licence, exportLicence(cfg)), Options: formats.Options{Detector: langdetect.New()}}
+	rel, err := buildRelease(ctx, cfg, rc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "release %s\nlog state: %d leaves, root %s\nvotes: %d (left out: %d)\ncontributors with a share: %d\n",
+		rel.Root, rel.LogSize, rel.LogRoot, rel.Votes, len(rel.Excluded), len(rel.Shares))
+	if rel.Leaf >= 0 {
+		fmt.Fprintf(e.stdout, "release leaf: %d (shares leaf: %d)\n", rel.Leaf, rel.Leaf+1)
+	}
+	fmt.Fprintf(e.stdout, "files in %s: %v\nbuild it again with: agora release --output DIR --log-size %s --format %s --share-cap %s\n",
+		f.output, rel.Files, strconv.FormatInt(rel.LogSize, 10), format, capRat.RatString())
+	return nil
+}
+
+// buildRelease opens the store and its log in cfg.Server.Data and builds
+// the release rc describes (its Store, Records, Origin and Key are set
+// here; Size 0 means the latest checkpoint's).
+func buildRelease(ctx context.Context, cfg *configs.Config, rc ledger.ReleaseConfig) (*ledger.Release, error) {
+	dir := cfg.Server.Data
+	if _, err := os.Stat(filepath.Join(dir, storeFile)); err != nil {
+		return nil, fmt.Errorf("no store in %s: %w", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, logKeyFile)); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no log key in %s: the store has no verifiable log to release from", dir)
+	}
+	store, err := openStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	key, err := ledger.LoadKey(filepath.Join(dir, logKeyFile), cfg.Log.Origin)
+	if err != nil {
+		return nil, usageError{"configuration: log.origin: " + err.Error()}
+	}
+	l, err := ledger.New(ctx, ledger.Config{Store: store, Key: key})
+	if err != nil {
+		return nil, err
+	}
+	store.UseLedger(l.Encoder())
+	if rc.Size == 0 {
+		c := l.Latest()
+		if c == nil {
+			return nil, errors.New("the log has no checkpoint yet: give --log-size")
+		}
+		rc.Size = c.Size
+	}
+	rc.Store, rc.Records, rc.Origin, rc.Key = store, store.ExportSource(sqlite.RecordFilter{}), l.Origin(), key.PseudonymKey()
+	return ledger.BuildRelease(ctx, rc)
+}
+
+// exportLicence is the configuration's export.licence, or "".
+func exportLicence(cfg *configs.Config) string {
+	var xc exportConfig
+	if cfg.Export.IsZero() || cfg.Export.Decode(&xc) != nil {
+		return ""
+	}
+	return or(xc.Licence, xc.License)
+}

@@ -1,0 +1,86 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/agora-rlhf/agora/ingest/ledger"
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// ReleaseMigration keeps the releases appended to the log: their manifest
+// and share table, for inclusion proofs and contributors' share history.
+// The release and shares leaves keep their records in log_leaves.
+const ReleaseMigration = `CREATE TABLE releases (
+	root     TEXT PRIMARY KEY, -- the release root, base64
+	leaf     INTEGER NOT NULL, -- the release leaf's index
+	log_size INTEGER NOT NULL, -- the state of the log it was built from
+	manifest BLOB NOT NULL,
+	shares   BLOB NOT NULL     -- the share table
+);`
+
+// PutRelease appends the release and shares leaves of r and keeps r, in
+// one transaction, and returns the release leaf's index. A release already
+// kept with the same root and record is not appended again.
+func (s *Store) PutRelease(ctx context.Context, r *ledger.StoredRelease) (int64, error) {
+	if k, _ := ledger.KindOf(r.Record); k != ledger.KindRelease {
+		return 0, rlhf.Errorf(rlhf.EInvalid, "not a release record")
+	}
+	if k, _ := ledger.KindOf(r.Shares); k != ledger.KindShares {
+		return 0, rlhf.Errorf(rlhf.EInvalid, "not a shares record")
+	}
+	root := r.Root.String()
+	var leaf int64
+	err := s.do(ctx, func(tx *sql.Tx) error {
+		var data []byte
+		err := tx.QueryRowContext(ctx, `SELECT r.leaf, l.data FROM releases r JOIN log_leaves l ON l.idx = r.leaf WHERE r.root = ?`, root).Scan(&leaf, &data)
+		if err == nil {
+			if string(data) != string(r.Record) {
+				return rlhf.Errorf(rlhf.EConflict, "release %s is in the log (leaf %d) with another record", root, leaf)
+			}
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("look up release %s: %w", root, err)
+		}
+		if leaf, err = s.appendLeaf(ctx, tx, ledger.KindRelease, "release "+root, r.Record, r.Record); err != nil {
+			return err
+		}
+		if _, err := s.appendLeaf(ctx, tx, ledger.KindShares, "shares "+root, r.Shares, r.Shares); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO releases (root, leaf, log_size, manifest, shares) VALUES (?, ?, ?, ?, ?)`,
+			root, leaf, r.LogSize, r.Manifest, r.Table)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("keep release %s: %w", root, err)
+	}
+	return leaf, nil
+}
+
+// Releases returns the releases kept, oldest first, with their records.
+func (s *Store) Releases(ctx context.Context) ([]*ledger.StoredRelease, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT r.root, r.leaf, r.log_size, r.manifest, r.shares, l.data, coalesce(sh.data, x'')
+		FROM releases r JOIN log_leaves l ON l.idx = r.leaf LEFT JOIN log_leaves sh ON sh.idx = r.leaf + 1
+		ORDER BY r.leaf`)
+	if err != nil {
+		return nil, fmt.Errorf("read releases: %w", err)
+	}
+	defer rows.Close()
+	var out []*ledger.StoredRelease
+	for rows.Next() {
+		var r ledger.StoredRelease
+		var root string
+		if err := rows.Scan(&root, &r.Leaf, &r.LogSize, &r.Manifest, &r.Table, &r.Record, &r.Shares); err != nil {
+			return nil, fmt.Errorf("read releases: %w", err)
+		}
+		if r.Root, err = ledger.ReleaseRoot(r.Record); err != nil || r.Root.String() != root {
+			return nil, fmt.Errorf("release %s: its leaf %d is not its release record", root, r.Leaf)
+		}
+		out = append(out, &r)
+	}
+	return out, rows.Err()
+}
