@@ -1,10 +1,7 @@
 package web_test
 
 import (
-	"encoding/json"
 	"net/http"
-	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -75,57 +72,5 @@ func TestRoleRouteMatrix(t *testing.T) {
 				t.Errorf("%s %s as %s = %d, want 403", method, path, r.name, status)
 			}
 		}
-	}
-}
-
-// TestOpenAPIMatchesRoutes checks that the OpenAPI document describes
-// every API route, with the roles the route admits, and nothing else.
-func TestOpenAPIMatchesRoutes(t *testing.T) {
-	ls := newLabSetup(t)
-	var doc struct {
-		OpenAPI string `json:"openapi"`
-		Paths   map[string]map[string]struct {
-			Roles     []string       `json:"x-agora-roles"`
-			Responses map[string]any `json:"responses"`
-		} `json:"paths"`
-	}
-	status, data := ls.do("GET", "/api/v1/openapi.json", "", "", nil)
-	if status != 200 {
-		t.Fatalf("GET /api/v1/openapi.json = %d", status)
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(doc.OpenAPI, "3.") {
-		t.Errorf("openapi = %q, want 3.x", doc.OpenAPI)
-	}
-	param := regexp.MustCompile(`:(\w+)`)
-	described := map[string]bool{}
-	for path, ops := range doc.Paths {
-		for method, op := range ops {
-			described[strings.ToUpper(method)+" "+path] = true
-			if len(op.Responses) == 0 {
-				t.Errorf("%s %s has no responses", method, path)
-			}
-		}
-	}
-	for _, rt := range ls.srv.Routes() {
-		if !strings.HasPrefix(rt.Path, "/api/") && !slices.Contains([]string{"/healthz", "/readyz", "/metrics"}, rt.Path) {
-			continue
-		}
-		path := param.ReplaceAllString(rt.Path, "{$1}")
-		key := rt.Method + " " + path
-		if !described[key] {
-			t.Errorf("route %s is not in the OpenAPI document", key)
-			continue
-		}
-		delete(described, key)
-		got := doc.Paths[path][strings.ToLower(rt.Method)].Roles
-		if want := rt.Access.Names(); !slices.Equal(got, want) {
-			t.Errorf("%s: x-agora-roles = %v, want %v", key, got, want)
-		}
-	}
-	for key := range described {
-		t.Errorf("the OpenAPI document describes %s, which is no route", key)
 	}
 }
