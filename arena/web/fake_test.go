@@ -107,3 +107,15 @@ func (f *fakeEndpoint) cancellations() []time.Time {
 	defer f.mu.Unlock()
 	return append([]time.Time(nil), f.cancelled...)
 }
+
+func (f *fakeEndpoint) requestsFor(model string) []fakeRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []fakeRequest
+	for _, r := range f.requests {
+		if r.Model == model {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -206,4 +207,205 @@ func TestPageHostileAnswerIsInert(t *testing.T) {
 		t.Error("no request was seen at all: the network listener does not work")
 	}
 	browsertest.SaveScreenshot(t, "hostile.png", browsertest.Run(t, ctx, chromedp.FullScreenshot(100)))
+}
+
+// evalString evaluates a JavaScript expression that yields a string.
+func evalString(t *testing.T, ctx context.Context, js string) string {
+	t.Helper()
+	return browsertest.Run(t, ctx, chromedp.Evaluate[string](js))
+}
+
+// waitStatus waits until the page's status line reads want.
+func waitStatus(t *testing.T, ctx context.Context, want string) {
+	t.Helper()
+	js := fmt.Sprintf(`document.getElementById("status").textContent === %q`, want)
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](js)); err != nil {
+		t.Fatalf("status %q never came (it reads %q): %v", want, evalString(t, ctx, `document.getElementById("status").textContent`), err)
+	}
+}
+
+// TestPageKeyboardBattle sends with Ctrl+Enter and votes with the 1 key,
+// which must not type into the prompt; a follow-up turn says that the
+// models answer it; the reveal names both models and marks the choice.
+func TestPageKeyboardBattle(t *testing.T) {
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			s := newSetup(t, options{tokens: demo.Tokens("Some **bold** words that take a while to arrive."), delay: 15 * time.Millisecond})
+			ctx := openArena(t, s, vp)
+			if evalString(t, ctx, `String(document.getElementById("examples").hidden)`) != "false" {
+				t.Error("a first visit shows no example prompts")
+			}
+			err := chromedp.Do(ctx,
+				chromedp.SendKeys(chromedp.ID("prompt"), "Why is the sky blue?"),
+				chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitStatus(t, ctx, "the models are answering…")
+			if stats := evalString(t, ctx, `document.getElementById("meta-a").textContent + document.getElementById("meta-b").textContent`); stats != "" {
+				t.Errorf("per-side figures before the vote: %q", stats)
+			}
+			waitStatus(t, ctx, "vote now, or ask a follow-up")
+
+			// A follow-up: the status says the models answer it until both end.
+			err = chromedp.Do(ctx,
+				chromedp.SendKeys(chromedp.ID("follow"), "And at sunset?"),
+				chromedp.Click(chromedp.ID("follow-send")),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitStatus(t, ctx, "the models are answering your follow-up…")
+			if !browsertest.Run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("vote-a").disabled`)) {
+				t.Error("the vote is open while the follow-up streams")
+			}
+			waitStatus(t, ctx, "vote now, or ask a follow-up")
+			browsertest.SaveScreenshot(t, "follow-up-"+vp.name+".png", browsertest.Run(t, ctx, chromedp.FullScreenshot(100)))
+
+			// Focus goes back to the page after the follow-up box; 1 votes A.
+			err = chromedp.Do(ctx,
+				chromedp.Focus(chromedp.ID("answer-a")),
+				chromedp.KeyEvent("1"),
+				chromedp.WaitVisible(chromedp.ID("reveal")),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := browsertest.Run(t, ctx, chromedp.Value(chromedp.ID("prompt"))); strings.ContainsAny(p, "1234") {
+				t.Errorf("the prompt box now holds %q: a vote key typed into it", p)
+			}
+			reveal := evalString(t, ctx, `document.getElementById("reveal-text").textContent`)
+			if !strings.Contains(reveal, modelNames["ok"]) || !strings.Contains(reveal, modelNames["ok2"]) {
+				t.Errorf("reveal %q does not name both models", reveal)
+			}
+			if c := evalString(t, ctx, `document.querySelector(".reveal-model.chosen .name").textContent`); c != modelNames["ok"] {
+				t.Errorf("the chosen model shown is %q, want %q", c, modelNames["ok"])
+			}
+			if m := evalString(t, ctx, `document.getElementById("meta-a").textContent`); !strings.Contains(m, "tokens") {
+				t.Errorf("the reveal shows no figures for A: %q", m)
+			}
+			browsertest.SaveScreenshot(t, "reveal-"+vp.name+".png", browsertest.Run(t, ctx, chromedp.FullScreenshot(100)))
+		})
+	}
+}
+
+// TestPageVoteKeysAfterCtrlEnter votes with a key pressed right after
+// Ctrl+Enter, with no click in between: the key must vote, not type.
+func TestPageVoteKeysAfterCtrlEnter(t *testing.T) {
+	s := newSetup(t, options{})
+	ctx := openArena(t, s, viewports[0])
+	err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("prompt"), "Name a prime"),
+		chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.WaitEnabled(chromedp.ID("vote-tie")),
+		chromedp.KeyEvent("3"),
+		chromedp.WaitVisible(chromedp.ID("reveal")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := browsertest.Run(t, ctx, chromedp.Value(chromedp.ID("prompt"))); p != "Name a prime" {
+		t.Errorf("the prompt box holds %q after the vote key", p)
+	}
+	if c := browsertest.Run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".reveal-model.chosen").length`)); c != 2 {
+		t.Errorf("a tie marks %d models as chosen, want 2", c)
+	}
+}
+
+// TestPageStopRegenerateSkip stops a battle whose model B stalls, asks
+// for a new pair on the same prompt, then skips to a new battle.
+func TestPageStopRegenerateSkip(t *testing.T) {
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			s := newSetup(t, options{modelB: "stall", modelA: "ok", maxBattles: 5})
+			ctx := openArena(t, s, vp)
+			err := chromedp.Do(ctx,
+				chromedp.SendKeys(chromedp.ID("prompt"), "Take your time"),
+				chromedp.Click(chromedp.ID("send")),
+				chromedp.WaitEnabled(chromedp.ID("stop")),
+				chromedp.Poll[chromedp.Void](`document.getElementById("state-a").textContent === "done"`),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := evalString(t, ctx, `document.getElementById("state-b").textContent`); st != "answering…" {
+				t.Errorf("the stalled side reads %q, want answering…", st)
+			}
+			browsertest.SaveScreenshot(t, "streaming-"+vp.name+".png", browsertest.Run(t, ctx, chromedp.FullScreenshot(100)))
+			err = chromedp.Do(ctx, chromedp.Click(chromedp.ID("stop")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitStatus(t, ctx, "stopped: try a new pair or a new battle")
+			if st := evalString(t, ctx, `document.getElementById("state-b").textContent`); st != "stopped" {
+				t.Errorf("side B after stop reads %q", st)
+			}
+			open := browsertest.Run(t, ctx, chromedp.Evaluate[int](`[...document.querySelectorAll(".vote .buttons button")].filter((b) => !b.disabled).length`))
+			if open != 0 {
+				t.Errorf("%d vote buttons are open on a stopped battle", open)
+			}
+			battles := len(s.fake.requestsFor("ok"))
+			err = chromedp.Do(ctx,
+				chromedp.Click(chromedp.ID("regenerate")),
+				chromedp.Poll[chromedp.Void](`document.getElementById("state-a").textContent === "done"`),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(s.fake.requestsFor("ok")); n != battles+1 {
+				t.Errorf("regenerate made %d new requests to model A, want 1", n-battles)
+			}
+			if p := evalString(t, ctx, `document.querySelector("#answer-a .turn-prompt").textContent`); p != "You: Take your time" {
+				t.Errorf("the regenerated battle shows the prompt %q", p)
+			}
+			err = chromedp.Do(ctx, chromedp.Click(chromedp.ID("skip")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitStatus(t, ctx, "ready: write a prompt")
+			if a := evalString(t, ctx, `document.getElementById("answer-a").textContent + document.activeElement.id`); a != "prompt" {
+				t.Errorf("after skip: panes and focus %q, want empty panes and the prompt box focused", a)
+			}
+		})
+	}
+}
+
+// TestPageFailedSide offers a battle with a failed side only as "both bad"
+// or a skip, never as a normal vote.
+func TestPageFailedSide(t *testing.T) {
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			s := newSetup(t, options{modelA: "ok", modelB: "http500"})
+			ctx := openArena(t, s, vp)
+			err := chromedp.Do(ctx,
+				chromedp.SendKeys(chromedp.ID("prompt"), "Hello"),
+				chromedp.Click(chromedp.ID("send")),
+				chromedp.WaitEnabled(chromedp.ID("vote-both-bad")),
+				chromedp.WaitVisible(chromedp.ID("vote-note")),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			open := browsertest.Run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".vote .buttons button, #skip")].filter((b) => !b.disabled).map((b) => b.id)`))
+			if strings.Join(open, " ") != "vote-both-bad skip" {
+				t.Errorf("open choices %q, want both bad and skip only", open)
+			}
+			note := evalString(t, ctx, `document.getElementById("vote-note").textContent`)
+			if !strings.Contains(note, "Model B could not answer") {
+				t.Errorf("the note reads %q", note)
+			}
+			if page := evalString(t, ctx, `document.body.innerText`); strings.Contains(page, "secret-gpu-host") || strings.Contains(page, "(upstream)") {
+				t.Errorf("the page shows the upstream's error or its code: %q", page)
+			}
+			browsertest.SaveScreenshot(t, "failed-side-"+vp.name+".png", browsertest.Run(t, ctx, chromedp.FullScreenshot(100)))
+			err = chromedp.Do(ctx, chromedp.KeyEvent("1"), chromedp.KeyEvent("4"), chromedp.WaitVisible(chromedp.ID("reveal")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := evalString(t, ctx, `document.getElementById("reveal-text").textContent`); !strings.Contains(r, "bad") {
+				t.Errorf("after 1 then 4 the reveal reads %q, want a both-bad vote", r)
+			}
+		})
+	}
 }

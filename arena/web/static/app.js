@@ -1,95 +1,142 @@
 // Agora arena page: speaks protocol v1 (docs/protocol.md) over a websocket.
-// Model output is Markdown, rendered and sanitised by render.js.
+// Model output is Markdown, rendered and sanitised by render.js; every
+// other text goes in as text. Strings come from i18n.js.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
-  const state = { ws: null, battle: null, sides: {}, out: {}, streaming: false, voted: false, turns: 0, maxTurns: 1, retry: 500 };
+  const t = (k, v) => AgoraI18n.t(k, v);
+  const SIDES = ["a", "b"];
+  const state = {
+    ws: null, battle: null, prompt: "", out: {}, streaming: false, voted: false, stopped: false,
+    failed: {}, ended: {}, turns: 0, maxTurns: 1, retry: 500, maxPromptBytes: 16000,
+  };
 
-  function setStatus(text) { $("status").textContent = text; }
+  function setStatus(key, vars) { $("status").textContent = t(key, vars); }
   function showError(text) { const e = $("error"); e.textContent = text; e.hidden = !text; }
 
   function connect() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(proto + "//" + location.host + "/api/v1/arena/ws");
     state.ws = ws;
-    ws.onopen = () => { setStatus("connected"); state.retry = 500; };
+    ws.onopen = () => { setStatus("status.connected"); state.retry = 500; };
     ws.onmessage = (ev) => {
       let f;
-      try { f = JSON.parse(ev.data); } catch (e) { showError("The server sent something unreadable."); return; }
+      try { f = JSON.parse(ev.data); } catch (e) { showError(t("error.unreadable")); return; }
       handle(f);
     };
     ws.onclose = (ev) => {
-      setStatus(ev.code === 1001 ? "server restarting; reconnecting…" : "disconnected; reconnecting…");
+      setStatus(ev.code === 1001 ? "status.restarting" : "status.reconnecting");
       $("send").disabled = true;
-      if (state.streaming) { showError("The connection dropped while the models were answering. Start a new battle."); resetVoting(false); state.streaming = false; }
+      if (state.streaming) { showError(t("error.dropped")); state.streaming = false; endStreaming(); resetVoting(false); }
       setTimeout(connect, state.retry);
       state.retry = Math.min(state.retry * 2, 10000);
     };
   }
 
   function send(msg) {
-    if (!state.ws || state.ws.readyState !== WebSocket.OPEN) { showError("Not connected; retrying."); return false; }
+    if (!state.ws || state.ws.readyState !== WebSocket.OPEN) { showError(t("error.offline")); return false; }
     state.ws.send(JSON.stringify(msg));
     return true;
   }
+
+  const mine = (f) => f.battle_id === state.battle && !state.stopped;
 
   function handle(f) {
     switch (f.type) {
       case "hello":
         state.maxTurns = f.max_turns || 1;
         $("send").disabled = false;
+        if (!state.battle) setStatus("status.ready");
         break;
       case "battle":
-        if (f.campaign && f.prompt) addTurnHeader(f.prompt); // the campaign chose the prompt
-        state.battle = f.battle_id; state.voted = false; state.turns = 1; state.streaming = true;
-        state.sides = { a: false, b: false };
-        setStatus("models are answering…");
+        if (!state.pending) return; // skipped before it began
+        state.pending = false;
+        if (f.campaign && f.prompt) { state.prompt = f.prompt; addTurnHeader(f.prompt); }
+        state.battle = f.battle_id; state.voted = false; state.stopped = false; state.turns = 1;
+        beginTurn();
         break;
       case "turn":
-        state.turns = f.turn + 1; state.streaming = true; state.sides = { a: false, b: false };
+        if (!mine(f)) return;
+        state.turns = f.turn + 1;
+        beginTurn();
         break;
       case "token":
-        if (f.battle_id !== state.battle) return;
-        appendText(f.side, f.text);
+        if (mine(f)) appendText(f.side, f.text);
         break;
       case "done":
-        if (f.battle_id !== state.battle) return;
-        state.sides[f.side] = true;
+        if (mine(f)) endSide(f.side, f.finish_reason === "length" ? "side.cut" : "side.done");
         break;
       case "ready":
-        if (f.battle_id !== state.battle) return;
-        state.streaming = false;
-        setStatus("vote now");
-        resetVoting(true);
-        $("follow-form").hidden = state.turns >= state.maxTurns;
+        if (mine(f)) ready();
         break;
       case "voted":
-        state.voted = true;
-        resetVoting(false);
-        $("follow-form").hidden = true;
-        $("name-a").textContent = "· " + f.model_a;
-        $("name-b").textContent = "· " + f.model_b;
-        for (const m of f.answers || []) {
-          // Measures arrive with the reveal; show the last turn's.
-          $("meta-" + m.side).textContent = m.tokens + " tokens · first token " + Math.round(m.ttft_ms) + " ms · " + (m.duration_ms / 1000).toFixed(1) + " s";
-        }
-        $("reveal-text").textContent = "Thank you! Model A was " + f.model_a + " and model B was " + f.model_b + ".";
-        $("reveal").hidden = false;
-        setStatus("vote recorded");
-        $("new-battle").focus();
+        if (f.battle_id === state.battle) reveal(f);
         break;
       case "error":
         if (f.side) {
-          state.sides[f.side] = true;
-          const span = document.createElement("span");
-          span.className = "side-error";
-          span.textContent = "⚠ " + f.message;
-          $("answer-" + f.side).appendChild(span);
+          if (!mine(f)) return;
+          state.failed[f.side] = true;
+          const p = document.createElement("p");
+          p.className = "side-error";
+          p.textContent = t("side.failedText");
+          $("answer-" + f.side).appendChild(p);
+          endSide(f.side, "side.failed");
         } else {
-          showError(f.message + (f.code ? " (" + f.code + ")" : ""));
-          if (f.request === "start") { $("send").disabled = false; setStatus("ready"); }
+          requestFailed(f);
         }
         break;
+    }
+  }
+
+  // requestFailed explains a failed request in plain words.
+  function requestFailed(f) {
+    const key = "error." + (f.code || "internal");
+    let text = t(key, { seconds: Math.ceil((f.retry_after_ms || 1000) / 1000) });
+    if (text === key) text = t("error.internal");
+    showError(text);
+    if (f.request === "start") { state.pending = false; $("send").disabled = false; setStatus("status.ready"); state.streaming = false; endStreaming(); }
+    if (f.request === "vote" && !state.voted) resetVoting(true);
+    if (f.request === "message") { state.streaming = false; endStreaming(); ready(); }
+  }
+
+  function beginTurn() {
+    state.streaming = true; state.ended = {};
+    setStatus(state.turns > 1 ? "status.followUp" : "status.answering");
+    for (const s of SIDES) { $("pane-" + s).classList.add("streaming"); $("state-" + s).textContent = t("side.answering"); }
+    $("stop").disabled = false; $("skip").disabled = false; $("regenerate").disabled = true;
+    $("follow-form").hidden = true; $("vote-note").hidden = true;
+    resetVoting(false);
+  }
+
+  function endSide(side, key) {
+    state.ended[side] = true;
+    $("pane-" + side).classList.remove("streaming");
+    $("state-" + side).textContent = t(key);
+  }
+
+  function endStreaming() {
+    for (const s of SIDES) { $("pane-" + s).classList.remove("streaming"); if (!state.ended[s]) $("state-" + s).textContent = ""; }
+    $("stop").disabled = true;
+  }
+
+  // ready: both sides ended the turn. A battle where a side failed is not
+  // put to a normal vote: it can be marked "both bad" or skipped.
+  function ready() {
+    state.streaming = false;
+    endStreaming();
+    $("regenerate").disabled = state.turns > 1;
+    const failed = SIDES.filter((s) => state.failed[s]);
+    if (failed.length) {
+      const note = $("vote-note");
+      note.textContent = t(failed.length === 2 ? "vote.bothFailed" : "vote.oneFailed", { side: failed[0].toUpperCase() });
+      note.hidden = false;
+      resetVoting(true, ["vote-both-bad"]);
+      setStatus("status.failedSide");
+    } else {
+      resetVoting(true);
+      const more = state.turns < state.maxTurns;
+      $("follow-form").hidden = !more;
+      setStatus(more ? "status.voteOrFollow" : "status.vote");
     }
   }
 
@@ -107,35 +154,58 @@
     const el = document.createElement("div");
     el.className = "md";
     $("answer-" + side).appendChild(el);
+    const box = $("answer-" + side);
     const r = AgoraRender.create(el, {
+      copyLabel: t("code.copy"), copiedLabel: t("code.copied"),
       // The first token's way from its frame to the screen, for the tests.
       onShown() { performance.measure("agora:first-token", { start: r.arrived, end: performance.now(), detail: { chars: r.text().length } }); },
+      onDrawn() { if (box.dataset.follow !== "no") box.scrollTop = box.scrollHeight; },
     });
     state.out[side] = r;
   }
 
-  function resetVoting(enabled) {
-    for (const id of ["vote-a", "vote-b", "vote-tie", "vote-both-bad"]) $(id).disabled = !enabled;
+  function resetVoting(enabled, only) {
+    for (const id of ["vote-a", "vote-b", "vote-tie", "vote-both-bad"]) $(id).disabled = !enabled || (only && !only.includes(id));
   }
 
   function clearPanes() {
-    state.out = {};
-    for (const s of ["a", "b"]) { $("answer-" + s).textContent = ""; $("meta-" + s).textContent = ""; $("name-" + s).textContent = ""; }
-    $("reveal").hidden = true; $("follow-form").hidden = true;
+    state.out = {}; state.failed = {}; state.ended = {};
+    for (const s of SIDES) {
+      $("answer-" + s).textContent = ""; $("meta-" + s).textContent = ""; $("name-" + s).textContent = "";
+      $("state-" + s).textContent = ""; $("pane-" + s).classList.remove("streaming", "chosen");
+    }
+    $("reveal").hidden = true; $("follow-form").hidden = true; $("vote-note").hidden = true; $("vote").hidden = false;
     for (const r of document.querySelectorAll("input[name=strength]")) r.checked = false;
+    $("reason").value = "";
     resetVoting(false);
+  }
+
+  function tooLong(text) { return new TextEncoder().encode(text).length > state.maxPromptBytes; }
+
+  // start asks for a new battle on prompt; the panes show it at once.
+  function start(prompt) {
+    showError("");
+    if (tooLong(prompt)) { showError(t("error.promptTooLong", { max: AgoraI18n.number(state.maxPromptBytes) })); return; }
+    clearPanes();
+    state.battle = null; state.prompt = prompt;
+    if (send({ type: "start", prompt: prompt })) {
+      state.pending = true;
+      $("send").disabled = true;
+      $("examples").hidden = true;
+      try { localStorage.setItem("agora.seen", "1"); } catch (e) { /* private mode */ }
+      addTurnHeader(prompt);
+      setStatus("status.answering");
+      // The keys act on the battle, not the prompt box: 1–4 never type there.
+      $("prompt").blur();
+      $("answer-a").focus({ preventScroll: true });
+    }
   }
 
   function startBattle(ev) {
     if (ev) ev.preventDefault();
     const prompt = $("prompt").value.trim();
-    if (!prompt) { showError("Write a prompt first."); return; }
-    showError("");
-    clearPanes();
-    if (send({ type: "start", prompt: prompt })) {
-      $("send").disabled = true;
-      addTurnHeader(prompt);
-    }
+    if (!prompt) { showError(t("error.emptyPrompt")); return; }
+    start(prompt);
   }
 
   // A link with ?campaign=ID lets the contributor take prompts from a
@@ -146,15 +216,15 @@
     $("campaign-start").addEventListener("click", () => {
       showError("");
       clearPanes();
-      if (send({ type: "start", campaign: campaign })) $("send").disabled = true;
+      if (send({ type: "start", campaign: campaign })) { state.pending = true; $("send").disabled = true; }
     });
   }
 
   function addTurnHeader(text) {
-    for (const s of ["a", "b"]) {
-      const p = document.createElement("span");
+    for (const s of SIDES) {
+      const p = document.createElement("p");
       p.className = "turn-prompt";
-      p.textContent = "You: " + text;
+      p.textContent = t("pane.you", { text: text });
       $("answer-" + s).appendChild(p);
       newAnswer(s);
     }
@@ -164,53 +234,166 @@
     ev.preventDefault();
     const content = $("follow").value.trim();
     if (!content || !state.battle || state.streaming) return;
+    if (tooLong(content)) { showError(t("error.promptTooLong", { max: AgoraI18n.number(state.maxPromptBytes) })); return; }
     showError("");
     if (send({ type: "message", battle_id: state.battle, content: content })) {
       resetVoting(false);
       $("follow").value = "";
       addTurnHeader(content);
+      state.streaming = true;
+      setStatus("status.followUp");
     }
   }
 
   function vote(winner) {
-    if (!state.battle || state.streaming || state.voted) return;
+    if (!state.battle || state.streaming || state.voted || state.stopped) return;
+    if ($("vote-" + (winner === "both_bad" ? "both-bad" : winner)).disabled) return;
     const msg = { type: "vote", battle_id: state.battle, winner: winner };
     const s = document.querySelector("input[name=strength]:checked");
     if (s && (winner === "a" || winner === "b")) msg.strength = s.value;
+    const reason = $("reason").value.trim();
+    if (reason) msg.reason = reason;
+    state.choice = winner;
     showError("");
-    if (send(msg)) { resetVoting(false); setStatus("recording vote…"); }
+    if (send(msg)) { resetVoting(false); setStatus("status.recording"); }
+  }
+
+  function reveal(f) {
+    state.voted = true;
+    resetVoting(false);
+    $("follow-form").hidden = true;
+    $("regenerate").disabled = true; $("skip").disabled = true; $("stop").disabled = true;
+    const names = { a: f.model_a, b: f.model_b };
+    for (const s of SIDES) {
+      $("name-" + s).textContent = "· " + names[s];
+      $("reveal-" + s).querySelector(".name").textContent = names[s];
+      $("reveal-" + s).querySelector(".rank").textContent = "";
+      const chosen = f.winner === s || f.winner === "tie";
+      $("pane-" + s).classList.toggle("chosen", chosen);
+      $("reveal-" + s).classList.toggle("chosen", chosen);
+    }
+    // The measures arrive with the reveal; show the last turn's.
+    for (const m of f.answers || []) {
+      $("meta-" + m.side).textContent = t("reveal.meta", { tokens: AgoraI18n.number(m.tokens),
+        ttft: AgoraI18n.number(m.ttft_ms), seconds: AgoraI18n.number(m.duration_ms / 1000, 1) });
+    }
+    const choice = { a: "reveal.choseA", b: "reveal.choseB", tie: "reveal.choseTie", both_bad: "reveal.choseBothBad" }[f.winner];
+    $("reveal-text").textContent = t(choice, { a: names.a, b: names.b });
+    const pts = $("reveal-points");
+    pts.hidden = typeof f.points !== "number";
+    if (!pts.hidden) pts.textContent = t("reveal.points", { points: AgoraI18n.number(f.points) });
+    $("reveal").hidden = false;
+    $("vote").hidden = true; // the reveal takes its place
+    setStatus("status.recorded");
+    $("new-battle").focus();
+    showRanks(names);
+  }
+
+  // showRanks adds each model's place on the public leaderboard.
+  async function showRanks(names) {
+    try {
+      const res = await fetch("/api/v1/leaderboard?matrices=false", { headers: { Accept: "application/json" } });
+      if (!res.ok) return;
+      const lb = await res.json();
+      for (const s of SIDES) {
+        const row = (lb.models || []).find((m) => m.model === names[s]);
+        $("reveal-" + s).querySelector(".rank").textContent = row
+          ? t("reveal.rank", { rank: row.rank, of: lb.models.length, rating: AgoraI18n.number(row.rating) })
+          : t("reveal.unranked");
+      }
+    } catch (e) { /* the ranks are a courtesy */ }
+  }
+
+  // stop ends the battle here: its answers stop streaming on this page and
+  // it cannot be voted on. The pair can be regenerated or skipped.
+  function stop() {
+    if (!state.battle || !state.streaming) return;
+    state.stopped = true; state.streaming = false;
+    endStreaming();
+    for (const s of SIDES) if (!state.ended[s]) $("state-" + s).textContent = t("side.stopped");
+    resetVoting(false);
+    $("follow-form").hidden = true;
+    $("regenerate").disabled = !state.prompt;
+    setStatus("status.stopped");
   }
 
   function newBattle() {
-    state.battle = null; state.voted = false;
+    state.battle = null; state.voted = false; state.stopped = false; state.streaming = false; state.pending = false;
+    endStreaming();
     clearPanes();
     $("prompt").value = "";
     $("send").disabled = false;
-    setStatus("ready");
+    $("skip").disabled = true; $("regenerate").disabled = true;
+    setStatus("status.ready");
     $("prompt").focus();
+  }
+
+  function regenerate() {
+    if (!state.prompt || state.voted) return;
+    state.stopped = true; // the old battle's frames are ignored from now on
+    start(state.prompt);
+  }
+
+  // Phone layout: the answers are tabs named like the vote buttons.
+  function showTab(side) {
+    for (const s of SIDES) {
+      const on = s === side;
+      $("tab-" + s).setAttribute("aria-selected", on);
+      $("tab-" + s).tabIndex = on ? 0 : -1;
+      $("pane-" + s).classList.toggle("shown", on);
+    }
+  }
+  for (const s of SIDES) $("tab-" + s).addEventListener("click", () => showTab(s));
+  $("pane-tabs").addEventListener("keydown", (ev) => {
+    if (ev.key !== "ArrowLeft" && ev.key !== "ArrowRight") return;
+    const next = $("tab-a").getAttribute("aria-selected") === "true" ? "b" : "a";
+    showTab(next); $("tab-" + next).focus(); ev.preventDefault();
+  });
+  let touchX = null;
+  $("panes").addEventListener("touchstart", (ev) => { touchX = ev.touches[0].clientX; }, { passive: true });
+  $("panes").addEventListener("touchend", (ev) => {
+    if (touchX === null) return;
+    const dx = ev.changedTouches[0].clientX - touchX; touchX = null;
+    if (Math.abs(dx) < 60) return;
+    const rtl = document.documentElement.dir === "rtl";
+    showTab((dx < 0) !== rtl ? "b" : "a");
+  });
+  showTab("a");
+
+  // A pane follows its stream unless the reader scrolled up.
+  for (const s of SIDES) {
+    const box = $("answer-" + s);
+    box.addEventListener("scroll", () => { box.dataset.follow = box.scrollTop + box.clientHeight >= box.scrollHeight - 8 ? "" : "no"; });
   }
 
   $("prompt-form").addEventListener("submit", startBattle);
   $("follow-form").addEventListener("submit", followUp);
   $("new-battle").addEventListener("click", newBattle);
+  $("skip").addEventListener("click", newBattle);
+  $("stop").addEventListener("click", stop);
+  $("regenerate").addEventListener("click", regenerate);
   for (const b of document.querySelectorAll(".vote .buttons button")) b.addEventListener("click", () => vote(b.dataset.winner));
+  for (const b of document.querySelectorAll("button.example")) b.addEventListener("click", () => { $("prompt").value = b.textContent; start(b.textContent); });
   $("prompt").addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) startBattle(ev);
   });
+  const typing = (el) => el && (el.tagName === "TEXTAREA" || el.tagName === "SELECT" || (el.tagName === "INPUT" && el.type === "text"));
   document.addEventListener("keydown", (ev) => {
-    const t = ev.target;
-    if (t && (t.tagName === "TEXTAREA" || (t.tagName === "INPUT" && t.type === "text"))) return;
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (typing(ev.target) || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const winners = { "1": "a", "2": "b", "3": "tie", "4": "both_bad" };
     if (winners[ev.key]) { vote(winners[ev.key]); ev.preventDefault(); }
   });
   // N acts on key up, once the key's character has gone nowhere: acting on
   // key down would move the focus to the prompt box and type the "n" there.
   document.addEventListener("keyup", (ev) => {
-    const t = ev.target;
-    if (t && (t.tagName === "TEXTAREA" || (t.tagName === "INPUT" && t.type === "text"))) return;
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    if ((ev.key === "n" || ev.key === "N") && (state.voted || !state.battle)) newBattle();
+    if (typing(ev.target) || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if ((ev.key === "n" || ev.key === "N") && (state.voted || !state.battle || state.stopped)) newBattle();
   });
-  connect();
+
+  AgoraI18n.ready.then(() => {
+    let seen = false;
+    try { seen = !!localStorage.getItem("agora.seen"); } catch (e) { /* private mode */ }
+    $("examples").hidden = seen;
+    connect();
+  });
 })();

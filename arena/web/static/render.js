@@ -80,7 +80,7 @@ window.AgoraRender = (function () {
 
   function toHTML(text) { return DOMPurify.sanitize(md.parse(text), purifyConfig); }
 
-  function decorate(el, copyLabel) {
+  function decorate(el, opts) {
     for (const code of el.querySelectorAll("pre > code")) {
       if (window.hljs) {
         const lang = (/language-([\w+#-]+)/.exec(code.className) || [])[1];
@@ -90,7 +90,7 @@ window.AgoraRender = (function () {
         code.classList.add("hljs");
       }
       const b = document.createElement("button");
-      b.type = "button"; b.className = "copy"; b.textContent = copyLabel;
+      b.type = "button"; b.className = "copy"; b.textContent = opts.copyLabel || "Copy"; b.dataset.copied = opts.copiedLabel || "Copied";
       code.parentNode.insertBefore(b, code);
     }
     for (const m of el.querySelectorAll(".math")) {
@@ -119,7 +119,8 @@ window.AgoraRender = (function () {
         if (/```|~~~|\n {4}\S/.test(text) && !window.hljs) { waiting.add(r); needHighlight().catch(() => {}); }
         if (/\$|\\\(|\\\[/.test(text) && !window.katex) { waiting.add(r); needMath().catch(() => {}); }
         el.innerHTML = toHTML(text);
-        decorate(el, opts.copyLabel || "Copy");
+        decorate(el, opts);
+        if (opts.onDrawn) opts.onDrawn();
         if (!shownOnce && text) { shownOnce = true; if (opts.onShown) opts.onShown(t); }
       },
     };
@@ -131,7 +132,7 @@ window.AgoraRender = (function () {
     const b = ev.target.closest && ev.target.closest("button.copy");
     if (!b) return;
     const code = b.parentNode.querySelector("code");
-    const done = () => { const old = b.textContent; b.textContent = b.dataset.copied || "Copied"; setTimeout(() => { b.textContent = old; }, 1500); };
+    const done = () => { const old = b.textContent; b.textContent = b.dataset.copied; setTimeout(() => { b.textContent = old; }, 1500); };
     if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(code.textContent).then(done, () => {});
     else {
       const range = document.createRange(); range.selectNodeContents(code);
