@@ -78,6 +78,7 @@ type Config struct {
 	Campaigns                Campaigns          // prompts for start requests that name a campaign; may be nil
 	Guard                    Guard              // marks battles that are not anonymous; may be nil
 	Receipts                 Receipts           // receipts of committed votes (the verifiable log); may be nil
+	Points                   Points             // the points a committed vote earns, shown with the reveal; may be nil
 	Votes                    Votes              // answers retried votes of battles no longer in memory; may be nil
 	Log                      *slog.Logger
 }
@@ -384,6 +385,7 @@ type VoteResult struct {
 	ModelA, ModelB string
 	Answers        []AnswerStats // each answer's measures, revealed with the models
 	Receipt        *rlhf.Receipt // the verifiable log's receipt, when there is a log
+	Points         *int          // the points the vote earned, when the server gives points
 }
 
 func voteResult(b *rlhf.Battle, v *rlhf.Vote) *VoteResult {
@@ -413,7 +415,7 @@ func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*Vot
 	if prev := bt.vote; prev != nil {
 		if prev.Winner == v.Winner && prev.Strength == v.Strength && prev.Reason == v.Reason {
 			res := voteResult(&bt.b, prev)
-			res.Receipt = a.receipt(ctx, &bt.b, prev)
+			a.seal(ctx, res, &bt.b, prev)
 			return res, nil
 		}
 		return nil, rlhf.Errorf(rlhf.EConflict, "this battle already has a different vote")
@@ -440,7 +442,7 @@ func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*Vot
 		a.cfg.OnVote(&rlhf.Record{Battle: final, Vote: v})
 	}
 	res := voteResult(&final, &v)
-	res.Receipt = a.receipt(ctx, &final, &v)
+	a.seal(ctx, res, &final, &v)
 	return res, nil
 }
 
@@ -468,7 +470,7 @@ func (a *Arena) storedVote(ctx context.Context, v *rlhf.Vote) (*VoteResult, erro
 		return nil, storeError("look up the vote", err)
 	}
 	res := voteResult(b, prev)
-	res.Receipt = a.receipt(ctx, b, prev)
+	a.seal(ctx, res, b, prev)
 	return res, nil
 }
 

@@ -45,6 +45,7 @@ type Frame struct {
 	Protocol      int           `json:"protocol,omitempty"`
 	MaxTurns      int           `json:"max_turns,omitempty"`
 	Receipt       *rlhf.Receipt `json:"receipt,omitempty"`        // voted: the verifiable log's receipt
+	Points        *int          `json:"points,omitempty"`         // voted: the points the vote earned (0 while quarantined)
 	RetryAfterMS  int64         `json:"retry_after_ms,omitempty"` // error rate_limited: when to try again
 	// Answers (voted only) are each answer's measures. They are sent only
 	// with the reveal: before the vote, token counts and timings would tell

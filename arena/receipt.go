@@ -11,6 +11,21 @@ type Receipts interface {
 	Receipt(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) (*rlhf.Receipt, error)
 }
 
+// Points gives the points a committed vote earns.
+type Points interface {
+	VotePoints(v *rlhf.Vote) int
+}
+
+// seal adds to the answer to a committed vote what the server gives for
+// it: the log's receipt and the vote's points.
+func (a *Arena) seal(ctx context.Context, res *VoteResult, b *rlhf.Battle, v *rlhf.Vote) {
+	res.Receipt = a.receipt(ctx, b, v)
+	if a.cfg.Points != nil {
+		p := a.cfg.Points.VotePoints(v)
+		res.Points = &p
+	}
+}
+
 // receipt returns the log's receipt of v, or nil when there is no log or
 // it cannot give one now: the vote is committed, with its leaf, either
 // way, and its proof can be asked for later by its id.

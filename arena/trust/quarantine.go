@@ -78,6 +78,13 @@ func (q *Quarantine) Lift(ctx context.Context, contributor, actor, note string) 
 	return nil
 }
 
+// Has reports whether contributor is quarantined.
+func (q *Quarantine) Has(contributor string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.ids[contributor]
+}
+
 // Excluded returns the quarantined contributors, sorted.
 func (q *Quarantine) Excluded() []string {
 	q.mu.Lock()

@@ -43,6 +43,11 @@ func (s *Server) Routes() []Route {
 		{"POST", "/log/cosignature", Anyone, s.wrap(handleCosignature(s.cfg.Ledger))},
 		{"GET", "/api/v1/log/proof", Anyone, s.wrap(handleProof(s.cfg.Ledger))},
 
+		// Contributors' points and the releases (api_contributions.go).
+		{"GET", "/api/v1/me/points", Anyone, s.wrap(s.handlePoints)},
+		{"GET", "/api/v1/releases", Anyone, s.wrap(s.handleReleases)},
+		{"GET", "/api/v1/releases/proof", Anyone, s.wrap(s.handleReleaseProof)},
+
 		// Quarantined contributors (api_quarantine.go).
 		{"GET", "/api/v1/admin/quarantine", AdminOnly, s.wrap(handleListQuarantine(s.cfg.Quarantine))},
 		{"DELETE", "/api/v1/admin/quarantine/:contributor", AdminOnly, s.wrap(handleLiftQuarantine(s.cfg.Quarantine))},

@@ -94,6 +94,9 @@ type Config struct {
 	// Quarantine lists and lifts quarantined contributors (admin API);
 	// nil answers 404.
 	Quarantine Quarantines
+	// Contributions serves contributors' points (/api/v1/me/points) and
+	// the releases; nil answers 404.
+	Contributions Contributions
 }
 
 // WSConfig tunes websocket connections. Zero fields take the defaults.

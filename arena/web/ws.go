@@ -208,7 +208,7 @@ func (cl *client) handle(data []byte) {
 		if err == nil {
 			cl.sink(arena.Frame{Type: arena.FrameVoted, BattleID: req.BattleID, VoteID: res.Vote.ID,
 				Winner: res.Vote.Winner, Strength: res.Vote.Strength, ModelA: res.ModelA, ModelB: res.ModelB,
-				Answers: res.Answers, Receipt: res.Receipt})
+				Answers: res.Answers, Receipt: res.Receipt, Points: res.Points})
 		}
 	}
 	if req.Type == arena.RequestVote {

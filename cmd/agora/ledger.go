@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/agora-rlhf/agora/arena/trust"
 	"github.com/agora-rlhf/agora/configs"
 	"github.com/agora-rlhf/agora/ingest/ledger"
 	"github.com/agora-rlhf/agora/ingest/sqlite"
@@ -44,4 +45,15 @@ func openLedger(ctx context.Context, cfg *configs.Config, store *sqlite.Store, l
 	}
 	log.Info("verifiable log", "origin", l.Origin(), "key", l.VerifierKey(), "leaves", l.Latest().Size)
 	return l, nil
+}
+
+// newContributions answers contributors about their points, receipts and
+// shares, from the store and its log; a quarantined contributor's votes
+// earn nothing while the quarantine lasts.
+func newContributions(store *sqlite.Store, l *ledger.Log, q *trust.Quarantine) *ledger.Contributions {
+	var quarantined func(string) bool
+	if q != nil {
+		quarantined = q.Has
+	}
+	return ledger.NewContributions(store, l.Encoder(), quarantined)
 }

@@ -2,11 +2,21 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/agora-rlhf/agora/ingest/ledger"
 )
 
 // TestReleaseCommand builds a release of a stopped server's store twice:
@@ -16,7 +26,22 @@ import (
 func TestReleaseCommand(t *testing.T) {
 	data, cfg := t.TempDir(), ledgerConfig(t, "")
 	p := startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
-	voteN(t, p.url, 4, 20, "release")
+	voteN(t, p.url, 4, 18, "release")
+	me := newContributor(t, p.url)
+	frames := me.vote(t, 2)
+	pts := me.points(t, http.StatusOK)
+	if pts.Votes != 2 || pts.Total != 2*ledger.PointsPerVote || len(pts.Receipts) != 2 || len(pts.Shares) != 0 {
+		t.Errorf("points after two votes: %+v", pts)
+	}
+	for i, f := range frames {
+		r := f["receipt"].(map[string]any)
+		got := pts.Receipts[len(frames)-1-i]
+		if f["points"] != float64(ledger.PointsPerVote) || got.Leaf != int64(r["leaf_index"].(float64)) || got.LeafHash.String() != r["leaf_hash"] {
+			t.Errorf("voted frame %d: points %v, receipt %v; the points API says %+v", i, f["points"], r, got)
+		}
+	}
+	(&contributor{base: p.url, token: "v2.someone.1.forged"}).points(t, http.StatusUnauthorized)
+	(&contributor{base: p.url}).points(t, http.StatusUnauthorized)
 	key := strings.TrimSpace(string(httpGet(t, p.url+"/log/key")))
 	waitCheckpoint(t, p.url, key, 20)
 	p.stop(t)
@@ -64,4 +89,96 @@ func TestReleaseCommand(t *testing.T) {
 		t.Errorf("verify --server --release: %v\n%s", err, out)
 	}
 	t.Logf("agora verify --release:\n%s", out)
+	me.base = p.url // the same token, on the server started again
+	checkReleaseAPI(t, p.url, me, frames[0]["vote_id"].(string))
+}
+
+// checkReleaseAPI reads the release through the API: the list, a vote's
+// proof checked against the root of the log's release leaf, and the
+// contributor's share in their points.
+func checkReleaseAPI(t *testing.T, base string, me *contributor, vote string) {
+	t.Helper()
+	var list struct {
+		Releases []ledger.ReleaseSummary `json:"releases"`
+	}
+	if err := json.Unmarshal(httpGet(t, base+"/api/v1/releases"), &list); err != nil || len(list.Releases) != 1 {
+		t.Fatalf("GET /api/v1/releases: %v, %+v", err, list)
+	}
+	rel := list.Releases[0]
+	root, err := ledger.ReleaseRoot([]byte(rel.Record))
+	if err != nil || root != rel.Root {
+		t.Fatalf("release record's root %v, %v; want %v", root, err, rel.Root)
+	}
+	var proof ledger.ReleaseProof
+	if err := json.Unmarshal(httpGet(t, base+"/api/v1/releases/proof?root="+url.QueryEscape(root.String())+"&vote="+vote), &proof); err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.CheckReleaseProof(&proof, root); err != nil {
+		t.Errorf("proof of vote %s in the release: %v", vote, err)
+	}
+	pts := me.points(t, http.StatusOK)
+	if len(pts.Shares) != 1 || pts.Shares[0].Votes != 2 || pts.Shares[0].Release != root || pts.Shares[0].Share == "0.000000000" {
+		t.Errorf("shares in the points after a release: %+v", pts.Shares)
+	}
+}
+
+// contributor is one contributor of a live server, with their token.
+type contributor struct {
+	base, token string
+	conn        *websocket.Conn
+}
+
+func newContributor(t *testing.T, base string) *contributor {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/api/v1/arena/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	var hello map[string]any
+	if err := conn.ReadJSON(&hello); err != nil || hello["token"] == nil {
+		t.Fatalf("hello: %v, %v", hello, err)
+	}
+	conn.SetReadDeadline(time.Now().Add(time.Minute))
+	return &contributor{base: base, token: hello["token"].(string), conn: conn}
+}
+
+// vote runs n battles to their votes and returns the voted frames.
+func (c *contributor) vote(t *testing.T, n int) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for i := range n {
+		f, err := battleOnce(c.conn, fmt.Sprintf("points prompt %d", i), "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// points reads GET /api/v1/me/points with the contributor's token and
+// wants status.
+func (c *contributor) points(t *testing.T, status int) *ledger.Points {
+	t.Helper()
+	req, _ := http.NewRequest("GET", c.base+"/api/v1/me/points", nil)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		t.Fatalf("GET /api/v1/me/points: %d %s, want %d", resp.StatusCode, body, status)
+	}
+	var p ledger.Points
+	if status == http.StatusOK {
+		if err := json.Unmarshal(body, &p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &p
 }

@@ -245,6 +245,7 @@ func newArena(p *serveParts) (*arena.Arena, error) {
 		Campaigns:                registry.Campaigns{Source: p.store},
 		Guard:                    p.leakGuard,
 		Receipts:                 p.votesLog,
+		Points:                   newContributions(p.store, p.votesLog, p.watch.quarantine),
 		Votes:                    p.store,
 		Log:                      p.log,
 		OnStart:                  p.watch.started,
@@ -292,6 +293,7 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		ReadyDetail:     shipperReadiness(p.ch.shipper),
 		Ledger:          p.votesLog,
 		Quarantine:      p.watch.quarantine,
+		Contributions:   newContributions(p.store, p.votesLog, p.watch.quarantine),
 		Log:             p.log,
 	})
 	if err != nil {

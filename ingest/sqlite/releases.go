@@ -61,9 +61,10 @@ func (s *Store) PutRelease(ctx context.Context, r *ledger.StoredRelease) (int64,
 	return leaf, nil
 }
 
-// Releases returns the releases kept, oldest first, with their records.
+// Releases returns the releases kept, oldest first, with their records
+// and share tables but not their manifests (ReleaseManifest).
 func (s *Store) Releases(ctx context.Context) ([]*ledger.StoredRelease, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT r.root, r.leaf, r.log_size, r.manifest, r.shares, l.data, coalesce(sh.data, x'')
+	rows, err := s.read.QueryContext(ctx, `SELECT r.root, r.leaf, r.log_size, r.shares, l.data, coalesce(sh.data, x'')
 		FROM releases r JOIN log_leaves l ON l.idx = r.leaf LEFT JOIN log_leaves sh ON sh.idx = r.leaf + 1
 		ORDER BY r.leaf`)
 	if err != nil {
@@ -74,7 +75,7 @@ func (s *Store) Releases(ctx context.Context) ([]*ledger.StoredRelease, error) {
 	for rows.Next() {
 		var r ledger.StoredRelease
 		var root string
-		if err := rows.Scan(&root, &r.Leaf, &r.LogSize, &r.Manifest, &r.Table, &r.Record, &r.Shares); err != nil {
+		if err := rows.Scan(&root, &r.Leaf, &r.LogSize, &r.Table, &r.Record, &r.Shares); err != nil {
 			return nil, fmt.Errorf("read releases: %w", err)
 		}
 		if r.Root, err = ledger.ReleaseRoot(r.Record); err != nil || r.Root.String() != root {
@@ -83,4 +84,49 @@ func (s *Store) Releases(ctx context.Context) ([]*ledger.StoredRelease, error) {
 		out = append(out, &r)
 	}
 	return out, rows.Err()
+}
+
+// ReleaseManifest returns the manifest of the release with root.
+func (s *Store) ReleaseManifest(ctx context.Context, root ledger.Hash) ([]byte, error) {
+	var m []byte
+	err := s.read.QueryRowContext(ctx, `SELECT manifest FROM releases WHERE root = ?`, root.String()).Scan(&m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rlhf.Errorf(rlhf.ENotFound, "no release with root %s", root)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the manifest of release %s: %w", root, err)
+	}
+	return m, nil
+}
+
+// PointsMigration indexes votes by contributor, for their points and
+// receipts.
+const PointsMigration = `CREATE INDEX votes_contributor ON votes(contributor_id, seq);`
+
+// ContributorLeaves returns the newest limit votes of contributor that
+// have a leaf in the log, newest first, and how many they have in all.
+func (s *Store) ContributorLeaves(ctx context.Context, contributor string, limit int) ([]ledger.ContributorLeaf, int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM votes v JOIN log_leaves l ON l.ref = v.id AND l.kind = ?
+		WHERE v.contributor_id = ?`, int(ledger.KindVote), contributor).Scan(&n)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count the votes of %s: %w", contributor, err)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT l.idx, v.id, v.created_at FROM votes v JOIN log_leaves l ON l.ref = v.id AND l.kind = ?
+		WHERE v.contributor_id = ? ORDER BY v.seq DESC LIMIT ?`, int(ledger.KindVote), contributor, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read the votes of %s: %w", contributor, err)
+	}
+	defer rows.Close()
+	out := []ledger.ContributorLeaf{}
+	for rows.Next() {
+		var l ledger.ContributorLeaf
+		var at int64
+		if err := rows.Scan(&l.Leaf, &l.Vote, &at); err != nil {
+			return nil, 0, fmt.Errorf("read the votes of %s: %w", contributor, err)
+		}
+		l.At = fromMS(at)
+		out = append(out, l)
+	}
+	return out, n, rows.Err()
 }

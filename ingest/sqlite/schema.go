@@ -74,6 +74,8 @@ var migrations = []string{
 	QuarantineMigration,
 	// 8: releases appended to the log (releases.go).
 	ReleaseMigration,
+	// 9: votes by contributor, for their points (releases.go).
+	PointsMigration,
 }
 
 // SchemaVersion is the schema version this code writes.

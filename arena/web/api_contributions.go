@@ -1,0 +1,85 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/agora-rlhf/agora/ingest/ledger"
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// Contributions tells contributors what they contributed, and anyone what
+// the releases are; *ledger.Contributions implements it.
+type Contributions interface {
+	Points(ctx context.Context, contributor string) (*ledger.Points, error)
+	Releases(ctx context.Context) ([]ledger.ReleaseSummary, error)
+	ProveInRelease(ctx context.Context, root string, leaf int64, vote string) (*ledger.ReleaseProof, error)
+}
+
+var noContributions = rlhf.Errorf(rlhf.ENotFound, "this server keeps no verifiable log, so no points or releases")
+
+// handlePoints serves GET /api/v1/me/points: the calling contributor's
+// points, receipts and shares, and nothing about anyone else. The
+// contributor is the one their token (Authorization: Bearer, or the
+// page's cookie) proves.
+func (s *Server) handlePoints(c *gin.Context) error {
+	if s.cfg.Contributions == nil {
+		return noContributions
+	}
+	token, _ := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if token == "" {
+		token, _ = c.Cookie(tokenCookie)
+	}
+	if token == "" {
+		return rlhf.Errorf(rlhf.EUnauthorized, "a contributor token is required (Authorization: Bearer TOKEN, the token of the hello frame)")
+	}
+	contributor, _, err := s.cfg.Identity.Check(token)
+	if err != nil {
+		return rlhf.Errorf(rlhf.EUnauthorized, "the contributor token is not valid: %v", err)
+	}
+	p, err := s.cfg.Contributions.Points(c.Request.Context(), contributor)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, p)
+	return nil
+}
+
+// handleReleases serves GET /api/v1/releases: every release in the log,
+// with its record and share table.
+func (s *Server) handleReleases(c *gin.Context) error {
+	if s.cfg.Contributions == nil {
+		return noContributions
+	}
+	rs, err := s.cfg.Contributions.Releases(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"releases": rs})
+	return nil
+}
+
+// handleReleaseProof serves GET /api/v1/releases/proof?root=R&(leaf=N|vote=ID):
+// the proof that a vote's leaf is in a release.
+func (s *Server) handleReleaseProof(c *gin.Context) error {
+	if s.cfg.Contributions == nil {
+		return noContributions
+	}
+	q := c.Request.URL.Query()
+	leaf, err := intParam(q.Get("leaf"), "leaf")
+	if err != nil {
+		return err
+	}
+	if q.Get("root") == "" || q.Has("leaf") == q.Has("vote") {
+		return rlhf.Errorf(rlhf.EInvalid, "give root, and leaf or vote")
+	}
+	p, err := s.cfg.Contributions.ProveInRelease(c.Request.Context(), q.Get("root"), leaf, q.Get("vote"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, p)
+	return nil
+}
