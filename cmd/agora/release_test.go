@@ -130,14 +130,9 @@ type contributor struct {
 
 func newContributor(t *testing.T, base string) *contributor {
 	t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/api/v1/arena/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	var hello map[string]any
-	if err := conn.ReadJSON(&hello); err != nil || hello["token"] == nil {
-		t.Fatalf("hello: %v, %v", hello, err)
+	conn, hello := dialWSHello(t, base)
+	if hello["token"] == nil {
+		t.Fatalf("hello without a token: %v", hello)
 	}
 	conn.SetReadDeadline(time.Now().Add(time.Minute))
 	return &contributor{base: base, token: hello["token"].(string), conn: conn}

@@ -54,6 +54,14 @@ func battleOnce(conn *websocket.Conn, prompt, winner string, sending ...func()) 
 
 func dialWS(t *testing.T, base string) *websocket.Conn {
 	t.Helper()
+	conn, _ := dialWSHello(t, base)
+	return conn
+}
+
+// dialWSHello connects a new contributor and returns the connection and
+// its hello frame.
+func dialWSHello(t *testing.T, base string) (*websocket.Conn, map[string]any) {
+	t.Helper()
 	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/api/v1/arena/ws", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +71,7 @@ func dialWS(t *testing.T, base string) *websocket.Conn {
 	if err := conn.ReadJSON(&hello); err != nil || hello["type"] != "hello" {
 		t.Fatalf("hello: %v, %v", hello, err)
 	}
-	return conn
+	return conn, hello
 }
 
 // TestServeDemoBattle runs the default arena in process and fights one
