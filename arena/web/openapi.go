@@ -21,3 +21,9 @@ func handleOpenAPI(c *gin.Context) error {
 	c.Data(http.StatusOK, "application/json", openAPI)
 	return nil
 }
+
+// handleAPIPage serves the API page: Swagger UI over openAPI, from
+// /static alone, under the pages' content security policy.
+func (s *Server) handleAPIPage(c *gin.Context) error {
+	return s.servePage(c, "api.html")
+}

@@ -32,6 +32,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/leaderboard", Anyone, s.wrap(s.handleLeaderboardPage)},
 		{"GET", "/api/v1/leaderboard", Anyone, s.wrap(handleLeaderboard(s.newLeaderboardAPI(leaderboardRate)))},
 		{"GET", "/api/v1/openapi.json", Anyone, s.wrap(handleOpenAPI)},
+		{"GET", "/api/docs", Anyone, s.wrap(s.handleAPIPage)},
 		{"GET", "/api/v1/export", ResearcherOrAdmin, s.streamingRoute(s.wrap(s.handleExport))},
 		{"GET", "/metrics", MetricsOrAdmin, s.wrap(handleMetrics(s.cfg.Metrics...))},
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,4 +73,32 @@ func SaveScreenshot(t *testing.T, name string, png []byte) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", path)
+}
+
+// Problems starts collecting what goes wrong in the tab: console errors
+// (among them every script, style or connection the content security
+// policy refuses) and uncaught exceptions. The returned function reads
+// them so far.
+func Problems(t *testing.T, ctx context.Context) func() []string {
+	t.Helper()
+	var mu sync.Mutex // guards problems
+	var problems []string
+	messages := chromedp.Console(ctx) // subscribed from here on
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				mu.Lock()
+				problems = append(problems, m.String()+" "+m.Source+" "+m.URL)
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), problems...)
+	}
 }
