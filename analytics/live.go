@@ -57,6 +57,9 @@ type Live struct {
 	now        func() time.Time
 
 	boot *liveBoot // guarded by fits, not mu
+
+	reload *reloadState // set while Reload reads the store (live_reload.go)
+	recent *recentVotes // the last votes Reload read, which Add must not count again
 }
 
 // FitWorkers returns the goroutines a live leaderboard's fit uses: half
@@ -129,13 +132,18 @@ func (l *Live) Add(r rlhf.Record) error {
 	if r.Failed() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
+		if l.reloaded(&r) {
+			return nil
+		}
 		l.data.failed++
 		l.version++
 		return nil
 	}
 	if !r.Counted() {
 		l.mu.Lock()
-		l.data.uncounted++
+		if !l.reloaded(&r) {
+			l.data.uncounted++
+		}
 		l.mu.Unlock()
 		return nil
 	}
@@ -145,6 +153,9 @@ func (l *Live) Add(r rlhf.Record) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.reloaded(&r) {
+		return nil
+	}
 	ordered := l.data.timed == 0 || b.Time.IsZero() || b.Time.UnixNano() >= l.data.lastTime
 	if err := l.data.Add(b); err != nil {
 		return err

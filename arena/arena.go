@@ -80,6 +80,8 @@ type Config struct {
 	Receipts                 Receipts           // receipts of committed votes (the verifiable log); may be nil
 	Points                   Points             // the points a committed vote earns, shown with the reveal; may be nil
 	Votes                    Votes              // answers retried votes of battles no longer in memory; may be nil
+	Consents                 Consents           // contributors' consent for their votes (consent.go); may be nil
+	DefaultConsent           rlhf.Consent       // the operator's, for contributors who chose none
 	Log                      *slog.Logger
 }
 
@@ -425,6 +427,9 @@ func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*Vot
 	}
 	now := a.cfg.Now()
 	v.CreatedAt = now
+	if err := a.consent(ctx, &v); err != nil {
+		return nil, err
+	}
 	final := bt.b
 	final.Turns = append([]rlhf.Turn(nil), bt.b.Turns...)
 	final.Status, final.UpdatedAt = rlhf.StatusVoted, now

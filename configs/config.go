@@ -37,6 +37,7 @@ type Config struct {
 	arena.OperationsConfig `yaml:",inline"`  // egress, health, usage
 	ClickHouse             clickhouse.Config `yaml:"clickhouse"`
 	Log                    Log               `yaml:"log"`
+	Consent                Consent           `yaml:"consent"` // consent.go
 	// Export is decoded by "agora export" (licence, contributors).
 	Export yaml.Node `yaml:"export"`
 }
@@ -165,6 +166,9 @@ func (c *Config) Validate() error {
 		return &FieldError{"matchmaking", err.Error()}
 	}
 	if err := c.Log.validate(); err != nil {
+		return err
+	}
+	if err := c.Consent.validate(); err != nil {
 		return err
 	}
 	if err := c.OperationsConfig.Validate(); err != nil {

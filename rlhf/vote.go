@@ -122,6 +122,10 @@ type Vote struct {
 	Strength      Strength  `json:"strength,omitempty"`
 	Reason        string    `json:"reason,omitempty"`
 	CreatedAt     time.Time `json:"created_at"`
+	// Scope and Licence are the contributor's consent for this vote
+	// (consent.go): empty when none was recorded.
+	Scope   Scope  `json:"scope,omitempty"`
+	Licence string `json:"licence,omitempty"`
 }
 
 // Validate checks the vote's fields.
@@ -139,6 +143,8 @@ func (v *Vote) Validate() error {
 		return Errorf(EInvalid, "reason is %d bytes; at most %d", len(v.Reason), MaxReasonBytes)
 	case !utf8.ValidString(v.Reason):
 		return Errorf(EInvalid, "reason is not valid UTF-8")
+	case v.Scope != "" && !v.Scope.Valid():
+		return Errorf(EInvalid, "scope %q is not one of leaderboard, research, training", v.Scope)
 	}
-	return nil
+	return ValidLicence(v.Licence)
 }

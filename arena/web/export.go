@@ -40,6 +40,7 @@ func (s *Server) handleExport(c *gin.Context) error {
 		return err
 	}
 	opts.Key = s.cfg.ExportKey
+	opts.Licence = s.cfg.DefaultConsent.Licence
 	opts.Detector = s.cfg.Languages
 	if err := opts.Validate(f); err != nil {
 		return err
@@ -85,6 +86,15 @@ func exportOptions(q map[string][]string) (formats.Options, error) {
 		return ""
 	}
 	o.MinStrength = rlhf.Strength(get("min_strength"))
+	switch sc := get("scope"); sc {
+	case "":
+		o.Scope = rlhf.ScopeResearch
+	case "all":
+	default:
+		if o.Scope, err = rlhf.ParseScope(sc); err != nil {
+			return o, badParam(q, "scope", `leaderboard, research, training or all`)
+		}
+	}
 	o.Ties = formats.TieMode(get("ties"))
 	o.Split = formats.Split(get("split"))
 	o.Contributors = formats.ContributorMode(get("contributors"))

@@ -65,7 +65,12 @@ type options struct {
 	limits         web.Limits
 	maxConns       int
 	proxies        web.Proxies
+	privacy        bool                                              // consent, download and erasure (the store), with the operator default below
+	onErase        func(ctx context.Context, battles []string) error // web.Config.OnErase
 }
+
+// testConsent is the operator's default consent in setups with privacy.
+var testConsent = rlhf.Consent{Scope: rlhf.ScopeResearch, Licence: "CC-BY-4.0"}
 
 // modelNames maps the fake model ids to the public names the arena uses.
 // The tests check that none of these reaches a client before the vote.
@@ -122,6 +127,7 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 		MaxTurns: 3, MaxPromptBytes: 4096, MaxBattlesPerContributor: o.maxBattles, VoteWindow: time.Hour,
 		OnVote:   o.onVote,
 		Receipts: receipts,
+		Consents: consents(o.privacy, store), DefaultConsent: testConsent,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +137,8 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	srv, err := web.New(web.Config{Battles: battles, Identity: identity, Store: store, WS: o.ws, MaxBodyBytes: 1 << 16,
 		Limits: o.limits, MaxConnections: o.maxConns, TrustedProxies: o.proxies,
 		Records: store, ResearcherToken: researcherToken, ExportKey: []byte("export key"), Ledger: votesLog,
-		Leaderboards: o.leaderboards})
+		Leaderboards: o.leaderboards, DefaultConsent: testConsent, OnErase: o.onErase,
+		Privacy: privacyOf(o.privacy, store), AdminToken: map[bool]string{true: adminToken}[o.privacy]})
 	if err != nil {
 		t.Fatal(err)
 	}

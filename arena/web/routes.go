@@ -53,6 +53,17 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/admin/quarantine", AdminOnly, s.wrap(handleListQuarantine(s.cfg.Quarantine))},
 		{"DELETE", "/api/v1/admin/quarantine/:contributor", AdminOnly, s.wrap(handleLiftQuarantine(s.cfg.Quarantine))},
 
+		// Contributors' consent, download and erasure, and the admin's
+		// for requests that arrive by mail (api_privacy.go).
+		{"GET", "/api/v1/me/consent", Anyone, s.wrap(s.handleGetConsent)},
+		{"PUT", "/api/v1/me/consent", Anyone, s.wrap(s.handlePutConsent)},
+		{"POST", "/api/v1/me/consent/narrow", Anyone, s.wrap(s.handleNarrow)},
+		{"GET", "/api/v1/me/data", Anyone, s.wrap(s.handleDownload)},
+		{"DELETE", "/api/v1/me/data", Anyone, s.wrap(s.handleErase)},
+		{"GET", "/api/v1/admin/contributors/:contributor/data", AdminOnly, s.wrap(s.handleDownload)},
+		{"DELETE", "/api/v1/admin/contributors/:contributor/data", AdminOnly, s.wrap(s.handleErase)},
+		{"POST", "/api/v1/admin/contributors/:contributor/consent/narrow", AdminOnly, s.wrap(s.handleNarrow)},
+
 		// Accounts (api_labs.go).
 		{"GET", "/api/v1/labs", AdminOnly, s.wrap(s.handleListAccounts(labKind))},
 		{"POST", "/api/v1/labs", AdminOnly, s.wrap(s.handleCreateAccount(labKind))},

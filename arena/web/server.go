@@ -97,6 +97,14 @@ type Config struct {
 	// Contributions serves contributors' points (/api/v1/me/points) and
 	// the releases; nil answers 404.
 	Contributions Contributions
+	// Privacy keeps contributors' consent and serves their download and
+	// erasure (api_privacy.go); nil answers 404. DefaultConsent is the
+	// operator's. OnErase, when set, is called with the battles an
+	// erasure deleted, to remove their copies elsewhere (ClickHouse, the
+	// live leaderboard).
+	Privacy        Privacy
+	DefaultConsent rlhf.Consent
+	OnErase        func(ctx context.Context, battles []string) error
 }
 
 // WSConfig tunes websocket connections. Zero fields take the defaults.

@@ -33,6 +33,9 @@ Formats:
   arena-json          Chatbot Arena battles, one JSON array             [--parquet]
   arena-jsonl         Chatbot Arena battles, one per line               [--parquet]
 
+Only votes whose contributor allowed the use named by --scope are exported
+(default research; see docs/consent.md); the card counts the rows by scope and
+licence. --scope all exports every vote, for internal use only.
 Ties and both-bad verdicts give no training pair; with --format trl-unpaired
 --ties unpaired they give two rows labelled true (tie) or false (both bad).
 Contributor ids (Arena's judge) are HMAC-SHA-256 pseudonyms under the key in
@@ -67,7 +70,7 @@ type exportFlags struct {
 	minStrength, ties, split, contributors, key string
 	margin, keepDuplicates, noCard              bool
 	testFraction                                float64
-	licence                                     string
+	licence, scope                              string
 }
 
 func runExport(ctx context.Context, args []string, e env) error {
@@ -94,6 +97,7 @@ func runExport(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&f.key, "key-file", "", "file holding the pseudonym key (default: $AGORA_EXPORT_KEY)")
 	fs.StringVar(&f.licence, "licence", "", "licence for the data card (default: the configuration's export.licence)")
 	fs.BoolVar(&f.noCard, "no-card", false, "do not write the data card")
+	fs.StringVar(&f.scope, "scope", string(rlhf.ScopeResearch), `only votes whose contributor allowed this use: leaderboard, research or training; "all" for every vote (internal use)`)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -198,6 +202,12 @@ func (f *exportFlags) options(e env, xc *exportConfig) (formats.Options, error) 
 	o.TestFraction = f.testFraction
 	o.KeepDuplicates = f.keepDuplicates
 	o.Detector = langdetect.New()
+	o.Licence = or(f.licence, or(xc.Licence, xc.License))
+	if f.scope != "all" {
+		if o.Scope, err = rlhf.ParseScope(f.scope); err != nil {
+			return o, usageError{"--scope: " + rlhf.ErrorMessage(err) + `, or "all"`}
+		}
+	}
 	o.Contributors = formats.ContributorMode(or(f.contributors, xc.Contributors))
 	if o.Contributors != formats.ContributorsOmit {
 		if f.key != "" {

@@ -247,6 +247,8 @@ func newArena(p *serveParts) (*arena.Arena, error) {
 		Receipts:                 p.votesLog,
 		Points:                   newContributions(p.store, p.votesLog, p.watch.quarantine),
 		Votes:                    p.store,
+		Consents:                 p.store,
+		DefaultConsent:           cfg.Consent.Default(),
 		Log:                      p.log,
 		OnStart:                  p.watch.started,
 		OnVote:                   p.feed.Add,
@@ -294,6 +296,9 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		Ledger:          p.votesLog,
 		Quarantine:      p.watch.quarantine,
 		Contributions:   newContributions(p.store, p.votesLog, p.watch.quarantine),
+		Privacy:         p.store,
+		DefaultConsent:  cfg.Consent.Default(),
+		OnErase:         onErase(p.ch.client, p.live, p.store),
 		Log:             p.log,
 	})
 	if err != nil {
@@ -362,7 +367,8 @@ func loadLeaderboard(ctx context.Context, cfg *configs.Config, store *sqlite.Sto
 type clickhouseParts struct {
 	arenaStore   arena.Store
 	leaderboards web.Leaderboards
-	shipper      *ship.Shipper // nil without ClickHouse
+	shipper      *ship.Shipper      // nil without ClickHouse
+	client       *clickhouse.Client // nil without ClickHouse; erasures delete from it
 	close        func()
 }
 
@@ -384,6 +390,7 @@ func openClickHouse(cfg *configs.Config, e env, secret []byte, store *sqlite.Sto
 		return parts, fmt.Errorf("clickhouse: %w", err)
 	}
 	parts.close = func() { ch.Close() }
+	parts.client = ch
 	parts.shipper = ship.New(store, ch, ship.OptionsFrom(chCfg, log))
 	parts.arenaStore = admittingStore{Store: store, shipper: parts.shipper}
 	parts.leaderboards = &clickhouseLeaderboards{ch: ch, refresh: 2 * time.Second}

@@ -11,9 +11,10 @@ import (
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
-// Placeholders for a vote's consent scope and licence, until contributors
-// choose them: every vote so far may be used for the leaderboard, under the
-// licence the operator states for its releases.
+// Placeholders for a vote's consent scope and licence when the vote
+// records none (votes stored before Agora recorded consent were signed with
+// them): such a vote may be used for the leaderboard, under the licence the
+// operator states for its releases.
 const (
 	DefaultConsent = "leaderboard"
 	DefaultLicence = "operator-default"
@@ -55,8 +56,8 @@ func (e *Encoder) Vote(b *rlhf.Battle, v *rlhf.Vote) []byte {
 	buf = line(buf, "winner", string(v.Winner))
 	buf = line(buf, "strength", strength)
 	buf = line(buf, "time", stamp(v.CreatedAt))
-	buf = line(buf, "consent", DefaultConsent)
-	buf = line(buf, "licence", DefaultLicence)
+	buf = line(buf, "consent", or(string(v.Scope), DefaultConsent))
+	buf = line(buf, "licence", or(v.Licence, DefaultLicence))
 	return line(buf, "conversation", ConversationHash(b))
 }
 

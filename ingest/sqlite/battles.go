@@ -89,8 +89,8 @@ const (
 			 b_content, b_finish, b_tokens, b_ttft_us, b_duration_us, b_error_code, b_error)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertVoteSQL = `INSERT INTO votes
-		(id, battle_id, contributor_id, winner, strength, reason, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`
+		(id, battle_id, contributor_id, winner, strength, reason, created_at, scope, licence, leaf_scope, leaf_licence)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // finishBattle stores b's final status. When every turn of b is stored
@@ -133,7 +133,8 @@ func (s *Store) saveBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) erro
 
 func (s *Store) insertVote(ctx context.Context, tx *sql.Tx, v *rlhf.Vote) error {
 	_, err := s.exec(ctx, tx, insertVoteSQL,
-		v.ID, v.BattleID, v.ContributorID, string(v.Winner), string(v.Strength), v.Reason, ms(v.CreatedAt))
+		v.ID, v.BattleID, v.ContributorID, string(v.Winner), string(v.Strength), v.Reason, ms(v.CreatedAt),
+		string(v.Scope), v.Licence, string(v.Scope), v.Licence)
 	if err != nil {
 		return fmt.Errorf("save vote %s: %w", v.ID, err)
 	}
@@ -235,9 +236,9 @@ func (s *Store) VoteForBattle(ctx context.Context, battleID string) (*rlhf.Vote,
 	var v rlhf.Vote
 	var winner, strength string
 	var created int64
-	err := s.read.QueryRowContext(ctx, `SELECT id, battle_id, contributor_id, winner, strength, reason, created_at
+	err := s.read.QueryRowContext(ctx, `SELECT id, battle_id, contributor_id, winner, strength, reason, created_at, scope, licence
 		FROM votes WHERE battle_id = ?`, battleID).
-		Scan(&v.ID, &v.BattleID, &v.ContributorID, &winner, &strength, &v.Reason, &created)
+		Scan(&v.ID, &v.BattleID, &v.ContributorID, &winner, &strength, &v.Reason, &created, &v.Scope, &v.Licence)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rlhf.Errorf(rlhf.ENotFound, "no vote for battle %s", battleID)
 	}

@@ -212,7 +212,7 @@ func exportQueries(f RecordFilter) (votes string, vargs []any, battles string, b
 	}
 	// NOT INDEXED and the unary + keep SQLite from walking an index on
 	// the id and fetching each row from wherever it is stored.
-	votes = `SELECT battle_id, seq, id, contributor_id, winner, strength, reason, created_at
+	votes = `SELECT battle_id, seq, id, contributor_id, winner, strength, reason, created_at, scope, licence
 		FROM votes NOT INDEXED WHERE ` + strings.Join(vconds, " AND ") + ` ORDER BY +battle_id`
 	battles = `SELECT id, contributor_id, model_a, model_b, created_at, source, category, language, identity_leak
 		FROM battles NOT INDEXED WHERE ` + strings.Join(bconds, " AND ") + ` ORDER BY +id`
@@ -282,7 +282,7 @@ func exportMerge(ctx context.Context, tx *sql.Tx, f RecordFilter, turns *turnRea
 			break
 		}
 		v = rlhf.Vote{}
-		if err := vrows.Scan(&v.BattleID, &seq, &v.ID, &v.ContributorID, &winner, &strength, &v.Reason, &vCreated); err != nil {
+		if err := vrows.Scan(&v.BattleID, &seq, &v.ID, &v.ContributorID, &winner, &strength, &v.Reason, &vCreated, &v.Scope, &v.Licence); err != nil {
 			return err
 		}
 		id := v.BattleID

@@ -65,7 +65,8 @@ type storedLeaf struct {
 
 func (s *Store) readLeaves(ctx context.Context, from, n int64) (map[int64]*storedLeaf, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT l.idx, l.kind, l.ref, l.data,
-		v.id, v.battle_id, v.contributor_id, v.winner, v.strength, v.created_at, b.model_a, b.model_b
+		v.id, v.battle_id, v.contributor_id, v.winner, v.strength, v.created_at, b.model_a, b.model_b,
+		v.leaf_scope, v.leaf_licence
 		FROM log_leaves l
 		LEFT JOIN votes v ON l.kind = ? AND v.id = l.ref
 		LEFT JOIN battles b ON b.id = v.battle_id
@@ -83,14 +84,16 @@ func (s *Store) readLeaves(ctx context.Context, from, n int64) (map[int64]*store
 			id, battle, contributor, win, str sql.NullString
 			created                           sql.NullInt64
 			modelA, modelB                    sql.NullString
+			scope, licence                    sql.NullString
 		)
-		if err := rows.Scan(&idx, &kind, &l.ref, &l.data, &id, &battle, &contributor, &win, &str, &created, &modelA, &modelB); err != nil {
+		if err := rows.Scan(&idx, &kind, &l.ref, &l.data, &id, &battle, &contributor, &win, &str, &created, &modelA, &modelB, &scope, &licence); err != nil {
 			return nil, fmt.Errorf("read leaves: %w", err)
 		}
 		l.kind = ledger.Kind(kind)
 		if id.Valid && modelA.Valid {
 			l.v = rlhf.Vote{ID: id.String, BattleID: battle.String, ContributorID: contributor.String,
-				Winner: rlhf.Winner(win.String), Strength: rlhf.Strength(str.String), CreatedAt: fromMS(created.Int64)}
+				Winner: rlhf.Winner(win.String), Strength: rlhf.Strength(str.String), CreatedAt: fromMS(created.Int64),
+				Scope: rlhf.Scope(scope.String), Licence: licence.String}
 			l.b = &rlhf.Battle{ID: battle.String, ModelA: modelA.String, ModelB: modelB.String}
 		}
 		leaves[idx] = &l

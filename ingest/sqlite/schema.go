@@ -76,6 +76,8 @@ var migrations = []string{
 	ReleaseMigration,
 	// 9: votes by contributor, for their points (releases.go).
 	PointsMigration,
+	// 10: votes' consent, contributors' defaults, terms, erasures (consent.go).
+	ConsentMigration,
 }
 
 // SchemaVersion is the schema version this code writes.

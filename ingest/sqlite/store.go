@@ -81,8 +81,10 @@ func open(path string, version int) (*Store, error) {
 	dsn := file + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
 	// The writer keeps savepoint journals in memory, not in temp files.
 	// (A larger page cache was tried and measured slower: the driver's
-	// allocator madvises freed cache pages.)
-	write, err := sql.Open("sqlite", dsn+"&_pragma=temp_store(MEMORY)")
+	// allocator madvises freed cache pages.) It overwrites deleted and
+	// replaced content with zeros (secure_delete), so that an erased
+	// contributor's text does not stay in free space (erase.go).
+	write, err := sql.Open("sqlite", dsn+"&_pragma=temp_store(MEMORY)&_pragma=secure_delete(ON)")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

@@ -53,6 +53,13 @@ type Options struct {
 	Categories   []string  // keep battles in these categories (case-insensitive); unknown never matches
 	MinStrength  rlhf.Strength
 
+	// Scope keeps only votes whose consent allows this use (a vote with
+	// no recorded scope counts as rlhf.DefaultScope); "" keeps every vote,
+	// for internal use. Licence is the licence of votes that record none:
+	// the operator's.
+	Scope   rlhf.Scope
+	Licence string
+
 	Ties   TieMode // ties and both-bad in trl-unpaired
 	Margin bool    // add TRL's margin column (from the vote's strength) to trl and trl-conversational
 
@@ -107,6 +114,12 @@ func (o *Options) Validate(f Format) error {
 	if o.TestFraction < 0 || o.TestFraction >= 1 {
 		return rlhf.Errorf(rlhf.EInvalid, "test fraction %v is not in [0, 1)", o.TestFraction)
 	}
+	if o.Scope != "" && !o.Scope.Valid() {
+		return rlhf.Errorf(rlhf.EInvalid, "scope %q is not one of leaderboard, research, training", o.Scope)
+	}
+	if err := rlhf.ValidLicence(o.Licence); err != nil {
+		return err
+	}
 	if !o.MinStrength.Valid() {
 		return rlhf.Errorf(rlhf.EInvalid, "strength %q is not one of significant, clear, slight, negligible", o.MinStrength)
 	}
@@ -136,6 +149,8 @@ func (o *Options) filterReason(r *rlhf.Record, lang string) string {
 		return "category not chosen"
 	case o.MinStrength != "" && (v.Strength == "" || v.Strength.Rank() < o.MinStrength.Rank()):
 		return "weaker than --min-strength"
+	case o.Scope != "" && !v.Scope.Allows(o.Scope):
+		return "consent narrower than --scope"
 	}
 	if o.Split != SplitAll {
 		test := InTestSplit(splitKey(b), o.testFraction())

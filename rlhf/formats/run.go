@@ -42,6 +42,16 @@ type Stats struct {
 	Last               time.Time // latest vote
 
 	RandomKey bool // contributor pseudonyms used a random key, so they match no other export
+
+	// Consent counts the rows by their vote's scope and licence (the
+	// operator's, Options.Licence, for votes that record none).
+	Consent map[ConsentKey]int
+}
+
+// ConsentKey is a vote's scope and licence, as the data card counts them.
+type ConsentKey struct {
+	Scope   rlhf.Scope
+	Licence string
 }
 
 func newStats(f Format) Stats {
@@ -53,6 +63,7 @@ func newStats(f Format) Stats {
 		Models:    map[string]int{},
 		Sources:   map[string]int{},
 		Languages: map[string]int{},
+		Consent:   map[ConsentKey]int{},
 	}
 }
 
@@ -323,6 +334,8 @@ func (p *pipeline) emit() (int, error) {
 		return 0, fmt.Errorf("write row for battle %s: %w", p.row.Record.Battle.ID, err)
 	}
 	p.st.Rows++
+	v := &p.row.Record.Vote
+	p.st.Consent[ConsentKey{v.Scope.Effective(), or(v.Licence, p.opts.Licence)}]++
 	return 1, nil
 }
 
