@@ -203,10 +203,8 @@ func (f *exportFlags) options(e env, xc *exportConfig) (formats.Options, error) 
 	o.KeepDuplicates = f.keepDuplicates
 	o.Detector = langdetect.New()
 	o.Licence = or(f.licence, or(xc.Licence, xc.License))
-	if f.scope != "all" {
-		if o.Scope, err = rlhf.ParseScope(f.scope); err != nil {
-			return o, usageError{"--scope: " + rlhf.ErrorMessage(err) + `, or "all"`}
-		}
+	if o.Scope, err = scopeFlag(f.scope); err != nil {
+		return o, err
 	}
 	o.Contributors = formats.ContributorMode(or(f.contributors, xc.Contributors))
 	if o.Contributors != formats.ContributorsOmit {
@@ -228,6 +226,18 @@ func (f *exportFlags) options(e env, xc *exportConfig) (formats.Options, error) 
 		return o, usageError{rlhf.ErrorMessage(err)}
 	}
 	return o, nil
+}
+
+// scopeFlag reads --scope: a scope, or "all" (no filter, for internal use).
+func scopeFlag(s string) (rlhf.Scope, error) {
+	if s == "all" {
+		return "", nil
+	}
+	sc, err := rlhf.ParseScope(s)
+	if err != nil {
+		return "", usageError{"--scope: " + rlhf.ErrorMessage(err) + `, or "all"`}
+	}
+	return sc, nil
 }
 
 // writeExport runs write into path through a temporary file that is

@@ -31,6 +31,10 @@ into DIR, and appends it to the log:
   release.txt    the release leaf's record: the log's state, the root and
                  each file's SHA-256
 
+Only votes whose contributor allowed the use named by --scope are released
+(default research; docs/consent.md): a vote narrowed before the release, or
+erased, is not in it.
+
 --log-size N is the release's time: it is built from the log's first N
 leaves (default: the latest checkpoint's size, printed so that the release
 can be built again). Two runs with the same N give the same bytes; the
@@ -40,6 +44,7 @@ Run it with the server stopped, or use POST /api/v1/admin/releases.`
 
 type releaseFlags struct {
 	data, config, output, format, licence, cap string
+	scope                                      string
 	logSize                                    int64
 	dryRun                                     bool
 }
@@ -52,6 +57,7 @@ func runRelease(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&f.format, "format", string(formats.ArenaJSONL), "export format of the data (see agora export)")
 	fs.StringVar(&f.licence, "licence", "", "licence for the data card (default: the configuration's export.licence)")
 	fs.StringVar(&f.cap, "share-cap", ledger.DefaultShareCap, "the largest share of one contributor (a fraction, 1/10, or a decimal)")
+	fs.StringVar(&f.scope, "scope", "research", `only votes whose contributor allowed this use: leaderboard, research or training (docs/consent.md)`)
 	fs.BoolVar(&f.dryRun, "dry-run", false, "build the files but append nothing to the log (to check a release)")
 	fs.StringVar(&f.data, "data", e.getenv("AGORA_DATA"), "data directory of the store (default from the configuration: ./agora-data)")
 	fs.StringVar(&f.config, "config", e.getenv("AGORA_CONFIG"), "configuration file (default: the embedded configs/agora.yaml)")
@@ -72,13 +78,17 @@ func runRelease(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return usageError{"--share-cap: " + err.Error()}
 	}
+	scope, err := scopeFlag(f.scope)
+	if err != nil {
+		return err
+	}
 	cfg, err := loadConfig(f.config)
 	if err != nil {
 		return err
 	}
 	cfg.Server.Data = or(f.data, or(cfg.Server.Data, "./agora-data"))
 	rc := ledger.ReleaseConfig{Format: format, Cap: capRat, Dir: f.output, Size: f.logSize, DryRun: f.dryRun,
-		Licence: or(f.licence, exportLicence(cfg)), Options: formats.Options{Detector: langdetect.New()}}
+		Licence: or(f.licence, exportLicence(cfg)), Options: formats.Options{Detector: langdetect.New(), Scope: scope, Licence: or(f.licence, exportLicence(cfg))}}
 	rel, err := buildRelease(ctx, cfg, rc)
 	if err != nil {
 		return err
