@@ -82,6 +82,8 @@ type Leaderboard struct {
 	Reliability *ReliabilityReport `json:"reliability,omitempty"`
 	// Fragility is the fragility audit, when asked for.
 	Fragility *Fragility `json:"fragility,omitempty"`
+	// Policy is set when the leaderboard policy labelled the rows.
+	Policy *PolicyNote `json:"policy,omitempty"`
 }
 
 // Row is one model's line.
@@ -99,6 +101,19 @@ type Row struct {
 	// UnadjustedRating is the plain Bradley–Terry rating, set with style
 	// control and with reliability weighting.
 	UnadjustedRating *float64 `json:"unadjusted_rating,omitempty"`
+	// Provisional and Deprecated are the leaderboard policy's labels
+	// (arena/policy): a provisional rating is not final yet, and why.
+	Provisional       bool   `json:"provisional"`
+	ProvisionalReason string `json:"provisional_reason,omitempty"`
+	Deprecated        bool   `json:"deprecated,omitempty"`
+}
+
+// PolicyNote names the leaderboard policy whose labels a board carries.
+type PolicyNote struct {
+	Version    int   `json:"version"`
+	MinVotes   int64 `json:"min_votes"`
+	FreshVotes int64 `json:"fresh_votes"`
+	Hidden     int   `json:"unlisted_hidden"` // unlisted models left out of the board
 }
 
 // Anchor is the model pinned to a rating.

@@ -40,6 +40,9 @@ type Config struct {
 	Consent                Consent           `yaml:"consent"` // consent.go
 	// Export is decoded by "agora export" (licence, contributors).
 	Export yaml.Node `yaml:"export"`
+	// PolicyFile is the leaderboard policy file (policy.yaml's format);
+	// "" is the embedded default, DefaultPolicy.
+	PolicyFile string `yaml:"policy_file"`
 }
 
 // Server configures the HTTP listener and the store.

@@ -48,6 +48,7 @@ type modelRequest struct {
 	Name      *string     `json:"name"` // the local part: "llama-3" becomes "<lab>/llama-3"
 	Lab       *string     `json:"lab"`  // the admin names the lab; a lab's own requests need not
 	APIKey    *string     `json:"api_key"`
+	Unlisted  *bool       `json:"unlisted"` // at registration: tested anonymously, off the public board (api_policy.go)
 	HasKey    serverField `json:"has_api_key"`
 	CreatedAt serverField `json:"created_at"`
 	UpdatedAt serverField `json:"updated_at"`
@@ -76,7 +77,8 @@ func decodeModelRequest(c *gin.Context, base rlhf.EndpointModel) (modelRequest, 
 // the key) and its circuit breaker.
 type modelView struct {
 	registry.Model
-	Health *arena.ModelHealth `json:"health,omitempty"`
+	Health  *arena.ModelHealth `json:"health,omitempty"`
+	Listing string             `json:"listing,omitempty"` // unlisted, listed or deprecated, under the leaderboard policy
 }
 
 func (s *Server) registry() (ModelRegistry, error) {
@@ -96,7 +98,7 @@ func (s *Server) views(ms ...registry.Model) []modelView {
 	}
 	out := make([]modelView, len(ms))
 	for i, m := range ms {
-		out[i].Model = m
+		out[i].Model, out[i].Listing = m, s.listing(m.Name)
 		if h, ok := health[m.Name]; ok {
 			out[i].Health = &h
 		}
@@ -165,8 +167,16 @@ func (s *Server) handleCreateModel(c *gin.Context) error {
 	if q.APIKey != nil {
 		key = *q.APIKey
 	}
+	release, err := s.reserveUnlisted(lab, q.Unlisted)
+	if err != nil {
+		return err
+	}
+	defer release()
 	rm, test, err := reg.Create(c.Request.Context(), m, key)
 	if err != nil {
+		return err
+	}
+	if err := s.registered(c.Request.Context(), lab, rm.Name, q.Unlisted); err != nil {
 		return err
 	}
 	c.JSON(http.StatusCreated, gin.H{"model": s.views(rm)[0], "test": test})
@@ -197,6 +207,9 @@ func (s *Server) handleUpdateModel(c *gin.Context) error {
 	}
 	if q.Name != nil || q.Lab != nil {
 		return rlhf.Errorf(rlhf.EInvalid, "a model's name and lab cannot change; register a new model")
+	}
+	if q.Unlisted != nil {
+		return rlhf.Errorf(rlhf.EInvalid, "unlisted is set at registration; list a model with POST .../list")
 	}
 	// The fields the body has replace the model's; the body decoded once
 	// already, so it decodes again.
@@ -237,7 +250,7 @@ func (s *Server) handleDeleteModel(c *gin.Context) error {
 		return err
 	}
 	lab, name := modelName(c)
-	if err := reg.Delete(c.Request.Context(), lab, name); err != nil {
+	if err := s.deleteModel(c.Request.Context(), reg, lab, name); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)

@@ -119,7 +119,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newLabSetup(t testing.TB) *labSetup {
+// labOption adds to newLabSetup's wiring: it may wrap the arena's
+// matcher and change the server's configuration, given the store and the
+// registry (reg returns nil until the registry is open).
+type labOption func(store *sqlite.Store, reg func() *registry.Registry) (matcher func(arena.Matcher) arena.Matcher, config func(*web.Config))
+
+func newLabSetup(t testing.TB, opts ...labOption) *labSetup {
 	t.Helper()
 	ls := &labSetup{t: t, dir: t.TempDir(), endpoint: &labEndpoint{keys: map[string]string{}}, logs: &syncBuffer{}, bodies: &syncBuffer{}}
 	ep := httptest.NewServer(ls.endpoint)
@@ -137,7 +142,12 @@ func newLabSetup(t testing.TB) *labSetup {
 	}
 	usage, _ := arena.NewUsage(arena.UsageConfig{})
 	health, _ := arena.NewHealth(arena.HealthConfig{}, nil)
-	a, err := arena.New(arena.Config{Store: store, Matcher: health.Matcher(arena.Uniform{}),
+	matcher, configs := health.Matcher(arena.Uniform{}), []func(*web.Config){}
+	for _, o := range opts {
+		wrap, config := o(store, func() *registry.Registry { return ls.registry })
+		matcher, configs = wrap(matcher), append(configs, config)
+	}
+	a, err := arena.New(arena.Config{Store: store, Matcher: matcher,
 		Campaigns: registry.Campaigns{Source: store}, MaxTurns: 2, MaxPromptBytes: 4096, MaxBattlesPerContributor: 3,
 		VoteWindow: time.Hour, Log: log})
 	if err != nil {
@@ -162,11 +172,15 @@ func newLabSetup(t testing.TB) *labSetup {
 	}
 	ls.registry = reg
 	identity, _ := web.NewIdentity(bytes.Repeat([]byte("k"), 32))
-	srv, err := web.New(web.Config{Battles: a, Identity: identity, Store: store, Log: log,
+	cfg := web.Config{Battles: a, Identity: identity, Store: store, Log: log,
 		Demo:    http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "demo") }),
 		Records: store, ResearcherToken: researcherToken, ExportKey: []byte("export key"),
 		AdminToken: adminToken, Accounts: store, Registry: reg, Campaigns: store, Usage: usage, Health: health,
-		Metrics: []web.Metrics{usage, health}, MetricsToken: metricsToken})
+		Metrics: []web.Metrics{usage, health}, MetricsToken: metricsToken}
+	for _, config := range configs {
+		config(&cfg)
+	}
+	srv, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,8 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/leaderboard", Anyone, s.wrap(handleLeaderboard(s.newLeaderboardAPI(leaderboardRate)))},
 		{"GET", "/api/v1/openapi.json", Anyone, s.wrap(handleOpenAPI)},
 		{"GET", "/api/docs", Anyone, s.wrap(s.handleAPIPage)},
+		{"GET", "/transparency", Anyone, s.wrap(s.handleTransparencyPage)},
+		{"GET", "/api/v1/transparency", Anyone, s.wrap(handleTransparency(s.cfg.Policy))},
 		{"GET", "/api/v1/export", ResearcherOrAdmin, s.streamingRoute(s.wrap(s.handleExport))},
 		{"GET", "/metrics", MetricsOrAdmin, s.wrap(handleMetrics(s.cfg.Metrics...))},
 
@@ -86,6 +88,11 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/models/:lab/:model/pause", LabOrAdmin, s.wrap(s.handlePauseModel(true))},
 		{"POST", "/api/v1/models/:lab/:model/resume", LabOrAdmin, s.wrap(s.handlePauseModel(false))},
 		{"GET", "/api/v1/usage", LabOrAdmin, s.wrap(s.handleUsage)},
+
+		// The leaderboard policy (api_policy.go).
+		{"POST", "/api/v1/models/:lab/:model/list", LabOrAdmin, s.wrap(s.handleListModel)},
+		{"POST", "/api/v1/deprecations", LabOrAdmin, s.wrap(s.handleDeprecate)},
+		{"PUT", "/api/v1/admin/policy", AdminOnly, s.wrap(s.handlePutPolicy)},
 
 		// Campaigns (api_campaigns.go).
 		{"GET", "/api/v1/campaigns", LabOrAdmin, s.wrap(s.handleListCampaigns)},

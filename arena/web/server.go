@@ -105,6 +105,8 @@ type Config struct {
 	Privacy        Privacy
 	DefaultConsent rlhf.Consent
 	OnErase        func(ctx context.Context, battles []string) error
+	// Policy is the leaderboard policy in force (api_policy.go); nil: none.
+	Policy Governance
 }
 
 // WSConfig tunes websocket connections. Zero fields take the defaults.

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/agora-rlhf/agora/analytics"
+	"github.com/agora-rlhf/agora/ingest/sqlite"
 )
 
 const leaderboardUsage = `leaderboard [flags] [FILE]
@@ -104,6 +105,7 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 	readStart := time.Now()
 	var d analytics.Dataset
 	in := inputInfo{}
+	var liveStore *sqlite.Store // the live store read, if any: its policy labels the board
 	if fs.NArg() == 1 {
 		in.File = fs.Arg(0)
 		st, err := readBattleFile(in.File, &d, analytics.ReadOptions{Format: f.format, Strict: f.strict, Style: f.style})
@@ -133,6 +135,7 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 			return err
 		}
 		defer closer.Close()
+		liveStore, _ = closer.(*sqlite.Store)
 		if in.Skipped, err = analytics.LoadRecords(ctx, src, &d); err != nil {
 			return err
 		}
@@ -142,6 +145,9 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 	lb, err := analytics.Compute(ctx, &d, opt)
 	prog.done()
 	if err != nil {
+		return err
+	}
+	if lb, err = labelLive(ctx, lb, liveStore); err != nil {
 		return err
 	}
 	in.FitSeconds = time.Since(fitStart).Seconds()
@@ -324,9 +330,9 @@ func writeTable(w io.Writer, lb *analytics.Leaderboard, in *inputInfo) error {
 		if plainCol && r.UnadjustedRating != nil {
 			wlt = fmt.Sprintf("%-11s  %7.1f", wlt, *r.UnadjustedRating)
 		}
-		fmt.Fprintf(bw, "%4d  %-*s  %7.1f  %13s  %7.1f  %8d  %s\n",
+		fmt.Fprintf(bw, "%4d  %-*s  %7.1f  %13s  %7.1f  %8d  %s%s\n",
 			r.Rank, pad, r.Model, r.Rating, fmt.Sprintf("%+.1f/%+.1f", r.CIUpper-r.Rating, r.CILower-r.Rating),
-			r.Elo, r.Battles, wlt)
+			r.Elo, r.Battles, wlt, policyLabel(r))
 	}
 	writeFragility(bw, lb.Fragility)
 	if rel := lb.Reliability; rel != nil {

@@ -53,7 +53,7 @@ api_key_env.`
 
 // serveFlags are the settings of serve that flags and environment set.
 type serveFlags struct {
-	addr, data, config, logFormat, logLevel string
+	addr, data, config, logFormat, logLevel, policy string
 }
 
 func runServe(ctx context.Context, args []string, e env) error {
@@ -64,6 +64,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&f.config, "config", e.getenv("AGORA_CONFIG"), "configuration file (default: the embedded configs/agora.yaml)")
 	fs.StringVar(&f.logFormat, "log-format", or(e.getenv("AGORA_LOG_FORMAT"), "text"), "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.policy, "policy", e.getenv("AGORA_POLICY"), "leaderboard policy file (default: the configuration's policy_file, else the embedded configs/policy.yaml)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -83,6 +84,9 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}
 	if f.data != "" {
 		cfg.Server.Data = f.data
+	}
+	if f.policy != "" {
+		cfg.PolicyFile = f.policy
 	}
 	keys, err := modelKeys(cfg, e.getenv)
 	if err != nil {
@@ -183,6 +187,7 @@ type serveParts struct {
 	feed       *analytics.Feed
 	battles    *arena.Arena
 	reg        *registry.Registry
+	gov        *governor // the leaderboard policy (policy.go)
 }
 
 // listening is the server's listener and its connection caps.
@@ -227,7 +232,8 @@ func (p *serveParts) labParts(ctx context.Context) error {
 		return err
 	}
 	p.meters = newMetrics(p.store, p.ch.shipper, p.mp.usage, p.mp.health)
-	return nil
+	p.gov, err = newGovernor(ctx, p.store, p.cfg.PolicyFile, &p.reg, p.log)
+	return err
 }
 
 // newArena builds the arena: battles, votes and their hooks.
@@ -235,7 +241,7 @@ func newArena(p *serveParts) (*arena.Arena, error) {
 	cfg := p.cfg
 	return arena.New(arena.Config{
 		Store:                    p.ch.arenaStore,
-		Matcher:                  p.mp.health.Matcher(p.policy),
+		Matcher:                  p.gov.Matcher(p.mp.health.Matcher(p.policy)),
 		MaxTurns:                 cfg.Arena.MaxTurns,
 		MaxPromptBytes:           cfg.Arena.MaxPromptBytes,
 		MaxBattlesPerContributor: cfg.Arena.MaxBattlesPerContributor,
@@ -277,7 +283,7 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		MaxBodyBytes:    cfg.Server.MaxBodyBytes,
 		MaxConnections:  p.net.maxWS,
 		Limits:          webLimits(cfg.Limits),
-		Leaderboards:    quarantinedBoards{Leaderboards: p.ch.leaderboards, q: p.watch.quarantine},
+		Leaderboards:    labelledBoards(quarantinedBoards{Leaderboards: p.ch.leaderboards, q: p.watch.quarantine}, p.gov),
 		Records:         p.store.ExportSource(sqlite.RecordFilter{}),
 		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
 		ExportKey:       exportKey(e.getenv, p.secret),
@@ -299,6 +305,7 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		Privacy:         p.store,
 		DefaultConsent:  cfg.Consent.Default(),
 		OnErase:         onErase(p.ch.client, p.live, p.store),
+		Policy:          p.gov,
 		Log:             p.log,
 	})
 	if err != nil {

@@ -78,6 +78,8 @@ var migrations = []string{
 	PointsMigration,
 	// 10: votes' consent, contributors' defaults, terms, erasures (consent.go).
 	ConsentMigration,
+	// 11: the leaderboard policy's history, listings and deprecations (policy.go).
+	PolicyMigration,
 }
 
 // SchemaVersion is the schema version this code writes.
