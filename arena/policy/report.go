@@ -11,11 +11,13 @@ import (
 // Release is a data release and its licence, as the transparency report
 // lists it.
 type Release struct {
-	ID      string    `json:"id"`
-	Licence string    `json:"licence"`
+	ID      string    `json:"id"`       // the release root
+	Leaf    int64     `json:"log_leaf"` // the release's leaf in the verifiable log
+	Licence string    `json:"licence"`  // "" when the release record names none
 	Scope   string    `json:"scope,omitempty"`
+	Format  string    `json:"format,omitempty"`
 	Votes   int64     `json:"votes"`
-	At      time.Time `json:"at"`
+	At      time.Time `json:"at,omitzero"`
 }
 
 // Report is the public transparency report (GET /api/v1/transparency).

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/arena/policy"
@@ -32,7 +34,8 @@ func newGovernor(ctx context.Context, store *sqlite.Store, path string, reg **re
 			}
 			return modelLabs((*reg).Models(""))
 		},
-		Log: log,
+		Releases: storeReleases(store),
+		Log:      log,
 	})
 	if err != nil {
 		return nil, err
@@ -111,4 +114,35 @@ func policyLabel(r analytics.Row) string {
 // labelledBoards labels every leaderboard of lbs by gov's policy in force.
 func labelledBoards(lbs web.Leaderboards, gov *policy.Governor) web.Leaderboards {
 	return policy.Boards{Inner: lbs, Gov: gov}
+}
+
+// storeReleases lists the releases kept in store for the transparency
+// report, from their release records (docs/ledger.md): root, votes,
+// format, and the licence and scope when the record names them.
+func storeReleases(store *sqlite.Store) func(context.Context) ([]policy.Release, error) {
+	return func(ctx context.Context) ([]policy.Release, error) {
+		rs, err := store.Releases(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]policy.Release, 0, len(rs))
+		for _, r := range rs {
+			rel := policy.Release{ID: r.Root.String(), Leaf: r.Leaf}
+			for l := range strings.Lines(string(r.Record)) {
+				key, value, _ := strings.Cut(strings.TrimSpace(l), " ")
+				switch key {
+				case "votes":
+					rel.Votes, _ = strconv.ParseInt(value, 10, 64)
+				case "format":
+					rel.Format = value
+				case "licence", "license":
+					rel.Licence = value
+				case "scope":
+					rel.Scope = value
+				}
+			}
+			out = append(out, rel)
+		}
+		return out, nil
+	}
 }
