@@ -35,14 +35,18 @@ func flatten(d *apiDoc, s any) map[string]any {
 	if !ok {
 		return m
 	}
-	out := map[string]any{}
+	out, own := map[string]any{}, map[string]any{}
+	for k, v := range m {
+		if k != "allOf" {
+			own[k] = v
+		}
+	}
 	props := map[string]any{}
 	var required []any
-	for _, part := range append(parts, m) {
+	for _, part := range append(slices.Clip(parts), own) {
 		p := flatten(d, part)
 		for k, v := range p {
 			switch k {
-			case "allOf":
 			case "properties":
 				pm, _ := v.(map[string]any)
 				for name, ps := range pm {
@@ -203,6 +207,9 @@ func (sc *schemaCheck) object(at, goType string, fields []jsonField, m map[strin
 			continue
 		}
 		sc.compare(at+"."+f.name, f.typ, p)
+		if f.nullable && !sc.request && flatten(sc.d, p)["nullable"] != true {
+			sc.errorf(at+"."+f.name, "a pointer without omitempty may be null: nullable: true")
+		}
 		if !f.omitempty {
 			required = append(required, f.name)
 		}
@@ -236,6 +243,7 @@ type jsonField struct {
 	name      string
 	typ       types.Type
 	omitempty bool
+	nullable  bool // a struct's pointer field without omitempty: sent as null when nil
 }
 
 // jsonFields returns a struct's JSON fields, embedded structs' fields
@@ -264,6 +272,8 @@ func jsonFields(st *types.Struct, request bool) []jsonField {
 			name = f.Name()
 		}
 		jf := jsonField{name: name, typ: f.Type(), omitempty: strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")}
+		_, isPtr := f.Type().(*types.Pointer)
+		jf.nullable = isPtr && !jf.omitempty
 		if strings.Contains(opts, "string") {
 			jf.typ = types.Typ[types.String]
 		}
