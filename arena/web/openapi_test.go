@@ -252,6 +252,9 @@ func (ck *opCheck) check(ids map[string]string) {
 		ck.errorf("operationId %q is %s's too", id, ids[id])
 	}
 	ids[id] = ck.at
+	if _, ok := ck.op["security"].([]any); !ok {
+		ck.errorf("no security: [] for a route open to anyone, else the token schemes it takes")
+	}
 	var roles []string
 	rs, _ := ck.op["x-agora-roles"].([]any)
 	for _, r := range rs {
