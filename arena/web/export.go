@@ -104,6 +104,9 @@ func exportOptions(q map[string][]string) (formats.Options, error) {
 	if o.KeepDuplicates, err = queryBool(q, "keep_duplicates"); err != nil {
 		return o, err
 	}
+	if o.NoRedact, err = queryBool(q, "no_redact"); err != nil {
+		return o, err
+	}
 	if v := get("test_fraction"); v != "" {
 		if o.TestFraction, err = strconv.ParseFloat(v, 64); err != nil {
 			return o, badParam(q, "test_fraction", "a number in [0, 1)")

@@ -35,7 +35,10 @@ Formats:
 
 Only votes whose contributor allowed the use named by --scope are exported
 (default research; see docs/consent.md); the card counts the rows by scope and
-licence. --scope all exports every vote, for internal use only.
+licence. --scope all exports every vote, for internal use only. E-mail addresses,
+phone numbers, API keys, tokens, private keys, card numbers and IBANs in
+prompts, answers and reasons are replaced by placeholders ([EMAIL], ...) and
+counted on the card; --no-redact keeps them, for internal use only.
 Ties and both-bad verdicts give no training pair; with --format trl-unpaired
 --ties unpaired they give two rows labelled true (tie) or false (both bad).
 Contributor ids (Arena's judge) are HMAC-SHA-256 pseudonyms under the key in
@@ -68,7 +71,7 @@ type exportFlags struct {
 	parquet                                     bool
 	since, until, models, sources, langs, cats  string
 	minStrength, ties, split, contributors, key string
-	margin, keepDuplicates, noCard              bool
+	margin, keepDuplicates, noCard, noRedact    bool
 	testFraction                                float64
 	licence, scope                              string
 }
@@ -97,6 +100,7 @@ func runExport(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&f.key, "key-file", "", "file holding the pseudonym key (default: $AGORA_EXPORT_KEY)")
 	fs.StringVar(&f.licence, "licence", "", "licence for the data card (default: the configuration's export.licence)")
 	fs.BoolVar(&f.noCard, "no-card", false, "do not write the data card")
+	fs.BoolVar(&f.noRedact, "no-redact", false, "keep e-mail addresses, phone numbers, keys and tokens in the text (internal use only; docs/consent.md)")
 	fs.StringVar(&f.scope, "scope", string(rlhf.ScopeResearch), `only votes whose contributor allowed this use: leaderboard, research or training; "all" for every vote (internal use)`)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -201,6 +205,7 @@ func (f *exportFlags) options(e env, xc *exportConfig) (formats.Options, error) 
 	o.Split = formats.Split(f.split)
 	o.TestFraction = f.testFraction
 	o.KeepDuplicates = f.keepDuplicates
+	o.NoRedact = f.noRedact
 	o.Detector = langdetect.New()
 	o.Licence = or(f.licence, or(xc.Licence, xc.License))
 	if o.Scope, err = scopeFlag(f.scope); err != nil {

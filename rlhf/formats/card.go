@@ -95,6 +95,7 @@ func WriteCard(w io.Writer, c Card) error {
 	b.WriteString(choices(o, st))
 	fmt.Fprintf(&b, "\n## Licence\n\n%s\n", licenceText(c.Licence))
 	writeConsent(&b, &c)
+	writeRedaction(&b, &c)
 	b.WriteString("\n## Command\n\n```\n" + c.Command + "\n```\n")
 	if !c.Generated.IsZero() {
 		fmt.Fprintf(&b, "\nGenerated %s.\n", c.Generated.UTC().Format(time.RFC3339))

@@ -48,3 +48,19 @@ func or(s, def string) string {
 	}
 	return s
 }
+
+// writeRedaction writes the card's redaction section: what the detectors
+// replaced, or that the export was made without redaction.
+func writeRedaction(b *strings.Builder, c *Card) {
+	st, o := &c.Stats, &c.Options
+	b.WriteString("\n## Personal data and secrets\n\n")
+	if o.NoRedact {
+		b.WriteString("**Not redacted** (made with --no-redact, for internal use): prompts, answers and reasons are as contributors and models wrote them, e-mail addresses, phone numbers and keys included. Do not publish this export.\n")
+		return
+	}
+	b.WriteString("E-mail addresses, phone numbers, API keys, tokens, private keys, card numbers and IBANs found in prompts, answers and reasons were replaced by a placeholder (`[EMAIL]`, `[PHONE]`, `[API_KEY]`, …). Redaction finds what its detectors know; it is not a guarantee that no personal data is left.\n\n")
+	b.WriteString("| detector | replaced |\n|---|---|\n")
+	for _, d := range Detectors() {
+		fmt.Fprintf(b, "| %s | %d |\n", d, st.Redacted[d])
+	}
+}

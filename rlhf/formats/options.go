@@ -60,6 +60,11 @@ type Options struct {
 	Scope   rlhf.Scope
 	Licence string
 
+	// NoRedact exports prompts, answers and reasons as they are, with the
+	// e-mail addresses, phone numbers, keys and the like that redaction
+	// replaces by default (redact.go): for internal use only.
+	NoRedact bool
+
 	Ties   TieMode // ties and both-bad in trl-unpaired
 	Margin bool    // add TRL's margin column (from the vote's strength) to trl and trl-conversational
 

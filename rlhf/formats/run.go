@@ -46,6 +46,9 @@ type Stats struct {
 	// Consent counts the rows by their vote's scope and licence (the
 	// operator's, Options.Licence, for votes that record none).
 	Consent map[ConsentKey]int
+	// Redacted counts the personal data and secrets replaced in the
+	// prompts, answers and reasons exported, by detector (redact.go).
+	Redacted map[string]int
 }
 
 // ConsentKey is a vote's scope and licence, as the data card counts them.
@@ -64,6 +67,7 @@ func newStats(f Format) Stats {
 		Sources:   map[string]int{},
 		Languages: map[string]int{},
 		Consent:   map[ConsentKey]int{},
+		Redacted:  map[string]int{},
 	}
 }
 
@@ -131,6 +135,8 @@ type pipeline struct {
 	text   []byte
 	convA  []rlhf.Message
 	convB  []rlhf.Message
+
+	redacted rlhf.Record // the record with personal data redacted (redact.go)
 }
 
 func newPipeline(f Format, opts *Options, st *Stats, rw RowWriter) (*pipeline, error) {
@@ -171,6 +177,9 @@ func (p *pipeline) record(r *rlhf.Record) error {
 	if r.Failed() {
 		p.st.Failed++
 		return nil
+	}
+	if !p.opts.NoRedact {
+		r = redactRecord(r, &p.redacted, p.st.Redacted)
 	}
 	b := &r.Battle
 	written := 0
