@@ -60,6 +60,12 @@ type Live struct {
 
 	reload *reloadState // set while Reload reads the store (live_reload.go)
 	recent *recentVotes // the last votes Reload read, which Add must not count again
+
+	// With NewLiveLoading: closed when Load is done; until then Add keeps
+	// votes in pending (under mu), and loadErr is Load's error.
+	loaded  chan struct{}
+	pending []rlhf.Summary
+	loadErr error
 }
 
 // FitWorkers returns the goroutines a live leaderboard's fit uses: half
@@ -129,33 +135,37 @@ func (l *Live) count(a, b int, w uint8) {
 // (rlhf.Record.Counted) is only counted apart: as failed when a side of
 // its battle failed (rlhf.Record.Failed), else as uncounted.
 func (l *Live) Add(r rlhf.Record) error {
-	if r.Failed() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if l.reloaded(&r) {
-			return nil
+	s := r.Summary()
+	if s.Counted() {
+		b := FromSummary(&s)
+		if err := b.Validate(); err != nil {
+			return err
 		}
-		l.data.failed++
-		l.version++
-		return nil
-	}
-	if !r.Counted() {
-		l.mu.Lock()
-		if !l.reloaded(&r) {
-			l.data.uncounted++
-		}
-		l.mu.Unlock()
-		return nil
-	}
-	b := FromRecord(&r)
-	if err := b.Validate(); err != nil {
-		return err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.reloaded(&r) {
 		return nil
 	}
+	if l.isLoading() {
+		l.pending = append(l.pending, s)
+		return nil
+	}
+	return l.add(&s)
+}
+
+// add counts s, whose battle is valid when counted. l.mu must be held.
+func (l *Live) add(s *rlhf.Summary) error {
+	if s.Failed {
+		l.data.failed++
+		l.version++
+		return nil
+	}
+	if !s.Counted() {
+		l.data.uncounted++
+		return nil
+	}
+	b := FromSummary(s)
 	ordered := l.data.timed == 0 || b.Time.IsZero() || b.Time.UnixNano() >= l.data.lastTime
 	if err := l.data.Add(b); err != nil {
 		return err
@@ -218,6 +228,9 @@ type cached struct {
 // asking again does not fit again.
 func (l *Live) Leaderboard(ctx context.Context, opt Options) (*Leaderboard, error) {
 	opt.fill()
+	if err := l.waitLoaded(ctx); err != nil {
+		return nil, err
+	}
 	key := optionsKey(opt)
 	if c, ok := l.fresh(key, opt.MaxAge); ok {
 		return c.lb, c.err

@@ -35,6 +35,9 @@ const ReloadWindow = 2 * DefaultFeedSize
 // twice: votes added while it reads are kept once, and votes it read that
 // are still on their way to Add (at most ReloadWindow) are not added again.
 func (l *Live) Reload(ctx context.Context, src rlhf.RecordSource) error {
+	if err := l.waitLoaded(ctx); err != nil { // a reload replaces what Load loads
+		return err
+	}
 	select {
 	case l.fits <- struct{}{}: // no fit runs, so the bootstrap can be reset
 	case <-ctx.Done():

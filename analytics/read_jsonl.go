@@ -377,7 +377,7 @@ func conversationStyle(raw []byte) (Style, error) {
 		if m.NumTokens > 0 {
 			ms.Tokens = m.NumTokens
 		}
-		s.add(ms)
+		s.Add(ms)
 	}
 	return s, nil
 }

@@ -136,7 +136,7 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 		}
 		defer closer.Close()
 		liveStore, _ = closer.(*sqlite.Store)
-		if in.Skipped, err = analytics.LoadRecords(ctx, src, &d); err != nil {
+		if in.Skipped, err = analytics.LoadSummaries(ctx, src, -1, &d, nil); err != nil {
 			return err
 		}
 	}

@@ -115,7 +115,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	if p.votesLog, err = openLedger(ctx, cfg, store, log); err != nil {
 		return err
 	}
-	if p.policy, p.learner, p.live, err = loadLeaderboard(ctx, cfg, store, log); err != nil {
+	if p.policy, p.learner, p.live, p.loadLive, err = loadLeaderboard(ctx, cfg, store, log); err != nil {
 		return err
 	}
 	// With ClickHouse configured, committed votes are shipped there, and
@@ -157,7 +157,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	log.Info("serving", "url", self+"/", "data", cfg.Server.Data, "models", len(p.reg.Models("")), "file_limit", p.net.files, "max_open_connections", p.net.maxOpen)
 	return runServer(ctx, e, self, cfg.Server.Data, serverParts{
 		http: httpServer, ln: p.net.limited, web: srv, battles: p.battles,
-		workers: []func(context.Context) error{p.battles.Run, p.mp.health.Run, p.votesLog.Run, p.feed.Run, shipperWorker(p.ch.shipper, log)},
+		workers: []func(context.Context) error{p.battles.Run, p.mp.health.Run, p.votesLog.Run, p.feed.Run, p.loadLive, shipperWorker(p.ch.shipper, log)},
 	}, log)
 }
 
@@ -175,6 +175,7 @@ type serveParts struct {
 	policy   arena.Matcher
 	learner  arena.Learner // nil when the policy does not learn
 	live     *analytics.Live
+	loadLive func(context.Context) error // loads live and the learner: a worker
 	ch       clickhouseParts
 	net      listening
 	// labParts
@@ -347,25 +348,38 @@ func serveIdentity(cfg *configs.Config, e env) ([]byte, *web.Identity, web.Proxi
 	return secret, identity, proxies, nil
 }
 
-// loadLeaderboard builds the matchmaking policy and the live leaderboard.
-// Matchmaking learns from every vote, like the leaderboard: one pass over
-// the store loads both.
-func loadLeaderboard(ctx context.Context, cfg *configs.Config, store *sqlite.Store, log *slog.Logger) (arena.Matcher, arena.Learner, *analytics.Live, error) {
+// loadLeaderboard builds the matchmaking policy and the live leaderboard,
+// and returns the worker that loads both from the store's vote summaries
+// (not the battles' text) while the server runs: start-up does not wait
+// for it, whatever the size of the store. Votes committed after the last
+// one stored now reach both through the vote feed instead.
+func loadLeaderboard(ctx context.Context, cfg *configs.Config, store *sqlite.Store, log *slog.Logger) (arena.Matcher, arena.Learner, *analytics.Live, func(context.Context) error, error) {
 	policy, err := arena.NewMatcher(cfg.Matchmaking, nil)
 	if err != nil {
-		return nil, nil, nil, usageError{"configuration: matchmaking: " + err.Error()}
+		return nil, nil, nil, nil, usageError{"configuration: matchmaking: " + err.Error()}
 	}
 	learner, _ := policy.(arena.Learner)
-	var records rlhf.RecordSource = store
-	if learner != nil {
-		records = arena.Teach(records, learner)
-	}
-	live, err := analytics.NewLive(ctx, records)
+	upTo, err := store.MaxVoteSeq(ctx)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("load the leaderboard: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("load the leaderboard: %w", err)
 	}
-	log.Info("leaderboard loaded", "votes", live.Len(), "matchmaking", or(cfg.Matchmaking.Policy, "uniform"))
-	return policy, learner, live, nil
+	live := analytics.NewLiveLoading()
+	var observe func(*rlhf.Summary)
+	if learner != nil {
+		observe = func(s *rlhf.Summary) {
+			_ = learner.Observe(&rlhf.Record{Battle: rlhf.Battle{ModelA: s.ModelA, ModelB: s.ModelB}, Vote: rlhf.Vote{Winner: s.Winner}})
+		}
+	}
+	load := func(ctx context.Context) error {
+		start := time.Now()
+		if err := live.Load(ctx, store, upTo, observe); err != nil {
+			log.Error("the leaderboard did not load", "err", err)
+			return nil
+		}
+		log.Info("leaderboard loaded", "votes", live.Len(), "seconds", time.Since(start).Seconds(), "matchmaking", or(cfg.Matchmaking.Policy, "uniform"))
+		return nil
+	}
+	return policy, learner, live, load, nil
 }
 
 // clickhouseParts are the store the arena writes to, the leaderboards the

@@ -26,7 +26,7 @@ func openStore(dir string) (*sqlite.Store, error) {
 }
 
 // openLiveRecords opens the embedded store in dir for rating its votes.
-func openLiveRecords(dir string) (rlhf.RecordSource, io.Closer, error) {
+func openLiveRecords(dir string) (rlhf.SummarySource, io.Closer, error) {
 	if _, err := os.Stat(filepath.Join(dir, storeFile)); err != nil {
 		return nil, nil, fmt.Errorf("no store in %s (run 'agora serve --data %s' first, or give a FILE of battles): %w", dir, dir, err)
 	}

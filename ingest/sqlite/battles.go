@@ -37,6 +37,7 @@ func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) erro
 	if enc := s.ledger.Load(); enc != nil {
 		record = enc.Vote(b, v)
 	}
+	summary := summaryArgs(&rlhf.Record{Battle: *b, Vote: *v}) // measured outside the writer
 	return s.do(ctx, func(tx *sql.Tx) error {
 		if err := s.finishBattle(ctx, tx, b); err != nil {
 			return err
@@ -44,6 +45,9 @@ func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) erro
 		err := s.insertVote(ctx, tx, v)
 		if isUnique(err, "votes.battle_id") {
 			return rlhf.Errorf(rlhf.EConflict, "battle %s already has a vote", b.ID)
+		}
+		if err == nil {
+			err = s.insertSummary(ctx, tx, v.ID, summary)
 		}
 		if err != nil || record == nil {
 			return err

@@ -250,6 +250,9 @@ func (im *importer) writeNew(recs []rlhf.Record) (ok bool, err error) {
 		im.args = args[:0]
 		return false, err
 	}
+	if err := im.importSummaries(recs); err != nil {
+		return false, err
+	}
 	// Turns, in chunks of at most importBatch rows.
 	args = args[:0]
 	rows := 0
@@ -304,6 +307,9 @@ func (im *importer) writeOneByOne(recs []rlhf.Record) error {
 			return err
 		}
 		if err := s.insertVote(ctx, tx, &r.Vote); err != nil {
+			return err
+		}
+		if err := s.insertSummary(ctx, tx, r.Vote.ID, summaryArgs(r)); err != nil {
 			return err
 		}
 		im.st.Added++

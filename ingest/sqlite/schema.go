@@ -80,6 +80,8 @@ var migrations = []string{
 	ConsentMigration,
 	// 11: the leaderboard policy's history, listings and deprecations (policy.go).
 	PolicyMigration,
+	// 12: a summary of every vote, for leaderboards (summaries.go).
+	SummaryMigration,
 }
 
 // SchemaVersion is the schema version this code writes.

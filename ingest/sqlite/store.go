@@ -130,6 +130,12 @@ func open(path string, version int) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	go s.writer()
+	if version == SchemaVersion {
+		if err := s.backfillSummaries(ctx); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
 	return s, nil
 }
 
@@ -298,7 +304,7 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 // connection is taken.)
 var hotQueries = []string{
 	"SAVEPOINT w", "ROLLBACK TO w", "RELEASE w",
-	insertBattleSQL, insertTurnSQL, insertVoteSQL, voteExistsSQL, finishBattleSQL,
+	insertBattleSQL, insertTurnSQL, insertVoteSQL, voteExistsSQL, finishBattleSQL, insertSummarySQL,
 	insertLeafSQL, insertHashSQL, readHashSQL,
 }
 
