@@ -233,4 +233,3 @@ func (im *importer) importSummaries(recs []rlhf.Record) error {
 	}
 	return nil
 }
-
