@@ -52,6 +52,3 @@ func StoredHashIndex(level int, n int64) int64 { return tlog.StoredHashIndex(lev
 func StoredHashes(n int64, record []byte, read func(indexes []int64) ([]Hash, error)) ([]Hash, error) {
 	return tlog.StoredHashes(n, record, tlog.HashReaderFunc(read))
 }
-
-// StoredHashCount returns how many hashes a tree of n leaves stores.
-func StoredHashCount(n int64) int64 { return tlog.StoredHashCount(n) }

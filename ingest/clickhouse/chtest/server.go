@@ -283,9 +283,6 @@ func (s *Server) logTail() string {
 // nothing if the server is not running.
 func (s *Server) Kill() { s.signal(syscall.SIGKILL) }
 
-// Stop stops the server with SIGTERM and waits until it is gone.
-func (s *Server) Stop() { s.signal(syscall.SIGTERM) }
-
 func (s *Server) signal(sig syscall.Signal) {
 	s.mu.Lock()
 	cmd, exited := s.cmd, s.exited
