@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/agora-rlhf/agora/rlhf"
+	"math"
 	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 var benchData struct {
@@ -155,32 +157,38 @@ func BenchmarkReadJSONL(b *testing.B) {
 }
 
 // BenchmarkLiveRefresh adds one vote to a live leaderboard over a million
-// stored battles and refreshes it (1000 bootstrap rounds).
+// stored battles and refreshes it (1000 bootstrap rounds): work=all
+// refreshes every round after every vote, work=default as many as
+// liveRoundWork allows (the stalest first).
 func BenchmarkLiveRefresh(b *testing.B) {
 	for _, models := range []int{20, 50, 100} {
-		b.Run(fmt.Sprintf("models=%d/battles=1000000", models), func(b *testing.B) {
-			s, _ := NewSynth(SynthConfig{Models: models, Battles: 1_000_000, Seed: 4, TieRate: 0.3})
-			live := newLiveDataset(s.Dataset())
-			ctx := context.Background()
-			opt := DefaultOptions()
-			if _, err := live.Leaderboard(ctx, opt); err != nil {
-				b.Fatal(err)
-			}
-			at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-			i := 0
-			for b.Loop() {
-				i++
-				r := record(i, s.Models[i%models], s.Models[(i+1)%models], rlhf.WinnerA, at.Add(time.Duration(i)*time.Second))
-				if err := live.Add(r); err != nil {
+		s, _ := NewSynth(SynthConfig{Models: models, Battles: 1_000_000, Seed: 4, TieRate: 0.3})
+		for _, work := range []int{math.MaxInt, 0} {
+			name := map[bool]string{true: "all", false: "default"}[work != 0]
+			b.Run(fmt.Sprintf("models=%d/battles=1000000/work=%s", models, name), func(b *testing.B) {
+				live := newLiveDataset(s.Dataset())
+				live.roundWork = work
+				ctx := context.Background()
+				opt := DefaultOptions()
+				if _, err := live.Leaderboard(ctx, opt); err != nil {
 					b.Fatal(err)
 				}
-				lb, err := live.Leaderboard(ctx, opt)
-				if err != nil {
-					b.Fatal(err)
+				at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+				i := 0
+				for b.Loop() {
+					i++
+					r := record(i, s.Models[i%models], s.Models[(i+1)%models], rlhf.WinnerA, at.Add(time.Duration(i)*time.Second))
+					if err := live.Add(r); err != nil {
+						b.Fatal(err)
+					}
+					lb, err := live.Leaderboard(ctx, opt)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.ReportMetric(lb.Solver.BootstrapIterations, "iter/round")
 				}
-				b.ReportMetric(lb.Solver.BootstrapIterations, "iter/round")
-			}
-		})
+			})
+		}
 	}
 }
 

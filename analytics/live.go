@@ -56,7 +56,8 @@ type Live struct {
 	cache      map[string]cached // by optionsKey
 	now        func() time.Time
 
-	boot *liveBoot // guarded by fits, not mu
+	boot      *liveBoot // guarded by fits, not mu
+	roundWork int       // the bootstrap's work per refresh: liveRoundWork but in benchmarks
 
 	reload *reloadState // set while Reload reads the store (live_reload.go)
 	recent *recentVotes // the last votes Reload read, which Add must not count again
@@ -349,7 +350,11 @@ func (l *Live) fit(ctx context.Context, job *fitJob) (*Leaderboard, error) {
 // fresh one and keeps it. l.fits must be held.
 func (l *Live) liveBootstrap(ctx context.Context, snap battleSnap, n int, pairs []Pair, fit *Fit, bo BootstrapOptions) (*Bootstrap, error) {
 	if l.boot.fits(bo, n, len(snap.a)) {
-		bs, err := l.boot.update(ctx, snap, n, pairs, fit, bo)
+		work := l.roundWork
+		if work == 0 {
+			work = liveRoundWork
+		}
+		bs, err := l.boot.update(ctx, snap, n, pairs, fit, bo, work)
 		if err != nil {
 			l.boot = nil
 		}

@@ -1,9 +1,11 @@
 package analytics
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // liveBoot is the bootstrap of a live leaderboard's unfiltered board, kept
@@ -20,11 +22,18 @@ import (
 // battle are added. The result has exactly the distribution of a fresh
 // resample, and each round's solution moves only a little, so the refit
 // starts from it.
+//
+// A refresh brings only the rounds it can afford up to date (see
+// liveRoundWork), the stalest first; the others keep their resample of
+// slightly fewer battles and its solution until a later refresh. Every
+// round stays an exact resample of the battles it covers, and with
+// millions of battles a round a few votes behind changes no interval.
 type liveBoot struct {
 	rounds  int
 	seed    uint64
 	models  int
-	battles int // battles [0, battles) of the dataset are covered
+	battles int   // battles [0, battles) of the dataset have their cells indexed
+	covered []int // round r resamples battles [0, covered[r])
 	index   map[cellKey]int32
 	keys    []cellKey
 	counts  [][]int32 // rounds × cells
@@ -34,6 +43,12 @@ type liveBoot struct {
 
 // maxLiveCells bounds rounds × cells kept (4 bytes each).
 const maxLiveCells = 32 << 20
+
+// liveRoundWork bounds the work of one refresh, counted per refreshed
+// round as its cells plus models² (the solve): about 50 ms on one core.
+// With 50 models every round is refreshed after every vote; with 100,
+// about a third of them, so each is at most three refreshes behind.
+const liveRoundWork = 8 << 20
 
 // cellKey names a (pair, outcome) cell by dataset model ids, i < j; kind 0
 // is a win of i, 1 a win of j, 2 a tie.
@@ -69,6 +84,10 @@ func newLiveBoot(bs *Bootstrap, pairs []Pair, opt BootstrapOptions, models, batt
 	lb := &liveBoot{
 		rounds: opt.Rounds, seed: opt.Seed, models: models, battles: battles,
 		index: make(map[cellKey]int32, len(bs.cells)), counts: bs.counts, rngs: bs.rngs, beta: bs.Beta,
+		covered: make([]int, opt.Rounds),
+	}
+	for r := range lb.covered {
+		lb.covered[r] = battles
 	}
 	for k, c := range bs.cells {
 		p := pairs[c.pair]
@@ -84,37 +103,24 @@ func (lb *liveBoot) fits(opt BootstrapOptions, models, battles int) bool {
 	return lb != nil && lb.rounds == opt.Rounds && lb.seed == opt.Seed && lb.models == models && lb.battles <= battles
 }
 
-// update brings every round up to the battles of snap and refits the rounds
-// from their previous solutions. On error lb must be discarded.
-func (lb *liveBoot) update(ctx context.Context, snap battleSnap, n int, pairs []Pair, fit *Fit, opt BootstrapOptions) (*Bootstrap, error) {
+// update brings the stalest rounds, as many as work allows, up
+// to the battles of snap and refits them from their previous solutions;
+// the other rounds keep theirs. On error lb must be discarded.
+// work is liveRoundWork but in benchmarks.
+func (lb *liveBoot) update(ctx context.Context, snap battleSnap, n int, pairs []Pair, fit *Fit, opt BootstrapOptions, work int) (*Bootstrap, error) {
 	t := len(snap.a)
-	added := make([]int32, t-lb.battles)
-	for u := lb.battles; u < t; u++ {
-		key := battleCell(snap.a[u], snap.b[u], snap.w[u])
-		k, ok := lb.index[key]
-		if !ok {
-			k = int32(len(lb.keys))
-			lb.index[key] = k
-			lb.keys = append(lb.keys, key)
-			for r := range lb.counts {
-				lb.counts[r] = append(lb.counts[r], 0)
-			}
-		}
-		added[u-lb.battles] = k
-	}
-	pairIndex := make(map[[2]int32]int32, len(pairs))
-	for k, p := range pairs {
-		pairIndex[[2]int32{int32(p.I), int32(p.J)}] = int32(k)
-	}
-	cells := make([]cell, len(lb.keys))
-	for k, key := range lb.keys {
-		cells[k] = cell{pair: pairIndex[[2]int32{key.i, key.j}], kind: key.kind}
-	}
+	from := slices.Min(lb.covered)
+	added := lb.indexBattles(snap, from, t)
+	cells := lb.cells(pairs)
+	refresh := lb.stalest(max(1, work/(len(cells)+n*n)))
 	out := &Bootstrap{Beta: make([][]float64, lb.rounds)}
-	from := lb.battles
 	err := forRounds(ctx, n, pairs, fit, opt, out, func(w *roundWorker, r int) error {
+		if !refresh[r] {
+			out.Beta[r] = lb.beta[r]
+			return nil
+		}
 		x, rng := lb.counts[r], lb.rngs[r]
-		for u := from; u < t; u++ {
+		for u := lb.covered[r]; u < t; u++ {
 			old := int64(u) // battles before this one
 			b := binomialOne(rng, old+1)
 			switch {
@@ -135,8 +141,62 @@ func (lb *liveBoot) update(ctx context.Context, snap battleSnap, n int, pairs []
 	if err != nil {
 		return nil, err
 	}
+	for r, ok := range refresh {
+		if ok {
+			lb.covered[r] = t
+		}
+	}
 	lb.battles, lb.beta = t, out.Beta
 	return out, nil
+}
+
+// indexBattles gives the battles [lb.battles, t) of snap cells, adding
+// the cells not seen before to every round, and returns the cells of the
+// battles [from, t).
+func (lb *liveBoot) indexBattles(snap battleSnap, from, t int) []int32 {
+	added := make([]int32, t-from)
+	for u := from; u < t; u++ {
+		key := battleCell(snap.a[u], snap.b[u], snap.w[u])
+		k, ok := lb.index[key]
+		if !ok {
+			k = int32(len(lb.keys))
+			lb.index[key] = k
+			lb.keys = append(lb.keys, key)
+			for r := range lb.counts {
+				lb.counts[r] = append(lb.counts[r], 0)
+			}
+		}
+		added[u-from] = k
+	}
+	return added
+}
+
+// cells returns the kept cells in terms of pairs' indexes.
+func (lb *liveBoot) cells(pairs []Pair) []cell {
+	pairIndex := make(map[[2]int32]int32, len(pairs))
+	for k, p := range pairs {
+		pairIndex[[2]int32{int32(p.I), int32(p.J)}] = int32(k)
+	}
+	cells := make([]cell, len(lb.keys))
+	for k, key := range lb.keys {
+		cells[k] = cell{pair: pairIndex[[2]int32{key.i, key.j}], kind: key.kind}
+	}
+	return cells
+}
+
+// stalest marks the k rounds that cover the fewest battles (the lowest
+// numbered first among equals), all of them when k ≥ lb.rounds.
+func (lb *liveBoot) stalest(k int) []bool {
+	refresh := make([]bool, lb.rounds)
+	order := make([]int, lb.rounds)
+	for r := range order {
+		order[r] = r
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(lb.covered[x], lb.covered[y]) })
+	for _, r := range order[:min(k, lb.rounds)] {
+		refresh[r] = true
+	}
+	return refresh
 }
 
 // binomialOne draws from Binomial(n, 1/n) by inversion.

@@ -234,3 +234,50 @@ func TestLiveResampleExact(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveRefreshesStalestRounds checks the bounded refresh: with work for
+// a quarter of the rounds, each refresh brings the quarter that covers the
+// fewest battles up to date, so that no round falls more than four
+// refreshes behind and every round stays a resample of exactly the
+// battles it covers.
+func TestLiveRefreshesStalestRounds(t *testing.T) {
+	s, _ := NewSynth(SynthConfig{Models: 5, Battles: 400, Seed: 8, TieRate: 0.3})
+	live := newLiveDataset(s.Dataset())
+	ctx := context.Background()
+	opt := DefaultOptions()
+	opt.Rounds = 200
+	if _, err := live.Leaderboard(ctx, opt); err != nil {
+		t.Fatal(err)
+	}
+	cells := len(live.boot.keys)
+	live.roundWork = 50 * (cells + 25) // 50 rounds of 200 per refresh
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		if err := live.Add(record(1000+i, s.Models[i%5], s.Models[(i+2)%5], rlhf.WinnerA, at.Add(time.Duration(i)*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := live.Leaderboard(ctx, opt); err != nil {
+			t.Fatal(err)
+		}
+		lb, total := live.boot, 401+i
+		fresh := 0
+		for r, c := range lb.covered {
+			var held int32
+			for _, v := range lb.counts[r] {
+				held += v
+			}
+			if int(held) != c {
+				t.Fatalf("after vote %d: round %d covers %d battles but holds %d", i, r, c, held)
+			}
+			if c < total-4 {
+				t.Errorf("after vote %d: round %d covers %d of %d battles: more than 4 refreshes behind", i, r, c, total)
+			}
+			if c == total {
+				fresh++
+			}
+		}
+		if len(lb.keys) == cells && fresh != 50 {
+			t.Errorf("after vote %d: %d rounds cover every battle, want the 50 refreshed", i, fresh)
+		}
+	}
+}
