@@ -43,7 +43,7 @@ func ComputeCounts(ctx context.Context, c *Counts, opt Options) (*Leaderboard, e
 	if opt.Style {
 		return nil, errors.New("style control needs each battle's answers, not only counts")
 	}
-	lb, err := computeCounts(ctx, c, func() []float64 { return nil }, nil, nil, opt)
+	lb, err := computeCounts(ctx, c, func() []float64 { return nil }, nil, nil, opt, RunBootstrap)
 	if err != nil {
 		return nil, err
 	}

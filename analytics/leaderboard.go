@@ -45,9 +45,6 @@ type Options struct {
 	MaxAge time.Duration
 	// Progress, when set, is called from any goroutine as work advances.
 	Progress func(stage string, done, total int)
-	// bootstrap, when set, replaces RunBootstrap (a live leaderboard's
-	// incremental bootstrap).
-	bootstrap func(ctx context.Context, n int, pairs []Pair, fit *Fit, opt BootstrapOptions) (*Bootstrap, error)
 }
 
 // DefaultOptions returns Chatbot Arena's conventions: 1000 bootstrap rounds,
@@ -169,7 +166,7 @@ func Compute(ctx context.Context, d *Dataset, opt Options) (*Leaderboard, error)
 	go func() { eloDone <- d.elo(&sel, opt.Elo) }()
 	c := d.count(&sel)
 	progress(opt, "count", 1, 1)
-	lb, err := computeCounts(ctx, c, func() []float64 { return <-eloDone }, d, &sel, opt)
+	lb, err := computeCounts(ctx, c, func() []float64 { return <-eloDone }, d, &sel, opt, RunBootstrap)
 	if lb != nil {
 		lb.Uncounted = d.uncounted
 	}
@@ -193,24 +190,72 @@ func progress(opt Options, stage string, done, total int) {
 	}
 }
 
-// computeCounts fits and assembles a leaderboard from counts; d and sel are
-// needed only for style control.
-func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Dataset, sel *selector, opt Options) (*Leaderboard, error) {
+// bootstrapFunc runs the bootstrap of a fit: RunBootstrap, or a live
+// leaderboard's incremental one.
+type bootstrapFunc func(ctx context.Context, n int, pairs []Pair, fit *Fit, opt BootstrapOptions) (*Bootstrap, error)
+
+// computeCounts fits and assembles a leaderboard from counts, with the
+// intervals boot gives; d and sel are needed only for style control,
+// reliability weighting and the fragility audit.
+func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Dataset, sel *selector, opt Options, boot bootstrapFunc) (*Leaderboard, error) {
 	// Whatever happens, wait for the Elo goroutine: d must not change
 	// under it after Compute returns.
 	var eloByID []float64
 	eloWait := sync.OnceFunc(func() { eloByID = eloFn() })
 	defer eloWait()
+	if err := checkOptions(opt); err != nil {
+		return nil, err
+	}
+	lb := newLeaderboard(c, opt)
+	if c.N() == 0 {
+		lb.Warnings = append(lb.Warnings, "no battles match the filter")
+		return lb, nil
+	}
+	pairs := c.Pairs()
+	fit, err := plainFit(lb, c, pairs, opt)
+	if err != nil {
+		return nil, err
+	}
+	sc := newScale(lb, c, opt)
+	plain := sc.ratings(fit.Beta)
+	var iv intervals
+	switch {
+	case opt.Style:
+		iv, err = styleIntervals(ctx, lb, d, sel, c, fit, sc, opt)
+	case opt.Weighting == WeightingReliability:
+		iv, err = reliabilityIntervals(ctx, lb, d, sel, c, fit, sc, opt)
+	case opt.Rounds > 0:
+		iv, err = bootstrapIntervals(ctx, lb, pairs, fit, sc, opt, boot)
+		iv.ratings = plain
+	default:
+		iv = intervals{ratings: plain, lower: slices.Clone(plain), upper: slices.Clone(plain)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opt.Fragility {
+		if lb.Fragility, err = audit(ctx, d, sel, c, pairs, fit); err != nil {
+			return nil, err
+		}
+	}
+	eloWait()
+	addRows(lb, c, iv.ratings, iv.lower, iv.upper, eloByID, opt, plain)
+	return lb, nil
+}
+
+// checkOptions rejects options no leaderboard can have.
+func checkOptions(opt Options) error {
 	if opt.CI <= 0 || opt.CI >= 1 {
-		return nil, fmt.Errorf("confidence level %g is not between 0 and 1", opt.CI)
+		return fmt.Errorf("confidence level %g is not between 0 and 1", opt.CI)
 	}
 	if opt.Rounds < 0 {
-		return nil, fmt.Errorf("bootstrap rounds %d is negative", opt.Rounds)
+		return fmt.Errorf("bootstrap rounds %d is negative", opt.Rounds)
 	}
-	tol := opt.Tol
-	if tol == 0 {
-		tol = DefaultTol
-	}
+	return nil
+}
+
+// newLeaderboard returns the leaderboard's header for counts c.
+func newLeaderboard(c *Counts, opt Options) *Leaderboard {
 	lb := &Leaderboard{
 		Method: "bradley-terry", Rounds: opt.Rounds, Seed: opt.Seed, Battles: c.Battles, Failed: c.Failed,
 		CI: opt.CI, Interval: "bootstrap-percentile", Ties: "half-win", Elo: opt.Elo,
@@ -222,12 +267,21 @@ func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Da
 	if opt.Rounds == 0 {
 		lb.Interval = "none"
 	}
-	n := c.N()
-	if n == 0 {
-		lb.Warnings = append(lb.Warnings, "no battles match the filter")
-		return lb, nil
+	return lb
+}
+
+// tolerance returns the solver's gradient tolerance.
+func (o *Options) tolerance() float64 {
+	if o.Tol == 0 {
+		return DefaultTol
 	}
-	pairs := c.Pairs()
+	return o.Tol
+}
+
+// plainFit fits Bradley–Terry to the pairs, with the weak prior when the
+// exact estimate does not exist, and notes why in lb.
+func plainFit(lb *Leaderboard, c *Counts, pairs []Pair, opt Options) (*Fit, error) {
+	n, tol := c.N(), opt.tolerance()
 	diag := Diagnose(n, pairs)
 	prior := 0.0
 	if !diag.Exact() {
@@ -244,100 +298,121 @@ func computeCounts(ctx context.Context, c *Counts, eloFn func() []float64, d *Da
 		return nil, err
 	}
 	lb.Solver = Solver{Name: "newton", Tol: tol, Iterations: fit.Iterations, Gradient: fit.Gradient, Prior: prior}
-	anchor := -1
-	if opt.Anchor != "" {
-		if anchor = c.Index(opt.Anchor); anchor < 0 {
-			lb.Warnings = append(lb.Warnings, fmt.Sprintf("anchor model %q has no battles; ratings have mean 1000 instead", opt.Anchor))
-		} else {
-			lb.Anchor = &Anchor{Model: opt.Anchor, Rating: opt.AnchorRating}
-		}
+	return fit, nil
+}
+
+// scale turns log-strengths into ratings: mean 1000, or the anchor model
+// at its rating.
+type scale struct {
+	anchor       int // -1: none
+	anchorRating float64
+}
+
+// newScale finds the anchor model, noting in lb when it has no battles.
+func newScale(lb *Leaderboard, c *Counts, opt Options) scale {
+	sc := scale{anchor: -1, anchorRating: opt.AnchorRating}
+	if opt.Anchor == "" {
+		return sc
 	}
-	toRatings := func(beta []float64) []float64 {
-		r := make([]float64, n)
-		var mean float64
-		for i, b := range beta {
-			r[i] = ratingScale * b
-			mean += r[i]
-		}
-		mean /= float64(n)
-		shift := 1000 - mean
-		if anchor >= 0 {
-			shift = opt.AnchorRating - r[anchor]
-		}
-		for i := range r {
-			r[i] += shift
-		}
-		return r
+	if sc.anchor = c.Index(opt.Anchor); sc.anchor < 0 {
+		lb.Warnings = append(lb.Warnings, fmt.Sprintf("anchor model %q has no battles; ratings have mean 1000 instead", opt.Anchor))
+	} else {
+		lb.Anchor = &Anchor{Model: opt.Anchor, Rating: opt.AnchorRating}
 	}
-	plain := toRatings(fit.Beta)
-	ratings := plain
-	lower, upper := slices.Clone(ratings), slices.Clone(ratings)
-	if opt.Style {
-		lb.Method = "bradley-terry-style-control"
-		lb.Interval = "wald"
-		sf, err := fitStyle(ctx, d, sel, c, fit.Beta, prior, tol, opt.Workers)
-		if err != nil {
-			return nil, err
-		}
-		lb.Solver.Iterations, lb.Solver.Gradient = sf.iterations, sf.gradient
-		lb.Style = &StyleReport{Battles: sf.styled}
-		for k, f := range StyleFeatures {
-			lb.Style.Coefficients = append(lb.Style.Coefficients, StyleCoefficient{Feature: f, Coefficient: sf.gamma[k], StdErr: sf.gammaSE[k]})
-		}
-		if sf.styled == 0 {
-			lb.Warnings = append(lb.Warnings, "no battle has style features: style control changes nothing")
-		} else if sf.styled < c.Battles {
-			lb.Warnings = append(lb.Warnings, fmt.Sprintf("%d of %d battles lack style features; they enter at the mean style difference", c.Battles-sf.styled, c.Battles))
-		}
-		ratings = toRatings(sf.beta)
-		z := math.Sqrt2 * math.Erfinv(opt.CI)
-		for i := range ratings {
-			v := sf.variance(i, anchor)
-			half := z * ratingScale * math.Sqrt(max(v, 0))
-			lower[i], upper[i] = ratings[i]-half, ratings[i]+half
-		}
-	} else if opt.Weighting == WeightingReliability {
-		beta, rounds, rep, err := reliabilityBoard(ctx, d, sel, c, prior, tol, opt)
-		if err != nil {
-			return nil, err
-		}
-		lb.Method, lb.Interval, lb.Reliability = "crowd-bradley-terry", "bootstrap-percentile-contributors", rep
-		if rep.Prior != prior {
-			lb.Solver.Prior = rep.Prior
-			lb.Warnings = append(lb.Warnings, fmt.Sprintf("with unreliable contributors' votes reweighted, the exact estimate does not exist: fitted with the weak prior λ=%g", rep.Prior))
-		}
-		ratings = toRatings(beta)
-		lower, upper = slices.Clone(ratings), slices.Clone(ratings)
-		if len(rounds) > 0 {
-			lower, upper = percentiles(rounds, toRatings, opt.CI)
-		}
-	} else if opt.Rounds > 0 {
-		bo := BootstrapOptions{Rounds: opt.Rounds, Seed: opt.Seed, Workers: opt.Workers}
-		if opt.Progress != nil {
-			bo.Progress = func(done, total int) { opt.Progress("bootstrap", done, total) }
-		}
-		run := RunBootstrap
-		if opt.bootstrap != nil {
-			run = opt.bootstrap
-		}
-		bs, err := run(ctx, n, pairs, fit, bo)
-		if err != nil {
-			return nil, err
-		}
-		lb.Solver.BootstrapIterations = float64(bs.Iterations) / float64(opt.Rounds)
-		if bs.PriorRounds > 0 {
-			lb.Warnings = append(lb.Warnings, fmt.Sprintf("%d of %d bootstrap rounds had no finite exact estimate (a model with few battles lost all its losses or wins) and used the weak prior λ=%g", bs.PriorRounds, opt.Rounds, DefaultPrior))
-		}
-		lower, upper = percentiles(bs.Beta, toRatings, opt.CI)
+	return sc
+}
+
+func (sc scale) ratings(beta []float64) []float64 {
+	r := make([]float64, len(beta))
+	var mean float64
+	for i, b := range beta {
+		r[i] = ratingScale * b
+		mean += r[i]
 	}
-	if opt.Fragility {
-		if lb.Fragility, err = audit(ctx, d, sel, c, pairs, fit); err != nil {
-			return nil, err
-		}
+	mean /= float64(len(beta))
+	shift := 1000 - mean
+	if sc.anchor >= 0 {
+		shift = sc.anchorRating - r[sc.anchor]
 	}
-	eloWait()
-	addRows(lb, c, ratings, lower, upper, eloByID, opt, plain)
-	return lb, nil
+	for i := range r {
+		r[i] += shift
+	}
+	return r
+}
+
+// intervals are the ratings a leaderboard shows and their bounds.
+type intervals struct {
+	ratings, lower, upper []float64
+}
+
+// styleIntervals fits style control and returns its ratings with Wald
+// intervals.
+func styleIntervals(ctx context.Context, lb *Leaderboard, d *Dataset, sel *selector, c *Counts, fit *Fit, sc scale, opt Options) (intervals, error) {
+	lb.Method = "bradley-terry-style-control"
+	lb.Interval = "wald"
+	sf, err := fitStyle(ctx, d, sel, c, fit.Beta, fit.Prior, opt.tolerance(), opt.Workers)
+	if err != nil {
+		return intervals{}, err
+	}
+	lb.Solver.Iterations, lb.Solver.Gradient = sf.iterations, sf.gradient
+	lb.Style = &StyleReport{Battles: sf.styled}
+	for k, f := range StyleFeatures {
+		lb.Style.Coefficients = append(lb.Style.Coefficients, StyleCoefficient{Feature: f, Coefficient: sf.gamma[k], StdErr: sf.gammaSE[k]})
+	}
+	if sf.styled == 0 {
+		lb.Warnings = append(lb.Warnings, "no battle has style features: style control changes nothing")
+	} else if sf.styled < c.Battles {
+		lb.Warnings = append(lb.Warnings, fmt.Sprintf("%d of %d battles lack style features; they enter at the mean style difference", c.Battles-sf.styled, c.Battles))
+	}
+	iv := intervals{ratings: sc.ratings(sf.beta)}
+	iv.lower, iv.upper = make([]float64, len(iv.ratings)), make([]float64, len(iv.ratings))
+	z := math.Sqrt2 * math.Erfinv(opt.CI)
+	for i, r := range iv.ratings {
+		half := z * ratingScale * math.Sqrt(max(sf.variance(i, sc.anchor), 0))
+		iv.lower[i], iv.upper[i] = r-half, r+half
+	}
+	return iv, nil
+}
+
+// reliabilityIntervals fits crowd Bradley–Terry and returns its ratings
+// with intervals from a bootstrap over contributors.
+func reliabilityIntervals(ctx context.Context, lb *Leaderboard, d *Dataset, sel *selector, c *Counts, fit *Fit, sc scale, opt Options) (intervals, error) {
+	prior := fit.Prior
+	beta, rounds, rep, err := reliabilityBoard(ctx, d, sel, c, prior, opt.tolerance(), opt)
+	if err != nil {
+		return intervals{}, err
+	}
+	lb.Method, lb.Interval, lb.Reliability = "crowd-bradley-terry", "bootstrap-percentile-contributors", rep
+	if rep.Prior != prior {
+		lb.Solver.Prior = rep.Prior
+		lb.Warnings = append(lb.Warnings, fmt.Sprintf("with unreliable contributors' votes reweighted, the exact estimate does not exist: fitted with the weak prior λ=%g", rep.Prior))
+	}
+	iv := intervals{ratings: sc.ratings(beta)}
+	iv.lower, iv.upper = slices.Clone(iv.ratings), slices.Clone(iv.ratings)
+	if len(rounds) > 0 {
+		iv.lower, iv.upper = percentiles(rounds, sc.ratings, opt.CI)
+	}
+	return iv, nil
+}
+
+// bootstrapIntervals runs boot and returns the percentile bounds of the
+// plain fit's ratings (ratings left for the caller).
+func bootstrapIntervals(ctx context.Context, lb *Leaderboard, pairs []Pair, fit *Fit, sc scale, opt Options, boot bootstrapFunc) (intervals, error) {
+	bo := BootstrapOptions{Rounds: opt.Rounds, Seed: opt.Seed, Workers: opt.Workers}
+	if opt.Progress != nil {
+		bo.Progress = func(done, total int) { opt.Progress("bootstrap", done, total) }
+	}
+	bs, err := boot(ctx, len(fit.Beta), pairs, fit, bo)
+	if err != nil {
+		return intervals{}, err
+	}
+	lb.Solver.BootstrapIterations = float64(bs.Iterations) / float64(opt.Rounds)
+	if bs.PriorRounds > 0 {
+		lb.Warnings = append(lb.Warnings, fmt.Sprintf("%d of %d bootstrap rounds had no finite exact estimate (a model with few battles lost all its losses or wins) and used the weak prior λ=%g", bs.PriorRounds, opt.Rounds, DefaultPrior))
+	}
+	var iv intervals
+	iv.lower, iv.upper = percentiles(bs.Beta, sc.ratings, opt.CI)
+	return iv, nil
 }
 
 // audit runs the fragility audit of the plain fit; the leader's share needs

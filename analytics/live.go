@@ -329,15 +329,16 @@ func (l *Live) fit(ctx context.Context, job *fitJob) (*Leaderboard, error) {
 	} else {
 		c = d.count(sel)
 	}
+	boot := bootstrapFunc(RunBootstrap)
 	if sel.all() && !opt.Style && len(c.Models) == len(d.models.names) {
 		// The unfiltered board: every model is present and compact ids
 		// are dataset ids, so the bootstrap can be updated in place.
 		snap := battleSnap{a: d.a, b: d.b, w: d.w}
-		opt.bootstrap = func(ctx context.Context, n int, pairs []Pair, fit *Fit, bo BootstrapOptions) (*Bootstrap, error) {
+		boot = func(ctx context.Context, n int, pairs []Pair, fit *Fit, bo BootstrapOptions) (*Bootstrap, error) {
 			return l.liveBootstrap(ctx, snap, n, pairs, fit, bo)
 		}
 	}
-	lb, err := computeCounts(ctx, c, func() []float64 { return eloByID }, d, sel, opt)
+	lb, err := computeCounts(ctx, c, func() []float64 { return eloByID }, d, sel, opt, boot)
 	progress(job.opt, "fit", 1, 1)
 	if err != nil {
 		return nil, err
