@@ -96,15 +96,8 @@ func (d *Dataset) Add(b Battle) error {
 // not counted (rlhf.Record.Counted): a battle where a side failed is
 // counted in Failed, any other uncounted record in Uncounted.
 func (d *Dataset) AddRecord(r *rlhf.Record) error {
-	switch {
-	case r.Failed():
-		d.failed++
-		return nil
-	case !r.Counted():
-		d.uncounted++
-		return nil
-	}
-	return d.Add(FromRecord(r))
+	s := r.Summary()
+	return d.AddSummary(&s)
 }
 
 // Uncounted returns the number of records AddRecord left out, other than
