@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -407,5 +408,63 @@ func TestPageFailedSide(t *testing.T) {
 				t.Errorf("after 1 then 4 the reveal reads %q, want a both-bad vote", r)
 			}
 		})
+	}
+}
+
+// TestPageRTL opens the arena in Arabic: the page is right-to-left, its
+// strings are Arabic, and answer A (and its tab) sits on the right.
+func TestPageRTL(t *testing.T) {
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			s := newSetup(t, options{})
+			ctx := browsertest.New(t)
+			err := chromedp.Do(ctx,
+				chromedp.EmulateViewport(vp.width, vp.height),
+				chromedp.Navigate(s.http.URL+"/?lang=ar"),
+				chromedp.WaitEnabled(chromedp.ID("send")),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			startBattle(t, ctx, "مرحبا")
+			got := browsertest.Run(t, ctx, chromedp.Evaluate[map[string]string](`({
+				dir: document.documentElement.dir, lang: document.documentElement.lang,
+				send: document.getElementById("send").textContent,
+				aRight: String(document.getElementById(innerWidth > 640 ? "pane-a" : "tab-a").getBoundingClientRect().left >
+					document.getElementById(innerWidth > 640 ? "pane-b" : "tab-b").getBoundingClientRect().left),
+				wide: String(document.documentElement.scrollWidth > innerWidth)})`))
+			want := map[string]string{"dir": "rtl", "lang": "ar", "send": "إرسال", "aRight": "true", "wide": "false"}
+			for k, w := range want {
+				if got[k] != w {
+					t.Errorf("%s = %q, want %q", k, got[k], w)
+				}
+			}
+			// FullScreenshot misplaces a right-to-left page: capture the viewport.
+			browsertest.SaveScreenshot(t, "rtl-"+vp.name+".png", browsertest.Run(t, ctx, chromedp.CaptureScreenshot()))
+		})
+	}
+}
+
+// TestNotFoundPage serves browsers a page for an unknown address, and
+// API clients the JSON error.
+func TestNotFoundPage(t *testing.T) {
+	s := newSetup(t, options{})
+	for _, c := range []struct {
+		accept, want, ctype string
+	}{
+		{"text/html,application/xhtml+xml", "This page does not exist", "text/html"},
+		{"application/json", `"not_found"`, "application/json"},
+	} {
+		req, _ := http.NewRequest("GET", s.http.URL+"/no/such/page", nil)
+		req.Header.Set("Accept", c.accept)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound || !strings.Contains(string(body), c.want) || !strings.HasPrefix(res.Header.Get("Content-Type"), c.ctype) {
+			t.Errorf("Accept %s: %d %s %.80q; want 404 %s holding %q", c.accept, res.StatusCode, res.Header.Get("Content-Type"), body, c.ctype, c.want)
+		}
 	}
 }

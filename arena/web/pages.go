@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -78,6 +79,15 @@ func (s *Server) handleReadyz(c *gin.Context) error {
 	return nil
 }
 
+// handleNotFound answers a browser's request for a page with the 404
+// page, anything else with the JSON error.
 func handleNotFound(c *gin.Context) error {
+	if r := c.Request; (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.Header.Get("Accept"), "text/html") {
+		if page, err := fs.ReadFile(staticFiles, "static/404.html"); err == nil {
+			c.Header("Content-Security-Policy", pageCSP)
+			c.Data(http.StatusNotFound, "text/html; charset=utf-8", page)
+			return nil
+		}
+	}
 	return rlhf.Errorf(rlhf.ENotFound, "no route %s %s", c.Request.Method, c.Request.URL.Path)
 }

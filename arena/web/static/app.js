@@ -153,6 +153,7 @@
   function newAnswer(side) {
     const el = document.createElement("div");
     el.className = "md";
+    el.dir = "auto"; // an answer runs in its own script's direction
     $("answer-" + side).appendChild(el);
     const box = $("answer-" + side);
     const r = AgoraRender.create(el, {
@@ -224,6 +225,7 @@
     for (const s of SIDES) {
       const p = document.createElement("p");
       p.className = "turn-prompt";
+      p.dir = "auto";
       p.textContent = t("pane.you", { text: text });
       $("answer-" + s).appendChild(p);
       newAnswer(s);

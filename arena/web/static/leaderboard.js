@@ -1,9 +1,11 @@
 // The leaderboard page: fetches /api/v1/leaderboard and draws the table, a
-// chart of ratings with their intervals and a heat map of win rates. Model
-// names are only ever inserted as text.
+// chart of ratings with their intervals, a heat map of win rates and a
+// model's detail. Model names are only ever inserted as text.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
+const t = (k, v) => AgoraI18n.t(k, v);
+const num = (v, d) => AgoraI18n.number(v, d);
 let current = null;
 
 function el(name, attrs, text) {
@@ -19,61 +21,87 @@ function td(text) {
   return c;
 }
 
+// fetchBoard gets the published board; an error says whether the votes
+// cannot be fitted that way (invalid) rather than the request failing.
+async function fetchBoard(style) {
+  const res = await fetch("/api/v1/leaderboard?style=" + style, { headers: { Accept: "application/json" } });
+  const body = await res.json();
+  if (!res.ok) {
+    const err = new Error(body.error ? body.error.message : res.statusText);
+    err.unfittable = body.error && body.error.code === "invalid";
+    throw err;
+  }
+  return body;
+}
+
+// disableStyle turns the style switch off for good, saying why.
+function disableStyle() {
+  const box = document.getElementById("style");
+  box.checked = false;
+  box.disabled = true;
+  const note = document.getElementById("style-reason");
+  note.textContent = t("lb.styleDisabled");
+  note.hidden = false;
+  box.setAttribute("aria-describedby", "style-reason");
+}
+
 async function load() {
   const style = document.getElementById("style").checked;
   const status = document.getElementById("status");
   status.className = "";
-  status.textContent = "loading…";
+  status.textContent = t("lb.loading");
   try {
-    const res = await fetch("/api/v1/leaderboard?style=" + style, { headers: { Accept: "application/json" } });
-    const body = await res.json();
-    if (!res.ok) throw new Error(body.error ? body.error.message : res.statusText);
+    const body = await fetchBoard(style);
     current = body;
     render();
-    status.textContent = body.battles + " votes, " + body.models.length + " models";
+    document.getElementById("download-json").href = "/api/v1/leaderboard?style=" + style;
+    status.textContent = t("lb.summary", { votes: num(body.battles), models: body.models.length });
   } catch (err) {
+    if (style && err.unfittable) { disableStyle(); return load(); }
     status.className = "error";
-    status.textContent = "Could not load the leaderboard: " + err.message;
+    status.textContent = t("lb.loadFailed", { reason: err.message });
+  }
+}
+
+// probeStyle asks once whether style control can be fitted, so that the
+// switch is disabled before anyone tries it.
+async function probeStyle() {
+  try {
+    await fetchBoard(true);
+  } catch (err) {
+    if (err.unfittable) disableStyle();
   }
 }
 
 function render() {
   const lb = current;
   const pct = Math.round(lb.ci * 100);
-  document.getElementById("ci-head").textContent = pct + "% CI";
-  let method = "Bradley–Terry, exact maximum likelihood; ties count as half a win. ";
-  if (lb.solver && lb.solver.prior > 0) {
-    method = "Bradley–Terry with a weak prior (the exact estimate does not exist; see the warnings); ties count as half a win. ";
-  }
-  if (lb.method === "bradley-terry-style-control") {
-    method += "Style control: ratings adjusted for answer length and markdown; " + pct + "% Wald intervals.";
-  } else if (lb.rounds > 0) {
-    method += pct + "% bootstrap intervals from " + lb.rounds + " rounds.";
-  }
+  document.getElementById("ci-head").textContent = t("lb.ciHead", { pct: pct });
+  let method = t(lb.solver && lb.solver.prior > 0 ? "lb.methodPrior" : "lb.methodExact") + " ";
+  if (lb.method === "bradley-terry-style-control") method += t("lb.methodStyle", { pct: pct });
+  else if (lb.rounds > 0) method += t("lb.methodBootstrap", { pct: pct, rounds: num(lb.rounds) });
   document.getElementById("method").textContent = method;
 
   const tbody = document.querySelector("#board tbody");
   tbody.replaceChildren();
   for (const m of lb.models) {
     const tr = document.createElement("tr");
-    tr.append(td(m.rank), td(m.model), td(m.rating.toFixed(1)),
-      td("+" + (m.ci_upper - m.rating).toFixed(1) + " / −" + (m.rating - m.ci_lower).toFixed(1)),
-      td(m.battles), td(m.elo.toFixed(1)));
+    const name = document.createElement("td");
+    const b = document.createElement("button");
+    b.type = "button"; b.className = "model"; b.textContent = m.model;
+    b.addEventListener("click", () => showDetail(m.model));
+    name.append(b);
+    if (m.provisional) {
+      const p = document.createElement("span");
+      p.className = "badge"; p.textContent = t("lb.provisional");
+      name.append(" ", p);
+    }
+    tr.append(td(m.rank), name, td(num(m.rating, 1)),
+      td("+" + num(m.ci_upper - m.rating, 1) + " / −" + num(m.rating - m.ci_lower, 1)),
+      td(num(m.battles)), td(num(m.elo, 1)));
     tbody.append(tr);
   }
-
-  const coef = document.getElementById("style-coefficients");
-  coef.hidden = !lb.style;
-  if (lb.style) {
-    const body = coef.querySelector("tbody");
-    body.replaceChildren();
-    for (const c of lb.style.coefficients) {
-      const tr = document.createElement("tr");
-      tr.append(td(c.feature), td(c.coefficient.toFixed(4)), td(c.std_err.toFixed(4)));
-      body.append(tr);
-    }
-  }
-
+  renderCoefficients(lb);
   drawChart(lb.models);
   drawHeat(lb);
   const warnings = document.getElementById("warnings");
@@ -83,6 +111,55 @@ function render() {
     li.textContent = w;
     warnings.append(li);
   }
+  document.getElementById("download-csv").href = csvURL(lb);
+}
+
+function renderCoefficients(lb) {
+  const coef = document.getElementById("style-coefficients");
+  coef.hidden = !lb.style;
+  if (!lb.style) return;
+  const body = coef.querySelector("tbody");
+  body.replaceChildren();
+  for (const c of lb.style.coefficients) {
+    const tr = document.createElement("tr");
+    tr.append(td(c.feature), td(c.coefficient.toFixed(4)), td(c.std_err.toFixed(4)));
+    body.append(tr);
+  }
+}
+
+// csvURL is the table as a CSV file.
+function csvURL(lb) {
+  const q = (s) => '"' + String(s).replace(/"/g, '""') + '"';
+  const rows = [["rank", "model", "rating", "ci_lower", "ci_upper", "votes", "wins", "losses", "ties", "elo"].join(",")];
+  for (const m of lb.models) {
+    rows.push([m.rank, q(m.model), m.rating, m.ci_lower, m.ci_upper, m.battles, m.wins, m.losses, m.ties, m.elo].join(","));
+  }
+  return URL.createObjectURL(new Blob([rows.join("\n") + "\n"], { type: "text/csv" }));
+}
+
+// showDetail shows one model's record against each opponent.
+function showDetail(model) {
+  const lb = current;
+  const row = lb.models.find((m) => m.model === model);
+  const sec = document.getElementById("detail");
+  document.getElementById("detail-title").textContent = model;
+  document.getElementById("detail-summary").textContent = t("lb.detailSummary", {
+    rank: row.rank, rating: num(row.rating, 1), wins: num(row.wins), losses: num(row.losses), ties: num(row.ties) });
+  const body = sec.querySelector("tbody");
+  body.replaceChildren();
+  const m = lb.matrices;
+  const i = m ? m.models.indexOf(model) : -1;
+  if (i >= 0) {
+    m.models.forEach((other, j) => {
+      if (j === i || !m.battles[i][j]) return;
+      const pct = (v) => (v === null ? "–" : num(100 * v) + "%");
+      const tr = document.createElement("tr");
+      tr.append(td(other), td(pct(m.win_fraction[i][j])), td(pct(m.predicted[i][j])), td(num(m.battles[i][j])));
+      body.append(tr);
+    });
+  }
+  sec.hidden = false;
+  sec.scrollIntoView({ block: "nearest" });
 }
 
 function drawChart(models) {
@@ -91,16 +168,14 @@ function drawChart(models) {
   const left = 220, right = 30, row = 20, top = 24;
   const width = 900, height = top + row * models.length + 10;
   svg.setAttribute("viewBox", "0 0 " + width + " " + height);
-  svg.setAttribute("width", width);
-  svg.setAttribute("height", height);
   if (models.length === 0) return;
   const lo = Math.min(...models.map(m => m.ci_lower)), hi = Math.max(...models.map(m => m.ci_upper));
   const pad = (hi - lo) * 0.05 || 10;
   const x = v => left + (v - (lo - pad)) / (hi - lo + 2 * pad) * (width - left - right);
   const step = niceStep((hi - lo + 2 * pad) / 8);
-  for (let t = Math.ceil((lo - pad) / step) * step; t <= hi + pad; t += step) {
-    svg.append(el("line", { x1: x(t), x2: x(t), y1: top - 6, y2: height - 6, class: "grid" }));
-    svg.append(el("text", { x: x(t), y: 14, "text-anchor": "middle" }, Math.round(t)));
+  for (let v = Math.ceil((lo - pad) / step) * step; v <= hi + pad; v += step) {
+    svg.append(el("line", { x1: x(v), x2: x(v), y1: top - 6, y2: height - 6, class: "grid" }));
+    svg.append(el("text", { x: x(v), y: 14, "text-anchor": "middle" }, Math.round(v)));
   }
   models.forEach((m, i) => {
     const y = top + row * i + row / 2;
@@ -116,17 +191,24 @@ function niceStep(raw) {
   return 10 * p;
 }
 
-// color maps a win rate in [0, 1] to red (0) through white (0.5) to blue (1).
+// color maps a win rate in [0, 1] to red (0) through white (0.5) to blue
+// (1), as [r, g, b].
 function color(v) {
-  const t = Math.max(-1, Math.min(1, (v - 0.5) * 2));
-  const a = Math.round(255 * (1 - Math.abs(t)));
-  return t < 0 ? "rgb(255," + a + "," + a + ")" : "rgb(" + a + "," + a + ",255)";
+  const s = Math.max(-1, Math.min(1, (v - 0.5) * 2));
+  const a = Math.round(255 * (1 - Math.abs(s)));
+  return s < 0 ? [255, a, a] : [a, a, 255];
+}
+
+// textOn picks black or white text, whichever contrasts more with rgb.
+function textOn(rgb) {
+  const lin = rgb.map((c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); });
+  const lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
+  return (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) ? "#000" : "#fff";
 }
 
 function drawHeat(lb) {
   const kind = document.getElementById("heat").value;
-  document.getElementById("heat-title").textContent =
-    kind === "predicted" ? "Predicted win rate (row beats column)" : "Empirical win rate, ties excluded (row beats column)";
+  document.getElementById("heat-title").textContent = t(kind === "predicted" ? "lb.heatTitlePredicted" : "lb.heatTitleEmpirical");
   const svg = document.getElementById("heatmap");
   svg.replaceChildren();
   const m = lb.matrices;
@@ -135,23 +217,22 @@ function drawHeat(lb) {
   const cell = 24, left = 200, top = 150;
   const size = left + cell * n + 70;
   svg.setAttribute("viewBox", "0 0 " + size + " " + (top + cell * n + 10));
-  svg.setAttribute("width", size);
-  svg.setAttribute("height", top + cell * n + 10);
   for (let i = 0; i < n; i++) {
     svg.append(el("text", { x: left - 6, y: top + cell * i + cell / 2 + 4, "text-anchor": "end" }, m.models[i]));
     const cx = left + cell * i + cell / 2;
     svg.append(el("text", { x: cx, y: top - 6, transform: "rotate(-60 " + cx + " " + (top - 6) + ")" }, m.models[i]));
     for (let j = 0; j < n; j++) {
       const v = m[kind][i][j];
-      const r = el("rect", { x: left + cell * j, y: top + cell * i, width: cell - 1, height: cell - 1,
-        fill: v === null ? "#f3f3f3" : color(v) });
-      const title = el("title", {}, m.models[i] + " vs " + m.models[j] + ": " +
-        (v === null ? "no data" : (100 * v).toFixed(0) + "%") + " (" + m.battles[i][j] + " battles)");
-      r.append(title);
+      const rgb = v === null ? [243, 243, 243] : color(v);
+      const r = el("rect", { x: left + cell * j, y: top + cell * i, width: cell - 1, height: cell - 1, fill: "rgb(" + rgb.join(",") + ")" });
+      r.append(el("title", {}, t("lb.cellTitle", { a: m.models[i], b: m.models[j],
+        rate: v === null ? t("lb.noData") : num(100 * v) + "%", battles: num(m.battles[i][j]) })));
       svg.append(r);
       if (v !== null) {
-        svg.append(el("text", { x: left + cell * j + cell / 2, y: top + cell * i + cell / 2 + 4, "text-anchor": "middle",
-          "font-size": "9" }, Math.round(100 * v)));
+        const label = el("text", { x: left + cell * j + cell / 2, y: top + cell * i + cell / 2 + 4, "text-anchor": "middle",
+          "font-size": "9", class: "cell" }, Math.round(100 * v));
+        label.style.fill = textOn(rgb);
+        svg.append(label);
       }
     }
   }
@@ -159,4 +240,4 @@ function drawHeat(lb) {
 
 document.getElementById("style").addEventListener("change", load);
 document.getElementById("heat").addEventListener("change", () => current && drawHeat(current));
-load();
+AgoraI18n.ready.then(() => load().then(probeStyle));
