@@ -89,3 +89,38 @@ func TestLeaderboardStyleUnfittable(t *testing.T) {
 		browsertest.SaveScreenshot(t, "leaderboard-unfittable-"+vp.name+".png", png)
 	}
 }
+
+// TestLeaderboardPageAccessible runs axe-core on the leaderboard page,
+// with a model's detail open, and on the 404 page, at both widths in both
+// colour schemes. It wants no violation.
+func TestLeaderboardPageAccessible(t *testing.T) {
+	live, _ := newLive(t)
+	base := newLeaderboardServer(t, live)
+	for _, vp := range []struct {
+		name          string
+		width, height int64
+	}{{"desktop", 1366, 900}, {"phone", 390, 844}} {
+		ctx := browsertest.New(t)
+		err := chromedp.Do(ctx,
+			chromedp.EmulateViewport(vp.width, vp.height),
+			chromedp.Navigate(base+"/leaderboard"),
+			chromedp.WaitVisible(chromedp.CSS("#board tbody tr")),
+			chromedp.Click(chromedp.CSS("#board tbody tr button.model")),
+			chromedp.WaitVisible(chromedp.CSS("#detail tbody tr")),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, scheme := range []string{"light", "dark"} {
+			browsertest.ColorScheme(t, ctx, scheme)
+			for _, v := range browsertest.Axe(t, ctx) {
+				t.Errorf("leaderboard %s %s: %s", vp.name, scheme, v)
+			}
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			browsertest.SaveScreenshot(t, "leaderboard-"+vp.name+"-"+scheme+".png", png)
+		}
+	}
+}

@@ -468,3 +468,34 @@ func TestNotFoundPage(t *testing.T) {
 		}
 	}
 }
+
+// TestArenaPageAccessible runs axe-core on the arena page at both widths
+// in both colour schemes: before a battle, with a Markdown answer ready to
+// vote on, and at the reveal. It wants no violation.
+func TestArenaPageAccessible(t *testing.T) {
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			s := newSetup(t, options{tokens: demo.Tokens(demo.Markdown("good"))})
+			ctx := openArena(t, s, vp)
+			check := func(stage string) {
+				for _, scheme := range []string{"light", "dark"} {
+					browsertest.ColorScheme(t, ctx, scheme)
+					for _, v := range browsertest.Axe(t, ctx) {
+						t.Errorf("%s, %s: %s", stage, scheme, v)
+					}
+				}
+			}
+			check("empty page")
+			startBattle(t, ctx, "Show me some Markdown")
+			if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#answer-a .katex")), chromedp.WaitVisible(chromedp.CSS("#answer-a code.hljs"))); err != nil {
+				t.Fatal(err)
+			}
+			check("answers ready")
+			browsertest.SaveScreenshot(t, "arena-"+vp.name+"-dark.png", browsertest.Run(t, ctx, chromedp.CaptureScreenshot()))
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("vote-b")), chromedp.WaitVisible(chromedp.ID("reveal"))); err != nil {
+				t.Fatal(err)
+			}
+			check("reveal")
+		})
+	}
+}

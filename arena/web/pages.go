@@ -79,9 +79,9 @@ func (s *Server) handleReadyz(c *gin.Context) error {
 	return nil
 }
 
-// handleNotFound answers a browser's request for a page with the 404
-// page, anything else with the JSON error.
-func handleNotFound(c *gin.Context) error {
+// handleNoRoute answers a browser's request for a page that does not
+// exist with the 404 page, anything else with handleNotFound's error.
+func handleNoRoute(c *gin.Context) error {
 	if r := c.Request; (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.Header.Get("Accept"), "text/html") {
 		if page, err := fs.ReadFile(staticFiles, "static/404.html"); err == nil {
 			c.Header("Content-Security-Policy", pageCSP)
@@ -89,5 +89,9 @@ func handleNotFound(c *gin.Context) error {
 			return nil
 		}
 	}
+	return handleNotFound(c)
+}
+
+func handleNotFound(c *gin.Context) error {
 	return rlhf.Errorf(rlhf.ENotFound, "no route %s %s", c.Request.Method, c.Request.URL.Path)
 }

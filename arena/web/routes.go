@@ -121,7 +121,7 @@ func (s *Server) addRoutes(r *gin.Engine) {
 		}
 		r.Handle(rt.Method, rt.Path, s.authorize(rt.Access), rt.h)
 	}
-	r.NoRoute(s.wrap(handleNotFound))
+	r.NoRoute(s.wrap(handleNoRoute))
 }
 
 // handleStatic serves the page's static files.
