@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/agora-rlhf/agora/arena/policy"
+	"github.com/agora-rlhf/agora/arena/web/browsertest"
 )
 
 // writePolicy writes a policy file of version and min_votes.
@@ -68,5 +71,38 @@ func TestTransparencyLive(t *testing.T) {
 	wantVotes, _ := strconv.ParseInt(votes[1], 10, 64)
 	if len(rep.Releases) != 1 || rep.Releases[0].Leaf != wantLeaf || rep.Releases[0].Votes != wantVotes || rep.Releases[0].Format != "arena-jsonl" {
 		t.Errorf("releases %+v, want one of %d votes at leaf %d", rep.Releases, wantVotes, wantLeaf)
+	}
+}
+
+// TestTransparencyPageInChromium opens the transparency page at a phone's
+// width in a real browser: no error under the content security policy,
+// the figures of the report in its tables, and nothing wider than the
+// screen but the tables' own scrolling boxes.
+func TestTransparencyPageInChromium(t *testing.T) {
+	base := serveInProcess(t, "--config", fastConfig(t))
+	voteN(t, base, 1, 3, "page")
+	ctx := browsertest.New(t)
+	problems := browsertest.Problems(t, ctx)
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(375, 740),
+		chromedp.Navigate(base+"/transparency"),
+		chromedp.WaitVisible("#votes tbody td"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := browsertest.Run(t, ctx, chromedp.Text(chromedp.ID("status")))
+	votes := browsertest.Run(t, ctx, chromedp.Text("#votes tbody"))
+	shares := browsertest.Run(t, ctx, chromedp.Text("#shares tbody"))
+	if !strings.HasPrefix(status, "As of ") || !strings.HasPrefix(strings.TrimSpace(votes), "3") || !strings.Contains(shares, "operator") {
+		t.Errorf("page: status %q, votes %q, shares %q", status, votes, shares)
+	}
+	wide := browsertest.Run(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if wide > 375 {
+		t.Errorf("the page is %d px wide on a 375 px screen", wide)
+	}
+	browsertest.SaveScreenshot(t, "transparency-phone.png", browsertest.Run(t, ctx, chromedp.FullScreenshot(100)))
+	if p := problems(); len(p) > 0 {
+		t.Errorf("browser problems: %v", p)
 	}
 }

@@ -11,6 +11,9 @@ function cell(row, text, cls) {
 
 function pct(x) { return (100 * x).toFixed(1) + "%"; }
 
+// span writes a Go duration ("720h0m0s") without its zero parts: "720h".
+function span(d) { return d.replace(/h0m0s$/, "h").replace(/m0s$/, "m"); }
+
 function day(t) { return t ? t.replace("T", " ").slice(0, 16) + " UTC" : ""; }
 
 // fill puts one row per item into table id, or a row saying it is empty.
@@ -43,7 +46,7 @@ function showPolicy(p, inForce) {
   const rules = [
     ["Votes before a rating is final", p.min_votes + " counted votes (provisional until then)"],
     ["Unlisted models per lab", "at most " + p.max_unlisted_per_lab + " at once"],
-    ["Many variants tested", "more than " + p.variants.more_than + " within " + p.variants.window +
+    ["Many variants tested", "more than " + p.variants.more_than + " within " + span(p.variants.window) +
       ": provisional until " + p.variants.fresh_votes + " fresh votes after listing"],
     ["Retraction", "a listed model's scores are never retracted; models are deprecated, with a published reason"],
     ["Sampling target", target + ", tolerance ±" + pct(p.sampling.tolerance)],
