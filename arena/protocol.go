@@ -47,6 +47,10 @@ type Frame struct {
 	Receipt       *rlhf.Receipt `json:"receipt,omitempty"`        // voted: the verifiable log's receipt
 	Points        *int          `json:"points,omitempty"`         // voted: the points the vote earned (0 while quarantined)
 	RetryAfterMS  int64         `json:"retry_after_ms,omitempty"` // error rate_limited: when to try again
+	// Member (hello) is the signed-in account, and AccountRequired says
+	// that battles need one (contributors.require_account).
+	Member          string `json:"member,omitempty"`
+	AccountRequired bool   `json:"account_required,omitempty"`
 	// Answers (voted only) are each answer's measures. They are sent only
 	// with the reveal: before the vote, token counts and timings would tell
 	// the models apart.

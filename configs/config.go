@@ -32,6 +32,8 @@ type Config struct {
 	Demo   Demo                 `yaml:"demo"`
 	Models []rlhf.EndpointModel `yaml:"models"`
 	Limits Limits               `yaml:"limits"`
+	// Contributors configures contributors' accounts (contributors.go).
+	Contributors Contributors `yaml:"contributors"`
 
 	Matchmaking            arena.MatchConfig `yaml:"matchmaking"`
 	arena.OperationsConfig `yaml:",inline"`  // egress, health, usage
@@ -163,6 +165,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.Limits.Validate(); err != nil {
+		return err
+	}
+	if err := c.Contributors.validate(); err != nil {
 		return err
 	}
 	if err := c.Matchmaking.Validate(); err != nil {

@@ -28,6 +28,10 @@ type Limits struct {
 	PendingBytes              int64      `yaml:"pending_bytes_per_contributor"`
 	BattleStarts              RateLimits `yaml:"battle_starts"`
 	Votes                     RateLimits `yaml:"votes"`
+	// NewAccountAge is how long a member counts as new: until then (and
+	// anonymous contributors always) the per_new_contributor rates apply
+	// on top of the others.
+	NewAccountAge Duration `yaml:"new_account_age"`
 }
 
 // Timeouts are the HTTP server's.
@@ -38,10 +42,13 @@ type Timeouts struct {
 	Idle       Duration `yaml:"idle"`        // a keep-alive connection between requests
 }
 
-// RateLimits are one action's limits per contributor and per address.
+// RateLimits are one action's limits per contributor and per address, and
+// a lower one per new identity (anonymous, or an account younger than
+// new_account_age).
 type RateLimits struct {
-	PerContributor Rate `yaml:"per_contributor"`
-	PerAddress     Rate `yaml:"per_address"`
+	PerContributor    Rate `yaml:"per_contributor"`
+	PerAddress        Rate `yaml:"per_address"`
+	PerNewContributor Rate `yaml:"per_new_contributor"`
 }
 
 // Rate is a token bucket: PerMinute sustained, up to Burst at once.
@@ -84,6 +91,8 @@ func (l *Limits) Validate() error {
 		return &FieldError{"limits", "connection caps must not be negative (0 is off)"}
 	case l.NewAddressShare < 0 || l.NewAddressShare >= 1:
 		return &FieldError{"limits.new_address_share", "must be at least 0 and less than 1"}
+	case l.NewAccountAge < 0:
+		return &FieldError{"limits.new_account_age", "must not be negative (0: accounts are never new)"}
 	case l.PendingBattles < 0 || l.PendingBytes < 0:
 		return &FieldError{"limits.pending_battles_per_contributor", "pending caps must not be negative (0 is off)"}
 	}
@@ -91,7 +100,8 @@ func (l *Limits) Validate() error {
 		name string
 		r    Rate
 	}{{"battle_starts.per_contributor", l.BattleStarts.PerContributor}, {"battle_starts.per_address", l.BattleStarts.PerAddress},
-		{"votes.per_contributor", l.Votes.PerContributor}, {"votes.per_address", l.Votes.PerAddress}}
+		{"votes.per_contributor", l.Votes.PerContributor}, {"votes.per_address", l.Votes.PerAddress},
+		{"battle_starts.per_new_contributor", l.BattleStarts.PerNewContributor}, {"votes.per_new_contributor", l.Votes.PerNewContributor}}
 	for _, r := range rates {
 		if r.r.PerMinute < 0 || r.r.Burst < 0 || (r.r.PerMinute > 0 && r.r.Burst < 1) {
 			return &FieldError{"limits." + r.name, "per_minute and burst must not be negative, and a rate needs a burst of at least 1"}

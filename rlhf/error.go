@@ -17,9 +17,12 @@ const (
 	EUnavailable  = "unavailable"  // the server cannot take this now (store backlog, no models)
 	EUnauthorized = "unauthorized" // no or bad credentials
 	EForbidden    = "forbidden"    // credentials fine, permission missing
-	EUpstream     = "upstream"     // a model endpoint failed
-	ETimeout      = "timeout"      // a model endpoint stalled
-	EInternal     = "internal"     // a bug or an unexpected failure; details only in the log
+	// EAccountRequired: the arena takes battles only from signed-in
+	// contributors (contributors.require_account).
+	EAccountRequired = "account_required"
+	EUpstream        = "upstream" // a model endpoint failed
+	ETimeout         = "timeout"  // a model endpoint stalled
+	EInternal        = "internal" // a bug or an unexpected failure; details only in the log
 )
 
 // Error is a domain error: a stable code and a message that is safe to show

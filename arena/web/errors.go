@@ -18,18 +18,19 @@ type handler func(c *gin.Context) error
 // statusOf maps each domain error code to its HTTP status. It is the one
 // place where the two meet.
 var statusOf = map[string]int{
-	rlhf.EInvalid:      http.StatusBadRequest,
-	rlhf.ENotFound:     http.StatusNotFound,
-	rlhf.EConflict:     http.StatusConflict,
-	rlhf.ENotReady:     http.StatusConflict,
-	rlhf.ELimit:        http.StatusTooManyRequests,
-	rlhf.ERateLimited:  http.StatusTooManyRequests,
-	rlhf.EUnavailable:  http.StatusServiceUnavailable,
-	rlhf.EUnauthorized: http.StatusUnauthorized,
-	rlhf.EForbidden:    http.StatusForbidden,
-	rlhf.EUpstream:     http.StatusBadGateway,
-	rlhf.ETimeout:      http.StatusGatewayTimeout,
-	rlhf.EInternal:     http.StatusInternalServerError,
+	rlhf.EInvalid:         http.StatusBadRequest,
+	rlhf.ENotFound:        http.StatusNotFound,
+	rlhf.EConflict:        http.StatusConflict,
+	rlhf.ENotReady:        http.StatusConflict,
+	rlhf.ELimit:           http.StatusTooManyRequests,
+	rlhf.ERateLimited:     http.StatusTooManyRequests,
+	rlhf.EUnavailable:     http.StatusServiceUnavailable,
+	rlhf.EUnauthorized:    http.StatusUnauthorized,
+	rlhf.EForbidden:       http.StatusForbidden,
+	rlhf.EAccountRequired: http.StatusUnauthorized,
+	rlhf.EUpstream:        http.StatusBadGateway,
+	rlhf.ETimeout:         http.StatusGatewayTimeout,
+	rlhf.EInternal:        http.StatusInternalServerError,
 }
 
 // errorBody is the JSON body of every error response.

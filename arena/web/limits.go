@@ -23,6 +23,11 @@ type Limits struct {
 
 	StartsPerContributor, StartsPerAddress Rate
 	VotesPerContributor, VotesPerAddress   Rate
+	// StartsPerNewContributor and VotesPerNewContributor are a further,
+	// lower budget for new identities: anonymous contributors, and
+	// members whose account is younger than NewAccountAge (limits_age.go).
+	StartsPerNewContributor, VotesPerNewContributor Rate
+	NewAccountAge                                   time.Duration
 }
 
 // Rate is a token bucket: one action every Every on average, up to Burst
@@ -125,16 +130,29 @@ func (l *limiter) sweep(now time.Time) {
 type action struct {
 	what                     string // for the error: "battle starts"
 	contributor, fromAddress *limiter
+	newcomer                 *limiter // per contributor, for new identities only
 }
 
 // allow spends one action for contributor at addr, or returns a
-// rate_limited error saying when to retry.
-func (a *action) allow(contributor, addr string) error {
+// rate_limited error saying when to retry. A new identity (isNew) also
+// spends from the newcomers' budget.
+func (a *action) allow(contributor, addr string, isNew bool) error {
+	if isNew {
+		if wait, ok := a.newcomer.take(contributor); !ok {
+			return rateLimited(a.what+" for a new identity (an account older than the arena's new-account age gets more)", wait)
+		}
+	}
 	if wait, ok := a.contributor.take(contributor); !ok {
+		if isNew {
+			a.newcomer.refund(contributor)
+		}
 		return rateLimited(a.what+" for you", wait)
 	}
 	if wait, ok := a.fromAddress.take(addr); !ok {
 		a.contributor.refund(contributor)
+		if isNew {
+			a.newcomer.refund(contributor)
+		}
 		return rateLimited(a.what+" from your address", wait)
 	}
 	return nil

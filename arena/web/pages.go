@@ -16,23 +16,24 @@ import (
 const tokenCookie = "agora_token"
 
 // handleIndex serves the arena page, giving a new visitor an identity and
-// renewing an old visitor's token.
+// renewing an old visitor's token (a revoked or altered one is replaced).
 func (s *Server) handleIndex(c *gin.Context) error {
 	token := ""
 	if cookie, err := c.Cookie(tokenCookie); err == nil {
-		if id, renew, err := s.cfg.Identity.Check(cookie); err == nil && renew {
-			token = s.cfg.Identity.Issue(id)
-		} else if err != nil {
+		_, renew, err := s.checkToken(c.Request.Context(), cookie)
+		switch {
+		case err == nil:
+			token = renew
+		case rlhf.ErrorCode(err) == rlhf.EUnauthorized:
 			_, token = s.cfg.Identity.New()
+		default: // the store cannot tell: keep the cookie, the websocket will say
+			s.log.Error("check the page's contributor token", "err", err)
 		}
 	} else {
 		_, token = s.cfg.Identity.New()
 	}
 	if token != "" {
-		http.SetCookie(c.Writer, &http.Cookie{
-			Name: tokenCookie, Value: token, Path: "/", MaxAge: int(s.cfg.Identity.ttl().Seconds()),
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.TrustedProxies.scheme(c.Request) == "https",
-		})
+		s.setTokenCookie(c, token)
 	}
 	return s.servePage(c, "index.html")
 }

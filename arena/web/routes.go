@@ -66,6 +66,19 @@ func (s *Server) Routes() []Route {
 		{"DELETE", "/api/v1/admin/contributors/:contributor/data", AdminOnly, s.wrap(s.handleErase)},
 		{"POST", "/api/v1/admin/contributors/:contributor/consent/narrow", AdminOnly, s.wrap(s.handleNarrow)},
 
+		// Contributors' accounts: passkeys, OpenID Connect, sessions
+		// (members.go, api_account.go, api_openid.go).
+		{"GET", "/api/v1/account", Anyone, s.wrap(s.handleAccount)},
+		{"POST", "/api/v1/account/signout", Anyone, s.wrap(s.handleSignOut)},
+		{"POST", "/api/v1/account/passkey/register/begin", Anyone, s.wrap(s.handlePasskeyRegisterBegin)},
+		{"POST", "/api/v1/account/passkey/register/finish", Anyone, s.wrap(s.handlePasskeyRegisterFinish)},
+		{"POST", "/api/v1/account/passkey/login/begin", Anyone, s.wrap(s.handlePasskeyLoginBegin)},
+		{"POST", "/api/v1/account/passkey/login/finish", Anyone, s.wrap(s.handlePasskeyLoginFinish)},
+		{"GET", "/api/v1/account/oidc/login", Anyone, s.wrap(s.handleOpenIDLogin)},
+		{"GET", "/api/v1/account/oidc/callback", Anyone, s.wrap(s.handleOpenIDCallback)},
+		{"GET", "/api/v1/admin/members/:id", AdminOnly, s.wrap(s.handleMemberGet)},
+		{"DELETE", "/api/v1/admin/members/:id/sessions", AdminOnly, s.wrap(s.handleRevokeMemberSessions)},
+
 		// Accounts (api_labs.go).
 		{"GET", "/api/v1/labs", AdminOnly, s.wrap(s.handleListAccounts(labKind))},
 		{"POST", "/api/v1/labs", AdminOnly, s.wrap(s.handleCreateAccount(labKind))},

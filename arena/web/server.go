@@ -107,6 +107,14 @@ type Config struct {
 	OnErase        func(ctx context.Context, battles []string) error
 	// Policy is the leaderboard policy in force (api_policy.go); nil: none.
 	Policy Governance
+	// Members keeps contributors' accounts (nil: none); Passkeys and
+	// OpenID (labelled OpenIDName on the page) are the ways to sign in.
+	// RequireAccount refuses battles to contributors not signed in.
+	Members        Members
+	Passkeys       PasskeyCeremonies
+	OpenID         OpenID
+	OpenIDName     string
+	RequireAccount bool
 }
 
 // WSConfig tunes websocket connections. Zero fields take the defaults.
@@ -178,9 +186,11 @@ func New(cfg Config) (*Server, error) {
 		cfg.PromptLimits.MaxPromptBytes = 16 << 10
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, allowed: map[string]bool{}, clients: map[*client]struct{}{},
-		conns:  newConns(cfg.MaxConnections, cfg.Limits),
-		starts: action{"battle starts", newLimiter(cfg.Limits.StartsPerContributor, time.Now), newLimiter(cfg.Limits.StartsPerAddress, time.Now)},
-		votes:  action{"votes", newLimiter(cfg.Limits.VotesPerContributor, time.Now), newLimiter(cfg.Limits.VotesPerAddress, time.Now)},
+		conns: newConns(cfg.MaxConnections, cfg.Limits),
+		starts: action{"battle starts", newLimiter(cfg.Limits.StartsPerContributor, time.Now), newLimiter(cfg.Limits.StartsPerAddress, time.Now),
+			newLimiter(cfg.Limits.StartsPerNewContributor, time.Now)},
+		votes: action{"votes", newLimiter(cfg.Limits.VotesPerContributor, time.Now), newLimiter(cfg.Limits.VotesPerAddress, time.Now),
+			newLimiter(cfg.Limits.VotesPerNewContributor, time.Now)},
 	}
 	for _, o := range cfg.AllowedOrigins {
 		n, ok := normalOrigin(o)

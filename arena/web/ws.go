@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +22,8 @@ type client struct {
 	s           *Server
 	conn        *websocket.Conn
 	contributor string
+	member      string        // the signed-in member, or ""
+	memberSince time.Time     // when the member was created (account-age limits)
 	addr        string        // the client's address, as limits count it (addrKey)
 	wake        chan struct{} // signals the writer that frames are queued (capacity 1)
 	done        chan struct{} // closed when the reader has stopped; the writer then closes
@@ -44,7 +44,11 @@ type client struct {
 // HTTP request stays alive with an idle connection.
 func (s *Server) handleWebsocket(c *gin.Context) error {
 	addr := addrKey(s.cfg.TrustedProxies.clientAddr(c.Request))
-	contributor, token, problem := s.identify(c.Request)
+	w, token, problem := s.identify(c.Request)
+	if problem != nil && rlhf.ErrorCode(problem) != rlhf.EUnauthorized {
+		return problem // the store cannot say who the client is: no connection rather than a wrong identity
+	}
+	contributor := w.contributor
 	if err := s.conns.acquire(addr, contributor); err != nil {
 		return err
 	}
@@ -55,7 +59,7 @@ func (s *Server) handleWebsocket(c *gin.Context) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cl := &client{
-		s: s, conn: conn, contributor: contributor, addr: addr,
+		s: s, conn: conn, contributor: contributor, member: w.member, memberSince: w.memberSince, addr: addr,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 		ctx: ctx, cancel: cancel, closeCode: websocket.CloseNormalClosure,
 	}
@@ -81,41 +85,13 @@ func (cl *client) run(token string, problem error) {
 		cl.sink(arena.ErrorFrame("", "", problem))
 	}
 	cl.sink(arena.Frame{Type: arena.FrameHello, ContributorID: cl.contributor, Token: token,
-		Protocol: arena.ProtocolVersion, MaxTurns: cl.s.cfg.Battles.MaxTurns()})
+		Protocol: arena.ProtocolVersion, MaxTurns: cl.s.cfg.Battles.MaxTurns(),
+		Member: cl.member, AccountRequired: cl.s.cfg.RequireAccount})
 	cl.readLoop()
 	cl.cancel() // end this client's streams
 	close(cl.done)
 	<-writerDone
 	cl.conn.Close()
-}
-
-// identify returns the contributor proven by the request's token, or a
-// fresh identity when it brings none. A token that is altered or expired
-// also gets a fresh identity, and problem says why, so that the client is
-// told before its hello. A valid token near its expiry is renewed.
-func (s *Server) identify(r *http.Request) (contributor, token string, problem error) {
-	token = r.URL.Query().Get("token")
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		token = strings.TrimPrefix(h, "Bearer ")
-	}
-	if token == "" {
-		if ck, err := r.Cookie(tokenCookie); err == nil {
-			token = ck.Value
-		}
-	}
-	if token == "" {
-		contributor, token = s.cfg.Identity.New()
-		return contributor, token, nil
-	}
-	id, renew, err := s.cfg.Identity.Check(token)
-	if err != nil {
-		contributor, token = s.cfg.Identity.New()
-		return contributor, token, err
-	}
-	if renew {
-		token = s.cfg.Identity.Issue(id)
-	}
-	return id, token, nil
 }
 
 func (s *Server) register(cl *client) bool {
@@ -179,13 +155,17 @@ func (cl *client) handle(data []byte) {
 	}
 	cl.s.cfg.Observer.WebsocketFrame("in", string(req.Type))
 	b := cl.s.cfg.Battles
+	if err := cl.needAccount(); err != nil {
+		cl.sink(arena.ErrorFrame(req.Type, req.BattleID, err))
+		return
+	}
 	switch req.Type {
 	case arena.RequestStart:
 		if req.BattleID != "" || req.Content != "" || req.Winner != "" || req.Strength != "" || req.Reason != "" {
 			err = rlhf.Errorf(rlhf.EInvalid, "start takes only a prompt or a campaign")
 			break
 		}
-		if err = cl.s.starts.allow(cl.contributor, cl.addr); err != nil {
+		if err = cl.s.starts.allow(cl.contributor, cl.addr, cl.isNew()); err != nil {
 			break
 		}
 		_, err = b.Start(cl.ctx, cl.contributor, *req, cl.sink)
@@ -200,7 +180,7 @@ func (cl *client) handle(data []byte) {
 			err = rlhf.Errorf(rlhf.EInvalid, "vote takes only battle_id, winner, strength and reason")
 			break
 		}
-		if err = cl.s.votes.allow(cl.contributor, cl.addr); err != nil {
+		if err = cl.s.votes.allow(cl.contributor, cl.addr, cl.isNew()); err != nil {
 			break
 		}
 		var res *arena.VoteResult

@@ -271,7 +271,7 @@ func TestScriptOverTheLimitIsRateLimited(t *testing.T) {
 // cap the oldest are abandoned, the newest can still be voted on.
 func TestPendingCapOnRealServer(t *testing.T) {
 	base := serveInProcess(t, "--config", abuseConfig(t, "  pending_battles_per_contributor: 5\n"+
-		"  battle_starts: {per_contributor: {per_minute: 0}, per_address: {per_minute: 0}}\n"))
+		"  battle_starts: {per_contributor: {per_minute: 0}, per_address: {per_minute: 0}, per_new_contributor: {per_minute: 0}}\n"))
 	conn, _ := dialFrom(t, base, "127.0.0.1", nil)
 	var ids []string
 	for i := range 12 {

@@ -35,6 +35,9 @@ func webLimits(l configs.Limits) web.Limits {
 		StartsPerAddress:          rate(l.BattleStarts.PerAddress),
 		VotesPerContributor:       rate(l.Votes.PerContributor),
 		VotesPerAddress:           rate(l.Votes.PerAddress),
+		StartsPerNewContributor:   rate(l.BattleStarts.PerNewContributor),
+		VotesPerNewContributor:    rate(l.Votes.PerNewContributor),
+		NewAccountAge:             l.NewAccountAge.D(),
 	}
 }
 

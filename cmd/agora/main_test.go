@@ -75,8 +75,8 @@ func fastConfig(t *testing.T) string {
 // testRates lifts the limits per address and the rate limits, for tests
 // and benchmarks that run many contributors from loopback.
 const testRates = "limits:\n  connections_per_address: 0\n  connections_per_contributor: 0\n" +
-	"  battle_starts: {per_contributor: {per_minute: 0}, per_address: {per_minute: 0}}\n" +
-	"  votes: {per_contributor: {per_minute: 0}, per_address: {per_minute: 0}}\n"
+	"  battle_starts: {per_contributor: {per_minute: 0}, per_address: {per_minute: 0}, per_new_contributor: {per_minute: 0}}\n" +
+	"  votes: {per_contributor: {per_minute: 0}, per_address: {per_minute: 0}, per_new_contributor: {per_minute: 0}}\n"
 
 // testLimits is testRates without the caps on unvoted battles either.
 const testLimits = testRates + "  pending_battles_per_contributor: 0\n  pending_bytes_per_contributor: 0\n"

@@ -273,6 +273,10 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	passkeys, openID, err := signInMethods(cfg.Contributors, listenAddr(cfg.Server.Addr, p.net.ln.Addr()), e.getenv)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := web.New(web.Config{
 		Battles:         p.battles,
 		Identity:        p.identity,
@@ -307,6 +311,11 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		DefaultConsent:  cfg.Consent.Default(),
 		OnErase:         onErase(p.ch.client, p.live, p.store),
 		Policy:          p.gov,
+		Members:         p.store,
+		Passkeys:        passkeys,
+		OpenID:          openID,
+		OpenIDName:      or(cfg.Contributors.OIDC.Name, "OpenID"),
+		RequireAccount:  cfg.Contributors.RequireAccount,
 		Log:             p.log,
 	})
 	if err != nil {

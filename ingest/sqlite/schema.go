@@ -82,6 +82,8 @@ var migrations = []string{
 	PolicyMigration,
 	// 12: a summary of every vote, for leaderboards (summaries.go).
 	SummaryMigration,
+	// 13: contributors' accounts, passkeys, OpenID identities, sessions (members.go).
+	MembersMigration,
 }
 
 // SchemaVersion is the schema version this code writes.
