@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -67,6 +68,11 @@ type options struct {
 	proxies        web.Proxies
 	privacy        bool                                              // consent, download and erasure (the store), with the operator default below
 	onErase        func(ctx context.Context, battles []string) error // web.Config.OnErase
+	// accounts, when set, turns on contributors' accounts: it gets the
+	// server's page origin (http://localhost:PORT) and returns the
+	// sign-in methods.
+	accounts       func(t *testing.T, origin string) (web.PasskeyCeremonies, web.OpenID)
+	requireAccount bool
 }
 
 // testConsent is the operator's default consent in setups with privacy.
@@ -134,15 +140,24 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	}
 	key := []byte(strings.Repeat("k", 32))
 	identity, _ := web.NewIdentity(key)
-	srv, err := web.New(web.Config{Battles: battles, Identity: identity, Store: store, WS: o.ws, MaxBodyBytes: 1 << 16,
+	hs := httptest.NewUnstartedServer(nil) // its listener, and so its port, first: passkeys need the origin
+	cfg := web.Config{Battles: battles, Identity: identity, Store: store, WS: o.ws, MaxBodyBytes: 1 << 16,
 		Limits: o.limits, MaxConnections: o.maxConns, TrustedProxies: o.proxies,
 		Records: store, ResearcherToken: researcherToken, ExportKey: []byte("export key"), Ledger: votesLog,
 		Leaderboards: o.leaderboards, DefaultConsent: testConsent, OnErase: o.onErase,
-		Privacy: privacyOf(o.privacy, store), AdminToken: map[bool]string{true: adminToken}[o.privacy]})
+		Privacy: privacyOf(o.privacy, store), AdminToken: map[bool]string{true: adminToken}[o.privacy || o.accounts != nil],
+		RequireAccount: o.requireAccount}
+	if o.accounts != nil {
+		_, port, _ := net.SplitHostPort(hs.Listener.Addr().String())
+		cfg.Members, cfg.OpenIDName = store, "Test IdP"
+		cfg.Passkeys, cfg.OpenID = o.accounts(t, "http://localhost:"+port)
+	}
+	srv, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
+	hs.Config.Handler = srv
+	hs.Start()
 	s := &setup{url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/api/v1/arena/ws", http: hs, store: store,
 		fake: fake, battles: battles, server: srv, endpoint: endpoint}
 	s.cleanup = func() {

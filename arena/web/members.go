@@ -27,7 +27,7 @@ type Members interface {
 	MemberByIdentity(ctx context.Context, issuer, subject string) (string, error)
 	AddIdentity(ctx context.Context, issuer, subject, member string, at time.Time) error
 	CreateSession(ctx context.Context, s rlhf.MemberSession) error
-	Session(ctx context.Context, id string) (*rlhf.MemberSession, error)
+	Session(ctx context.Context, id string) (*rlhf.MemberSession, error) // nil when there is none
 	RevokeSessions(ctx context.Context, member, id string, at time.Time) (int64, error)
 }
 
@@ -57,11 +57,11 @@ func (s *Server) checkToken(ctx context.Context, token string) (w who, renew str
 	case m == nil:
 	case t.Session != "":
 		se, err := m.Session(ctx, t.Session)
-		if rlhf.ErrorCode(err) == rlhf.ENotFound || (err == nil && !se.RevokedAt.IsZero()) {
-			return who{}, "", ErrTokenRevoked
-		}
 		if err != nil {
 			return who{}, "", err
+		}
+		if se == nil || !se.RevokedAt.IsZero() {
+			return who{}, "", ErrTokenRevoked
 		}
 		mem, err := m.Member(ctx, se.Member)
 		if err != nil {
@@ -105,9 +105,6 @@ func (s *Server) setTokenCookie(c *gin.Context, token string) {
 
 // errNoMembers answers account routes on a server without a store of members.
 var errNoMembers = rlhf.Errorf(rlhf.ENotFound, "accounts are not enabled on this server")
-
-// errNotSignedIn answers routes for signed-in contributors only.
-var errNotSignedIn = rlhf.Errorf(rlhf.EUnauthorized, "you are not signed in")
 
 // caller returns who the request speaks for; an anonymous contributor
 // with no or a bad token has no contributor id.
@@ -226,22 +223,31 @@ func (s *Server) handleAccount(c *gin.Context) error {
 }
 
 // handleSignOut revokes the client's session and gives it a fresh
-// anonymous identity.
+// anonymous identity. A client not signed in is answered signed_out false.
 func (s *Server) handleSignOut(c *gin.Context) error {
 	if err := s.sameOrigin(c); err != nil {
 		return err
 	}
 	w := s.requester(c)
 	if w.session == "" {
-		return errNotSignedIn
+		c.JSON(http.StatusOK, signedOut{ContributorID: w.contributor})
+		return nil
 	}
 	if _, err := s.cfg.Members.RevokeSessions(c.Request.Context(), w.member, w.session, s.cfg.Identity.now()); err != nil {
 		return err
 	}
-	contributor, token := s.cfg.Identity.New()
-	s.setTokenCookie(c, token)
-	c.JSON(http.StatusOK, gin.H{"signed_out": true, "contributor_id": contributor, "token": token})
+	out := signedOut{SignedOut: true}
+	out.ContributorID, out.Token = s.cfg.Identity.New()
+	s.setTokenCookie(c, out.Token)
+	c.JSON(http.StatusOK, out)
 	return nil
+}
+
+// signedOut is the answer to a sign-out: the new anonymous identity.
+type signedOut struct {
+	SignedOut     bool   `json:"signed_out"`
+	ContributorID string `json:"contributor_id,omitempty"`
+	Token         string `json:"token,omitempty"`
 }
 
 // handleMemberGet shows a member to the admin.

@@ -214,14 +214,14 @@ func (s *Store) CreateSession(ctx context.Context, se rlhf.MemberSession) error 
 	})
 }
 
-// Session returns session id, revoked or not, or rlhf.ENotFound.
+// Session returns session id, revoked or not, or nil when there is none.
 func (s *Store) Session(ctx context.Context, id string) (*rlhf.MemberSession, error) {
 	se := rlhf.MemberSession{ID: id}
 	var created, revoked int64
 	err := s.read.QueryRowContext(ctx, `SELECT member_id, created_at, revoked_at FROM member_sessions WHERE id = ?`, id).
 		Scan(&se.Member, &created, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, rlhf.Errorf(rlhf.ENotFound, "no session %q", id)
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read session: %w", err)
