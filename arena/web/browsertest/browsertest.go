@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 )
 
@@ -100,5 +103,35 @@ func Problems(t *testing.T, ctx context.Context) func() []string {
 		mu.Lock()
 		defer mu.Unlock()
 		return append([]string(nil), problems...)
+	}
+}
+
+// VirtualAuthenticator gives the tab of ctx a platform authenticator that
+// keeps discoverable passkeys, verifies its user and consents at once,
+// through the DevTools WebAuthn domain, so that pages' passkey ceremonies
+// run in Chromium unattended. It fails t on error.
+func VirtualAuthenticator(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+		t.Fatalf("enable WebAuthn: %v", err)
+	}
+	_, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+		Options: &webauthn.VirtualAuthenticatorOptions{
+			Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
+			Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
+			IsUserVerified: true, AutomaticPresenceSimulation: true,
+		}})
+	if err != nil {
+		t.Fatalf("add a virtual authenticator: %v", err)
+	}
+}
+
+// ClearCookies forgets every cookie of the browser of ctx, as a second
+// device would start; passkeys stay in the virtual authenticator, as
+// synced passkeys do. It fails t on error.
+func ClearCookies(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatalf("clear cookies: %v", err)
 	}
 }
