@@ -138,16 +138,9 @@ func (s *Server) handlePasskeyRegisterBegin(c *gin.Context) error {
 // handlePasskeyRegisterFinish checks the browser's new credential, stores
 // it (creating the member at sign-up) and signs the client in.
 func (s *Server) handlePasskeyRegisterFinish(c *gin.Context) error {
-	if err := errors.Join(s.passkeysOn(), s.sameOrigin(c)); err != nil {
-		return err
-	}
-	var cer ceremony
-	if err := s.takeSignin(c, "passkey", &cer); err != nil || cer.Kind != "register" {
-		return errSealed
-	}
-	response, err := io.ReadAll(c.Request.Body)
+	cer, response, err := s.finishing(c, "register")
 	if err != nil {
-		return rlhf.Errorf(rlhf.EInvalid, "read the credential: %v", err)
+		return err
 	}
 	ctx := c.Request.Context()
 	u, err := s.passkeyUser(ctx, cer.Member, cer.Name)
@@ -190,16 +183,9 @@ func (s *Server) handlePasskeyLoginBegin(c *gin.Context) error {
 // handlePasskeyLoginFinish checks the browser's assertion and signs the
 // client in as the passkey's member.
 func (s *Server) handlePasskeyLoginFinish(c *gin.Context) error {
-	if err := errors.Join(s.passkeysOn(), s.sameOrigin(c)); err != nil {
-		return err
-	}
-	var cer ceremony
-	if err := s.takeSignin(c, "passkey", &cer); err != nil || cer.Kind != "login" {
-		return errSealed
-	}
-	response, err := io.ReadAll(c.Request.Body)
+	cer, response, err := s.finishing(c, "login")
 	if err != nil {
-		return rlhf.Errorf(rlhf.EInvalid, "read the assertion: %v", err)
+		return err
 	}
 	ctx := c.Request.Context()
 	load := func(id string) (passkey.User, error) {
@@ -217,6 +203,23 @@ func (s *Server) handlePasskeyLoginFinish(c *gin.Context) error {
 		return err
 	}
 	return s.respondSignIn(c, &rlhf.Member{ID: id})
+}
+
+// finishing checks a ceremony's finish request and returns the sealed
+// ceremony of kind and the browser's response.
+func (s *Server) finishing(c *gin.Context, kind string) (ceremony, []byte, error) {
+	var cer ceremony
+	if err := errors.Join(s.passkeysOn(), s.sameOrigin(c)); err != nil {
+		return cer, nil, err
+	}
+	if err := s.takeSignin(c, "passkey", &cer); err != nil || cer.Kind != kind {
+		return cer, nil, errSealed
+	}
+	response, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return cer, nil, rlhf.Errorf(rlhf.EInvalid, "read the browser's response: %v", err)
+	}
+	return cer, response, nil
 }
 
 func (s *Server) respondSignIn(c *gin.Context, m *rlhf.Member) error {
