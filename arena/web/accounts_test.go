@@ -195,7 +195,7 @@ func TestOpenIDSignInKeepsHistory(t *testing.T) {
 // signing out ends that device's session only; the admin ends them all.
 func TestSignOutAndAdminRevoke(t *testing.T) {
 	idp := newFakeIdP(t)
-	s := newSetup(t, options{accounts: withOpenID(idp)})
+	s := newSetup(t, options{accounts: withOpenID(idp), privacy: true})
 	phone, laptop := s.device(t), s.device(t)
 	phone.do("GET", "/api/v1/account/oidc/login", "", 200)
 	laptop.do("GET", "/api/v1/account/oidc/login", "", 200)
@@ -213,6 +213,8 @@ func TestSignOutAndAdminRevoke(t *testing.T) {
 	if problem, _ := s.dialRefused(t, phoneToken); !strings.Contains(problem["message"].(string), "signed out") {
 		t.Errorf("signed-out token: first frame %v, want signed out", problem)
 	}
+	laptop.do("GET", "/api/v1/me/data", phoneToken, 401) // nor the contributor's data
+	laptop.do("GET", "/api/v1/me/consent", laptopToken, 200)
 	if c := s.dialAs(t, laptopToken); c.hello["contributor_id"] != member.ContributorID {
 		t.Errorf("the other device's hello = %v, want it still signed in", c.hello)
 	}

@@ -36,7 +36,8 @@ func (s *Server) handlePoints(c *gin.Context) error {
 	if token == "" {
 		return rlhf.Errorf(rlhf.EUnauthorized, "a contributor token is required (Authorization: Bearer TOKEN, the token of the hello frame)")
 	}
-	contributor, _, err := s.cfg.Identity.Check(token)
+	w, _, err := s.checkToken(c.Request.Context(), token) // a signed-out (revoked) token proves no one
+	contributor := w.contributor
 	if err != nil {
 		return rlhf.Errorf(rlhf.EUnauthorized, "the contributor token is not valid: %v", err)
 	}

@@ -43,11 +43,11 @@ func (s *Server) contributor(c *gin.Context) (string, error) {
 	if token == "" {
 		return "", noContributor
 	}
-	id, _, err := s.cfg.Identity.Check(token)
+	w, _, err := s.checkToken(c.Request.Context(), token) // a signed-out (revoked) token proves no one
 	if err != nil {
 		return "", err
 	}
-	return id, nil
+	return w.contributor, nil
 }
 
 // privacy returns the store, the contributor the request is about (the
