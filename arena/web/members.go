@@ -132,9 +132,9 @@ func (s *Server) sameOrigin(c *gin.Context) error {
 // signedIn is the answer to every sign-in: the member, the contributor id
 // it votes as, and the new token (also set as the page's cookie).
 type signedIn struct {
-	Member        *rlhf.Member `json:"member"`
-	ContributorID string       `json:"contributor_id"`
-	Token         string       `json:"token"`
+	Member        rlhf.Member `json:"member"`
+	ContributorID string      `json:"contributor_id"`
+	Token         string      `json:"token"`
 }
 
 // signIn starts a session of member m for the request's client: the
@@ -160,7 +160,7 @@ func (s *Server) signIn(c *gin.Context, m *rlhf.Member) (*signedIn, error) {
 	token := s.cfg.Identity.IssueSession(m.Contributor, se.ID)
 	s.setTokenCookie(c, token)
 	s.log.Info("contributor signed in", "member", m.ID, "contributor", m.Contributor)
-	return &signedIn{Member: m, ContributorID: m.Contributor, Token: token}, nil
+	return &signedIn{Member: *m, ContributorID: m.Contributor, Token: token}, nil
 }
 
 // newMember creates a member named name for the request's client: it
