@@ -76,6 +76,7 @@ func TestTransparencyLive(t *testing.T) {
 
 // TestTransparencyPageInChromium opens the transparency page at a phone's
 // width in a real browser: no error under the content security policy,
+// no axe-core violation,
 // the figures of the report in its tables, and nothing wider than the
 // screen but the tables' own scrolling boxes.
 func TestTransparencyPageInChromium(t *testing.T) {
@@ -102,6 +103,9 @@ func TestTransparencyPageInChromium(t *testing.T) {
 		t.Errorf("the page is %d px wide on a 375 px screen", wide)
 	}
 	browsertest.SaveScreenshot(t, "transparency-phone.png", browsertest.Run(t, ctx, chromedp.FullScreenshot(100)))
+	for _, v := range browsertest.Axe(t, ctx) {
+		t.Errorf("axe-core: %s", v)
+	}
 	if p := problems(); len(p) > 0 {
 		t.Errorf("browser problems: %v", p)
 	}
