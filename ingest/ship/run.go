@@ -15,16 +15,36 @@ import (
 // failing store or ClickHouse: it retries with backoff and reports the
 // failures in Status and the log. Run must not be called twice at once.
 func (s *Shipper) Run(ctx context.Context) error {
-	var (
-		storeID string
-		cursor  int64
-	)
+	storeID, cursor, ok := s.loadCursor(ctx)
+	if !ok {
+		return nil
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { s.watch(ctx) })
+	s.log.Info("clickhouse shipper starting", "store_id", storeID, "cursor", cursor, "last_seq", s.lastSeq.Load())
+	counter, ok := s.prepare(ctx, cursor)
+	if !ok {
+		return nil
+	}
+	// The first batch after a start may have landed before a crash kept the
+	// cursor from moving.
+	l := &shipLoop{s: s, storeID: storeID, cursor: cursor, counter: counter, maybeLanded: true}
+	defer l.stop()
+	for l.step(ctx) {
+	}
+	return nil
+}
+
+// loadCursor reads where shipping stopped and notes it in the status.
+// ok is false when ctx ended first.
+func (s *Shipper) loadCursor(ctx context.Context) (storeID string, cursor int64, ok bool) {
 	if !s.retry(ctx, "read ship cursor", func() error {
 		var err error
 		storeID, cursor, err = s.src.ShipCursor(ctx, s.opt.Name)
 		return err
 	}) {
-		return nil
+		return "", 0, false
 	}
 	s.cursor.Store(cursor)
 	s.raiseLastSeq(cursor, s.opt.Now())
@@ -32,13 +52,14 @@ func (s *Shipper) Run(ctx context.Context) error {
 	s.st.StoreID = storeID
 	s.mu.Unlock()
 	s.pollLastSeq(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() { s.watch(ctx) })
-	s.log.Info("clickhouse shipper starting", "store_id", storeID, "cursor", cursor, "last_seq", s.lastSeq.Load())
+	return storeID, cursor, true
+}
 
+// prepare brings ClickHouse's schema up to date and counts the shipped
+// part of the current block. ok is false when ctx ended first.
+func (s *Shipper) prepare(ctx context.Context, cursor int64) (*clickhouse.BlockCounter, bool) {
 	if !s.retry(ctx, "migrate clickhouse schema", func() error { return s.sink.Migrate(ctx) }) {
-		return nil
+		return nil, false
 	}
 	var counter *clickhouse.BlockCounter
 	if !s.retry(ctx, "count the shipped part of the current block", func() error {
@@ -46,85 +67,107 @@ func (s *Shipper) Run(ctx context.Context) error {
 		counter, err = s.replay(ctx, cursor)
 		return err
 	}) {
-		return nil
+		return nil, false
 	}
+	return counter, true
+}
 
-	// The first batch after a start may have landed before a crash kept the
-	// cursor from moving.
-	maybeLanded := true
-	var (
-		lastFlush time.Time
-		prefetch  chan readResult // the next batch, being read while one ships
-	)
-	defer func() {
-		if prefetch != nil {
-			<-prefetch
+// shipLoop is Run's state between batches.
+type shipLoop struct {
+	s           *Shipper
+	storeID     string
+	cursor      int64
+	counter     *clickhouse.BlockCounter
+	maybeLanded bool // the next batch may have landed already
+	lastFlush   time.Time
+	prefetch    chan readResult // the next batch, being read while one ships
+}
+
+// stop waits for a batch being read.
+func (l *shipLoop) stop() {
+	if l.prefetch != nil {
+		<-l.prefetch
+	}
+}
+
+// step reads and ships one batch, and reports whether to go on.
+func (l *shipLoop) step(ctx context.Context) bool {
+	s := l.s
+	rr, ok := l.next(ctx)
+	if !ok {
+		return false
+	}
+	if rr.err != nil {
+		if ctx.Err() != nil {
+			return false
 		}
-	}()
-	for {
-		var rr readResult
-		if prefetch != nil {
-			rr = <-prefetch
-			prefetch = nil
-			counter.Forget(clickhouse.BlockOf(cursor + 1)) // safe: the reader is done
-		} else {
-			if !s.waitForWork(ctx, lastFlush) {
-				return nil
-			}
-			rr = s.read(ctx, storeID, cursor, counter)
-		}
-		if rr.err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			s.noteError(rr.err)
-			s.log.Warn("read votes to ship", "err", rr.err)
-			if !s.sleep(ctx, s.opt.MinBackoff) {
-				return nil
-			}
-			continue
-		}
-		lastFlush = s.opt.Now()
-		if rr.through <= cursor {
-			continue
-		}
-		if len(rr.batch.Records) > 0 {
-			if t := rr.batch.Records[0].Record.Vote.CreatedAt; !t.IsZero() {
-				s.pendingSince.Store(t.UnixNano())
-			}
-		}
-		if len(rr.batch.Records) == s.opt.BatchSize {
-			// More is probably waiting: read it while this batch ships.
-			// The counter is not touched by anything else until it is back.
-			prefetch = make(chan readResult, 1)
-			go func(after int64) { prefetch <- s.read(ctx, storeID, after, counter) }(rr.through)
-		}
-		if len(rr.batch.Records) > 0 {
-			rr.batch.MaybeLanded = maybeLanded
-			if !s.ship(ctx, rr.batch) {
-				return nil
-			}
-		}
-		cursor = rr.through
-		s.cursor.Store(cursor)
-		maybeLanded = false
-		if err := s.src.SaveShipCursor(ctx, s.opt.Name, cursor); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			// ClickHouse has the rows; only a restart would ship them again,
-			// and the next batch will look before it writes.
-			s.noteError(err)
-			s.log.Error("save ship cursor", "cursor", cursor, "err", err)
-			maybeLanded = true
-		}
-		if prefetch == nil {
-			counter.Forget(clickhouse.BlockOf(cursor + 1))
-		}
-		if s.backlog() == 0 {
-			s.pendingSince.Store(0)
+		s.noteError(rr.err)
+		s.log.Warn("read votes to ship", "err", rr.err)
+		return s.sleep(ctx, s.opt.MinBackoff)
+	}
+	l.lastFlush = s.opt.Now()
+	if rr.through <= l.cursor {
+		return true
+	}
+	if len(rr.batch.Records) > 0 {
+		if t := rr.batch.Records[0].Record.Vote.CreatedAt; !t.IsZero() {
+			s.pendingSince.Store(t.UnixNano())
 		}
 	}
+	if len(rr.batch.Records) == s.opt.BatchSize {
+		// More is probably waiting: read it while this batch ships.
+		// The counter is not touched by anything else until it is back.
+		ch, after := make(chan readResult, 1), rr.through
+		l.prefetch = ch
+		go func() { ch <- s.read(ctx, l.storeID, after, l.counter) }()
+	}
+	if len(rr.batch.Records) > 0 {
+		rr.batch.MaybeLanded = l.maybeLanded
+		if !s.ship(ctx, rr.batch) {
+			return false
+		}
+	}
+	return l.advance(ctx, rr.through)
+}
+
+// next returns the batch read ahead, or waits for work and reads one.
+// ok is false when ctx ended first.
+func (l *shipLoop) next(ctx context.Context) (rr readResult, ok bool) {
+	if l.prefetch != nil {
+		rr = <-l.prefetch
+		l.prefetch = nil
+		l.counter.Forget(clickhouse.BlockOf(l.cursor + 1)) // safe: the reader is done
+		return rr, true
+	}
+	if !l.s.waitForWork(ctx, l.lastFlush) {
+		return readResult{}, false
+	}
+	return l.s.read(ctx, l.storeID, l.cursor, l.counter), true
+}
+
+// advance moves the cursor past a shipped batch and saves it.
+func (l *shipLoop) advance(ctx context.Context, through int64) bool {
+	s := l.s
+	l.cursor = through
+	s.cursor.Store(l.cursor)
+	l.maybeLanded = false
+	if err := s.src.SaveShipCursor(ctx, s.opt.Name, l.cursor); err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		// ClickHouse has the rows; only a restart would ship them again,
+		// and the next batch will look before it writes.
+		s.noteError(err)
+		s.log.Error("save ship cursor", "cursor", l.cursor, "err", err)
+		l.maybeLanded = true
+	}
+	if l.prefetch == nil {
+		l.counter.Forget(clickhouse.BlockOf(l.cursor + 1))
+	}
+	if s.backlog() == 0 {
+		s.pendingSince.Store(0)
+	}
+	return true
 }
 
 // readResult is a batch read from the store, or why it could not be.
