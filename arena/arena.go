@@ -82,6 +82,7 @@ type Config struct {
 	Votes                    Votes              // answers retried votes of battles no longer in memory; may be nil
 	Consents                 Consents           // contributors' consent for their votes (consent.go); may be nil
 	DefaultConsent           rlhf.Consent       // the operator's, for contributors who chose none
+	Gold                     GoldConfig         // the share of gold battles (gold.go); zero is none
 	Log                      *slog.Logger
 }
 
@@ -92,6 +93,9 @@ func (c *Config) Validate() error {
 		return errors.New("arena: no store")
 	case c.MaxTurns < 1, c.MaxPromptBytes < 1, c.MaxBattlesPerContributor < 1, c.VoteWindow <= 0:
 		return errors.New("arena: MaxTurns, MaxPromptBytes, MaxBattlesPerContributor and VoteWindow must be positive")
+	}
+	if err := c.Gold.Validate(); err != nil {
+		return fmt.Errorf("arena: gold: %w", err)
 	}
 	return nil
 }
@@ -248,6 +252,8 @@ func (a *Arena) Start(ctx context.Context, contributor string, req Request, sink
 	}}
 	if cp != nil {
 		bt.b.CampaignID, bt.b.Category, bt.b.Language = req.Campaign, cp.Category, cp.Language
+	} else {
+		a.maybeGold(bt)
 	}
 	id := bt.b.ID
 	bt.id = id

@@ -159,6 +159,8 @@ func votePair(r *rlhf.Record) (a, b string, w rlhf.Winner, err error) {
 		return "", "", "", rlhf.Errorf(rlhf.EInvalid, "vote %s: %s against itself cannot be counted", r.Vote.ID, a)
 	case !w.Valid():
 		return "", "", "", rlhf.Errorf(rlhf.EInvalid, "vote %s: unknown verdict %q", r.Vote.ID, w)
+	case r.Battle.IsGold():
+		return "", "", "", rlhf.Errorf(rlhf.EInvalid, "vote %s: a gold battle has one model only", r.Vote.ID)
 	}
 	return a, b, w, nil
 }

@@ -41,6 +41,7 @@ func (a *Arena) streamTurn(ctx context.Context, bt *battle, turn int, sink Sink)
 	bt.mu.Lock()
 	t := &bt.b.Turns[turn]
 	t.A, t.B = sides[0].ans, sides[1].ans
+	goldPlain(bt)
 	bt.streaming, bt.b.UpdatedAt, bt.doneAt = false, now, now
 	bt.b.Status = rlhf.StatusReady
 	if left {

@@ -36,6 +36,7 @@ type Config struct {
 	Contributors Contributors `yaml:"contributors"`
 
 	Matchmaking            arena.MatchConfig `yaml:"matchmaking"`
+	Gold                   arena.GoldConfig  `yaml:"gold"`
 	arena.OperationsConfig `yaml:",inline"`  // egress, health, usage
 	ClickHouse             clickhouse.Config `yaml:"clickhouse"`
 	Log                    Log               `yaml:"log"`
@@ -172,6 +173,10 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Matchmaking.Validate(); err != nil {
 		return &FieldError{"matchmaking", err.Error()}
+	}
+	if err := c.Gold.Validate(); err != nil {
+		field, msg, _ := strings.Cut(err.Error(), ": ")
+		return &FieldError{"gold." + field, msg}
 	}
 	if err := c.Log.validate(); err != nil {
 		return err

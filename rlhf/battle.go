@@ -98,6 +98,12 @@ type Battle struct {
 	// answer named its model, or the prompt asked who the model is). Its
 	// vote is kept but not counted; see Record.Counted.
 	IdentityLeak string `json:"identity_leak,omitempty"`
+	// Gold, when set, is the kind of gold battle (GoldKinds): one side is
+	// a degraded answer, and GoldWinner is the other side, the one a
+	// careful contributor picks (empty when the degraded side came out
+	// the same). Its vote is kept but never counted; see Record.Counted.
+	Gold       string `json:"gold,omitempty"`
+	GoldWinner Side   `json:"gold_winner,omitempty"`
 }
 
 // Model returns the name of the model on side s.
@@ -145,6 +151,10 @@ func (b *Battle) Validate() error {
 type Record struct {
 	Battle Battle `json:"battle"`
 	Vote   Vote   `json:"vote"`
+	// Quarantined is set by exports when the vote's contributor is in
+	// quarantine as the record is read: a state of the contributor, not of
+	// the vote, and left out of leaderboards while it lasts.
+	Quarantined bool `json:"quarantined,omitempty"`
 }
 
 // RecordSource yields voted records to fn, one at a time, in an order

@@ -16,6 +16,7 @@ type Summary struct {
 	Winner         Winner
 	Failed         bool // a side failed (Record.Failed)
 	Anonymous      bool // the battle stayed anonymous (Battle.Anonymous)
+	Gold           bool // a gold battle (Battle.IsGold): it measures the contributor
 	Time           time.Time
 	Category       string
 	Language       string
@@ -27,7 +28,7 @@ type Summary struct {
 
 // Counted reports whether the vote counts in leaderboards (see
 // Record.Counted).
-func (s *Summary) Counted() bool { return !s.Failed && s.Anonymous }
+func (s *Summary) Counted() bool { return !s.Failed && s.Anonymous && !s.Gold }
 
 // Summary returns r's summary. The time is the vote's (the battle's
 // creation time when the vote has none), the contributor the voter (the
@@ -40,6 +41,7 @@ func (r *Record) Summary() Summary {
 		Winner:      r.Vote.Winner,
 		Failed:      r.Failed(),
 		Anonymous:   r.Battle.Anonymous(),
+		Gold:        r.Battle.IsGold(),
 		Time:        r.Vote.CreatedAt,
 		Category:    r.Battle.Category,
 		Language:    r.Battle.Language,

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,6 +79,9 @@ type Observation struct {
 	Winner         rlhf.Winner
 	Address, Agent string // the client's address and user agent, when known
 	At             time.Time
+	// Gold marks a gold battle's vote: it counts as a vote cast and for
+	// the clusters, but not in the pair tests (one side is no model).
+	Gold bool
 }
 
 // Flag is a contributor the detectors found anomalous.
@@ -129,17 +133,17 @@ func (d *Detector) Observe(o Observation) []Flag {
 	if f := d.cluster(o); f != nil {
 		flags = append(flags, f...)
 	}
+	if o.Gold {
+		d.user(o.Contributor).voted++
+		return flags
+	}
 	key, outcome := pairKey(o)
 	h := d.pairs[key]
 	if h == nil {
 		h = &[3]int{}
 		d.pairs[key] = h
 	}
-	u := d.users[o.Contributor]
-	if u == nil {
-		u = &userState{}
-		d.users[o.Contributor] = u
-	}
+	u := d.user(o.Contributor)
 	u.voted++
 	if len(u.votes) < d.cfg.MaxChecked {
 		v := vote{probs: odds(h), outcome: outcome}
@@ -164,11 +168,7 @@ func (d *Detector) Observe(o Observation) []Flag {
 func (d *Detector) Started(contributor string) []Flag {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	u := d.users[contributor]
-	if u == nil {
-		u = &userState{}
-		d.users[contributor] = u
-	}
+	u := d.user(contributor)
 	u.battles++
 	if u.flagged || d.cfg.MinVoteShare < 0 || u.battles < d.cfg.MinBattles ||
 		float64(u.voted) >= d.cfg.MinVoteShare*float64(u.battles) {
@@ -227,17 +227,52 @@ func (d *Detector) cluster(o Observation) []Flag {
 	reason := fmt.Sprintf("cluster: %d identities vote from one address and user agent", len(ids))
 	var flags []Flag
 	for _, id := range ids {
-		u := d.users[id]
-		if u == nil {
-			u = &userState{}
-			d.users[id] = u
-		}
-		if !u.flagged {
+		if u := d.user(id); !u.flagged {
 			u.flagged = true
 			flags = append(flags, Flag{Contributor: id, Reason: reason})
 		}
 	}
 	return flags
+}
+
+// user returns the state of a contributor, made on first use; d.mu must
+// be held.
+func (d *Detector) user(id string) *userState {
+	u := d.users[id]
+	if u == nil {
+		u = &userState{}
+		d.users[id] = u
+	}
+	return u
+}
+
+// Clusters returns every address and user agent that at least min
+// identities voted from, largest first: the detectors' view since the
+// server started (it is kept in memory only).
+func (d *Detector) Clusters(min int) []rlhf.Cluster {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []rlhf.Cluster
+	for key, ids := range d.address {
+		if len(ids) < max(min, 1) {
+			continue
+		}
+		addr, agent, _ := strings.Cut(key, "\x00")
+		c := rlhf.Cluster{Address: addr, Agent: agent, Contributors: slices.Clone(ids)}
+		for _, id := range ids {
+			if u := d.users[id]; u != nil && u.flagged {
+				c.Flagged++
+			}
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b rlhf.Cluster) int {
+		if n := len(b.Contributors) - len(a.Contributors); n != 0 {
+			return n
+		}
+		return strings.Compare(a.Address+a.Agent, b.Address+b.Agent)
+	})
+	return out
 }
 
 // Forget clears a contributor's flag and test state (their quarantine was

@@ -65,6 +65,10 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/admin/contributors/:contributor/data", AdminOnly, s.wrap(s.handleDownload)},
 		{"DELETE", "/api/v1/admin/contributors/:contributor/data", AdminOnly, s.wrap(s.handleErase)},
 		{"POST", "/api/v1/admin/contributors/:contributor/consent/narrow", AdminOnly, s.wrap(s.handleNarrow)},
+		// Contributors: gold accuracy, votes, clusters (api_contributors.go).
+		{"GET", "/api/v1/admin/gold", AdminOnly, s.wrap(handleGold(s.cfg.Contributors))},
+		{"GET", "/api/v1/admin/contributors", AdminOnly, s.wrap(handleContributors(s.cfg.Contributors))},
+		{"GET", "/api/v1/admin/clusters", AdminOnly, s.wrap(handleClusters(s.cfg.Contributors))},
 
 		// Contributors' accounts: passkeys, OpenID Connect, sessions
 		// (members.go, api_account.go, api_openid.go).

@@ -115,6 +115,13 @@ type Config struct {
 	OpenID         OpenID
 	OpenIDName     string
 	RequireAccount bool
+	// OnConnect, when set, hears each websocket's contributor, client
+	// address (IPv6 by /64) and user agent: the anomaly detectors'
+	// clusters.
+	OnConnect func(contributor, address, agent string)
+	// Contributors answers the admin views of contributors (gold
+	// accuracy, votes, clusters; api_contributors.go); nil answers 404.
+	Contributors ContributorViews
 }
 
 // WSConfig tunes websocket connections. Zero fields take the defaults.

@@ -70,6 +70,9 @@ func (s *Server) handleWebsocket(c *gin.Context) error {
 		conn.Close()
 		return nil
 	}
+	if s.cfg.OnConnect != nil {
+		s.cfg.OnConnect(contributor, addr, c.Request.UserAgent())
+	}
 	go cl.run(token, problem)
 	return nil
 }

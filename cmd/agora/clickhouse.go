@@ -51,9 +51,8 @@ type cachedBoard struct {
 }
 
 func (c *clickhouseLeaderboards) Leaderboard(ctx context.Context, opt analytics.Options) (*analytics.Leaderboard, error) {
-	f := opt.Filter
-	if len(f.Contributors) > 0 || len(f.ExcludeContributors) > 0 || opt.Style {
-		return nil, rlhf.Errorf(rlhf.EInvalid, "with ClickHouse the leaderboard is computed from per-pair counts: contributor filters and style control are not available")
+	if opt.Style {
+		return nil, rlhf.Errorf(rlhf.EInvalid, "with ClickHouse the leaderboard is computed from per-pair counts: style control is not available")
 	}
 	key := fmtKey(opt)
 	c.mu.Lock()
@@ -62,27 +61,23 @@ func (c *clickhouseLeaderboards) Leaderboard(ctx context.Context, opt analytics.
 		return cb.lb, nil
 	}
 	c.mu.Unlock()
-	var (
-		pcs []clickhouse.PairCount
-		err error
-	)
-	cf := clickhouse.Filter{Since: f.Since, Until: f.Until, Models: f.Models, Sources: f.Sources, Categories: f.Categories, Languages: f.Languages}
-	if cf.Since.IsZero() && cf.Until.IsZero() && len(cf.Models)+len(cf.Sources)+len(cf.Categories)+len(cf.Languages) == 0 {
-		pcs, err = c.ch.PairCounts(ctx)
-	} else {
-		pcs, err = c.ch.PairCountsWhere(ctx, cf)
-	}
+	pcs, err := c.pairCounts(ctx, opt.Filter)
 	if err != nil {
 		return nil, &rlhf.Error{Code: rlhf.EUnavailable, Message: "could not read the counts from ClickHouse", Err: err}
 	}
-	counts := countsOf(pcs, f.ExcludeTies)
+	counts := countsOf(pcs, opt.Filter.ExcludeTies)
 	if counts.Failed, err = c.ch.FailedVotes(ctx); err != nil {
 		return nil, &rlhf.Error{Code: rlhf.EUnavailable, Message: "could not read the failed votes from ClickHouse", Err: err}
+	}
+	uncounted, err := c.ch.UncountedVotes(ctx)
+	if err != nil {
+		return nil, &rlhf.Error{Code: rlhf.EUnavailable, Message: "could not read the uncounted votes from ClickHouse", Err: err}
 	}
 	lb, err := analytics.ComputeCounts(ctx, counts, opt)
 	if err != nil {
 		return nil, err
 	}
+	lb.Uncounted = uncounted
 	c.mu.Lock()
 	if c.cache == nil {
 		c.cache = map[string]cachedBoard{}
@@ -90,6 +85,46 @@ func (c *clickhouseLeaderboards) Leaderboard(ctx context.Context, opt analytics.
 	c.cache[key] = cachedBoard{lb, time.Now()}
 	c.mu.Unlock()
 	return lb, nil
+}
+
+// pairCounts reads the counts f selects. Unfiltered, they come from the
+// small pair_counts table, less the votes of excluded (quarantined)
+// contributors, counted from the votes table; any other filter reads the
+// votes table.
+func (c *clickhouseLeaderboards) pairCounts(ctx context.Context, f analytics.Filter) ([]clickhouse.PairCount, error) {
+	cf := clickhouse.Filter{Since: f.Since, Until: f.Until, Models: f.Models, Sources: f.Sources, Categories: f.Categories,
+		Languages: f.Languages, Contributors: f.Contributors, ExcludeContributors: f.ExcludeContributors}
+	if !cf.Since.IsZero() || !cf.Until.IsZero() || len(cf.Models)+len(cf.Sources)+len(cf.Categories)+len(cf.Languages)+len(cf.Contributors) > 0 {
+		return c.ch.PairCountsWhere(ctx, cf)
+	}
+	pcs, err := c.ch.PairCounts(ctx)
+	if err != nil || len(cf.ExcludeContributors) == 0 {
+		return pcs, err
+	}
+	ex, err := c.ch.PairCountsWhere(ctx, clickhouse.Filter{Contributors: cf.ExcludeContributors})
+	if err != nil {
+		return nil, err
+	}
+	return subtractCounts(pcs, ex), nil
+}
+
+// subtractCounts returns pcs less ex, pair by pair, never below zero (the
+// two are read one after the other while votes arrive).
+func subtractCounts(pcs, ex []clickhouse.PairCount) []clickhouse.PairCount {
+	less := map[[2]string]clickhouse.PairCount{}
+	for _, p := range ex {
+		less[[2]string{p.ModelA, p.ModelB}] = p
+	}
+	out := make([]clickhouse.PairCount, 0, len(pcs))
+	for _, p := range pcs {
+		e := less[[2]string{p.ModelA, p.ModelB}]
+		p.WinsA, p.WinsB = max(p.WinsA-e.WinsA, 0), max(p.WinsB-e.WinsB, 0)
+		p.Ties, p.BothBad = max(p.Ties-e.Ties, 0), max(p.BothBad-e.BothBad, 0)
+		if p.Total() > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // countsOf turns ClickHouse's per-pair tallies into analytics counts.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 const leaderboardUsage = `leaderboard [flags] [FILE]
@@ -139,6 +140,9 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 		if in.Skipped, err = analytics.LoadSummaries(ctx, src, -1, &d, nil); err != nil {
 			return err
 		}
+		if in.Quarantined, err = excludeQuarantined(ctx, src, &opt); err != nil {
+			return err
+		}
 	}
 	in.ReadSeconds = time.Since(readStart).Seconds()
 	fitStart := time.Now()
@@ -191,6 +195,7 @@ func readBattleFile(path string, d *analytics.Dataset, opt analytics.ReadOptions
 type inputInfo struct {
 	File        string   `json:"file,omitempty"`
 	Store       string   `json:"store,omitempty"`
+	Quarantined int      `json:"quarantined,omitempty"` // the store's quarantined contributors, left out
 	Format      string   `json:"format,omitempty"`
 	Lines       int      `json:"lines,omitempty"`
 	Skipped     int      `json:"skipped"`
@@ -260,6 +265,25 @@ func (f *leaderboardFlags) options() (analytics.Options, error) {
 	opt.Filter.Contributors = splitList(f.contrib)
 	opt.Filter.ExcludeContributors = splitList(f.exclude)
 	return opt, nil
+}
+
+// excludeQuarantined leaves the store's quarantined contributors out of
+// the leaderboard, as the live server does, and returns how many there are.
+func excludeQuarantined(ctx context.Context, src any, opt *analytics.Options) (int, error) {
+	store, ok := src.(interface {
+		Quarantined(context.Context) ([]rlhf.Quarantine, error)
+	})
+	if !ok {
+		return 0, nil
+	}
+	qs, err := store.Quarantined(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, q := range qs {
+		opt.Filter.ExcludeContributors = append(opt.Filter.ExcludeContributors, q.Contributor)
+	}
+	return len(qs), nil
 }
 
 func parseWhen(name, s string) (time.Time, error) {

@@ -72,14 +72,21 @@ func fastConfig(t *testing.T) string {
 	return path
 }
 
-// testRates lifts the limits per address and the rate limits, for tests
-// and benchmarks that run many contributors from loopback.
-const testRates = "limits:\n  connections_per_address: 0\n  connections_per_contributor: 0\n" +
+// testRateLimits lifts the limits per address and the rate limits, for
+// tests and benchmarks that run many contributors from loopback.
+const testRateLimits = "limits:\n  connections_per_address: 0\n  connections_per_contributor: 0\n" +
 	"  battle_starts: {per_contributor: {per_minute: 0}, per_address: {per_minute: 0}, per_new_contributor: {per_minute: 0}}\n" +
 	"  votes: {per_contributor: {per_minute: 0}, per_address: {per_minute: 0}, per_new_contributor: {per_minute: 0}}\n"
 
+// testRates is testRateLimits with gold battles off, so that every vote
+// counts.
+const testRates = "gold:\n  share: 0\n" + testRateLimits
+
 // testLimits is testRates without the caps on unvoted battles either.
-const testLimits = testRates + "  pending_battles_per_contributor: 0\n  pending_bytes_per_contributor: 0\n"
+const testLimits = testRates + testPendingCaps
+
+// testPendingCaps lifts the caps on unvoted battles (a line of limits:).
+const testPendingCaps = "  pending_battles_per_contributor: 0\n  pending_bytes_per_contributor: 0\n"
 
 // serveInProcess runs "agora serve" in this process until the test ends
 // and returns its base URL.

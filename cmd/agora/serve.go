@@ -256,6 +256,7 @@ func newArena(p *serveParts) (*arena.Arena, error) {
 		Votes:                    p.store,
 		Consents:                 p.store,
 		DefaultConsent:           cfg.Consent.Default(),
+		Gold:                     cfg.Gold,
 		Log:                      p.log,
 		OnStart:                  p.watch.started,
 		OnVote:                   p.feed.Add,
@@ -316,6 +317,8 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		OpenID:          openID,
 		OpenIDName:      or(cfg.Contributors.OIDC.Name, "OpenID"),
 		RequireAccount:  cfg.Contributors.RequireAccount,
+		OnConnect:       p.watch.connected,
+		Contributors:    contributorViews{Store: p.store, det: p.watch.det},
 		Log:             p.log,
 	})
 	if err != nil {
@@ -437,7 +440,7 @@ func newVoteFeed(live *analytics.Live, watch *watch, learner arena.Learner, log 
 			log.Warn("leaderboard skipped a vote", "vote", r.Vote.ID, "err", err)
 		}
 		watch.voted(r)
-		if learner != nil {
+		if learner != nil && !r.Battle.IsGold() {
 			if err := learner.Observe(r); err != nil {
 				log.Warn("matchmaking skipped a vote", "vote", r.Vote.ID, "err", err)
 			}

@@ -62,16 +62,7 @@ func dialWS(t *testing.T, base string) *websocket.Conn {
 // its hello frame.
 func dialWSHello(t *testing.T, base string) (*websocket.Conn, map[string]any) {
 	t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/api/v1/arena/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	var hello map[string]any
-	if err := conn.ReadJSON(&hello); err != nil || hello["type"] != "hello" {
-		t.Fatalf("hello: %v, %v", hello, err)
-	}
-	return conn, hello
+	return dialAs(t, base, "")
 }
 
 // TestServeDemoBattle runs the default arena in process and fights one

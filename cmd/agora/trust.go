@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/arena/trust"
 	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/configs"
+	"github.com/agora-rlhf/agora/ingest/sqlite"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -45,6 +47,27 @@ func demoModelNames(cfg *configs.Config) map[string]string {
 type watch struct {
 	det        *trust.Detector
 	quarantine *trust.Quarantine
+
+	mu      sync.Mutex        // guards clients
+	clients map[string]client // each contributor's last websocket's address and agent
+}
+
+// client is where a contributor connected from.
+type client struct{ address, agent string }
+
+// maxClients bounds watch.clients: past it, the map starts afresh (an
+// identity not seen since loses its address until it connects again).
+const maxClients = 1 << 20
+
+// connected notes where a contributor's websocket came from, for the
+// detectors' clusters.
+func (w *watch) connected(contributor, address, agent string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.clients) >= maxClients {
+		w.clients = map[string]client{}
+	}
+	w.clients[contributor] = client{address, agent}
 }
 
 func newWatch(ctx context.Context, store trust.QuarantineStore, log *slog.Logger) (*watch, error) {
@@ -53,7 +76,7 @@ func newWatch(ctx context.Context, store trust.QuarantineStore, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	return &watch{det: det, quarantine: q}, nil
+	return &watch{det: det, quarantine: q, clients: map[string]client{}}, nil
 }
 
 // started counts a battle a contributor started.
@@ -63,9 +86,22 @@ func (w *watch) started(contributor string) {
 
 // voted runs the detectors on a committed vote.
 func (w *watch) voted(r *rlhf.Record) {
+	w.mu.Lock()
+	cl := w.clients[r.Vote.ContributorID]
+	w.mu.Unlock()
 	w.quarantine.Flag(context.Background(), w.det.Observe(trust.Observation{Contributor: r.Vote.ContributorID,
-		ModelA: r.Battle.ModelA, ModelB: r.Battle.ModelB, Winner: r.Vote.Winner, At: r.Vote.CreatedAt}))
+		ModelA: r.Battle.ModelA, ModelB: r.Battle.ModelB, Winner: r.Vote.Winner, At: r.Vote.CreatedAt,
+		Address: cl.address, Agent: cl.agent, Gold: r.Battle.IsGold()}))
 }
+
+// contributorViews are the admin views of contributors: the store's gold
+// accuracy and votes, the detectors' clusters.
+type contributorViews struct {
+	*sqlite.Store
+	det *trust.Detector
+}
+
+func (v contributorViews) Clusters(min int) []rlhf.Cluster { return v.det.Clusters(min) }
 
 // quarantinedBoards leaves quarantined contributors out of every
 // leaderboard: their votes weigh nothing while the quarantine lasts.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -142,31 +141,13 @@ func TestIdentityGuardEndToEnd(t *testing.T) {
 // "anony" is false.
 func exportedLeaks(t *testing.T, base string) map[string]bool {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/api/v1/export?format=arena-jsonl", nil)
-	req.Header.Set("Authorization", "Bearer trust-test-researcher")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("export: %s", resp.Status)
-	}
 	out := map[string]bool{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var row struct {
-			ID    string `json:"question_id"`
-			Anony *bool  `json:"anony"`
+	for _, row := range exportRows(t, base, "trust-test-researcher") {
+		anony, ok := row["anony"].(bool)
+		if !ok {
+			t.Fatalf("export row %v: want anony", row)
 		}
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil || row.Anony == nil {
-			t.Fatalf("export line %q: %v (want anony)", sc.Text(), err)
-		}
-		out[row.ID] = !*row.Anony
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+		out[fmt.Sprint(row["question_id"])] = !anony
 	}
 	return out
 }

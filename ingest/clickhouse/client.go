@@ -29,6 +29,9 @@ type Client struct {
 	cfg    Config
 	layout layout
 	log    *slog.Logger
+	// noVoteFlags inserts votes without migration 3's columns, as the
+	// Agora of an older schema did (upgrade tests).
+	noVoteFlags bool
 
 	mu sync.Mutex // guards the fields below
 	// insertSettings are the settings sent with every insert; known once a

@@ -66,9 +66,9 @@ func NewBlockCounter() *BlockCounter {
 	return &BlockCounter{blocks: map[int64]*blockState{}}
 }
 
-// Add counts the vote of r, whose sequence number is seq. A battle where a
-// side failed (rlhf.Record.Failed) is never counted as a vote: it only
-// moves the block's Through on.
+// Add counts the vote of r, whose sequence number is seq. A vote that is
+// not counted (rlhf.Record.Counted: a side failed, the battle was not
+// anonymous, or it was a gold battle) only moves the block's Through on.
 func (c *BlockCounter) Add(seq int64, r *rlhf.Record) {
 	k := BlockOf(seq)
 	st := c.blocks[k]
@@ -76,7 +76,7 @@ func (c *BlockCounter) Add(seq int64, r *rlhf.Record) {
 		st = &blockState{pairs: map[[2]string]*PairCount{}}
 		c.blocks[k] = st
 	}
-	if r.Failed() {
+	if !r.Counted() {
 		st.through = max(st.through, seq)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 
 // MigrateTo brings the schema to version v only, to test upgrades.
 func (c *Client) MigrateTo(ctx context.Context, v int) error {
+	c.noVoteFlags = v < 3 // insert as that version's Agora did
 	return c.migrate(ctx, migrations(), v)
 }
 

@@ -255,11 +255,12 @@ func (c *Client) rows(b *Batch, present presentRows, res *InsertResult) (battles
 		tVersion                                                                                 = make([]uint64, 0, n)
 
 		vStore, vID, vBattle, vContrib, vModelA, vModelB, vWinner, vStrength, vReason, vSource, vCategory, vLanguage = strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n)
+		vLeak, vGold                                                                                                 = strs(n), strs(n)
 		vSeq, vVersion                                                                                               = make([]uint64, 0, n), make([]uint64, 0, n)
 		vCreated                                                                                                     = times(n)
 		vCreatedMs                                                                                                   = make([]int64, 0, n)
 	)
-	ps := c.pseudonyms()
+	ps, legacy := c.pseudonyms(), c.noVoteFlags
 	// Rows go in the order of each table's ORDER BY key: the server then
 	// finds each block already sorted and writes it without permuting it.
 	for _, i := range sortedBy(b.Records, func(r *rlhf.Record) string { return r.Battle.ID }) {
@@ -333,6 +334,8 @@ func (c *Client) rows(b *Batch, present presentRows, res *InsertResult) (battles
 		vSource = append(vSource, bt.Source)
 		vCategory = append(vCategory, bt.Category)
 		vLanguage = append(vLanguage, bt.Language)
+		vLeak = append(vLeak, bt.IdentityLeak)
+		vGold = append(vGold, bt.Gold)
 		vCreated = append(vCreated, dateTime(v.CreatedAt))
 		vCreatedMs = append(vCreatedMs, v.CreatedAt.UnixMilli())
 		vVersion = append(vVersion, uint64(sr.Seq))
@@ -371,8 +374,11 @@ func (c *Client) rows(b *Batch, present presentRows, res *InsertResult) (battles
 		{"store_id", vStore}, {"seq", vSeq}, {"id", vID}, {"battle_id", vBattle}, {"contributor_id", vContrib},
 		{"model_a", vModelA}, {"model_b", vModelB}, {"winner", vWinner}, {"strength", vStrength},
 		{"reason", vReason}, {"source", vSource}, {"category", vCategory}, {"language", vLanguage},
-		{"created_at", vCreated}, {"created_at_ms", vCreatedMs}, {"version", vVersion},
+		{"identity_leak", vLeak}, {"gold", vGold}, {"created_at", vCreated}, {"created_at_ms", vCreatedMs}, {"version", vVersion},
 	} {
+		if legacy && (c.name == "identity_leak" || c.name == "gold") {
+			continue
+		}
 		votes.add(c.name, c.v)
 	}
 	return battles, turns, votes

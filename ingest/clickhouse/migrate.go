@@ -48,8 +48,23 @@ func migrations() []migration {
 				{sql: []string{backfillPairCounts(l)}},
 			}
 		}},
+		{3, "flags of votes that are not counted", func(l layout) []step {
+			var steps []step
+			after := "language"
+			for _, c := range voteFlagColumns {
+				steps = append(steps, l.addColumn(votesTable.name, c, after)...)
+				after = c.name
+			}
+			return steps
+		}},
 	}
 }
+
+// voteFlagColumns are the votes' flags that migration 3 adds: why a
+// battle was not anonymous (rlhf.Battle.IdentityLeak) and its gold kind
+// (rlhf.Battle.Gold). A vote with either is kept but not counted
+// (rlhf.Record.Counted); votes shipped before the migration have neither.
+var voteFlagColumns = []column{{"identity_leak", "String"}, {"gold", "String"}}
 
 // backfillPairCounts fills pair_counts from the votes already shipped by an
 // older schema. Each row counts the pair's votes of one block up to the

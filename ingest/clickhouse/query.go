@@ -31,6 +31,11 @@ type Filter struct {
 	Sources      []string  // battles from these sources ("arena" or an import's), if set
 	Categories   []string  // battles of these categories, if set
 	Languages    []string  // battles in these languages, if set
+	// Contributors keeps only these contributors' votes, if set;
+	// ExcludeContributors drops these (quarantined ones). Both take the
+	// contributor ids as Agora knows them: the client pseudonymises them
+	// as the shipper does.
+	Contributors, ExcludeContributors []string
 }
 
 // failedBattlesQuery selects the ids of battles where a side failed: the
@@ -55,11 +60,38 @@ func failedVotesQuery(l layout) string {
 	return "SELECT count() FROM " + l.readTable(votesTable.name) + " FINAL WHERE battle_id GLOBAL IN (" + failedBattlesQuery(l) + ")"
 }
 
+// countedVotes is the condition on a vote's flags of rlhf.Record.Counted:
+// the battle stayed anonymous and is not a gold battle (failed battles are
+// left out by failedBattlesQuery).
+const countedVotes = "identity_leak = '' AND gold = ''"
+
+// UncountedVotes returns the number of votes kept but not counted because
+// their battle was not anonymous or was a gold battle (failed ones are
+// FailedVotes).
+func (c *Client) UncountedVotes(ctx context.Context) (int64, error) {
+	var n uint64
+	q := "SELECT count() FROM " + c.layout.readTable(votesTable.name) + " FINAL WHERE NOT (" + countedVotes +
+		") AND battle_id GLOBAL NOT IN (" + failedBattlesQuery(c.layout) + ")"
+	if err := c.queryRow(ctx, q).Scan(&n); err != nil {
+		return 0, fmt.Errorf("clickhouse uncounted votes: %w", err)
+	}
+	return int64(n), nil
+}
+
 // PairCountsWhere returns the votes per ordered pair of models that f
 // selects. It reads the votes table itself (deduplicated with FINAL), so it
 // costs a scan of the selected votes; PairCounts is the cheap unfiltered
 // form.
 func (c *Client) PairCountsWhere(ctx context.Context, f Filter) ([]PairCount, error) {
+	ps := c.pseudonyms()
+	pseud := func(ids []string) []string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = ps.of(id)
+		}
+		return out
+	}
+	f.Contributors, f.ExcludeContributors = pseud(f.Contributors), pseud(f.ExcludeContributors)
 	q, args := pairCountsWhereQuery(c.layout, f)
 	return c.pairCounts(ctx, q, args)
 }
@@ -87,7 +119,12 @@ func pairCountsWhereQuery(l layout, f Filter) (string, []any) {
 	in("source", f.Sources)
 	in("category", f.Categories)
 	in("language", f.Languages)
-	conds = append(conds, "battle_id GLOBAL NOT IN ("+failedBattlesQuery(l)+")")
+	in("contributor_id", f.Contributors)
+	if len(f.ExcludeContributors) > 0 {
+		conds = append(conds, "contributor_id NOT IN ?")
+		args = append(args, inList(f.ExcludeContributors))
+	}
+	conds = append(conds, countedVotes, "battle_id GLOBAL NOT IN ("+failedBattlesQuery(l)+")")
 	where := ""
 	if len(conds) > 0 {
 		where = "\nWHERE " + strings.Join(conds, " AND ")

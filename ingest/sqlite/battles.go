@@ -83,10 +83,10 @@ const (
 		WHERE id = ? AND (SELECT count(*) FROM turns WHERE battle_id = ?) = ?`
 	voteExistsSQL   = `SELECT count(*) FROM votes WHERE id = ? OR battle_id = ?`
 	insertBattleSQL = `INSERT INTO battles
-		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language, identity_leak)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language, identity_leak, gold)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
-			identity_leak = excluded.identity_leak`
+			identity_leak = excluded.identity_leak, gold = excluded.gold`
 	insertTurnSQL = `INSERT OR REPLACE INTO turns
 			(battle_id, idx, prompt, at,
 			 a_content, a_finish, a_tokens, a_ttft_us, a_duration_us, a_error_code, a_error,
@@ -118,7 +118,7 @@ func (s *Store) saveBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) erro
 	}
 	_, err := s.exec(ctx, tx, insertBattleSQL,
 		b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status), ms(b.CreatedAt), ms(b.UpdatedAt),
-		source, b.CampaignID, b.Category, b.Language, b.IdentityLeak)
+		source, b.CampaignID, b.Category, b.Language, b.IdentityLeak, goldValue(b))
 	if err != nil {
 		return fmt.Errorf("save battle %s: %w", b.ID, err)
 	}
@@ -206,9 +206,9 @@ func (s *Store) Battle(ctx context.Context, id string) (*rlhf.Battle, error) {
 	var status string
 	var created, updated int64
 	err := s.read.QueryRowContext(ctx, `SELECT id, contributor_id, model_a, model_b, status, created_at, updated_at,
-		source, campaign_id, category, language, identity_leak FROM battles WHERE id = ?`, id).
+		source, campaign_id, category, language, identity_leak, gold FROM battles WHERE id = ?`, id).
 		Scan(&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &status, &created, &updated,
-			&b.Source, &b.CampaignID, &b.Category, &b.Language, &b.IdentityLeak)
+			&b.Source, &b.CampaignID, &b.Category, &b.Language, &b.IdentityLeak, goldColumn{&b})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rlhf.Errorf(rlhf.ENotFound, "no battle %s", id)
 	}

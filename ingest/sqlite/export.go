@@ -212,9 +212,10 @@ func exportQueries(f RecordFilter) (votes string, vargs []any, battles string, b
 	}
 	// NOT INDEXED and the unary + keep SQLite from walking an index on
 	// the id and fetching each row from wherever it is stored.
-	votes = `SELECT battle_id, seq, id, contributor_id, winner, strength, reason, created_at, scope, licence
+	votes = `SELECT battle_id, seq, id, contributor_id, winner, strength, reason, created_at, scope, licence,
+		contributor_id IN (SELECT contributor_id FROM quarantine)
 		FROM votes NOT INDEXED WHERE ` + strings.Join(vconds, " AND ") + ` ORDER BY +battle_id`
-	battles = `SELECT id, contributor_id, model_a, model_b, created_at, source, category, language, identity_leak
+	battles = `SELECT id, contributor_id, model_a, model_b, created_at, source, category, language, identity_leak, gold
 		FROM battles NOT INDEXED WHERE ` + strings.Join(bconds, " AND ") + ` ORDER BY +id`
 	return votes, vargs, battles, bargs
 }
@@ -236,21 +237,22 @@ func exportMerge(ctx context.Context, tx *sql.Tx, f RecordFilter, turns *turnRea
 	defer brows.Close()
 
 	var (
-		rec      rlhf.Record
-		v        rlhf.Vote
-		b        rlhf.Battle
-		t        *rlhf.Turn
-		tBattle  string
-		haveB    = false
-		haveT    = false
-		bDone    = false
-		tDone    = false
-		emitted  int
-		seq      int64
-		winner   string
-		strength string
-		vCreated int64
-		bCreated int64
+		rec         rlhf.Record
+		v           rlhf.Vote
+		b           rlhf.Battle
+		t           *rlhf.Turn
+		tBattle     string
+		haveB       = false
+		haveT       = false
+		bDone       = false
+		tDone       = false
+		emitted     int
+		seq         int64
+		winner      string
+		strength    string
+		vCreated    int64
+		bCreated    int64
+		quarantined bool
 	)
 	nextBattle := func() error {
 		if !brows.Next() {
@@ -258,7 +260,7 @@ func exportMerge(ctx context.Context, tx *sql.Tx, f RecordFilter, turns *turnRea
 			return brows.Err()
 		}
 		b = rlhf.Battle{}
-		if err := brows.Scan(&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &bCreated, &b.Source, &b.Category, &b.Language, &b.IdentityLeak); err != nil {
+		if err := brows.Scan(&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &bCreated, &b.Source, &b.Category, &b.Language, &b.IdentityLeak, goldColumn{&b}); err != nil {
 			return err
 		}
 		b.CreatedAt = fromMS(bCreated)
@@ -282,7 +284,7 @@ func exportMerge(ctx context.Context, tx *sql.Tx, f RecordFilter, turns *turnRea
 			break
 		}
 		v = rlhf.Vote{}
-		if err := vrows.Scan(&v.BattleID, &seq, &v.ID, &v.ContributorID, &winner, &strength, &v.Reason, &vCreated, &v.Scope, &v.Licence); err != nil {
+		if err := vrows.Scan(&v.BattleID, &seq, &v.ID, &v.ContributorID, &winner, &strength, &v.Reason, &vCreated, &v.Scope, &v.Licence, &quarantined); err != nil {
 			return err
 		}
 		id := v.BattleID
@@ -301,7 +303,7 @@ func exportMerge(ctx context.Context, tx *sql.Tx, f RecordFilter, turns *turnRea
 		}
 		v.Winner, v.Strength, v.CreatedAt = rlhf.Winner(winner), rlhf.Strength(strength), fromMS(vCreated)
 		ts := rec.Battle.Turns[:0]
-		rec = rlhf.Record{Battle: b, Vote: v}
+		rec = rlhf.Record{Battle: b, Vote: v, Quarantined: quarantined}
 		for haveT && tBattle == id {
 			ts = append(ts, *t)
 			if err := nextTurn(); err != nil {

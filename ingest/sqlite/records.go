@@ -75,7 +75,7 @@ func placeholders(n int) string {
 // order RecordsWhere scans them.
 const recordColumns = `v.seq, v.id, v.contributor_id, v.winner, v.strength, v.reason, v.created_at,
 	b.id, b.contributor_id, b.model_a, b.model_b, b.status, b.created_at, b.updated_at,
-	b.source, b.campaign_id, b.category, b.language, b.identity_leak, v.scope, v.licence`
+	b.source, b.campaign_id, b.category, b.language, b.identity_leak, v.scope, v.licence, b.gold`
 
 // recordsQuery is the one query behind RecordsWhere: votes with their battles
 // and turns, in vote order, one row per turn.
@@ -163,7 +163,7 @@ func scanRecords(ctx context.Context, db *sql.DB, q string, args []any, limit in
 		err := scanTurn(rows, &t,
 			&seq, &v.ID, &v.ContributorID, &winner, &strength, &v.Reason, &vCreated,
 			&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &status, &bCreated, &bUpdated,
-			&b.Source, &b.CampaignID, &b.Category, &b.Language, &b.IdentityLeak, &v.Scope, &v.Licence)
+			&b.Source, &b.CampaignID, &b.Category, &b.Language, &b.IdentityLeak, &v.Scope, &v.Licence, goldColumn{&b})
 		if err != nil {
 			return fmt.Errorf("read records: %w", err)
 		}
@@ -243,7 +243,7 @@ func recordsInTwo(ctx context.Context, db *sql.DB, f RecordFilter, fn func(seq i
 		v, b := &rec.Vote, &rec.Battle
 		if err := rows.Scan(&seq, &v.ID, &v.ContributorID, &winner, &strength, &v.Reason, &vc,
 			&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &status, &bc, &bu,
-			&b.Source, &b.CampaignID, &b.Category, &b.Language, &b.IdentityLeak, &v.Scope, &v.Licence); err != nil {
+			&b.Source, &b.CampaignID, &b.Category, &b.Language, &b.IdentityLeak, &v.Scope, &v.Licence, goldColumn{b}); err != nil {
 			return fmt.Errorf("read records: %w", err)
 		}
 		v.BattleID = b.ID

@@ -84,6 +84,8 @@ var migrations = []string{
 	SummaryMigration,
 	// 13: contributors' accounts, passkeys, OpenID identities, sessions (members.go).
 	MembersMigration,
+	// 14: gold battles (gold.go).
+	GoldMigration,
 }
 
 // SchemaVersion is the schema version this code writes.

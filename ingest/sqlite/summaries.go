@@ -37,19 +37,19 @@ const SummaryMigration = `CREATE TABLE vote_summaries (
 	INSERT INTO summaries_backfill (id, done) VALUES (1, 0);`
 
 const (
-	summaryColumns = `model_a, model_b, winner, failed, anonymous, at, category, language, contributor, source, style`
+	summaryColumns = `model_a, model_b, winner, failed, anonymous, at, category, language, contributor, source, style, gold`
 	// insertSummarySQL follows the vote's INSERT on the same connection:
 	// last_insert_rowid() is the vote's seq.
 	insertSummarySQL = `INSERT OR REPLACE INTO vote_summaries (seq, ` + summaryColumns + `)
-		VALUES (last_insert_rowid(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (last_insert_rowid(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// importSummariesSQL takes rows of (vote id, summary columns).
 	importSummariesSQL = `INSERT OR REPLACE INTO vote_summaries (seq, ` + summaryColumns + `)
 		SELECT v.seq, x.column2, x.column3, x.column4, x.column5, x.column6, x.column7,
-			x.column8, x.column9, x.column10, x.column11, x.column12
+			x.column8, x.column9, x.column10, x.column11, x.column12, x.column13
 		FROM (VALUES %s) AS x JOIN votes v ON v.id = x.column1`
-	importSummariesValues = `(?,?,?,?,?,?,?,?,?,?,?,?)`
+	importSummariesValues = `(?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	backfillSummarySQL    = `INSERT OR IGNORE INTO vote_summaries (seq, ` + summaryColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	summariesSQL = `SELECT seq, ` + summaryColumns + ` FROM vote_summaries WHERE seq > ? AND seq <= ? ORDER BY seq`
 )
 
@@ -70,7 +70,7 @@ func summaryArgs(r *rlhf.Record) []any {
 		}
 	}
 	return []any{s.ModelA, s.ModelB, string(s.Winner), s.Failed, s.Anonymous, ms(s.Time),
-		s.Category, s.Language, s.Contributor, source, style}
+		s.Category, s.Language, s.Contributor, source, style, s.Gold}
 }
 
 // insertSummary writes a vote's summary columns (summaryArgs); the vote
@@ -102,7 +102,7 @@ func (s *Store) Summaries(ctx context.Context, after, upTo int64, fn func(s *rlh
 		ma, mb, w, cat, lang, contrib, src, sty sql.RawBytes
 	)
 	for rows.Next() {
-		if err := rows.Scan(&sum.Seq, &ma, &mb, &w, &sum.Failed, &sum.Anonymous, &at, &cat, &lang, &contrib, &src, &sty); err != nil {
+		if err := rows.Scan(&sum.Seq, &ma, &mb, &w, &sum.Failed, &sum.Anonymous, &at, &cat, &lang, &contrib, &src, &sty, &sum.Gold); err != nil {
 			return fmt.Errorf("read vote summaries: %w", err)
 		}
 		sum.ModelA, sum.ModelB, sum.Winner = in.get(ma), in.get(mb), rlhf.Winner(in.get(w))

@@ -16,6 +16,9 @@ import (
 //	 "language","language_confidence","tstamp","is_code","conversation_a",
 //	 "conversation_b","conv_metadata"}
 //
+// Agora adds "gold" (the kind of a gold battle, whose vote measures the
+// contributor and is never counted) and "quarantined": true (the
+// contributor is in quarantine), each only when it applies.
 // judge is the contributor's pseudonym (left out with ContributorsOmit),
 // language is always there ("unknown" when neither stored nor detected),
 // language_confidence only when it was detected (Agora's addition), tstamp
@@ -84,6 +87,13 @@ func (w *arenaWriter) appendBattle(b []byte, r *Row) []byte {
 	b = strconv.AppendInt(b, int64(len(bt.Turns)), 10)
 	b = append(b, `,"anony":`...)
 	b = strconv.AppendBool(b, bt.Anonymous())
+	if bt.IsGold() {
+		b = append(b, `,"gold":`...)
+		b = appendString(b, bt.Gold)
+	}
+	if r.Record.Quarantined {
+		b = append(b, `,"quarantined":true`...)
+	}
 	b = append(b, `,"language":`...)
 	b = appendString(b, ArenaLanguage(r))
 	if r.LanguageDetected {

@@ -178,6 +178,10 @@ func (p *pipeline) record(r *rlhf.Record) error {
 		p.st.Failed++
 		return nil
 	}
+	if reason := trainingReason(r); reason != "" && p.f.Shape() != ShapeBattle {
+		p.st.Filtered[reason]++
+		return nil
+	}
 	if !p.opts.NoRedact {
 		r = redactRecord(r, &p.redacted, p.st.Redacted)
 	}
@@ -455,4 +459,17 @@ func divergence(b *rlhf.Battle) int {
 		}
 	}
 	return -1
+}
+
+// trainingReason says why a record is left out of training pairs, which
+// have no place for its flag: a gold battle (one side degraded on purpose)
+// or a quarantined contributor's vote. Battle rows keep both, flagged.
+func trainingReason(r *rlhf.Record) string {
+	switch {
+	case r.Battle.IsGold():
+		return "gold battle"
+	case r.Quarantined:
+		return "quarantined contributor"
+	}
+	return ""
 }

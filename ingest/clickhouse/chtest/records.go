@@ -131,11 +131,12 @@ func (g *Records) Next() rlhf.Record {
 }
 
 // CountRecords counts records per ordered model pair, the way ClickHouse
-// should (failed battles left out), sorted by model_a then model_b.
+// should (votes that are not counted left out: rlhf.Record.Counted),
+// sorted by model_a then model_b.
 func CountRecords(recs []rlhf.Record) []clickhouse.PairCount {
 	m := map[[2]string]*clickhouse.PairCount{}
 	for _, r := range recs {
-		if r.Failed() {
+		if !r.Counted() {
 			continue
 		}
 		k := [2]string{r.Battle.ModelA, r.Battle.ModelB}

@@ -186,3 +186,11 @@ SELECT store_id, intDiv(seq, 65536) AS blk, model_a, model_b,
     max(seq)
 FROM agora.votes_local FINAL
 GROUP BY store_id, blk, model_a, model_b;
+
+ALTER TABLE agora.votes_local ON CLUSTER agora_cluster ADD COLUMN identity_leak String AFTER language;
+
+ALTER TABLE agora.votes ON CLUSTER agora_cluster ADD COLUMN identity_leak String AFTER language;
+
+ALTER TABLE agora.votes_local ON CLUSTER agora_cluster ADD COLUMN gold String AFTER identity_leak;
+
+ALTER TABLE agora.votes ON CLUSTER agora_cluster ADD COLUMN gold String AFTER identity_leak;

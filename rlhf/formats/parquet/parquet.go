@@ -192,6 +192,8 @@ type arenaRow struct {
 	Judge              *string        `parquet:"judge,optional"`
 	Turn               int64          `parquet:"turn"`
 	Anony              bool           `parquet:"anony"`
+	Gold               string         `parquet:"gold"`        // the gold battle's kind, "" for others
+	Quarantined        bool           `parquet:"quarantined"` // the contributor is in quarantine
 	Language           string         `parquet:"language"`
 	LanguageConfidence *float64       `parquet:"language_confidence,optional"`
 	Tstamp             float64        `parquet:"tstamp"`
@@ -205,7 +207,7 @@ func arenaRowOf(r *formats.Row) arenaRow {
 	b, v := &r.Record.Battle, &r.Record.Vote
 	row := arenaRow{
 		QuestionID: b.ID, ModelA: b.ModelA, ModelB: b.ModelB, Winner: v.Winner.ArenaWinner(),
-		Turn: int64(len(b.Turns)), Anony: b.Anonymous(), Language: formats.ArenaLanguage(r),
+		Turn: int64(len(b.Turns)), Anony: b.Anonymous(), Gold: b.Gold, Quarantined: r.Record.Quarantined, Language: formats.ArenaLanguage(r),
 		Tstamp: float64(v.CreatedAt.UnixMicro()) / 1e6, IsCode: formats.IsCode(b),
 		ConversationA: []arenaMessage{}, ConversationB: []arenaMessage{},
 	}
