@@ -84,3 +84,9 @@ func (s *Server) handleReleaseProof(c *gin.Context) error {
 	c.JSON(http.StatusOK, p)
 	return nil
 }
+
+// handleMePage serves the contributor's own page (static/me.js reads the
+// /api/v1/me routes with the page's cookie).
+func (s *Server) handleMePage(c *gin.Context) error {
+	return s.servePage(c, "me.html")
+}

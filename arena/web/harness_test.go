@@ -145,7 +145,8 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 		Limits: o.limits, MaxConnections: o.maxConns, TrustedProxies: o.proxies,
 		Records: store, ResearcherToken: researcherToken, ExportKey: []byte("export key"), Ledger: votesLog,
 		Leaderboards: o.leaderboards, DefaultConsent: testConsent, OnErase: o.onErase,
-		Privacy: privacyOf(o.privacy, store), AdminToken: map[bool]string{true: adminToken}[o.privacy || o.accounts != nil],
+		Contributions: contributionsOf(votesLog, store),
+		Privacy:       privacyOf(o.privacy, store), AdminToken: map[bool]string{true: adminToken}[o.privacy || o.accounts != nil],
 		RequireAccount: o.requireAccount}
 	if o.accounts != nil {
 		_, port, _ := net.SplitHostPort(hs.Listener.Addr().String())

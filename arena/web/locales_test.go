@@ -25,8 +25,8 @@ func TestLocalesComplete(t *testing.T) {
 		return m
 	}
 	en := load("en")
-	used := regexp.MustCompile(`data-i18n(?:-placeholder|-label|-title)?="([^"]+)"|data-title-key="([^"]+)"|"((?:arena|nav|prompt|examples|campaign|tabs|pane|side|code|vote|strength|reason|control|follow|reveal|keys|status|error|lb|notfound)\.[a-zA-Z0-9_]+)"`)
-	for _, page := range []string{"index.html", "app.js", "leaderboard.html", "leaderboard.js", "404.html"} {
+	used := regexp.MustCompile(`data-i18n(?:-placeholder|-label|-title)?="([^"]+)"|data-title-key="([^"]+)"|"((?:arena|nav|prompt|examples|campaign|tabs|pane|side|code|vote|strength|reason|control|follow|reveal|keys|status|error|lb|notfound|me)\.[a-zA-Z0-9_]+)"`)
+	for _, page := range []string{"index.html", "app.js", "leaderboard.html", "leaderboard.js", "404.html", "me.html", "me.js"} {
 		b, err := fs.ReadFile(staticFiles, "static/"+page)
 		if err != nil {
 			t.Fatal(err)

@@ -47,6 +47,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/log/proof", Anyone, s.wrap(handleProof(s.cfg.Ledger))},
 
 		// Contributors' points and the releases (api_contributions.go).
+		{"GET", "/me", Anyone, s.wrap(s.handleMePage)},
 		{"GET", "/api/v1/me/points", Anyone, s.wrap(s.handlePoints)},
 		{"GET", "/api/v1/releases", Anyone, s.wrap(s.handleReleases)},
 		{"GET", "/api/v1/releases/proof", Anyone, s.wrap(s.handleReleaseProof)},
