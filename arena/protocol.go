@@ -44,6 +44,7 @@ type Frame struct {
 	Token         string        `json:"token,omitempty"`
 	Protocol      int           `json:"protocol,omitempty"`
 	MaxTurns      int           `json:"max_turns,omitempty"`
+	Terms         *TermsInfo    `json:"terms,omitempty"`          // hello: the operator's terms, when the contributor has yet to accept them
 	Receipt       *rlhf.Receipt `json:"receipt,omitempty"`        // voted: the verifiable log's receipt
 	Points        *int          `json:"points,omitempty"`         // voted: the points the vote earned (0 while quarantined)
 	RetryAfterMS  int64         `json:"retry_after_ms,omitempty"` // error rate_limited: when to try again
@@ -91,6 +92,8 @@ const (
 	FrameReady  = "ready"  // both sides finished the turn; the battle can take a vote or a message
 	FrameVoted  = "voted"  // the vote is committed: the reveal
 	FrameError  = "error"  // a request failed, or one side failed (battle_id and side set)
+	// FrameTermsAccepted acknowledges accept_terms; message is the version.
+	FrameTermsAccepted = "terms_accepted"
 )
 
 // Request is one message from a client.
@@ -103,6 +106,7 @@ type Request struct {
 	Winner   rlhf.Winner   `json:"winner,omitempty"`    // vote
 	Strength rlhf.Strength `json:"strength,omitempty"`  // vote
 	Reason   string        `json:"reason,omitempty"`    // vote
+	Version  string        `json:"version,omitempty"`   // accept_terms: the version of the terms accepted
 }
 
 // Client request types.
@@ -110,6 +114,9 @@ const (
 	RequestStart   = "start"
 	RequestMessage = "message"
 	RequestVote    = "vote"
+	// RequestAcceptTerms accepts the operator's terms (docs/protocol.md):
+	// needed before the first start when the server has terms.
+	RequestAcceptTerms = "accept_terms"
 )
 
 // ParseRequest decodes one client frame. Unknown fields, keys in another
@@ -134,11 +141,11 @@ func ParseRequest(data []byte) (*Request, error) {
 		return nil, rlhf.Errorf(rlhf.EInvalid, "malformed message: data after the JSON object")
 	}
 	switch r.Type {
-	case RequestStart, RequestMessage, RequestVote:
+	case RequestStart, RequestMessage, RequestVote, RequestAcceptTerms:
 	case "":
 		return nil, rlhf.Errorf(rlhf.EInvalid, `message has no "type"`)
 	default:
-		return nil, rlhf.Errorf(rlhf.EInvalid, "unknown message type %q (want start, message or vote)", r.Type)
+		return nil, rlhf.Errorf(rlhf.EInvalid, "unknown message type %q (want start, message, vote or accept_terms)", r.Type)
 	}
 	return &r, nil
 }

@@ -13,6 +13,7 @@ import (
 var requestKeys = map[string]bool{
 	"type": true, "prompt": true, "campaign": true, "battle_id": true,
 	"content": true, "winner": true, "strength": true, "reason": true,
+	"version": true,
 }
 
 // checkKeys refuses a frame whose top-level object has a key that is not

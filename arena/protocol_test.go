@@ -64,7 +64,7 @@ func FuzzParseRequest(f *testing.F) {
 			return
 		}
 		switch r.Type {
-		case RequestStart, RequestMessage, RequestVote:
+		case RequestStart, RequestMessage, RequestVote, RequestAcceptTerms:
 		default:
 			t.Fatalf("ParseRequest(%q) accepted type %q", data, r.Type)
 		}

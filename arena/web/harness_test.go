@@ -73,6 +73,7 @@ type options struct {
 	// sign-in methods.
 	accounts       func(t *testing.T, origin string) (web.PasskeyCeremonies, web.OpenID)
 	requireAccount bool
+	terms          string // the terms' version; the store keeps acceptances
 }
 
 // testConsent is the operator's default consent in setups with privacy.
@@ -146,7 +147,7 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 		Records: store, ResearcherToken: researcherToken, ExportKey: []byte("export key"), Ledger: votesLog,
 		Leaderboards: o.leaderboards, DefaultConsent: testConsent, OnErase: o.onErase,
 		Contributions: contributionsOf(votesLog, store),
-		Privacy:       privacyOf(o.privacy, store), AdminToken: map[bool]string{true: adminToken}[o.privacy || o.accounts != nil],
+		Privacy:       privacyOf(o.privacy, store), Terms: termsOf(o.terms, store), AdminToken: map[bool]string{true: adminToken}[o.privacy || o.accounts != nil],
 		RequireAccount: o.requireAccount}
 	if o.accounts != nil {
 		_, port, _ := net.SplitHostPort(hs.Listener.Addr().String())

@@ -58,6 +58,8 @@ func (s *Server) Routes() []Route {
 
 		// Contributors' consent, download and erasure, and the admin's
 		// for requests that arrive by mail (api_privacy.go).
+		{"GET", "/api/v1/terms", Anyone, s.wrap(s.handleTerms)},
+		{"POST", "/api/v1/me/terms", Anyone, s.wrap(s.handleAcceptTerms)},
 		{"GET", "/api/v1/me/consent", Anyone, s.wrap(s.handleGetConsent)},
 		{"PUT", "/api/v1/me/consent", Anyone, s.wrap(s.handlePutConsent)},
 		{"POST", "/api/v1/me/consent/narrow", Anyone, s.wrap(s.handleNarrow)},

@@ -103,6 +103,7 @@ type Config struct {
 	// erasure deleted, to remove their copies elsewhere (ClickHouse, the
 	// live leaderboard).
 	Privacy        Privacy
+	Terms          Terms // the operator's terms (terms.go); the zero value is none
 	DefaultConsent rlhf.Consent
 	OnErase        func(ctx context.Context, battles []string) error
 	// Policy is the leaderboard policy in force (api_policy.go); nil: none.

@@ -87,9 +87,13 @@ func (cl *client) run(token string, problem error) {
 	if problem != nil {
 		cl.sink(arena.ErrorFrame("", "", problem))
 	}
+	terms, err := cl.s.termsInfo(cl.ctx, cl.contributor)
+	if err != nil {
+		cl.s.log.Error("read the contributor's terms", "contributor", cl.contributor, "err", err)
+	}
 	cl.sink(arena.Frame{Type: arena.FrameHello, ContributorID: cl.contributor, Token: token,
 		Protocol: arena.ProtocolVersion, MaxTurns: cl.s.cfg.Battles.MaxTurns(),
-		Member: cl.member, AccountRequired: cl.s.cfg.RequireAccount})
+		Member: cl.member, AccountRequired: cl.s.cfg.RequireAccount, Terms: terms})
 	cl.readLoop()
 	cl.cancel() // end this client's streams
 	close(cl.done)
@@ -164,22 +168,33 @@ func (cl *client) handle(data []byte) {
 	}
 	switch req.Type {
 	case arena.RequestStart:
-		if req.BattleID != "" || req.Content != "" || req.Winner != "" || req.Strength != "" || req.Reason != "" {
+		if req.BattleID != "" || req.Content != "" || req.Winner != "" || req.Strength != "" || req.Reason != "" || req.Version != "" {
 			err = rlhf.Errorf(rlhf.EInvalid, "start takes only a prompt or a campaign")
 			break
 		}
 		if err = cl.s.starts.allow(cl.contributor, cl.addr, cl.isNew()); err != nil {
 			break
 		}
+		if err = cl.s.needTerms(cl.ctx, cl.contributor); err != nil {
+			break
+		}
 		_, err = b.Start(cl.ctx, cl.contributor, *req, cl.sink)
 	case arena.RequestMessage:
-		if req.Prompt != "" || req.Campaign != "" || req.Winner != "" || req.Strength != "" || req.Reason != "" {
+		if req.Prompt != "" || req.Campaign != "" || req.Winner != "" || req.Strength != "" || req.Reason != "" || req.Version != "" {
 			err = rlhf.Errorf(rlhf.EInvalid, "message takes only battle_id and content")
 			break
 		}
 		err = b.Continue(cl.ctx, cl.contributor, req.BattleID, req.Content, cl.sink)
+	case arena.RequestAcceptTerms:
+		if req.Prompt != "" || req.Campaign != "" || req.BattleID != "" || req.Content != "" || req.Winner != "" || req.Strength != "" || req.Reason != "" {
+			err = rlhf.Errorf(rlhf.EInvalid, "accept_terms takes only a version")
+			break
+		}
+		if err = cl.s.acceptTerms(cl.ctx, cl.contributor, req.Version); err == nil {
+			cl.sink(arena.Frame{Type: arena.FrameTermsAccepted, Message: req.Version})
+		}
 	case arena.RequestVote:
-		if req.Prompt != "" || req.Campaign != "" || req.Content != "" {
+		if req.Prompt != "" || req.Campaign != "" || req.Content != "" || req.Version != "" {
 			err = rlhf.Errorf(rlhf.EInvalid, "vote takes only battle_id, winner, strength and reason")
 			break
 		}

@@ -5,10 +5,26 @@ import (
 	"errors"
 	"fmt"
 
+	"os"
+
 	"github.com/agora-rlhf/agora/analytics"
+	"github.com/agora-rlhf/agora/arena/web"
+	"github.com/agora-rlhf/agora/configs"
 	"github.com/agora-rlhf/agora/ingest/clickhouse"
 	"github.com/agora-rlhf/agora/rlhf"
 )
+
+// loadTerms reads the operator's terms, when configured.
+func loadTerms(c *configs.Consent, keeper web.TermsKeeper) (web.Terms, error) {
+	if c.TermsFile == "" {
+		return web.Terms{}, nil
+	}
+	text, err := os.ReadFile(c.TermsFile)
+	if err != nil {
+		return web.Terms{}, usageError{fmt.Sprintf("configuration: consent.terms_file: %v", err)}
+	}
+	return web.Terms{Version: c.TermsVersion, Text: string(text), Keeper: keeper}, nil
+}
 
 // onErase returns what serve does after a contributor's data left the
 // store: delete the copies of their battles from ClickHouse (when

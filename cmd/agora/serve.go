@@ -274,6 +274,10 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	terms, err := loadTerms(&cfg.Consent, p.store)
+	if err != nil {
+		return nil, err
+	}
 	passkeys, openID, err := signInMethods(cfg.Contributors, listenAddr(cfg.Server.Addr, p.net.ln.Addr()), e.getenv)
 	if err != nil {
 		return nil, err
@@ -309,6 +313,7 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		Quarantine:      p.watch.quarantine,
 		Contributions:   newContributions(p.store, p.votesLog, p.watch.quarantine),
 		Privacy:         p.store,
+		Terms:           terms,
 		DefaultConsent:  cfg.Consent.Default(),
 		OnErase:         onErase(p.ch.client, p.live, p.store),
 		Policy:          p.gov,

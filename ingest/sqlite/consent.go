@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/agora-rlhf/agora/ingest/ledger"
 	"github.com/agora-rlhf/agora/rlhf"
@@ -142,4 +143,31 @@ func (s *Store) votesToNarrow(ctx context.Context, tx *sql.Tx, n rlhf.Narrowing)
 		return nil, rlhf.Errorf(rlhf.ENotFound, "no vote %s of yours", id)
 	}
 	return ids, nil
+}
+
+// AcceptTerms records that a contributor accepted version of the
+// operator's terms at time at (the first acceptance of a version stays).
+func (s *Store) AcceptTerms(ctx context.Context, contributor, version string, at time.Time) error {
+	return s.do(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO terms_accepted (contributor_id, version, at) VALUES (?, ?, ?)`,
+			contributor, version, ms(at))
+		if err != nil {
+			return fmt.Errorf("record terms of %s: %w", contributor, err)
+		}
+		return nil
+	})
+}
+
+// TermsAccepted returns when a contributor accepted version of the
+// operator's terms, or the zero time when they have not.
+func (s *Store) TermsAccepted(ctx context.Context, contributor, version string) (time.Time, error) {
+	var at int64
+	err := s.read.QueryRowContext(ctx, `SELECT at FROM terms_accepted WHERE contributor_id = ? AND version = ?`, contributor, version).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read terms of %s: %w", contributor, err)
+	}
+	return fromMS(at), nil
 }
