@@ -16,6 +16,8 @@ func TestParseRequest(t *testing.T) {
 		{`{"type":"start","prompt":"hi"}`, RequestStart, ""},
 		{`{"type":"vote","battle_id":"b","winner":"a","strength":"clear","reason":"r"}`, RequestVote, ""},
 		{`{"type":"message","battle_id":"b","content":"more"}`, RequestMessage, ""},
+		{`{"type":"accept_terms","version":"2026-12"}`, RequestAcceptTerms, ""},
+		{`{"type":"accept_terms","Version":"2026-12"}`, "", "unknown field"},
 		{`{"type":"vote","battle_id":"b","winner":"a","model_a":"x"}`, "", "unknown field"},
 		{`{"type":"start","prompt":"x"} {"type":"start"}`, "", "after the JSON object"},
 		{`{"type":"start","prompt":1}`, "", `"prompt" must be a string`},

@@ -32,11 +32,11 @@ var detectors = []detector{
 		regexp.MustCompile(`(?i)\b(?:bearer|(?:access|auth|api|secret)[_-]?(?:token|key)|api[_-]?key|client[_-]?secret|password|passwd)["']?(?:\s*[:=]\s*|\s+)["']?[A-Za-z0-9_\-./+=~]{12,}`), hasDigitAndLetter},
 	{"email", hasAny("@"),
 		regexp.MustCompile(`\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b`), nil},
-	{"card", digits(13),
+	{"card", digitRun(13),
 		regexp.MustCompile(`\b\d(?:[ -]?\d){12,18}\b`), luhn},
-	{"iban", digits(10),
+	{"iban", ibanStart,
 		regexp.MustCompile(`\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b`), ibanValid},
-	{"phone", digits(7),
+	{"phone", digitRun(7),
 		regexp.MustCompile(`\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}\d\b|(?:\(\d{2,4}\)[ .-]?|\b\d{2,5}[ .-])\d{3,4}[ .-]\d{3,4}\b`), phoneShape},
 }
 
@@ -122,19 +122,37 @@ func hasAnyFold(subs ...string) func(string) bool {
 	}
 }
 
-// digits returns a hint that s has at least n ASCII digits.
-func digits(n int) func(string) bool {
+// digitRun returns a hint that s has n digits in a row, allowing one or
+// two separators (space, hyphen, dot, parentheses, plus) between them, as
+// card and phone numbers are written.
+func digitRun(n int) func(string) bool {
 	return func(s string) bool {
-		k := 0
+		k, gap := 0, 0
 		for i := 0; i < len(s); i++ {
-			if s[i] >= '0' && s[i] <= '9' {
+			switch c := s[i]; {
+			case c >= '0' && c <= '9':
 				if k++; k >= n {
 					return true
 				}
+				gap = 0
+			case k > 0 && gap < 2 && strings.IndexByte(" -.()+", c) >= 0:
+				gap++
+			default:
+				k, gap = 0, 0
 			}
 		}
 		return false
 	}
+}
+
+// ibanStart is the hint of an IBAN: two capital letters, then two digits.
+func ibanStart(s string) bool {
+	for i := 0; i+3 < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' && s[i+1] >= 'A' && s[i+1] <= 'Z' && s[i+2] >= '0' && s[i+2] <= '9' && s[i+3] >= '0' && s[i+3] <= '9' {
+			return true
+		}
+	}
+	return false
 }
 
 func onlyDigits(s string) string {

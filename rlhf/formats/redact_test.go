@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -152,5 +154,18 @@ func TestExportRedacts(t *testing.T) {
 	}
 	if strings.Contains(r.Battle.Turns[0].Prompt, "[EMAIL]") {
 		t.Error("redaction changed the source's record")
+	}
+}
+
+// BenchmarkExportRedaction compares an export with redaction (the
+// default) and without (--no-redact), in one run: compare the two.
+func BenchmarkExportRedaction(b *testing.B) {
+	for _, noRedact := range []bool{false, true} {
+		b.Run(fmt.Sprintf("no-redact=%v", noRedact), func(b *testing.B) {
+			b.SetBytes(int64(len(benchPrompt) + 2*len(benchAnswer)))
+			if _, err := Export(context.Background(), io.Discard, string(ArenaJSONL), Options{Key: []byte("k"), NoRedact: noRedact}, genSource{n: b.N}); err != nil {
+				b.Fatal(err)
+			}
+		})
 	}
 }
