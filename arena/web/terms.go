@@ -58,6 +58,8 @@ func (s *Server) handleTerms(c *gin.Context) error {
 	return nil
 }
 
+var errNoTerms = rlhf.Errorf(rlhf.ENotFound, "this server has no terms to accept")
+
 // acceptTermsRequest is POST /api/v1/me/terms's body.
 type acceptTermsRequest struct {
 	Version string `json:"version"`
@@ -65,6 +67,9 @@ type acceptTermsRequest struct {
 
 // handleAcceptTerms records that the caller accepted the terms' version.
 func (s *Server) handleAcceptTerms(c *gin.Context) error {
+	if s.cfg.Terms.Version == "" || s.cfg.Terms.Keeper == nil {
+		return errNoTerms
+	}
 	id, err := s.contributor(c)
 	if err != nil {
 		return err
@@ -86,7 +91,7 @@ func (s *Server) acceptTerms(ctx context.Context, contributor, version string) e
 	t := s.cfg.Terms
 	switch {
 	case t.Version == "" || t.Keeper == nil:
-		return rlhf.Errorf(rlhf.ENotFound, "this server has no terms to accept")
+		return errNoTerms
 	case version != t.Version:
 		return rlhf.Errorf(rlhf.EConflict, "the terms in force are version %q, not %q: read them again (GET /api/v1/terms)", t.Version, version)
 	}
