@@ -10,7 +10,9 @@
       notice.id = 'agora-notice';
       notice.className = 'notice';
       notice.textContent = t.notice;
-      document.body.appendChild(notice);
+      // Inside <main>, so the notice sits in a landmark like the rest of
+      // the page's content.
+      (document.querySelector('main') || document.body).appendChild(notice);
       if (!t.version || t.accepted_at) return;
       var d = document.createElement('dialog');
       d.id = 'agora-terms';
