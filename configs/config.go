@@ -37,6 +37,7 @@ type Config struct {
 
 	Matchmaking            arena.MatchConfig `yaml:"matchmaking"`
 	Gold                   arena.GoldConfig  `yaml:"gold"`
+	ProofOfWork            ProofOfWork       `yaml:"proof_of_work"`
 	arena.OperationsConfig `yaml:",inline"`  // egress, health, usage
 	ClickHouse             clickhouse.Config `yaml:"clickhouse"`
 	Log                    Log               `yaml:"log"`
@@ -173,6 +174,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Matchmaking.Validate(); err != nil {
 		return &FieldError{"matchmaking", err.Error()}
+	}
+	if err := c.ProofOfWork.validate(); err != nil {
+		return err
 	}
 	if err := c.Gold.Validate(); err != nil {
 		field, msg, _ := strings.Cut(err.Error(), ": ")

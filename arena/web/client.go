@@ -40,6 +40,8 @@ func DialArena(ctx context.Context, base, token string) (*Client, error) {
 	h := http.Header{}
 	if token != "" {
 		h.Set("Authorization", "Bearer "+token)
+	} else if err := solveWork(ctx, base, u); err != nil {
+		return nil, err
 	}
 	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, u.String(), h)
 	if err != nil {
@@ -61,6 +63,38 @@ func DialArena(ctx context.Context, base, token string) (*Client, error) {
 		return nil, fmt.Errorf("hello from %s: %w", u, err)
 	}
 	return c, nil
+}
+
+// solveWork asks the server at base for a challenge and, when it wants
+// work, solves it and adds the solution to the websocket URL u.
+func solveWork(ctx context.Context, base string, u *url.URL) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(base, "/")+"/api/v1/arena/challenge", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("challenge: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return nil // a server without proof of work
+	}
+	var c Challenge
+	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("challenge: HTTP %d: %v", resp.StatusCode, err)
+	}
+	if c.Bits == 0 {
+		return nil
+	}
+	sol, err := SolveChallenge(c.Challenge, c.Bits, 1<<40)
+	if err != nil {
+		return err
+	}
+	q := u.Query()
+	q.Set("pow", sol)
+	u.RawQuery = q.Encode()
+	return nil
 }
 
 // Send sends one client frame (a JSON object) as a text message.

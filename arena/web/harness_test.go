@@ -74,6 +74,7 @@ type options struct {
 	accounts       func(t *testing.T, origin string) (web.PasskeyCeremonies, web.OpenID)
 	requireAccount bool
 	terms          string // the terms' version; the store keeps acceptances
+	pow            web.PoWConfig
 }
 
 // testConsent is the operator's default consent in setups with privacy.
@@ -148,7 +149,7 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 		Leaderboards: o.leaderboards, DefaultConsent: testConsent, OnErase: o.onErase,
 		Contributions: contributionsOf(votesLog, store),
 		Privacy:       privacyOf(o.privacy, store), Terms: termsOf(o.terms, store), AdminToken: map[bool]string{true: adminToken}[o.privacy || o.accounts != nil],
-		RequireAccount: o.requireAccount}
+		RequireAccount: o.requireAccount, PoW: o.pow}
 	if o.accounts != nil {
 		_, port, _ := net.SplitHostPort(hs.Listener.Addr().String())
 		cfg.Members, cfg.OpenIDName = store, "Test IdP"

@@ -97,10 +97,15 @@ func requestToken(r *http.Request) string {
 
 // setTokenCookie gives the page its contributor token.
 func (s *Server) setTokenCookie(c *gin.Context, token string) {
-	http.SetCookie(c.Writer, &http.Cookie{
+	http.SetCookie(c.Writer, s.tokenCookie(c.Request, token))
+}
+
+// tokenCookie is the page's cookie holding token.
+func (s *Server) tokenCookie(r *http.Request, token string) *http.Cookie {
+	return &http.Cookie{
 		Name: tokenCookie, Value: token, Path: "/", MaxAge: int(s.cfg.Identity.ttl().Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.TrustedProxies.scheme(c.Request) == "https",
-	})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.TrustedProxies.scheme(r) == "https",
+	}
 }
 
 // errNoMembers answers account routes on a server without a store of members.

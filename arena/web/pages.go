@@ -17,6 +17,8 @@ const tokenCookie = "agora_token"
 
 // handleIndex serves the arena page, giving a new visitor an identity and
 // renewing an old visitor's token (a revoked or altered one is replaced).
+// With proof of work, a new visitor gets no identity here: the page earns
+// one (static/pow.js) when it connects.
 func (s *Server) handleIndex(c *gin.Context) error {
 	token := ""
 	if cookie, err := c.Cookie(tokenCookie); err == nil {
@@ -24,12 +26,13 @@ func (s *Server) handleIndex(c *gin.Context) error {
 		switch {
 		case err == nil:
 			token = renew
-		case rlhf.ErrorCode(err) == rlhf.EUnauthorized:
+		case rlhf.ErrorCode(err) == rlhf.EUnauthorized && s.pow == nil:
 			_, token = s.cfg.Identity.New()
+		case rlhf.ErrorCode(err) == rlhf.EUnauthorized: // the page earns one (pow.js)
 		default: // the store cannot tell: keep the cookie, the websocket will say
 			s.log.Error("check the page's contributor token", "err", err)
 		}
-	} else {
+	} else if s.pow == nil { // with proof of work, the page earns one (pow.js)
 		_, token = s.cfg.Identity.New()
 	}
 	if token != "" {

@@ -29,6 +29,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/healthz", Anyone, s.wrap(handleHealthz)},
 		{"GET", "/readyz", Anyone, s.wrap(s.handleReadyz)},
 		{"GET", "/api/v1/arena/ws", Anyone, s.wrap(s.handleWebsocket)},
+		{"GET", "/api/v1/arena/challenge", Anyone, s.wrap(s.handleChallenge)},
 		{"GET", "/leaderboard", Anyone, s.wrap(s.handleLeaderboardPage)},
 		{"GET", "/api/v1/leaderboard", Anyone, s.wrap(handleLeaderboard(s.newLeaderboardAPI(leaderboardRate)))},
 		{"GET", "/api/v1/openapi.json", Anyone, s.wrap(handleOpenAPI)},

@@ -123,6 +123,9 @@ type Config struct {
 	// Contributors answers the admin views of contributors (gold
 	// accuracy, votes, clusters; api_contributors.go); nil answers 404.
 	Contributors ContributorViews
+	// PoW is the proof of work a new anonymous identity costs (pow.go);
+	// zero Bits is none.
+	PoW PoWConfig
 }
 
 // WSConfig tunes websocket connections. Zero fields take the defaults.
@@ -162,6 +165,7 @@ type Server struct {
 	static   fs.FS
 
 	conns         *conns
+	pow           *powIssuer // nil without proof of work
 	starts, votes action
 	mu            sync.Mutex // guards clients and closing
 	clients       map[*client]struct{}
@@ -195,6 +199,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, allowed: map[string]bool{}, clients: map[*client]struct{}{},
 		conns: newConns(cfg.MaxConnections, cfg.Limits),
+		pow:   newPoWIssuer(cfg.PoW),
 		starts: action{"battle starts", newLimiter(cfg.Limits.StartsPerContributor, time.Now), newLimiter(cfg.Limits.StartsPerAddress, time.Now),
 			newLimiter(cfg.Limits.StartsPerNewContributor, time.Now)},
 		votes: action{"votes", newLimiter(cfg.Limits.VotesPerContributor, time.Now), newLimiter(cfg.Limits.VotesPerAddress, time.Now),

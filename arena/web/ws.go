@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,10 @@ type client struct {
 // HTTP request stays alive with an idle connection.
 func (s *Server) handleWebsocket(c *gin.Context) error {
 	addr := addrKey(s.cfg.TrustedProxies.clientAddr(c.Request))
+	worked, err := s.proveWork(c.Request)
+	if err != nil {
+		return err
+	}
 	w, token, problem := s.identify(c.Request)
 	if problem != nil && rlhf.ErrorCode(problem) != rlhf.EUnauthorized {
 		return problem // the store cannot say who the client is: no connection rather than a wrong identity
@@ -52,7 +57,11 @@ func (s *Server) handleWebsocket(c *gin.Context) error {
 	if err := s.conns.acquire(addr, contributor); err != nil {
 		return err
 	}
-	conn, err := s.upgrader.Upgrade(c.Writer, c.Request, nil)
+	var header http.Header
+	if worked { // the page keeps the identity it earned
+		header = http.Header{"Set-Cookie": {s.tokenCookie(c.Request, token).String()}}
+	}
+	conn, err := s.upgrader.Upgrade(c.Writer, c.Request, header)
 	if err != nil {
 		s.conns.release(addr, contributor)
 		return nil // the upgrader has answered the client

@@ -323,6 +323,7 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		OpenIDName:      or(cfg.Contributors.OIDC.Name, "OpenID"),
 		RequireAccount:  cfg.Contributors.RequireAccount,
 		OnConnect:       p.watch.connected,
+		PoW:             web.PoWConfig{Bits: cfg.ProofOfWork.Bits, TTL: cfg.ProofOfWork.TTL.D()},
 		Contributors:    contributorViews{Store: p.store, det: p.watch.det},
 		Log:             p.log,
 	})

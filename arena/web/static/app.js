@@ -16,7 +16,12 @@
 
   function connect() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(proto + "//" + location.host + "/api/v1/arena/ws");
+    // A new visitor first earns an identity by proof of work (pow.js).
+    AgoraPow.wsURL(proto + "//" + location.host + "/api/v1/arena/ws").then(openSocket, () => setTimeout(connect, state.retry));
+  }
+
+  function openSocket(url) {
+    const ws = new WebSocket(url);
     state.ws = ws;
     ws.onopen = () => { setStatus("status.connected"); state.retry = 500; };
     ws.onmessage = (ev) => {
