@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 
 	"github.com/agora-rlhf/agora/arena/web"
@@ -103,3 +104,33 @@ func TestProofOfWork(t *testing.T) {
 		t.Errorf("pow.js's solution %q: status %d, want 101", out, code)
 	}
 }
+
+// TestPageProofOfWork opens the arena page on a server that asks 12 bits
+// of work: the page solves the challenge (pow.js), connects, keeps the
+// identity it earned as its cookie (the server then asks it no work),
+// battles, and after a reload connects again.
+func TestPageProofOfWork(t *testing.T) {
+	s := newSetup(t, options{pow: web.PoWConfig{Bits: 12}})
+	if c := challenge(t, s, nil); c.Bits != 12 {
+		t.Fatalf("challenge without a token: %+v, want 12 bits", c)
+	}
+	ctx := openArena(t, s, viewports[0])
+	if bits := evalString(t, ctx, pageChallengeBits); bits != "0" {
+		t.Errorf("the connected page is asked %s bits of work, want 0: it kept no token cookie", bits)
+	}
+	startBattle(t, ctx, "Why is the sky blue?")
+	if err := chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitEnabled(chromedp.ID("send"))); err != nil {
+		t.Fatal(err)
+	}
+	if bits := evalString(t, ctx, pageChallengeBits); bits != "0" {
+		t.Errorf("after a reload the page is asked %s bits of work, want 0", bits)
+	}
+}
+
+// pageChallengeBits asks for a challenge from the page, with its cookie.
+const pageChallengeBits = `(function () {
+	const x = new XMLHttpRequest();
+	x.open("GET", "/api/v1/arena/challenge", false);
+	x.send();
+	return String(JSON.parse(x.responseText).bits);
+})()`
