@@ -125,6 +125,8 @@ egress:
   allow: ["%s"]
 health:
   failures: 100
+gold:
+  share: 0 # a gold battle would pit steady against itself, with no failure to see
 models:
   - name: steady
     base_url: %s/v1
