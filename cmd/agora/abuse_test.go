@@ -28,7 +28,7 @@ import (
 func abuseConfig(t testing.TB, limits string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "agora.yaml")
-	cfg := "demo:\n  enabled: true\n  token_delay: 1ms\nlimits:\n" + limits
+	cfg := "demo:\n  enabled: true\n  token_delay: 1ms\ngold:\n  share: 0\nlimits:\n" + limits
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func TestServeWithClickHouse(t *testing.T) {
 	ch := chtest.Start(t)
 	chCfg := ch.NewConfig(t)
 	path := filepath.Join(t.TempDir(), "agora.yaml")
-	yaml := fmt.Sprintf("demo:\n  enabled: true\n  token_delay: 1ms\nclickhouse:\n  addrs: [%q]\n  database: %s\n  flush_interval: 20ms\n",
+	yaml := fmt.Sprintf("demo:\n  enabled: true\n  token_delay: 1ms\ngold:\n  share: 0\nclickhouse:\n  addrs: [%q]\n  database: %s\n  flush_interval: 20ms\n",
 		chCfg.Addrs[0], chCfg.Database)
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)

@@ -108,7 +108,7 @@ func TestModelFromYAMLAndAPI(t *testing.T) {
 	const full = `base_url: "URL/v1", model: good, temperature: 0, system_prompt: "Be brief.", max_tokens: 50,
       max_concurrency: 2, rate_limit_per_minute: 600, connect_timeout: 2s, first_token_timeout: 90s, idle_timeout: 15s,
       max_answer_bytes: 4096, tags: [a, b], price: {input_per_million: 1.5, output_per_million: 3}`
-	yaml := "demo: {enabled: true, token_delay: 1ms}\negress: {allow: [\"" + host + "\"]}\nmodels:\n" +
+	yaml := "demo: {enabled: true, token_delay: 1ms}\ngold: {share: 0}\negress: {allow: [\"" + host + "\"]}\nmodels:\n" +
 		"  - {name: full, " + strings.ReplaceAll(full, "URL", ep.URL) + "}\n" +
 		"  - {name: least, base_url: \"" + ep.URL + "/v1\", model: good}\n"
 	path := filepath.Join(t.TempDir(), "agora.yaml")
@@ -161,7 +161,7 @@ func TestModelFromYAMLAndAPI(t *testing.T) {
 // may register the rest), and a battle says why it cannot begin.
 func TestOneConfiguredModelStarts(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "agora.yaml")
-	yaml := "demo: {enabled: true, token_delay: 1ms}\nmodels:\n  - {name: only-1, base_url: \"{self}/demo/v1\", model: good}\n"
+	yaml := "demo: {enabled: true, token_delay: 1ms}\ngold: {share: 0}\nmodels:\n  - {name: only-1, base_url: \"{self}/demo/v1\", model: good}\n"
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
