@@ -19,16 +19,11 @@ type Contributions interface {
 	ProveInRelease(ctx context.Context, root string, leaf int64, vote string) (*ledger.ReleaseProof, error)
 }
 
-var noContributions = rlhf.Errorf(rlhf.ENotFound, "this server keeps no verifiable log, so no points or releases")
-
 // handlePoints serves GET /api/v1/me/points: the calling contributor's
 // points, receipts and shares, and nothing about anyone else. The
 // contributor is the one their token (Authorization: Bearer, or the
 // page's cookie) proves.
 func (s *Server) handlePoints(c *gin.Context) error {
-	if s.cfg.Contributions == nil {
-		return noContributions
-	}
 	token, _ := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
 	if token == "" {
 		token, _ = c.Cookie(tokenCookie)
@@ -52,9 +47,6 @@ func (s *Server) handlePoints(c *gin.Context) error {
 // handleReleases serves GET /api/v1/releases: every release in the log,
 // with its record and share table.
 func (s *Server) handleReleases(c *gin.Context) error {
-	if s.cfg.Contributions == nil {
-		return noContributions
-	}
 	rs, err := s.cfg.Contributions.Releases(c.Request.Context())
 	if err != nil {
 		return err
@@ -66,9 +58,6 @@ func (s *Server) handleReleases(c *gin.Context) error {
 // handleReleaseProof serves GET /api/v1/releases/proof?root=R&(leaf=N|vote=ID):
 // the proof that a vote's leaf is in a release.
 func (s *Server) handleReleaseProof(c *gin.Context) error {
-	if s.cfg.Contributions == nil {
-		return noContributions
-	}
 	q := c.Request.URL.Query()
 	leaf, err := intParam(q.Get("leaf"), "leaf")
 	if err != nil {

@@ -20,8 +20,6 @@ type ContributorViews interface {
 	Clusters(min int) []rlhf.Cluster
 }
 
-var noContributors = rlhf.Errorf(rlhf.ENotFound, "contributor views are not available on this server")
-
 // intQuery reads an integer query parameter between lo and hi, def when
 // absent.
 func intQuery(c *gin.Context, name string, def, lo, hi int) (int, error) {
@@ -50,9 +48,6 @@ type goldBucket struct {
 // limit least accurate contributors.
 func handleGold(v ContributorViews) handler {
 	return func(c *gin.Context) error {
-		if v == nil {
-			return noContributors
-		}
 		minBattles, err := intQuery(c, "min_battles", 5, 1, 1<<20)
 		if err != nil {
 			return err
@@ -120,9 +115,6 @@ func goldSummary(scores []rlhf.GoldScore, minBattles, limit int) goldReport {
 // each with their gold accuracy.
 func handleContributors(v ContributorViews) handler {
 	return func(c *gin.Context) error {
-		if v == nil {
-			return noContributors
-		}
 		limit, err := intQuery(c, "limit", 100, 1, 100000)
 		if err != nil {
 			return err
@@ -161,9 +153,6 @@ func handleContributors(v ContributorViews) handler {
 // addresses and user agents that at least min identities voted from.
 func handleClusters(v ContributorViews) handler {
 	return func(c *gin.Context) error {
-		if v == nil {
-			return noContributors
-		}
 		minIDs, err := intQuery(c, "min", 2, 1, 1<<20)
 		if err != nil {
 			return err

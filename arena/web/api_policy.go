@@ -79,9 +79,6 @@ func (s *Server) listing(model string) string {
 // handleListModel is POST /api/v1/models/:lab/:model/list: the lab makes
 // its unlisted model public. Its scores can no longer be retracted.
 func (s *Server) handleListModel(c *gin.Context) error {
-	if s.cfg.Policy == nil {
-		return noPolicy
-	}
 	lab, name := modelName(c)
 	l, err := s.cfg.Policy.List(c.Request.Context(), lab, name)
 	if err != nil {
@@ -102,9 +99,6 @@ type deprecationRequest struct {
 // its models, the admin any model; the same rule for all, logged and
 // published.
 func (s *Server) handleDeprecate(c *gin.Context) error {
-	if s.cfg.Policy == nil {
-		return noPolicy
-	}
 	var q deprecationRequest
 	if err := decodeJSON(c, &q); err != nil {
 		return err
@@ -136,9 +130,6 @@ type policyRequest struct {
 // version of the policy in force, recorded with who, when and why, and in
 // the verifiable log.
 func (s *Server) handlePutPolicy(c *gin.Context) error {
-	if s.cfg.Policy == nil {
-		return noPolicy
-	}
 	var q policyRequest
 	if err := decodeJSON(c, &q); err != nil {
 		return err
@@ -165,9 +156,6 @@ func handleTransparency(gov Governance) handler {
 		built time.Time
 	)
 	return func(c *gin.Context) error {
-		if gov == nil {
-			return noPolicy
-		}
 		mu.Lock()
 		defer mu.Unlock()
 		if last == nil || time.Since(built) > transparencyMaxAge {

@@ -16,16 +16,11 @@ type Quarantines interface {
 	Lift(ctx context.Context, contributor, actor, note string) error
 }
 
-var noQuarantine = rlhf.Errorf(rlhf.ENotFound, "anomaly detection is not running on this server")
-
 // handleListQuarantine returns the handler of GET /api/v1/admin/quarantine:
 // the quarantined contributors with their reasons, and the log of every
 // decision.
 func handleListQuarantine(q Quarantines) handler {
 	return func(c *gin.Context) error {
-		if q == nil {
-			return noQuarantine
-		}
 		qs, log, err := q.List(c.Request.Context())
 		if err != nil {
 			return err
@@ -40,9 +35,6 @@ func handleListQuarantine(q Quarantines) handler {
 // count again, and the decision is logged.
 func handleLiftQuarantine(q Quarantines) handler {
 	return func(c *gin.Context) error {
-		if q == nil {
-			return noQuarantine
-		}
 		note := c.Query("note")
 		if len(note) > 2000 {
 			return rlhf.Errorf(rlhf.EInvalid, "note is %d bytes; at most 2000", len(note))

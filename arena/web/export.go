@@ -22,9 +22,6 @@ const exportTrailer = "X-Agora-Export-Status"
 // the admin; the route table checks which. The choices are the flags of "agora export" as query
 // parameters.
 func (s *Server) handleExport(c *gin.Context) error {
-	if s.cfg.Records == nil {
-		return rlhf.Errorf(rlhf.EUnavailable, "export is not available on this server")
-	}
 	q := c.Request.URL.Query()
 	format := q.Get("format")
 	f, err := formats.ParseFormat(format)

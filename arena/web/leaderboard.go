@@ -64,9 +64,6 @@ type leaderboardAPI struct {
 // (comma-separated lists).
 func handleLeaderboard(api leaderboardAPI) handler {
 	return func(c *gin.Context) error {
-		if api.lbs == nil {
-			return rlhf.Errorf(rlhf.EUnavailable, "the leaderboard is not available on this server")
-		}
 		if err := api.allow(c.Request); err != nil {
 			return err // rate_limited: the error writer adds Retry-After
 		}
@@ -152,12 +149,12 @@ func (o *onceLog) warn(msg string, err error) {
 	o.log.Warn(msg, "err", err)
 }
 
-// newLeaderboardAPI wires the leaderboard's price to s: its client
+// newLeaderboardAPI wires the leaderboards' price to s: its client
 // addresses, its tokens and its log, with rate per client address.
-func (s *Server) newLeaderboardAPI(rate Rate) leaderboardAPI {
+func (s *Server) newLeaderboardAPI(lbs Leaderboards, rate Rate) leaderboardAPI {
 	limit := newLimiter(rate, time.Now)
 	return leaderboardAPI{
-		lbs: s.cfg.Leaderboards,
+		lbs: lbs,
 		allow: func(r *http.Request) error {
 			addr := addrKey(s.cfg.TrustedProxies.clientAddr(r))
 			if wait, ok := limit.take(addr); !ok {

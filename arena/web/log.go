@@ -25,17 +25,11 @@ type Ledger interface {
 	AddCosignature(ctx context.Context, note []byte) (int, error)
 }
 
-// noLedger answers for a server without a log.
-var noLedger = rlhf.Errorf(rlhf.ENotFound, "this server keeps no verifiable log")
-
 // handleCheckpoint serves GET /log/checkpoint (the newest checkpoint the
 // required witnesses have cosigned) and GET /log/checkpoint/latest (the
 // newest signed one).
 func handleCheckpoint(l Ledger, final bool) handler {
 	return func(c *gin.Context) error {
-		if l == nil {
-			return noLedger
-		}
 		cp := l.Latest()
 		if final {
 			cp = l.Final()
@@ -52,9 +46,6 @@ func handleCheckpoint(l Ledger, final bool) handler {
 // handleLogKey serves GET /log/key: the log's verifier key.
 func handleLogKey(l Ledger) handler {
 	return func(c *gin.Context) error {
-		if l == nil {
-			return noLedger
-		}
 		c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte(l.VerifierKey()+"\n"))
 		return nil
 	}
@@ -64,9 +55,6 @@ func handleLogKey(l Ledger) handler {
 // A tile never changes once served.
 func handleTile(l Ledger) handler {
 	return func(c *gin.Context) error {
-		if l == nil {
-			return noLedger
-		}
 		path := strings.TrimPrefix(c.Param("path"), "/")
 		data, err := l.Tile(c.Request.Context(), path)
 		if err != nil {
@@ -86,9 +74,6 @@ func handleTile(l Ledger) handler {
 // checkpoint it has cosigned.
 func handleCosignature(l Ledger) handler {
 	return func(c *gin.Context) error {
-		if l == nil {
-			return noLedger
-		}
 		body, err := io.ReadAll(c.Request.Body)
 		if err != nil {
 			return err
@@ -108,9 +93,6 @@ func handleCosignature(l Ledger) handler {
 // two tree sizes.
 func handleProof(l Ledger) handler {
 	return func(c *gin.Context) error {
-		if l == nil {
-			return noLedger
-		}
 		q := c.Request.URL.Query()
 		size, err := intParam(q.Get("size"), "size")
 		if err != nil {

@@ -108,9 +108,6 @@ func (s *Server) tokenCookie(r *http.Request, token string) *http.Cookie {
 	}
 }
 
-// errNoMembers answers account routes on a server without a store of members.
-var errNoMembers = rlhf.Errorf(rlhf.ENotFound, "accounts are not enabled on this server")
-
 // caller returns who the request speaks for; an anonymous contributor
 // with no or a bad token has no contributor id.
 func (s *Server) requester(c *gin.Context) who {
@@ -257,9 +254,6 @@ type signedOut struct {
 
 // handleMemberGet shows a member to the admin.
 func (s *Server) handleMemberGet(c *gin.Context) error {
-	if s.cfg.Members == nil {
-		return errNoMembers
-	}
 	m, err := s.cfg.Members.Member(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		return err
@@ -270,9 +264,6 @@ func (s *Server) handleMemberGet(c *gin.Context) error {
 
 // handleRevokeMemberSessions signs a member out everywhere (admin).
 func (s *Server) handleRevokeMemberSessions(c *gin.Context) error {
-	if s.cfg.Members == nil {
-		return errNoMembers
-	}
 	id := c.Param("id")
 	if _, err := s.cfg.Members.Member(c.Request.Context(), id); err != nil {
 		return err

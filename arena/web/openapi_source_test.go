@@ -444,8 +444,8 @@ type write struct {
 	contentType string // of Data, when a constant
 }
 
-// routes reads every route of the table in Routes, and what its handler
-// does.
+// routes reads every route of the table in routes.go (Routes and the
+// group functions it concatenates), and what its handler does.
 func (src *source) routes(t *testing.T) []routeFacts {
 	t.Helper()
 	reads := map[*ast.FuncDecl][]named{}
@@ -455,8 +455,8 @@ func (src *source) routes(t *testing.T) []routeFacts {
 		}
 	}
 	var out []routeFacts
-	for obj, d := range src.decls {
-		if obj.Name() != "Routes" || d.Recv == nil {
+	for _, d := range src.decls {
+		if filepath.Base(src.fset.Position(d.Pos()).Filename) != "routes.go" {
 			continue
 		}
 		ast.Inspect(d, func(n ast.Node) bool {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"encoding/json"
 	"go/types"
 	"io"
@@ -18,8 +17,7 @@ import (
 // openAPIServer returns a test server with every route, the demo's too.
 func openAPIServer(t *testing.T) (*Server, *httptest.Server) {
 	t.Helper()
-	id, _ := NewIdentity(bytes.Repeat([]byte("k"), 32))
-	s, err := New(Config{Battles: nopBattles{}, Identity: id, Store: nopStore{}, Demo: http.NotFoundHandler()})
+	s, err := New(fullConfig()) // every route
 	if err != nil {
 		t.Fatal(err)
 	}

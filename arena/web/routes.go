@@ -3,8 +3,11 @@ package web
 import (
 	"embed"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 //go:embed static
@@ -20,9 +23,35 @@ type Route struct {
 
 // Routes lists every route of the server, each with the roles it admits:
 // the one table that both the router and the access checks are built
-// from.
+// from. Routes come in groups, one per dependency: a group's routes are
+// registered only when its dependency is configured, so a server without
+// one answers its routes 404 (no such route), never 503 at request time.
 func (s *Server) Routes() []Route {
-	rs := []Route{
+	c := s.cfg
+	return slices.Concat(
+		s.publicRoutes(),
+		s.leaderboardRoutes(c.Leaderboards),
+		s.exportRoutes(c.Records),
+		s.metricsRoutes(c.Metrics),
+		s.ledgerRoutes(c.Ledger),
+		s.contributionRoutes(c.Contributions),
+		s.quarantineRoutes(c.Quarantine),
+		s.termsRoutes(c.Terms),
+		s.privacyRoutes(c.Privacy),
+		s.contributorRoutes(c.Contributors),
+		s.memberRoutes(c.Members, c.Passkeys, c.OpenID),
+		s.accountRoutes(c.Accounts),
+		s.registryRoutes(c.Registry, c.Usage),
+		s.policyRoutes(c.Policy, c.Registry),
+		s.campaignRoutes(c.Campaigns),
+		s.demoRoutes(c.Demo),
+	)
+}
+
+// publicRoutes are the pages, health and the websocket: every server has
+// them.
+func (s *Server) publicRoutes() []Route {
+	return []Route{
 		{"GET", "/", Anyone, s.wrap(s.handleIndex)},
 		{"GET", "/static/*filepath", Anyone, s.wrap(s.handleStatic)},
 		{"HEAD", "/static/*filepath", Anyone, s.wrap(s.handleStatic)},
@@ -31,36 +60,106 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/arena/ws", Anyone, s.wrap(s.handleWebsocket)},
 		{"GET", "/api/v1/arena/challenge", Anyone, s.wrap(s.handleChallenge)},
 		{"GET", "/leaderboard", Anyone, s.wrap(s.handleLeaderboardPage)},
-		{"GET", "/api/v1/leaderboard", Anyone, s.wrap(handleLeaderboard(s.newLeaderboardAPI(leaderboardRate)))},
 		{"GET", "/api/v1/openapi.json", Anyone, s.wrap(handleOpenAPI)},
 		{"GET", "/api/docs", Anyone, s.wrap(s.handleAPIPage)},
 		{"GET", "/transparency", Anyone, s.wrap(s.handleTransparencyPage)},
-		{"GET", "/api/v1/transparency", Anyone, s.wrap(handleTransparency(s.cfg.Policy))},
-		{"GET", "/api/v1/export", ResearcherOrAdmin, s.streamingRoute(s.wrap(s.handleExport))},
-		{"GET", "/metrics", MetricsOrAdmin, s.wrap(handleMetrics(s.cfg.Metrics...))},
-
-		// The verifiable log of votes (log.go), public to read.
-		{"GET", "/log/checkpoint", Anyone, s.wrap(handleCheckpoint(s.cfg.Ledger, true))},
-		{"GET", "/log/checkpoint/latest", Anyone, s.wrap(handleCheckpoint(s.cfg.Ledger, false))},
-		{"GET", "/log/key", Anyone, s.wrap(handleLogKey(s.cfg.Ledger))},
-		{"GET", "/log/tile/*path", Anyone, s.wrap(handleTile(s.cfg.Ledger))},
-		{"POST", "/log/cosignature", Anyone, s.wrap(handleCosignature(s.cfg.Ledger))},
-		{"GET", "/api/v1/log/proof", Anyone, s.wrap(handleProof(s.cfg.Ledger))},
-
-		// Contributors' points and the releases (api_contributions.go).
 		{"GET", "/me", Anyone, s.wrap(s.handleMePage)},
+		{"GET", "/api/v1/terms", Anyone, s.wrap(s.handleTerms)},
+		// Contributors' accounts: the state and signing out hold without
+		// a store of members (members.go).
+		{"GET", "/api/v1/account", Anyone, s.wrap(s.handleAccount)},
+		{"POST", "/api/v1/account/signout", Anyone, s.wrap(s.handleSignOut)},
+	}
+}
+
+// leaderboardRoutes serve the leaderboards (leaderboard.go).
+func (s *Server) leaderboardRoutes(lbs Leaderboards) []Route {
+	if lbs == nil {
+		return nil
+	}
+	return []Route{
+		{"GET", "/api/v1/leaderboard", Anyone, s.wrap(handleLeaderboard(s.newLeaderboardAPI(lbs, leaderboardRate)))},
+	}
+}
+
+// exportRoutes stream training data to researchers (export.go).
+func (s *Server) exportRoutes(records rlhf.RecordSource) []Route {
+	if records == nil {
+		return nil
+	}
+	return []Route{
+		{"GET", "/api/v1/export", ResearcherOrAdmin, s.streamingRoute(s.wrap(s.handleExport))},
+	}
+}
+
+// metricsRoutes serve the metrics to Prometheus (metrics.go).
+func (s *Server) metricsRoutes(ms []Metrics) []Route {
+	if len(ms) == 0 {
+		return nil
+	}
+	return []Route{
+		{"GET", "/metrics", MetricsOrAdmin, s.wrap(handleMetrics(ms...))},
+	}
+}
+
+// ledgerRoutes serve the verifiable log of votes, public to read (log.go).
+func (s *Server) ledgerRoutes(l Ledger) []Route {
+	if l == nil {
+		return nil
+	}
+	return []Route{
+		{"GET", "/log/checkpoint", Anyone, s.wrap(handleCheckpoint(l, true))},
+		{"GET", "/log/checkpoint/latest", Anyone, s.wrap(handleCheckpoint(l, false))},
+		{"GET", "/log/key", Anyone, s.wrap(handleLogKey(l))},
+		{"GET", "/log/tile/*path", Anyone, s.wrap(handleTile(l))},
+		{"POST", "/log/cosignature", Anyone, s.wrap(handleCosignature(l))},
+		{"GET", "/api/v1/log/proof", Anyone, s.wrap(handleProof(l))},
+	}
+}
+
+// contributionRoutes serve contributors' points and the releases
+// (api_contributions.go).
+func (s *Server) contributionRoutes(cs Contributions) []Route {
+	if cs == nil {
+		return nil
+	}
+	return []Route{
 		{"GET", "/api/v1/me/points", Anyone, s.wrap(s.handlePoints)},
 		{"GET", "/api/v1/releases", Anyone, s.wrap(s.handleReleases)},
 		{"GET", "/api/v1/releases/proof", Anyone, s.wrap(s.handleReleaseProof)},
+	}
+}
 
-		// Quarantined contributors (api_quarantine.go).
-		{"GET", "/api/v1/admin/quarantine", AdminOnly, s.wrap(handleListQuarantine(s.cfg.Quarantine))},
-		{"DELETE", "/api/v1/admin/quarantine/:contributor", AdminOnly, s.wrap(handleLiftQuarantine(s.cfg.Quarantine))},
+// quarantineRoutes list and lift quarantined contributors
+// (api_quarantine.go).
+func (s *Server) quarantineRoutes(q Quarantines) []Route {
+	if q == nil {
+		return nil
+	}
+	return []Route{
+		{"GET", "/api/v1/admin/quarantine", AdminOnly, s.wrap(handleListQuarantine(q))},
+		{"DELETE", "/api/v1/admin/quarantine/:contributor", AdminOnly, s.wrap(handleLiftQuarantine(q))},
+	}
+}
 
-		// Contributors' consent, download and erasure, and the admin's
-		// for requests that arrive by mail (api_privacy.go).
-		{"GET", "/api/v1/terms", Anyone, s.wrap(s.handleTerms)},
+// termsRoutes record contributors' acceptance of the operator's terms
+// (terms.go).
+func (s *Server) termsRoutes(t Terms) []Route {
+	if t.Version == "" || t.Keeper == nil {
+		return nil
+	}
+	return []Route{
 		{"POST", "/api/v1/me/terms", Anyone, s.wrap(s.handleAcceptTerms)},
+	}
+}
+
+// privacyRoutes serve contributors' consent, download and erasure, and
+// the admin's for requests that arrive by mail (api_privacy.go).
+func (s *Server) privacyRoutes(p Privacy) []Route {
+	if p == nil {
+		return nil
+	}
+	return []Route{
 		{"GET", "/api/v1/me/consent", Anyone, s.wrap(s.handleGetConsent)},
 		{"PUT", "/api/v1/me/consent", Anyone, s.wrap(s.handlePutConsent)},
 		{"POST", "/api/v1/me/consent/narrow", Anyone, s.wrap(s.handleNarrow)},
@@ -69,25 +168,57 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/admin/contributors/:contributor/data", AdminOnly, s.wrap(s.handleDownload)},
 		{"DELETE", "/api/v1/admin/contributors/:contributor/data", AdminOnly, s.wrap(s.handleErase)},
 		{"POST", "/api/v1/admin/contributors/:contributor/consent/narrow", AdminOnly, s.wrap(s.handleNarrow)},
-		// Contributors: gold accuracy, votes, clusters (api_contributors.go).
-		{"GET", "/api/v1/admin/gold", AdminOnly, s.wrap(handleGold(s.cfg.Contributors))},
-		{"GET", "/api/v1/admin/contributors", AdminOnly, s.wrap(handleContributors(s.cfg.Contributors))},
-		{"GET", "/api/v1/admin/clusters", AdminOnly, s.wrap(handleClusters(s.cfg.Contributors))},
+	}
+}
 
-		// Contributors' accounts: passkeys, OpenID Connect, sessions
-		// (members.go, api_account.go, api_openid.go).
-		{"GET", "/api/v1/account", Anyone, s.wrap(s.handleAccount)},
-		{"POST", "/api/v1/account/signout", Anyone, s.wrap(s.handleSignOut)},
-		{"POST", "/api/v1/account/passkey/register/begin", Anyone, s.wrap(s.handlePasskeyRegisterBegin)},
-		{"POST", "/api/v1/account/passkey/register/finish", Anyone, s.wrap(s.handlePasskeyRegisterFinish)},
-		{"POST", "/api/v1/account/passkey/login/begin", Anyone, s.wrap(s.handlePasskeyLoginBegin)},
-		{"POST", "/api/v1/account/passkey/login/finish", Anyone, s.wrap(s.handlePasskeyLoginFinish)},
-		{"GET", "/api/v1/account/oidc/login", Anyone, s.wrap(s.handleOpenIDLogin)},
-		{"GET", "/api/v1/account/oidc/callback", Anyone, s.wrap(s.handleOpenIDCallback)},
+// contributorRoutes are the admin's views of contributors: gold accuracy,
+// votes, clusters (api_contributors.go).
+func (s *Server) contributorRoutes(v ContributorViews) []Route {
+	if v == nil {
+		return nil
+	}
+	return []Route{
+		{"GET", "/api/v1/admin/gold", AdminOnly, s.wrap(handleGold(v))},
+		{"GET", "/api/v1/admin/contributors", AdminOnly, s.wrap(handleContributors(v))},
+		{"GET", "/api/v1/admin/clusters", AdminOnly, s.wrap(handleClusters(v))},
+	}
+}
+
+// memberRoutes sign contributors in with a passkey or OpenID Connect, and
+// let the admin see and sign out members (members.go, api_account.go,
+// api_openid.go).
+func (s *Server) memberRoutes(m Members, pk PasskeyCeremonies, oid OpenID) []Route {
+	if m == nil {
+		return nil
+	}
+	rs := []Route{
 		{"GET", "/api/v1/admin/members/:id", AdminOnly, s.wrap(s.handleMemberGet)},
 		{"DELETE", "/api/v1/admin/members/:id/sessions", AdminOnly, s.wrap(s.handleRevokeMemberSessions)},
+	}
+	if pk != nil {
+		rs = append(rs, []Route{
+			{"POST", "/api/v1/account/passkey/register/begin", Anyone, s.wrap(s.handlePasskeyRegisterBegin)},
+			{"POST", "/api/v1/account/passkey/register/finish", Anyone, s.wrap(s.handlePasskeyRegisterFinish)},
+			{"POST", "/api/v1/account/passkey/login/begin", Anyone, s.wrap(s.handlePasskeyLoginBegin)},
+			{"POST", "/api/v1/account/passkey/login/finish", Anyone, s.wrap(s.handlePasskeyLoginFinish)},
+		}...)
+	}
+	if oid != nil {
+		rs = append(rs, []Route{
+			{"GET", "/api/v1/account/oidc/login", Anyone, s.wrap(s.handleOpenIDLogin)},
+			{"GET", "/api/v1/account/oidc/callback", Anyone, s.wrap(s.handleOpenIDCallback)},
+		}...)
+	}
+	return rs
+}
 
-		// Accounts (api_labs.go).
+// accountRoutes manage lab and researcher accounts and their tokens
+// (api_labs.go).
+func (s *Server) accountRoutes(a Accounts) []Route {
+	if a == nil {
+		return nil
+	}
+	return []Route{
 		{"GET", "/api/v1/labs", AdminOnly, s.wrap(s.handleListAccounts(labKind))},
 		{"POST", "/api/v1/labs", AdminOnly, s.wrap(s.handleCreateAccount(labKind))},
 		{"GET", "/api/v1/labs/me", RoleLab, s.wrap(s.handleMe)},
@@ -99,8 +230,15 @@ func (s *Server) Routes() []Route {
 		{"DELETE", "/api/v1/researchers/:id", AdminOnly, s.wrap(s.handleDisableAccount(researcherKind))},
 		{"POST", "/api/v1/researchers/:id/tokens", AdminOnly, s.wrap(s.handleNewToken(researcherKind))},
 		{"DELETE", "/api/v1/researchers/:id/tokens", AdminOnly, s.wrap(s.handleRevokeTokens(researcherKind))},
+	}
+}
 
-		// The model registry (api_models.go).
+// registryRoutes serve the model registry and labs' usage (api_models.go).
+func (s *Server) registryRoutes(reg ModelRegistry, usage UsageSource) []Route {
+	if reg == nil {
+		return nil
+	}
+	rs := []Route{
 		{"GET", "/api/v1/models", LabOrAdmin, s.wrap(s.handleListModels)},
 		{"POST", "/api/v1/models", LabOrAdmin, s.wrap(s.handleCreateModel)},
 		{"GET", "/api/v1/models/:lab/:model", LabOrAdmin, s.wrap(s.handleGetModel)},
@@ -108,14 +246,38 @@ func (s *Server) Routes() []Route {
 		{"DELETE", "/api/v1/models/:lab/:model", LabOrAdmin, s.wrap(s.handleDeleteModel)},
 		{"POST", "/api/v1/models/:lab/:model/pause", LabOrAdmin, s.wrap(s.handlePauseModel(true))},
 		{"POST", "/api/v1/models/:lab/:model/resume", LabOrAdmin, s.wrap(s.handlePauseModel(false))},
-		{"GET", "/api/v1/usage", LabOrAdmin, s.wrap(s.handleUsage)},
+	}
+	if usage != nil {
+		rs = append(rs, Route{"GET", "/api/v1/usage", LabOrAdmin, s.wrap(s.handleUsage)})
+	}
+	return rs
+}
 
-		// The leaderboard policy (api_policy.go).
-		{"POST", "/api/v1/models/:lab/:model/list", LabOrAdmin, s.wrap(s.handleListModel)},
-		{"POST", "/api/v1/deprecations", LabOrAdmin, s.wrap(s.handleDeprecate)},
+// policyRoutes serve the leaderboard policy: its transparency report, and
+// listing and deprecating models (api_policy.go).
+func (s *Server) policyRoutes(gov Governance, reg ModelRegistry) []Route {
+	if gov == nil {
+		return nil
+	}
+	rs := []Route{
+		{"GET", "/api/v1/transparency", Anyone, s.wrap(handleTransparency(gov))},
 		{"PUT", "/api/v1/admin/policy", AdminOnly, s.wrap(s.handlePutPolicy)},
+	}
+	if reg != nil {
+		rs = append(rs, []Route{
+			{"POST", "/api/v1/models/:lab/:model/list", LabOrAdmin, s.wrap(s.handleListModel)},
+			{"POST", "/api/v1/deprecations", LabOrAdmin, s.wrap(s.handleDeprecate)},
+		}...)
+	}
+	return rs
+}
 
-		// Campaigns (api_campaigns.go).
+// campaignRoutes serve labs' prompt campaigns (api_campaigns.go).
+func (s *Server) campaignRoutes(cs CampaignStore) []Route {
+	if cs == nil {
+		return nil
+	}
+	return []Route{
 		{"GET", "/api/v1/campaigns", LabOrAdmin, s.wrap(s.handleListCampaigns)},
 		{"POST", "/api/v1/campaigns", LabOrAdmin, s.wrap(s.handleCreateCampaign)},
 		{"GET", "/api/v1/campaigns/:id", LabOrAdmin, s.wrap(s.handleGetCampaign)},
@@ -127,10 +289,16 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/campaigns/:id/pause", LabOrAdmin, s.wrap(s.handleCampaignStatus(false))},
 		{"GET", "/api/v1/campaigns/:id/progress", LabOrAdmin, s.wrap(s.handleCampaignProgress)},
 	}
-	if s.cfg.Demo != nil {
-		rs = append(rs, Route{"ANY", "/demo/v1/*path", Anyone, s.streamingRoute(gin.WrapH(s.cfg.Demo))})
+}
+
+// demoRoutes mount the demo models' endpoint.
+func (s *Server) demoRoutes(demo http.Handler) []Route {
+	if demo == nil {
+		return nil
 	}
-	return rs
+	return []Route{
+		{"ANY", "/demo/v1/*path", Anyone, s.streamingRoute(gin.WrapH(demo))},
+	}
 }
 
 // addRoutes registers every route of Routes, behind its access check.

@@ -4,17 +4,19 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // TestRouteTableIsTheEngine checks that the engine serves exactly the
 // routes of the table: none is added outside it, so the matrix test over
 // the table covers the whole server.
 func TestRouteTableIsTheEngine(t *testing.T) {
-	id, _ := NewIdentity(bytes.Repeat([]byte("k"), 32))
-	s, err := New(Config{Battles: nopBattles{}, Identity: id, Store: nopStore{}, Demo: http.NotFoundHandler()})
+	s, err := New(fullConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +40,87 @@ func TestRouteTableIsTheEngine(t *testing.T) {
 		t.Errorf("engine routes:\n%s\nroute table:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestRoutesNeedTheirDependency checks that a route group is registered
+// only with its dependency: a server without one answers its routes 404
+// (no such route), never 503, and a server with every dependency serves
+// them all.
+func TestRoutesNeedTheirDependency(t *testing.T) {
+	full, err := New(fullConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := New(bareConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := map[string]bool{}
+	for _, rt := range bare.publicRoutes() {
+		public[rt.Method+" "+rt.Path] = true
+	}
+	bareRoutes := map[string]bool{}
+	for _, rt := range bare.Routes() {
+		bareRoutes[rt.Method+" "+rt.Path] = true
+	}
+	if len(bareRoutes) != len(public) {
+		t.Errorf("a server with no optional dependency has %d routes, want only the %d public ones", len(bareRoutes), len(public))
+	}
+	for _, rt := range full.Routes() {
+		key := rt.Method + " " + rt.Path
+		if public[key] {
+			continue
+		}
+		if bareRoutes[key] {
+			t.Errorf("%s is served without its dependency", key)
+			continue
+		}
+		method := rt.Method
+		if method == "ANY" {
+			method = "GET"
+		}
+		path := strings.NewReplacer(":", "x", "*", "x").Replace(rt.Path)
+		w := httptest.NewRecorder()
+		bare.ServeHTTP(w, httptest.NewRequest(method, path, strings.NewReader("{}")))
+		if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), `"not_found"`) {
+			t.Errorf("%s %s without its dependency = %d %s, want 404 not_found", method, path, w.Code, w.Body)
+		}
+	}
+}
+
+// bareConfig is a server with only what New requires.
+func bareConfig() Config {
+	id, _ := NewIdentity(bytes.Repeat([]byte("k"), 32))
+	return Config{Battles: nopBattles{}, Identity: id, Store: nopStore{}}
+}
+
+// fullConfig is a server with every optional dependency (none of them
+// works: calling one panics), so that it has every route.
+func fullConfig() Config {
+	c := bareConfig()
+	c.Demo = http.NotFoundHandler()
+	c.Leaderboards = struct{ Leaderboards }{}
+	c.Records = struct{ rlhf.RecordSource }{}
+	c.Metrics = []Metrics{struct{ Metrics }{}}
+	c.Ledger = struct{ Ledger }{}
+	c.Contributions = struct{ Contributions }{}
+	c.Quarantine = struct{ Quarantines }{}
+	c.Terms = Terms{Version: "1", Keeper: struct{ TermsKeeper }{}}
+	c.Privacy = struct{ Privacy }{}
+	c.Contributors = struct{ ContributorViews }{}
+	c.Members = struct{ Members }{}
+	c.Passkeys = struct{ PasskeyCeremonies }{}
+	c.OpenID = struct{ OpenID }{}
+	c.Accounts = struct{ anyAccounts }{}
+	c.Registry = struct{ ModelRegistry }{}
+	c.Usage = struct{ UsageSource }{}
+	c.Policy = struct{ Governance }{}
+	c.Campaigns = struct{ CampaignStore }{}
+	return c
+}
+
+// anyAccounts names Accounts for embedding: its method Accounts would
+// clash with a field of that name.
+type anyAccounts = Accounts
 
 type nopBattles struct{ Battles }
 

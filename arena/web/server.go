@@ -34,7 +34,9 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Config is what a Server needs.
+// Config is what a Server needs. Battles, Identity and Store are
+// required; each optional dependency left nil leaves out the routes that
+// use it (routes.go), which then answer 404.
 type Config struct {
 	Battles        Battles
 	Identity       *Identity
@@ -54,7 +56,7 @@ type Config struct {
 	Limits Limits
 	Log    *slog.Logger
 	WS     WSConfig
-	// Leaderboards serves /api/v1/leaderboard; nil answers 503.
+	// Leaderboards serves /api/v1/leaderboard.
 	Leaderboards Leaderboards
 	// Records feeds GET /api/v1/export, for researchers who bring
 	// ResearcherToken; ExportKey keys the contributor pseudonyms in exports.
@@ -72,8 +74,8 @@ type Config struct {
 	// none. ResearcherToken, above, also admits a researcher.
 	AdminToken string
 	Accounts   Accounts
-	// Registry serves /api/v1/models; Campaigns /api/v1/campaigns; nil
-	// answers 503. Usage and Health feed labs' usage and model state.
+	// Registry serves /api/v1/models; Campaigns /api/v1/campaigns. Usage
+	// and Health feed labs' usage and model state.
 	Registry  ModelRegistry
 	Campaigns CampaignStore
 	Usage     UsageSource
@@ -84,21 +86,19 @@ type Config struct {
 	// ReadyDetail, when set, adds detail to /readyz (the ClickHouse
 	// shipper's state, say); a non-nil error makes the server not ready.
 	ReadyDetail func(ctx context.Context) (any, error)
-	// Ledger serves the verifiable log at /log/ and its proofs; nil
-	// answers 404.
+	// Ledger serves the verifiable log at /log/ and its proofs.
 	Ledger Ledger
 	// Observer hears about requests, frames and votes, for metrics;
 	// MetricsToken admits the metrics role to /metrics.
 	Observer     Observer
 	MetricsToken string
-	// Quarantine lists and lifts quarantined contributors (admin API);
-	// nil answers 404.
+	// Quarantine lists and lifts quarantined contributors (admin API).
 	Quarantine Quarantines
 	// Contributions serves contributors' points (/api/v1/me/points) and
-	// the releases; nil answers 404.
+	// the releases.
 	Contributions Contributions
 	// Privacy keeps contributors' consent and serves their download and
-	// erasure (api_privacy.go); nil answers 404. DefaultConsent is the
+	// erasure (api_privacy.go). DefaultConsent is the
 	// operator's. OnErase, when set, is called with the battles an
 	// erasure deleted, to remove their copies elsewhere (ClickHouse, the
 	// live leaderboard).
@@ -121,7 +121,7 @@ type Config struct {
 	// clusters.
 	OnConnect func(contributor, address, agent string)
 	// Contributors answers the admin views of contributors (gold
-	// accuracy, votes, clusters; api_contributors.go); nil answers 404.
+	// accuracy, votes, clusters; api_contributors.go).
 	Contributors ContributorViews
 	// PoW is the proof of work a new anonymous identity costs (pow.go);
 	// zero Bits is none.
