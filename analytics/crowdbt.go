@@ -25,9 +25,17 @@ type ReliabilityOptions struct {
 	// χ²₁ at 2·FamilyAlpha/contributors).
 	Threshold   float64
 	FamilyAlpha float64 // zero means 0.01
-	// Gold holds contributors' gold-battle results: they enter the fit of η
-	// as observations whose right answer is known (agreeing with it with
-	// probability GoldAgreement for an honest voter).
+	// Gold holds contributors' gold-battle results (the store's
+	// GoldScores), the prior for each contributor's η: the η update
+	// maximizes the votes' log-likelihood plus log π_k(η), where π_k is
+	// the Beta(1+correct, 1+wrong) posterior of gold accuracy (a uniform
+	// Beta(1, 1) prior, as GoldScores' estimate) carried over to η by
+	// accuracy = (1−g) + (2g−1)·η, g = GoldAgreement: the right side of a
+	// gold battle is an outcome of model probability g, so an honest voter
+	// (η = 1) is right with probability g and a flipper (η = 0) with 1−g.
+	// The prior also counts in the likelihood-ratio test, so a contributor
+	// who fails gold is found from few ordinary votes, while one with no
+	// gold result (π_k flat) is fitted from their votes alone.
 	Gold map[string]GoldResult
 	// MaxContributorShare caps one contributor's total weight at this share
 	// of all votes (but never below MinCap votes); zero means 0.01,
@@ -363,6 +371,7 @@ func (f *CrowdFit) observations(obs []etaObs, k int, prob []float64, n int, o *R
 			add(1-p, cc.count[c]/2)
 		}
 	}
+	// The gold prior: log π_k(η) has the form of these two observations.
 	if g, ok := o.Gold[cc.contributors[k]]; ok {
 		add(GoldAgreement, float64(g.Correct))
 		add(1-GoldAgreement, float64(g.Total-g.Correct))

@@ -31,6 +31,11 @@ func reliabilityBoard(ctx context.Context, d *Dataset, sel *selector, c *Counts,
 		return nil, nil, nil, fmt.Errorf("reliability weighting needs the battles, not only their counts")
 	}
 	o := opt.Reliability.withDefaults()
+	for name, g := range o.Gold {
+		if g.Correct < 0 || g.Correct > g.Total {
+			return nil, nil, nil, fmt.Errorf("reliability weighting: gold result of %q: %d correct of %d", name, g.Correct, g.Total)
+		}
+	}
 	cc, err := crowdCellsOf(d, sel, c)
 	if err != nil {
 		return nil, nil, nil, err

@@ -143,6 +143,9 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 		if in.Quarantined, err = excludeQuarantined(ctx, src, &opt); err != nil {
 			return err
 		}
+		if err := withGoldPrior(ctx, src, &opt); err != nil {
+			return err
+		}
 	}
 	in.ReadSeconds = time.Since(readStart).Seconds()
 	fitStart := time.Now()

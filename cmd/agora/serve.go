@@ -293,7 +293,7 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		MaxBodyBytes:    cfg.Server.MaxBodyBytes,
 		MaxConnections:  p.net.maxWS,
 		Limits:          webLimits(cfg.Limits),
-		Leaderboards:    labelledBoards(quarantinedBoards{Leaderboards: p.ch.leaderboards, q: p.watch.quarantine}, p.gov),
+		Leaderboards:    labelledBoards(quarantinedBoards{Leaderboards: reliabilityBoards{p.ch.leaderboards, p.store, p.watch.det.Clusters}, q: p.watch.quarantine}, p.gov),
 		Records:         p.store.ExportSource(sqlite.RecordFilter{}),
 		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
 		ExportKey:       exportKey(e.getenv, p.secret),

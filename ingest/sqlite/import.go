@@ -235,7 +235,7 @@ func (im *importer) writeNew(recs []rlhf.Record) (ok bool, err error) {
 			source = rlhf.SourceArena
 		}
 		args = append(args, b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status), ms(b.CreatedAt), ms(b.UpdatedAt),
-			source, b.CampaignID, b.Category, b.Language, b.IdentityLeak)
+			source, b.CampaignID, b.Category, b.Language, b.IdentityLeak, goldValue(b))
 	}
 	if n, err := im.exec(importBattlesSQL, importBattlesValues, len(recs), args); err != nil || n != len(recs) {
 		return false, errors.Join(err, fmt.Errorf("import: %d of %d battles inserted", n, len(recs)))
@@ -367,9 +367,9 @@ const (
 	importUndoVotesSQL   = `DELETE FROM votes WHERE battle_id IN (%s)`
 	importUndoBattlesSQL = `DELETE FROM battles WHERE id IN (%s)`
 	importBattlesSQL     = `INSERT OR FAIL INTO battles
-		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language, identity_leak)
+		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language, identity_leak, gold)
 		VALUES %s`
-	importBattlesValues = `(?,?,?,?,?,?,?,?,?,?,?,?)`
+	importBattlesValues = `(?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	importVotesSQL      = `INSERT OR IGNORE INTO votes
 		(id, battle_id, contributor_id, winner, strength, reason, created_at)
 		VALUES %s`
