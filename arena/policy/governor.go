@@ -123,9 +123,10 @@ func (g *Governor) Start(ctx context.Context, text []byte, source string) error 
 			return g.use(last)
 		}
 	}
-	// A store's first policy is where its history starts; every change
-	// after it goes into the verifiable log.
-	_, err = g.record(ctx, p, text, "operator", "policy file "+source+" at start", len(history) > 0)
+	// Every policy put in force, a store's first included, goes into the
+	// verifiable log: the log then shows which rules governed its votes
+	// from the first one on.
+	_, err = g.record(ctx, p, text, "operator", "policy file "+source+" at start")
 	return err
 }
 
@@ -142,9 +143,9 @@ func (g *Governor) use(c Change) error {
 }
 
 // record stores p (whose file is text) as the policy in force, in the
-// verifiable log when logged.
-func (g *Governor) record(ctx context.Context, p *Policy, text []byte, by, reason string, logged bool) (Change, error) {
-	c, err := g.cfg.Store.AddPolicyChange(ctx, Change{Version: p.Version, Text: string(text), By: by, Reason: reason, At: g.cfg.Now()}, logged)
+// verifiable log.
+func (g *Governor) record(ctx context.Context, p *Policy, text []byte, by, reason string) (Change, error) {
+	c, err := g.cfg.Store.AddPolicyChange(ctx, Change{Version: p.Version, Text: string(text), By: by, Reason: reason, At: g.cfg.Now()}, true)
 	if err != nil {
 		return c, err
 	}
@@ -170,7 +171,7 @@ func (g *Governor) Change(ctx context.Context, text []byte, by, reason string) (
 	if cur, _ := g.Policy(); p.Version <= cur.Version {
 		return Change{}, rlhf.Errorf(rlhf.EConflict, "policy version %d is in force: a change must raise the version (to %d or more)", cur.Version, cur.Version+1)
 	}
-	return g.record(ctx, p, text, by, reason, true)
+	return g.record(ctx, p, text, by, reason)
 }
 
 // Policy returns the policy in force and its record.

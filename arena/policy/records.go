@@ -4,8 +4,8 @@ import "time"
 
 // Change is one recorded change of the policy in force: who made it, when
 // and why, the policy's text and its SHA-256, and the index of its leaf in
-// the verifiable log (-1 for a store's first policy, where its history
-// starts).
+// the verifiable log (-1 only for a first policy recorded by a version of
+// Agora that did not log it).
 type Change struct {
 	Version int       `json:"version"`
 	SHA256  string    `json:"sha256"`

@@ -14,6 +14,7 @@ import (
 	"github.com/agora-rlhf/agora/arena/registry"
 	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/configs"
+	"github.com/agora-rlhf/agora/ingest/ledger"
 	"github.com/agora-rlhf/agora/ingest/sqlite"
 	"github.com/agora-rlhf/agora/rlhf"
 )
@@ -382,5 +383,37 @@ func TestPolicyChangeAndTransparency(t *testing.T) {
 	}
 	if st, _ := ps.do("GET", "/static/transparency.js", "", "", nil); st != http.StatusOK {
 		t.Errorf("GET /static/transparency.js = %d", st)
+	}
+}
+
+// TestFirstPolicyLogged checks that a store's first policy, put in force
+// from the file at start, has its leaf in the verifiable log like every
+// later change, and that starting again with the same file adds none.
+func TestFirstPolicyLogged(t *testing.T) {
+	ps := newPolicySetup(t)
+	ctx := context.Background()
+	history, err := ps.gov.History(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(history) != 1 || history[0].Leaf < 0 {
+		t.Fatalf("history after the first start = %+v, want one policy with a leaf", history)
+	}
+	first := history[0]
+	ps.store.UseLedger(ledger.NewEncoder([]byte("pseudonym key of the policy test")))
+	recs, err := ps.store.LeafRecords(ctx, first.Leaf, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ledger.PolicyRecord(fmt.Sprintf("leaderboard-policy/v%d", first.Version), first.SHA256, first.At)
+	if len(recs) != 1 || string(recs[0]) != string(want) {
+		t.Errorf("leaf %d = %q, want %q", first.Leaf, recs, want)
+	}
+	size, _ := ps.store.LogSize(ctx)
+	if err := ps.gov.Start(ctx, []byte(testPolicy), "test again"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := ps.store.LogSize(ctx); again != size {
+		t.Errorf("a restart with the same policy file: log %d → %d leaves, want no new leaf", size, again)
 	}
 }

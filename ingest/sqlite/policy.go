@@ -21,7 +21,7 @@ const PolicyMigration = `CREATE TABLE policy_changes (
 		by      TEXT NOT NULL,
 		reason  TEXT NOT NULL,
 		at      INTEGER NOT NULL, -- Unix milliseconds
-		leaf    INTEGER NOT NULL  -- its leaf in the verifiable log; -1 for a store's first policy
+		leaf    INTEGER NOT NULL  -- its leaf in the verifiable log; -1 for a first policy recorded before it was logged
 	);
 	CREATE TABLE model_listings (
 		id            INTEGER PRIMARY KEY AUTOINCREMENT,
