@@ -43,7 +43,8 @@ func TestReleaseCommand(t *testing.T) {
 	(&contributor{base: p.url, token: "v2.someone.1.forged"}).points(t, http.StatusUnauthorized)
 	(&contributor{base: p.url}).points(t, http.StatusUnauthorized)
 	key := strings.TrimSpace(string(httpGet(t, p.url+"/log/key")))
-	waitCheckpoint(t, p.url, key, 20)
+	// 20 votes and the first policy's leaf.
+	waitCheckpoint(t, p.url, key, 21)
 	p.stop(t)
 
 	one, two := filepath.Join(t.TempDir(), "one"), filepath.Join(t.TempDir(), "two")
@@ -53,10 +54,10 @@ func TestReleaseCommand(t *testing.T) {
 	}
 	m := regexp.MustCompile(`log state: (\d+) leaves`).FindStringSubmatch(out)
 	leaf := regexp.MustCompile(`release leaf: (\d+)`).FindStringSubmatch(out)
-	if m == nil || m[1] != "20" || leaf == nil || leaf[1] != "20" {
-		t.Fatalf("release output, want a state of 20 leaves and release leaf 20:\n%s", out)
+	if m == nil || m[1] != "21" || leaf == nil || leaf[1] != "21" {
+		t.Fatalf("release output, want a state of 21 leaves and release leaf 21:\n%s", out)
 	}
-	if out, _, err := runAgora(t, "release", "--data", data, "--config", cfg, "--output", two, "--log-size", m[1]); err != nil || !strings.Contains(out, "release leaf: 20") {
+	if out, _, err := runAgora(t, "release", "--data", data, "--config", cfg, "--output", two, "--log-size", m[1]); err != nil || !strings.Contains(out, "release leaf: 21") {
 		t.Fatalf("release again: %v\n%s", err, out)
 	}
 	files, _ := os.ReadDir(one)
@@ -83,9 +84,9 @@ func TestReleaseCommand(t *testing.T) {
 
 	p = startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
 	defer p.stop(t)
-	waitCheckpoint(t, p.url, key, 22)
+	waitCheckpoint(t, p.url, key, 23)
 	out, _, err = runAgora(t, "verify", "--server", p.url, "--key", key, "--release", one, "--leaf", "3", "--release-leaf", leaf[1])
-	if err != nil || !strings.Contains(out, "release record is leaf 20") {
+	if err != nil || !strings.Contains(out, "release record is leaf 21") {
 		t.Errorf("verify --server --release: %v\n%s", err, out)
 	}
 	t.Logf("agora verify --release:\n%s", out)
