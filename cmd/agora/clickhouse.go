@@ -45,6 +45,14 @@ type clickhouseLeaderboards struct {
 	cache map[string]cachedBoard
 }
 
+// forget drops the cached boards, so that the next read asks ClickHouse
+// (after an erasure).
+func (c *clickhouseLeaderboards) forget() {
+	c.mu.Lock()
+	c.cache = nil
+	c.mu.Unlock()
+}
+
 type cachedBoard struct {
 	lb *analytics.Leaderboard
 	at time.Time

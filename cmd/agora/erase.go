@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
 	"os"
+	"time"
 
 	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/configs"
-	"github.com/agora-rlhf/agora/ingest/clickhouse"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -26,15 +25,28 @@ func loadTerms(c *configs.Consent, keeper web.TermsKeeper) (web.Terms, error) {
 	return web.Terms{Version: c.TermsVersion, Text: string(text), Keeper: keeper}, nil
 }
 
+// eraseWait bounds how long an erasure request waits for ClickHouse; past
+// it the contributor is told, and the shipper still erases once
+// ClickHouse answers.
+const eraseWait = time.Minute
+
 // onErase returns what serve does after a contributor's data left the
-// store: delete the copies of their battles from ClickHouse (when
-// configured) and reload the live leaderboard without their votes.
-func onErase(ch *clickhouse.Client, live *analytics.Live, store rlhf.RecordSource) func(ctx context.Context, battles []string) error {
+// store: delete the copies of their battles from ClickHouse and recount its
+// leaderboard's pair counts (when configured; through the shipper, so that
+// no batch in flight puts them back), and reload the live leaderboard
+// without their votes.
+func onErase(ch clickhouseParts, live *analytics.Live, store rlhf.RecordSource) func(ctx context.Context, battles []string) error {
 	return func(ctx context.Context, battles []string) error {
 		var errs []error
-		if ch != nil {
-			if err := ch.Erase(ctx, battles); err != nil {
+		if ch.shipper != nil {
+			wctx, cancel := context.WithTimeout(ctx, eraseWait)
+			err := ch.shipper.Erase(wctx, battles)
+			cancel()
+			if err != nil {
 				errs = append(errs, fmt.Errorf("clickhouse: %w", err))
+			}
+			if b, ok := ch.leaderboards.(*clickhouseLeaderboards); ok {
+				b.forget()
 			}
 		}
 		if err := live.Reload(ctx, store); err != nil {

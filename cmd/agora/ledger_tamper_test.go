@@ -212,17 +212,17 @@ func TestWitnessFollowsLiveServer(t *testing.T) {
 	p := startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
 	voteN(t, p.url, 4, 20, "before the fork")
 	key := strings.TrimSpace(string(httpGet(t, p.url+"/log/key")))
-	waitCheckpoint(t, p.url, key, 20)
+	waitCheckpoint(t, p.url, key, 21) // the first policy's leaf and 20 votes
 	if _, status, _ := fetch(p.url + "/log/checkpoint"); status != 404 {
 		t.Errorf("GET /log/checkpoint before any witness: %d, want 404 (no final checkpoint)", status)
 	}
 	p.stop(t)
-	fork := copyDir(t, data) // the same log at 20 leaves
+	fork := copyDir(t, data) // the same log at 21 leaves
 
 	p = startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
 	w, wout := startWitness(t, "--log", p.url, "--log-key", key, "--data", wdir, "--interval", "50ms")
 	voteN(t, p.url, 4, 60, "witnessed") // steady voting while the witness follows
-	latest := waitCheckpoint(t, p.url, key, 80)
+	latest := waitCheckpoint(t, p.url, key, 81)
 	final := waitFinal(t, p.url, key, latest.Size)
 	if n := strings.Count(string(final.Note), "\n— "); n != 2 {
 		t.Errorf("final checkpoint has %d signatures, want the log's and the witness's:\n%s", n, final.Note)
@@ -238,10 +238,10 @@ func TestWitnessFollowsLiveServer(t *testing.T) {
 
 	f := startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", fork, "--config", cfg)
 	voteN(t, f.url, 4, 80, "forked history")
-	waitCheckpoint(t, f.url, key, 100)
+	waitCheckpoint(t, f.url, key, 101)
 	out, _, err := runAgora(t, "witness", "--log", f.url, "--log-key", key, "--data", wdir, "--once")
-	if exitCode(err) != 1 || !strings.Contains(fmt.Sprint(err), "leaf 20:") {
-		t.Errorf("witness of the forked history: %v\n%s\nwant a refusal naming leaf 20", err, out)
+	if exitCode(err) != 1 || !strings.Contains(fmt.Sprint(err), "leaf 21:") {
+		t.Errorf("witness of the forked history: %v\n%s\nwant a refusal naming leaf 21", err, out)
 	}
 	t.Logf("agora witness, forked history: %v", err)
 }

@@ -315,7 +315,7 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		Privacy:         p.store,
 		Terms:           terms,
 		DefaultConsent:  cfg.Consent.Default(),
-		OnErase:         onErase(p.ch.client, p.live, p.store),
+		OnErase:         onErase(p.ch, p.live, p.store),
 		Policy:          p.gov,
 		Members:         p.store,
 		Passkeys:        passkeys,
@@ -406,8 +406,7 @@ func loadLeaderboard(ctx context.Context, cfg *configs.Config, store *sqlite.Sto
 type clickhouseParts struct {
 	arenaStore   arena.Store
 	leaderboards web.Leaderboards
-	shipper      *ship.Shipper      // nil without ClickHouse
-	client       *clickhouse.Client // nil without ClickHouse; erasures delete from it
+	shipper      *ship.Shipper // nil without ClickHouse
 	close        func()
 }
 
@@ -429,7 +428,6 @@ func openClickHouse(cfg *configs.Config, e env, secret []byte, store *sqlite.Sto
 		return parts, fmt.Errorf("clickhouse: %w", err)
 	}
 	parts.close = func() { ch.Close() }
-	parts.client = ch
 	parts.shipper = ship.New(store, ch, ship.OptionsFrom(chCfg, log))
 	parts.arenaStore = admittingStore{Store: store, shipper: parts.shipper}
 	parts.leaderboards = &clickhouseLeaderboards{ch: ch, refresh: 2 * time.Second}

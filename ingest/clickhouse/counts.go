@@ -35,15 +35,33 @@ func (p *PairCount) Add(w rlhf.Winner) {
 // sequence numbers from Block*CountBlockSize up to and including Through.
 //
 // pair_counts keeps one row per store, block and pair, versioned by
-// Through. A later shipment of the same block counts a superset of the
-// votes and carries a higher or equal Through, so ReplacingMergeTree keeps
-// the most complete count however often a block is shipped. That is what
-// makes the counts exactly-once: a materialized view into a SummingMergeTree
-// would add a retried insert a second time.
+// Through (see version). A later shipment of the same block counts a
+// superset of the votes and carries a higher or equal Through, so
+// ReplacingMergeTree keeps the most complete count however often a block is
+// shipped. That is what makes the counts exactly-once: a materialized view
+// into a SummingMergeTree would add a retried insert a second time.
+//
+// An erasure takes votes out of blocks already shipped: the block is then
+// counted again from the store and written as Recounted, which outranks
+// every earlier row of the block up to the same Through, while any later
+// shipment of the block (with a higher Through) outranks the recount.
 type BlockCount struct {
-	Block   int64
-	Through int64
-	Pairs   []PairCount
+	Block     int64
+	Through   int64
+	Pairs     []PairCount
+	Recounted bool
+}
+
+// version is the block's rows' ReplacingMergeTree version: 2·Through for
+// a shipment, 2·Through+1 for a recount after an erasure. Rows written
+// before recounts existed carry Through itself, which every newer row of
+// the same block outranks (Through only grows).
+func (bc BlockCount) version() uint64 {
+	v := 2 * uint64(max(bc.Through, 0))
+	if bc.Recounted {
+		v++
+	}
+	return v
 }
 
 // BlockOf returns the block of sequence number seq.

@@ -23,6 +23,7 @@ SELECT
     round((a_wins + 0.5 * tie_votes) / votes, 4) AS a_win_rate
 FROM agora.pair_counts FINAL
 GROUP BY model_a, model_b
+HAVING votes > 0
 ORDER BY votes DESC, model_a, model_b;
 
 -- name: model_records

@@ -399,7 +399,7 @@ func countRows(storeID string, counts []BlockCount) *columnSet {
 			winsB = append(winsB, uint64(p.WinsB))
 			ties = append(ties, uint64(p.Ties))
 			bad = append(bad, uint64(p.BothBad))
-			versio = append(versio, uint64(bc.Through))
+			versio = append(versio, bc.version())
 		}
 	}
 	cs := &columnSet{}

@@ -16,11 +16,14 @@ func (c *Client) PairCounts(ctx context.Context) ([]PairCount, error) {
 	return c.pairCounts(ctx, pairCountsQuery(c.layout), nil)
 }
 
-// pairCountsQuery sums the newest version of every (store, block, pair) row.
+// pairCountsQuery sums the newest version of every (store, block, pair)
+// row. A pair whose votes were all erased keeps zero rows (see Recount),
+// which HAVING leaves out.
 func pairCountsQuery(l layout) string {
 	return `SELECT model_a, model_b, sum(wins_a), sum(wins_b), sum(ties), sum(bothbad)
 FROM ` + l.readTable(pairCountsTable.name) + ` FINAL
 GROUP BY model_a, model_b
+HAVING sum(wins_a) + sum(wins_b) + sum(ties) + sum(bothbad) > 0
 ORDER BY model_a, model_b`
 }
 

@@ -93,6 +93,9 @@ func (l *shipLoop) stop() {
 // step reads and ships one batch, and reports whether to go on.
 func (l *shipLoop) step(ctx context.Context) bool {
 	s := l.s
+	if !l.eraseQueued(ctx) {
+		return false
+	}
 	rr, ok := l.next(ctx)
 	if !ok {
 		return false
@@ -208,7 +211,7 @@ func (s *Shipper) waitForWork(ctx context.Context, lastFlush time.Time) bool {
 		backlog := s.backlog()
 		next := lastFlush.Add(s.opt.FlushInterval)
 		now := s.opt.Now()
-		if backlog >= int64(s.opt.BatchSize) || backlog > 0 && !now.Before(next) {
+		if backlog >= int64(s.opt.BatchSize) || backlog > 0 && !now.Before(next) || s.erasePending() {
 			return true
 		}
 		wait := s.opt.PollInterval

@@ -41,6 +41,10 @@ type Source interface {
 type Sink interface {
 	Migrate(ctx context.Context) error
 	Insert(ctx context.Context, b *clickhouse.Batch) (clickhouse.InsertResult, error)
+	// ErasedBlocks, Erase and Recount serve Shipper.Erase.
+	ErasedBlocks(ctx context.Context, storeID string, battles []string) ([]int64, error)
+	Erase(ctx context.Context, battles []string) error
+	Recount(ctx context.Context, storeID string, counts []clickhouse.BlockCount) error
 }
 
 // Options configure a Shipper. Zero fields take the defaults of
@@ -117,6 +121,9 @@ type Shipper struct {
 
 	mu sync.Mutex // guards st
 	st Status
+
+	emu      sync.Mutex // guards erasures
+	erasures []*eraseRequest
 }
 
 // New returns a shipper from src to sink.
