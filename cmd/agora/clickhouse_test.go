@@ -5,28 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/agora-rlhf/agora/ingest/clickhouse"
-	"github.com/agora-rlhf/agora/ingest/clickhouse/chtest"
 )
 
 // TestServeWithClickHouse runs the arena with ClickHouse configured: the
 // votes reach ClickHouse, and the leaderboard API reads its counts there.
 func TestServeWithClickHouse(t *testing.T) {
-	ch := chtest.Start(t)
-	chCfg := ch.NewConfig(t)
-	path := filepath.Join(t.TempDir(), "agora.yaml")
-	yaml := fmt.Sprintf("demo:\n  enabled: true\n  token_delay: 1ms\ngold:\n  share: 0\nclickhouse:\n  addrs: [%q]\n  database: %s\n  flush_interval: 20ms\n",
-		chCfg.Addrs[0], chCfg.Database)
-	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	base := serveInProcess(t, "--config", path)
+	base, chCfg := serveWithClickHouse(t)
 	conn := dialWS(t, base)
 	conn.SetReadDeadline(time.Now().Add(60 * time.Second))
 	const votes = 6

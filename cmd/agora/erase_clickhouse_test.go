@@ -19,15 +19,7 @@ import (
 // ClickHouse's pair counts) has lost exactly their votes and kept the
 // other's.
 func TestEraseWithClickHouse(t *testing.T) {
-	ch := chtest.Start(t)
-	chCfg := ch.NewConfig(t)
-	path := filepath.Join(t.TempDir(), "agora.yaml")
-	yaml := fmt.Sprintf("demo:\n  enabled: true\n  token_delay: 1ms\ngold:\n  share: 0\nclickhouse:\n  addrs: [%q]\n  database: %s\n  flush_interval: 20ms\n",
-		chCfg.Addrs[0], chCfg.Database)
-	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	base := serveInProcess(t, "--config", path)
+	base, chCfg := serveWithClickHouse(t)
 	gone, stays := newContributor(t, base), newContributor(t, base)
 	gone.vote(t, 4)
 	stays.vote(t, 3)
@@ -73,6 +65,20 @@ func TestEraseWithClickHouse(t *testing.T) {
 	if n := leaderboardBattles(t, base); n != 3 {
 		t.Errorf("leaderboard after the erasure: %d battles, want the other contributor's 3", n)
 	}
+}
+
+// serveWithClickHouse runs the demo arena in process, without gold
+// battles, shipping to a fresh ClickHouse server.
+func serveWithClickHouse(t *testing.T) (string, clickhouse.Config) {
+	t.Helper()
+	chCfg := chtest.Start(t).NewConfig(t)
+	path := filepath.Join(t.TempDir(), "agora.yaml")
+	yaml := fmt.Sprintf("demo:\n  enabled: true\n  token_delay: 1ms\ngold:\n  share: 0\nclickhouse:\n  addrs: [%q]\n  database: %s\n  flush_interval: 20ms\n",
+		chCfg.Addrs[0], chCfg.Database)
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return serveInProcess(t, "--config", path), chCfg
 }
 
 // leaderboardBattles returns the battles the public leaderboard counts.

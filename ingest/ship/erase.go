@@ -2,11 +2,9 @@ package ship
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/agora-rlhf/agora/ingest/clickhouse"
-	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // eraseRequest is one erasure waiting for the shipper's loop.
@@ -122,24 +120,14 @@ func (l *shipLoop) erase(ctx context.Context, battles []string) error {
 // cursor (what ClickHouse has of it).
 func (s *Shipper) recount(ctx context.Context, blocks []int64, cursor int64) ([]clickhouse.BlockCount, error) {
 	var out []clickhouse.BlockCount
-	errDone := errors.New("done")
 	for _, b := range blocks {
 		start := b * clickhouse.CountBlockSize
 		end := min(start+clickhouse.CountBlockSize-1, cursor)
 		if start > end {
 			continue
 		}
-		counter := clickhouse.NewBlockCounter()
-		err := s.src.RecordsAfter(ctx, start-1, int(end-start+1), func(seq int64, r *rlhf.Record) error {
-			if seq > end {
-				return errDone
-			}
-			if clickhouse.ValidateRecord(clickhouse.SeqRecord{Seq: seq, Record: r}) == nil {
-				counter.Add(seq, r)
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errDone) {
+		counter, err := s.countSeqs(ctx, start, end)
+		if err != nil {
 			return nil, err
 		}
 		bc := clickhouse.BlockCount{Block: b}

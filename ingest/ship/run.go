@@ -183,14 +183,19 @@ type readResult struct {
 // replay counts the votes of the current block that were shipped before
 // cursor, so that the block's pair counts stay complete.
 func (s *Shipper) replay(ctx context.Context, cursor int64) (*clickhouse.BlockCounter, error) {
+	return s.countSeqs(ctx, clickhouse.BlockOf(cursor+1)*clickhouse.CountBlockSize, cursor)
+}
+
+// countSeqs counts the valid records with sequence numbers from first to
+// last, both included, read from the store.
+func (s *Shipper) countSeqs(ctx context.Context, first, last int64) (*clickhouse.BlockCounter, error) {
 	counter := clickhouse.NewBlockCounter()
-	start := clickhouse.BlockOf(cursor+1) * clickhouse.CountBlockSize
-	if start > cursor {
+	if first > last {
 		return counter, nil
 	}
 	errDone := errors.New("done")
-	err := s.src.RecordsAfter(ctx, start-1, int(cursor-start+1), func(seq int64, r *rlhf.Record) error {
-		if seq > cursor {
+	err := s.src.RecordsAfter(ctx, first-1, int(last-first+1), func(seq int64, r *rlhf.Record) error {
+		if seq > last {
 			return errDone
 		}
 		if clickhouse.ValidateRecord(clickhouse.SeqRecord{Seq: seq, Record: r}) == nil {
