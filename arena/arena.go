@@ -83,6 +83,7 @@ type Config struct {
 	Consents                 Consents           // contributors' consent for their votes (consent.go); may be nil
 	DefaultConsent           rlhf.Consent       // the operator's, for contributors who chose none
 	Gold                     GoldConfig         // the share of gold battles (gold.go); zero is none
+	Languages                LanguageDetector   // names the language of a battle's first prompt; may be nil
 	Log                      *slog.Logger
 }
 
@@ -215,6 +216,7 @@ func (a *Arena) Start(ctx context.Context, contributor string, req Request, sink
 	if err := a.checkPrompt(prompt); err != nil {
 		return "", err
 	}
+	category, language := a.label(prompt, cp)
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
@@ -248,10 +250,10 @@ func (a *Arena) Start(ctx context.Context, contributor string, req Request, sink
 	bt := &battle{owner: contributor, models: [2]Model{a.models[modelA], a.models[modelB]}, streaming: true, b: rlhf.Battle{
 		ID: newID(), ContributorID: contributor, ModelA: modelA, ModelB: modelB,
 		Status: rlhf.StatusStreaming, Source: rlhf.SourceArena, CreatedAt: now, UpdatedAt: now,
-		Turns: []rlhf.Turn{{Index: 0, Prompt: prompt, At: now}},
+		Category: category, Language: language, Turns: []rlhf.Turn{{Index: 0, Prompt: prompt, At: now}},
 	}}
 	if cp != nil {
-		bt.b.CampaignID, bt.b.Category, bt.b.Language = req.Campaign, cp.Category, cp.Language
+		bt.b.CampaignID = req.Campaign
 	} else {
 		a.maybeGold(bt)
 	}

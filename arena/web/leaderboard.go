@@ -29,7 +29,8 @@ const maxLeaderboardRounds = 10000
 
 // The public leaderboard's price. Anyone may read the published fits:
 // the default options, with or without style control (style) and pair
-// matrices (matrices, which cost nothing: they are cut from the one fit).
+// matrices (matrices, which cost nothing: they are cut from the one fit),
+// for all battles or one category or language (leaderboard_cuts.go).
 // A published fit is refitted at most every publicMaxAge while votes
 // arrive, and never for a request that gives up waiting. Any other
 // parameter asks for a fit of its own, and needs a researcher's or the
@@ -38,14 +39,15 @@ const maxLeaderboardRounds = 10000
 // the processors (analytics.Live), so that leaderboards cannot take the
 // vote path's processor time.
 var (
-	publicParams    = map[string]bool{"style": true, "matrices": true}
+	publicParams    = map[string]bool{"style": true, "matrices": true, "category": true, "language": true}
 	publicMaxAge    = 5 * time.Second
 	leaderboardRate = Rate{Every: 500 * time.Millisecond, Burst: 10}
 )
 
-// leaderboardAPI is what GET /api/v1/leaderboard uses.
+// leaderboardAPI is what GET /api/v1/leaderboard and its daily votes use.
 type leaderboardAPI struct {
-	lbs Leaderboards
+	lbs   Leaderboards
+	daily DailyVotes // votes per day (leaderboard_daily.go); may be nil
 	// allow spends one request of the client's rate limit.
 	allow func(*http.Request) error
 	// researcher reports whether the request carries a researcher's or
@@ -56,7 +58,8 @@ type leaderboardAPI struct {
 
 // handleLeaderboard returns the handler of GET /api/v1/leaderboard: the
 // same JSON document as "agora leaderboard --json", for the live votes.
-// Query parameters: style and matrices (default true) for everyone; with
+// Query parameters: style and matrices (default true), and one category or
+// language of a known set (leaderboard_cuts.go), for everyone; with
 // a researcher token also rounds, seed, ci, anchor and anchor_rating,
 // weighting (plain or reliability), fragility (the fragility audit), ties
 // (include or exclude), since and until (RFC 3339 or YYYY-MM-DD), models,
@@ -108,12 +111,16 @@ func (api leaderboardAPI) isPublic(r *http.Request, q url.Values) (bool, error) 
 			custom = append(custom, name)
 		}
 	}
-	if len(custom) == 0 {
+	cut := publicCut(q)
+	if len(custom) == 0 && cut == nil {
 		return true, nil
 	}
 	ok, err := api.researcher(r)
 	if err != nil {
 		return false, err
+	}
+	if !ok && len(custom) == 0 {
+		return false, cut
 	}
 	if !ok {
 		slices.Sort(custom)
@@ -121,7 +128,7 @@ func (api leaderboardAPI) isPublic(r *http.Request, q url.Values) (bool, error) 
 		if r.Header.Get("Authorization") == "" {
 			code = rlhf.EUnauthorized
 		}
-		return false, rlhf.Errorf(code, "anyone may read the published leaderboards (style, matrices); %s need a researcher token",
+		return false, rlhf.Errorf(code, "anyone may read the published leaderboards (style, matrices, one category or language); %s need a researcher token",
 			strings.Join(custom, ", "))
 	}
 	return false, nil
@@ -151,10 +158,11 @@ func (o *onceLog) warn(msg string, err error) {
 
 // newLeaderboardAPI wires the leaderboards' price to s: its client
 // addresses, its tokens and its log, with rate per client address.
-func (s *Server) newLeaderboardAPI(lbs Leaderboards, rate Rate) leaderboardAPI {
+func (s *Server) newLeaderboardAPI(lbs Leaderboards, daily DailyVotes, rate Rate) leaderboardAPI {
 	limit := newLimiter(rate, time.Now)
 	return leaderboardAPI{
-		lbs: lbs,
+		lbs:   lbs,
+		daily: daily,
 		allow: func(r *http.Request) error {
 			addr := addrKey(s.cfg.TrustedProxies.clientAddr(r))
 			if wait, ok := limit.take(addr); !ok {

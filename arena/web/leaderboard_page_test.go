@@ -56,10 +56,7 @@ func TestLeaderboardStyleUnfittable(t *testing.T) {
 	if code := getJSONAs(t, "", base+"/api/v1/leaderboard?style=true", &body); code != http.StatusBadRequest || body.Error.Code != rlhf.EInvalid {
 		t.Fatalf("style=true on unfittable votes: status %d %+v, want 400 invalid", code, body.Error)
 	}
-	for _, vp := range []struct {
-		name          string
-		width, height int64
-	}{{"desktop", 1366, 900}, {"phone", 390, 844}} {
+	for _, vp := range screens {
 		ctx := browsertest.New(t)
 		err := chromedp.Do(ctx,
 			chromedp.EmulateViewport(vp.width, vp.height),
@@ -96,10 +93,7 @@ func TestLeaderboardStyleUnfittable(t *testing.T) {
 func TestLeaderboardPageAccessible(t *testing.T) {
 	live, _ := newLive(t)
 	base := newLeaderboardServer(t, live)
-	for _, vp := range []struct {
-		name          string
-		width, height int64
-	}{{"desktop", 1366, 900}, {"phone", 390, 844}} {
+	for _, vp := range screens {
 		ctx := browsertest.New(t)
 		err := chromedp.Do(ctx,
 			chromedp.EmulateViewport(vp.width, vp.height),

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +35,9 @@ func (s recordSource) Records(ctx context.Context, fn func(*rlhf.Record) error) 
 }
 
 // newLive builds a live leaderboard from synthetic votes among models with
-// known strengths; longer answers come from the stronger models.
+// known strengths; longer answers come from the stronger models. Every
+// fourth battle is about coding, every fifth in Spanish, the rest in
+// English.
 func newLive(t *testing.T) (*analytics.Live, *analytics.Synth) {
 	t.Helper()
 	s, err := analytics.NewSynth(analytics.SynthConfig{Models: 8, Battles: 4000, Seed: 3, TieRate: 0.3})
@@ -45,8 +48,15 @@ func newLive(t *testing.T) (*analytics.Live, *analytics.Synth) {
 	s.Generate(func(b *analytics.Battle) error {
 		i := len(recs)
 		id := fmt.Sprint("b", i)
+		category, language := "", "English"
+		if i%4 == 0 {
+			category = rlhf.CategoryCoding
+		}
+		if i%5 == 0 {
+			language = "Spanish"
+		}
 		recs = append(recs, rlhf.Record{
-			Battle: rlhf.Battle{ID: id, ModelA: b.ModelA, ModelB: b.ModelB, Source: rlhf.SourceArena,
+			Battle: rlhf.Battle{ID: id, ModelA: b.ModelA, ModelB: b.ModelB, Source: rlhf.SourceArena, Category: category, Language: language,
 				Turns: []rlhf.Turn{{Prompt: "q",
 					A: rlhf.Answer{Content: strings.Repeat("- item\n", 1+i%5), Tokens: 50 + i%97},
 					B: rlhf.Answer{Content: "# Title\nplain", Tokens: 30 + i%53}}}},
@@ -80,10 +90,13 @@ func newLeaderboardServerWith(t *testing.T, lbs Leaderboards, rate Rate, log *sl
 		t.Fatal(err)
 	}
 	s := &Server{log: log, static: static, cfg: Config{Leaderboards: lbs, ResearcherToken: leaderboardToken}}
+	daily, _ := lbs.(DailyVotes)
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	api := s.newLeaderboardAPI(lbs, daily, rate)
 	r.GET("/leaderboard", s.wrap(s.handleLeaderboardPage))
-	r.GET("/api/v1/leaderboard", s.wrap(handleLeaderboard(s.newLeaderboardAPI(lbs, rate))))
+	r.GET("/api/v1/leaderboard", s.wrap(handleLeaderboard(api)))
+	r.GET("/api/v1/leaderboard/daily", s.wrap(handleVotesPerDay(api)))
 	r.StaticFS("/static", http.FS(static))
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
@@ -251,6 +264,74 @@ func TestLeaderboardPublicPrice(t *testing.T) {
 		}
 		if code := getJSONAs(t, "not-a-token", base+"?"+q, &body); code != http.StatusUnauthorized {
 			t.Errorf("?%s with a bad token = %d, want 401", q, code)
+		}
+	}
+}
+
+// TestLeaderboardPublicCuts checks the category and language anyone may
+// cut the published leaderboard by: one known value, cached like the
+// uncut board; anything else is a clear 400, or needs a researcher token.
+func TestLeaderboardPublicCuts(t *testing.T) {
+	live, synth := newLive(t)
+	base := newLeaderboardServer(t, live) + "/api/v1/leaderboard"
+	for q, want := range map[string]int64{"category=coding": 1000, "language=Spanish": 800, "category=coding&style=false": 1000, "language=English": 3200} {
+		var lb analytics.Leaderboard
+		if code := getJSONAs(t, "", base+"?"+q, &lb); code != http.StatusOK || lb.Battles != want {
+			t.Errorf("public ?%s = %d, %d battles; want 200, %d", q, code, lb.Battles, want)
+		}
+	}
+	r := rlhf.Record{Battle: rlhf.Battle{ModelA: synth.Models[0], ModelB: synth.Models[1], Category: rlhf.CategoryCoding},
+		Vote: rlhf.Vote{ID: "new", Winner: rlhf.WinnerA, CreatedAt: time.Now()}}
+	if err := live.Add(r); err != nil {
+		t.Fatal(err)
+	}
+	var cached analytics.Leaderboard
+	if getJSONAs(t, "", base+"?category=coding", &cached); cached.Battles != 1000 {
+		t.Errorf("public coding board after a vote: %d battles, want the cached fit of 1000", cached.Battles)
+	}
+	for q, want := range map[string]string{
+		"category=poetry":                  "want one of coding, math",
+		"category=coding,math":             "want one of coding, math",
+		"category=coding&category=math":    "want one of coding, math",
+		"language=Klingon":                 "want one of English, Chinese",
+		"category=coding&language=English": "not both",
+	} {
+		var body apiError
+		if code := getJSONAs(t, "", base+"?"+q, &body); code != http.StatusBadRequest || !strings.Contains(body.Error.Message, want) {
+			t.Errorf("public ?%s = %d %q, want 400 saying %q", q, code, body.Error.Message, want)
+		}
+	}
+	var both analytics.Leaderboard
+	if code := getJSON(t, base+"?category=coding&language=Spanish&rounds=10", &both); code != http.StatusOK || both.Battles != 200 {
+		t.Errorf("researcher's coding and Spanish board = %d, %d battles; want 200, 200", code, both.Battles)
+	}
+}
+
+// TestLeaderboardDaily checks a model's votes per day: public, cut like
+// the board, and clear about a model or a cut it does not know.
+func TestLeaderboardDaily(t *testing.T) {
+	live, synth := newLive(t)
+	base := newLeaderboardServer(t, live) + "/api/v1/leaderboard/daily"
+	model := url.QueryEscape(synth.Models[0])
+	var all, coding votesPerDay
+	if code := getJSONAs(t, "", base+"?model="+model, &all); code != http.StatusOK || all.Model != synth.Models[0] || len(all.Days) != analytics.DailyDays {
+		t.Fatalf("daily votes of %s = %d, %+v; want 200 and %d days", synth.Models[0], code, all, analytics.DailyDays)
+	}
+	getJSONAs(t, "", base+"?model="+model+"&category=coding", &coding)
+	sum := func(v votesPerDay) (n int64) {
+		for _, d := range v.Days {
+			n += d.Votes
+		}
+		return n
+	}
+	if sum(all) == 0 || sum(coding) == 0 || sum(coding) >= sum(all) {
+		t.Errorf("votes in the last days: %d in all, %d about coding; want some of each, fewer about coding", sum(all), sum(coding))
+	}
+	for q, want := range map[string]int{"": http.StatusBadRequest, "?model=nobody": http.StatusNotFound,
+		"?model=" + model + "&category=poetry": http.StatusBadRequest} {
+		var body apiError
+		if code := getJSONAs(t, "", base+q, &body); code != want || body.Error.Message == "" {
+			t.Errorf("GET daily%s = %d %+v, want %d with a message", q, code, body.Error, want)
 		}
 	}
 }

@@ -30,7 +30,7 @@ func (s *Server) Routes() []Route {
 	c := s.cfg
 	return slices.Concat(
 		s.publicRoutes(),
-		s.leaderboardRoutes(c.Leaderboards),
+		s.leaderboardRoutes(c.Leaderboards, c.Daily),
 		s.exportRoutes(c.Records),
 		s.metricsRoutes(c.Metrics),
 		s.ledgerRoutes(c.Ledger),
@@ -73,13 +73,16 @@ func (s *Server) publicRoutes() []Route {
 }
 
 // leaderboardRoutes serve the leaderboards (leaderboard.go).
-func (s *Server) leaderboardRoutes(lbs Leaderboards) []Route {
-	if lbs == nil {
-		return nil
+func (s *Server) leaderboardRoutes(lbs Leaderboards, daily DailyVotes) []Route {
+	api := s.newLeaderboardAPI(lbs, daily, leaderboardRate) // one rate limit for the board and its daily votes
+	var rs []Route
+	if lbs != nil {
+		rs = append(rs, Route{"GET", "/api/v1/leaderboard", Anyone, s.wrap(handleLeaderboard(api))})
 	}
-	return []Route{
-		{"GET", "/api/v1/leaderboard", Anyone, s.wrap(handleLeaderboard(s.newLeaderboardAPI(lbs, leaderboardRate)))},
+	if daily != nil {
+		rs = append(rs, Route{"GET", "/api/v1/leaderboard/daily", Anyone, s.wrap(handleVotesPerDay(api))})
 	}
+	return rs
 }
 
 // exportRoutes stream training data to researchers (export.go).

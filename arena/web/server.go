@@ -58,6 +58,8 @@ type Config struct {
 	WS     WSConfig
 	// Leaderboards serves /api/v1/leaderboard.
 	Leaderboards Leaderboards
+	// Daily serves /api/v1/leaderboard/daily.
+	Daily DailyVotes
 	// Records feeds GET /api/v1/export, for researchers who bring
 	// ResearcherToken; ExportKey keys the contributor pseudonyms in exports.
 	Records         rlhf.RecordSource

@@ -8,6 +8,19 @@ const t = (k, v) => AgoraI18n.t(k, v);
 const num = (v, d) => AgoraI18n.number(v, d);
 let current = null;
 
+// cuts are the tabs: all battles, a category, or a language (the public
+// set of GET /api/v1/leaderboard; languages as the detector names them,
+// shown in the page's language).
+const cuts = [{ id: "all", q: "", label: () => t("lb.cutAll") },
+  { id: "coding", q: "&category=coding", label: () => t("lb.cutCoding"), note: "lb.cutCategoryNote" },
+  { id: "math", q: "&category=math", label: () => t("lb.cutMath"), note: "lb.cutCategoryNote" }]
+  .concat([["English", "en"], ["Chinese", "zh"], ["Spanish", "es"], ["French", "fr"], ["German", "de"],
+    ["Russian", "ru"], ["Arabic", "ar"], ["Japanese", "ja"], ["Portuguese", "pt"]].map(([name, code]) => ({
+    id: code, q: "&language=" + name, note: "lb.cutLanguageNote",
+    label: () => { try { return new Intl.DisplayNames([AgoraI18n.lang], { type: "language" }).of(code); } catch (e) { return name; } },
+  })));
+let cut = cuts[0];
+
 function el(name, attrs, text) {
   const e = document.createElementNS(SVG, name);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
@@ -23,8 +36,8 @@ function td(text) {
 
 // fetchBoard gets the published board; an error says whether the votes
 // cannot be fitted that way (invalid) rather than the request failing.
-async function fetchBoard(style) {
-  const res = await fetch("/api/v1/leaderboard?style=" + style, { headers: { Accept: "application/json" } });
+async function fetchBoard(style, q) {
+  const res = await fetch("/api/v1/leaderboard?style=" + style + q, { headers: { Accept: "application/json" } });
   const body = await res.json();
   if (!res.ok) {
     const err = new Error(body.error ? body.error.message : res.statusText);
@@ -51,11 +64,11 @@ async function load() {
   status.className = "";
   status.textContent = t("lb.loading");
   try {
-    const body = await fetchBoard(style);
+    const body = await fetchBoard(style, cut.q);
     current = body;
     render();
-    document.getElementById("download-json").href = "/api/v1/leaderboard?style=" + style;
-    status.textContent = t("lb.summary", { votes: num(body.battles), models: body.models.length });
+    document.getElementById("download-json").href = "/api/v1/leaderboard?style=" + style + cut.q;
+    status.textContent = t(body.models.length ? "lb.summary" : "lb.empty", { votes: num(body.battles), models: body.models.length });
   } catch (err) {
     if (style && err.unfittable) { disableStyle(); return load(); }
     status.className = "error";
@@ -63,11 +76,11 @@ async function load() {
   }
 }
 
-// probeStyle asks once whether style control can be fitted, so that the
+// probeStyle asks once whether style control can be fitted on all votes, so that the
 // switch is disabled before anyone tries it.
 async function probeStyle() {
   try {
-    await fetchBoard(true);
+    await fetchBoard(true, "");
   } catch (err) {
     if (err.unfittable) disableStyle();
   }
@@ -160,6 +173,91 @@ function showDetail(model) {
   }
   sec.hidden = false;
   sec.scrollIntoView({ block: "nearest" });
+  loadDaily(model);
+}
+
+// loadDaily fetches and draws a model's votes per day in the current tab.
+async function loadDaily(model) {
+  const svg = document.getElementById("daily");
+  svg.replaceChildren();
+  svg.setAttribute("aria-label", t("lb.loading"));
+  try {
+    const res = await fetch("/api/v1/leaderboard/daily?model=" + encodeURIComponent(model) + cut.q);
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error ? body.error.message : res.statusText);
+    if (body.model === document.getElementById("detail-title").textContent) drawDaily(body.days);
+  } catch (err) {
+    svg.setAttribute("aria-label", t("lb.loadFailed", { reason: err.message }));
+  }
+}
+
+// drawDaily draws votes per day as bars, with the total and the busiest
+// day as the chart's accessible name.
+function drawDaily(days) {
+  const svg = document.getElementById("daily");
+  const width = 600, height = 140, left = 36, bottom = 20, top = 10;
+  svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+  if (!days.length) { svg.setAttribute("aria-label", t("lb.dailyNone")); return; }
+  const most = days.reduce((a, d) => (d.votes > a.votes ? d : a), days[0]);
+  const total = days.reduce((n, d) => n + d.votes, 0);
+  svg.setAttribute("aria-label", t("lb.dailyLabel", { days: days.length, total: num(total), most: num(most.votes), day: most.day }));
+  const peak = Math.max(1, most.votes), bw = (width - left) / days.length;
+  const y = (v) => top + (height - top - bottom) * (1 - v / peak);
+  svg.append(el("line", { x1: left, x2: width, y1: y(0), y2: y(0), class: "grid" }));
+  svg.append(el("text", { x: left - 4, y: y(peak) + 4, "text-anchor": "end" }, num(peak)));
+  svg.append(el("text", { x: left - 4, y: y(0) + 4, "text-anchor": "end" }, "0"));
+  days.forEach((d, i) => {
+    const r = el("rect", { x: left + i * bw + 1, y: y(d.votes), width: Math.max(1, bw - 2), height: y(0) - y(d.votes), class: "bar" });
+    r.append(el("title", {}, d.day + ": " + num(d.votes)));
+    svg.append(r);
+  });
+  svg.append(el("text", { x: left, y: height - 4 }, days[0].day));
+  svg.append(el("text", { x: width, y: height - 4, "text-anchor": "end" }, days[days.length - 1].day));
+}
+
+// drawTabs builds the tablist: arrows (mirrored right to left), Home and
+// End move between tabs and show each; only the shown tab is in the tab
+// order.
+function drawTabs() {
+  const list = document.getElementById("cuts");
+  list.replaceChildren();
+  for (const c of cuts) {
+    const b = document.createElement("button");
+    b.type = "button"; b.id = "cut-" + c.id; b.setAttribute("role", "tab");
+    b.setAttribute("aria-controls", "cut-panel"); b.textContent = c.label();
+    b.addEventListener("click", () => selectTab(c));
+    list.append(b);
+  }
+  list.addEventListener("keydown", (e) => {
+    const i = cuts.indexOf(cut), rtl = document.documentElement.dir === "rtl";
+    const next = { ArrowRight: rtl ? -1 : 1, ArrowLeft: rtl ? 1 : -1 }[e.key];
+    let j = next === undefined ? { Home: 0, End: cuts.length - 1 }[e.key] : (i + next + cuts.length) % cuts.length;
+    if (j === undefined) return;
+    e.preventDefault();
+    selectTab(cuts[j]);
+    document.getElementById("cut-" + cuts[j].id).focus();
+  });
+  markTabs();
+}
+
+function markTabs() {
+  for (const c of cuts) {
+    const b = document.getElementById("cut-" + c.id);
+    b.setAttribute("aria-selected", c === cut ? "true" : "false");
+    b.tabIndex = c === cut ? 0 : -1;
+  }
+  document.getElementById("cut-panel").setAttribute("aria-labelledby", "cut-" + cut.id);
+  const note = document.getElementById("cut-note");
+  note.hidden = !cut.note;
+  note.textContent = cut.note ? t(cut.note) : "";
+}
+
+function selectTab(c) {
+  if (c === cut) return;
+  cut = c;
+  markTabs();
+  document.getElementById("detail").hidden = true;
+  load();
 }
 
 function drawChart(models) {
@@ -240,4 +338,4 @@ function drawHeat(lb) {
 
 document.getElementById("style").addEventListener("change", load);
 document.getElementById("heat").addEventListener("change", () => current && drawHeat(current));
-AgoraI18n.ready.then(() => load().then(probeStyle));
+AgoraI18n.ready.then(() => { drawTabs(); return load().then(probeStyle); });
