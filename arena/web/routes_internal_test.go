@@ -99,6 +99,7 @@ func fullConfig() Config {
 	c := bareConfig()
 	c.Demo = http.NotFoundHandler()
 	c.Leaderboards = struct{ Leaderboards }{}
+	c.Daily = struct{ DailyVotes }{}
 	c.Records = struct{ rlhf.RecordSource }{}
 	c.Metrics = []Metrics{struct{ Metrics }{}}
 	c.Ledger = struct{ Ledger }{}
