@@ -65,10 +65,39 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "invalid_request_error", "request body is not valid JSON: "+err.Error())
 		return
 	}
+	ans, ok := s.answer(w, &req)
+	if !ok {
+		return
+	}
+	if !req.Stream {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"id": ans.id, "object": "chat.completion", "created": ans.created, "model": req.Model,
+			"choices": []any{map[string]any{"index": 0, "finish_reason": ans.finish,
+				"message": map[string]string{"role": "assistant", "content": strings.Join(ans.tokens, "")}}},
+			"usage": usage(ans.promptTokens, len(ans.tokens)),
+		})
+		return
+	}
+	s.stream(w, r, &req, ans)
+}
+
+// answer is a demo model's answer to one request.
+type answer struct {
+	id           string
+	created      int64
+	tokens       []string
+	finish       string // stop or length
+	promptTokens int
+}
+
+// answer writes the model's answer to req, or answers the request with an
+// error (an unknown model, a "fail:" prompt) and reports false.
+func (s *Server) answer(w http.ResponseWriter, req *chatRequest) (*answer, bool) {
 	style, ok := Styles[req.Model]
 	if !ok {
 		apiError(w, http.StatusNotFound, "model_not_found", fmt.Sprintf("no demo model %q", req.Model))
-		return
+		return nil, false
 	}
 	var prompt string
 	promptTokens := 0
@@ -80,33 +109,27 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 	}
 	if Fails(req.Model, prompt) {
 		apiError(w, http.StatusInternalServerError, "server_error", "this demo model fails \"fail:\" prompts on purpose")
-		return
+		return nil, false
 	}
-	answer := style(prompt)
+	text := style(prompt)
 	if echo, ok := Echo(prompt); ok {
-		answer = echo
+		text = echo
 	} else if AsksName(prompt) {
-		answer = s.introduce(req.Model)
+		text = s.introduce(req.Model)
 	} else if AsksMarkdown(prompt) {
-		answer = Markdown(req.Model)
+		text = Markdown(req.Model)
 	}
-	toks := Tokens(answer)
-	finish := "stop"
-	if req.MaxTokens > 0 && len(toks) > req.MaxTokens {
-		toks, finish = toks[:req.MaxTokens], "length"
+	a := &answer{id: fmt.Sprintf("chatcmpl-demo-%d", s.now().UnixNano()), created: s.now().Unix(),
+		tokens: Tokens(text), finish: "stop", promptTokens: promptTokens}
+	if req.MaxTokens > 0 && len(a.tokens) > req.MaxTokens {
+		a.tokens, a.finish = a.tokens[:req.MaxTokens], "length"
 	}
-	id := fmt.Sprintf("chatcmpl-demo-%d", s.now().UnixNano())
-	created := s.now().Unix()
-	if !req.Stream {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{
-			"id": id, "object": "chat.completion", "created": created, "model": req.Model,
-			"choices": []any{map[string]any{"index": 0, "finish_reason": finish,
-				"message": map[string]string{"role": "assistant", "content": strings.Join(toks, "")}}},
-			"usage": usage(promptTokens, len(toks)),
-		})
-		return
-	}
+	return a, true
+}
+
+// stream sends ans as server-sent events, a token per chunk, TokenDelay
+// apart, until it is sent or the client leaves.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *chatRequest, ans *answer) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		apiError(w, http.StatusInternalServerError, "server_error", "streaming unsupported")
@@ -123,7 +146,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 		return true
 	}
 	chunk := func(delta map[string]string, finish any) map[string]any {
-		return map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+		return map[string]any{"id": ans.id, "object": "chat.completion.chunk", "created": ans.created, "model": req.Model,
 			"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}}
 	}
 	if !send(chunk(map[string]string{"role": "assistant", "content": ""}, nil)) {
@@ -131,7 +154,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	for _, tok := range toks {
+	for _, tok := range ans.tokens {
 		if s.TokenDelay > 0 {
 			timer.Reset(s.TokenDelay)
 			select {
@@ -144,12 +167,12 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !send(chunk(map[string]string{}, finish)) {
+	if !send(chunk(map[string]string{}, ans.finish)) {
 		return
 	}
 	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
-		if !send(map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
-			"choices": []any{}, "usage": usage(promptTokens, len(toks))}) {
+		if !send(map[string]any{"id": ans.id, "object": "chat.completion.chunk", "created": ans.created, "model": req.Model,
+			"choices": []any{}, "usage": usage(ans.promptTokens, len(ans.tokens))}) {
 			return
 		}
 	}
