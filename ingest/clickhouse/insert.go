@@ -236,152 +236,39 @@ func (c *Client) collect(ctx context.Context, q string, ids []string, set map[st
 	return rows.Err()
 }
 
-// rows builds the column sets of a batch, leaving out what is present, and
-// counts them into res.
+// rows builds the column sets of a batch from the tables' column lists
+// (columns.go), leaving out what is present, and counts them into res.
+// Rows go in the order of each table's ORDER BY key: the server then finds
+// each block already sorted and writes it without permuting it.
 func (c *Client) rows(b *Batch, present presentRows, res *InsertResult) (battles, turns, votes *columnSet) {
 	n := len(b.Records)
-	var (
-		bStore, bID, bContrib, bModelA, bModelB, bStatus, bSource, bCampaign, bCategory, bLanguage = strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n)
-		bTurns                                                                                     = make([]uint16, 0, n)
-		bCreated, bUpdated                                                                         = times(n), times(n)
-		bCreatedMs, bUpdatedMs                                                                     = make([]int64, 0, n), make([]int64, 0, n)
-		bVersion                                                                                   = make([]uint64, 0, n)
-
-		tBattle, tModelA, tModelB, tPrompt, tAnswerA, tAnswerB, tFinishA, tFinishB, tErrA, tErrB = strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n)
-		tIdx                                                                                     = make([]uint16, 0, n)
-		tAt, tBattleCreated                                                                      = times(n), times(n)
-		tAtMs                                                                                    = make([]int64, 0, n)
-		tTokA, tTokB, tTTFTA, tTTFTB, tDurA, tDurB                                               = u32s(n), u32s(n), u32s(n), u32s(n), u32s(n), u32s(n)
-		tVersion                                                                                 = make([]uint64, 0, n)
-
-		vStore, vID, vBattle, vContrib, vModelA, vModelB, vWinner, vStrength, vReason, vSource, vCategory, vLanguage = strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n), strs(n)
-		vLeak, vGold                                                                                                 = strs(n), strs(n)
-		vSeq, vVersion                                                                                               = make([]uint64, 0, n), make([]uint64, 0, n)
-		vCreated                                                                                                     = times(n)
-		vCreatedMs                                                                                                   = make([]int64, 0, n)
-	)
-	ps, legacy := c.pseudonyms(), c.noVoteFlags
-	// Rows go in the order of each table's ORDER BY key: the server then
-	// finds each block already sorted and writes it without permuting it.
+	bCols, tCols, vCols := newColumns(battleColumns(), n), newColumns(turnColumns(), n), newColumns(voteColumns(c.noVoteFlags), n)
+	ps := c.pseudonyms()
 	for _, i := range sortedBy(b.Records, func(r *rlhf.Record) string { return r.Battle.ID }) {
 		bt := &b.Records[i].Record.Battle
 		version := uint64(max(bt.UpdatedAt.UnixMilli(), 0))
 		if !present.battles[bt.ID] {
 			res.Battles++
-			bStore = append(bStore, b.StoreID)
-			bID = append(bID, bt.ID)
-			bContrib = append(bContrib, ps.of(bt.ContributorID))
-			bModelA = append(bModelA, bt.ModelA)
-			bModelB = append(bModelB, bt.ModelB)
-			bStatus = append(bStatus, string(bt.Status))
-			bSource = append(bSource, bt.Source)
-			bCampaign = append(bCampaign, bt.CampaignID)
-			bCategory = append(bCategory, bt.Category)
-			bLanguage = append(bLanguage, bt.Language)
-			bTurns = append(bTurns, uint16(len(bt.Turns)))
-			bCreated = append(bCreated, dateTime(bt.CreatedAt))
-			bCreatedMs = append(bCreatedMs, bt.CreatedAt.UnixMilli())
-			bUpdated = append(bUpdated, dateTime(bt.UpdatedAt))
-			bUpdatedMs = append(bUpdatedMs, bt.UpdatedAt.UnixMilli())
-			bVersion = append(bVersion, version)
+			bCols.add(battleRow{store: b.StoreID, contributor: ps.of(bt.ContributorID), b: bt, version: version})
 		}
 		if !present.turns[bt.ID] {
 			for i := range bt.Turns {
-				t := &bt.Turns[i]
 				res.Turns++
-				tBattle = append(tBattle, bt.ID)
-				tIdx = append(tIdx, uint16(t.Index))
-				tModelA = append(tModelA, bt.ModelA)
-				tModelB = append(tModelB, bt.ModelB)
-				tPrompt = append(tPrompt, t.Prompt)
-				tAt = append(tAt, dateTime(t.At))
-				tAtMs = append(tAtMs, t.At.UnixMilli())
-				tAnswerA = append(tAnswerA, t.A.Content)
-				tAnswerB = append(tAnswerB, t.B.Content)
-				tFinishA = append(tFinishA, t.A.FinishReason)
-				tFinishB = append(tFinishB, t.B.FinishReason)
-				tErrA = append(tErrA, t.A.ErrorCode)
-				tErrB = append(tErrB, t.B.ErrorCode)
-				tTokA = append(tTokA, uint32(t.A.Tokens))
-				tTokB = append(tTokB, uint32(t.B.Tokens))
-				tTTFTA = append(tTTFTA, millis32(t.A.TTFT))
-				tTTFTB = append(tTTFTB, millis32(t.B.TTFT))
-				tDurA = append(tDurA, millis32(t.A.Duration))
-				tDurB = append(tDurB, millis32(t.B.Duration))
-				tBattleCreated = append(tBattleCreated, dateTime(bt.CreatedAt))
-				tVersion = append(tVersion, version)
+				tCols.add(turnRow{b: bt, t: &bt.Turns[i], version: version})
 			}
 		}
 	}
 	for _, i := range sortedBy(b.Records, func(r *rlhf.Record) string { return r.Vote.ID }) {
 		sr := b.Records[i]
-		bt, v := &sr.Record.Battle, &sr.Record.Vote
+		v := &sr.Record.Vote
 		if present.votes[v.ID] {
 			res.Present++
 			continue
 		}
 		res.Votes++
-		vStore = append(vStore, b.StoreID)
-		vSeq = append(vSeq, uint64(sr.Seq))
-		vID = append(vID, v.ID)
-		vBattle = append(vBattle, bt.ID)
-		vContrib = append(vContrib, ps.of(v.ContributorID))
-		vModelA = append(vModelA, bt.ModelA)
-		vModelB = append(vModelB, bt.ModelB)
-		vWinner = append(vWinner, string(v.Winner))
-		vStrength = append(vStrength, string(v.Strength))
-		vReason = append(vReason, v.Reason)
-		vSource = append(vSource, bt.Source)
-		vCategory = append(vCategory, bt.Category)
-		vLanguage = append(vLanguage, bt.Language)
-		vLeak = append(vLeak, bt.IdentityLeak)
-		vGold = append(vGold, bt.Gold)
-		vCreated = append(vCreated, dateTime(v.CreatedAt))
-		vCreatedMs = append(vCreatedMs, v.CreatedAt.UnixMilli())
-		vVersion = append(vVersion, uint64(sr.Seq))
+		vCols.add(voteRow{store: b.StoreID, contributor: ps.of(v.ContributorID), seq: sr.Seq, b: &sr.Record.Battle, v: v})
 	}
-
-	battles = &columnSet{}
-	for _, c := range []struct {
-		name string
-		v    any
-	}{
-		{"store_id", bStore}, {"id", bID}, {"contributor_id", bContrib}, {"model_a", bModelA}, {"model_b", bModelB},
-		{"status", bStatus}, {"source", bSource}, {"campaign_id", bCampaign}, {"category", bCategory},
-		{"language", bLanguage}, {"turns", bTurns}, {"created_at", bCreated}, {"created_at_ms", bCreatedMs},
-		{"updated_at", bUpdated}, {"updated_at_ms", bUpdatedMs}, {"version", bVersion},
-	} {
-		battles.add(c.name, c.v)
-	}
-	turns = &columnSet{}
-	for _, c := range []struct {
-		name string
-		v    any
-	}{
-		{"battle_id", tBattle}, {"idx", tIdx}, {"model_a", tModelA}, {"model_b", tModelB}, {"prompt", tPrompt},
-		{"at", tAt}, {"at_ms", tAtMs}, {"answer_a", tAnswerA}, {"answer_b", tAnswerB}, {"finish_a", tFinishA},
-		{"finish_b", tFinishB}, {"error_a", tErrA}, {"error_b", tErrB}, {"tokens_a", tTokA}, {"tokens_b", tTokB},
-		{"ttft_a_ms", tTTFTA}, {"ttft_b_ms", tTTFTB}, {"duration_a_ms", tDurA}, {"duration_b_ms", tDurB},
-		{"battle_created_at", tBattleCreated}, {"version", tVersion},
-	} {
-		turns.add(c.name, c.v)
-	}
-	votes = &columnSet{}
-	for _, c := range []struct {
-		name string
-		v    any
-	}{
-		{"store_id", vStore}, {"seq", vSeq}, {"id", vID}, {"battle_id", vBattle}, {"contributor_id", vContrib},
-		{"model_a", vModelA}, {"model_b", vModelB}, {"winner", vWinner}, {"strength", vStrength},
-		{"reason", vReason}, {"source", vSource}, {"category", vCategory}, {"language", vLanguage},
-		{"identity_leak", vLeak}, {"gold", vGold}, {"created_at", vCreated}, {"created_at_ms", vCreatedMs}, {"version", vVersion},
-	} {
-		if legacy && (c.name == "identity_leak" || c.name == "gold") {
-			continue
-		}
-		votes.add(c.name, c.v)
-	}
-	return battles, turns, votes
+	return bCols.set(), tCols.set(), vCols.set()
 }
 
 func countRows(storeID string, counts []BlockCount) *columnSet {
@@ -425,9 +312,6 @@ func sortedBy(recs []SeqRecord, key func(*rlhf.Record) string) []int {
 	return idx
 }
 
-func strs(n int) []string     { return make([]string, 0, n) }
-func times(n int) []time.Time { return make([]time.Time, 0, n) }
-func u32s(n int) []uint32     { return make([]uint32, 0, n) }
 func millis32(d time.Duration) uint32 {
 	return uint32(min(d.Milliseconds(), math.MaxUint32))
 }
