@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -77,46 +78,13 @@ type exportFlags struct {
 }
 
 func runExport(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("export", exportUsage, e)
-	var f exportFlags
-	fs.StringVar(&f.format, "format", "", "export format (required; see above)")
-	fs.StringVar(&f.output, "output", "", `output file (required); "-" for stdout`)
-	fs.BoolVar(&f.parquet, "parquet", false, "write Parquet (trl-conversational, arena-json, arena-jsonl)")
-	fs.StringVar(&f.data, "data", e.getenv("AGORA_DATA"), "data directory of the store (default from the configuration: ./agora-data)")
-	fs.StringVar(&f.config, "config", e.getenv("AGORA_CONFIG"), "configuration file (default: the embedded configs/agora.yaml)")
-	fs.StringVar(&f.since, "since", "", "votes at or after this time (RFC 3339 or YYYY-MM-DD)")
-	fs.StringVar(&f.until, "until", "", "votes before this time (RFC 3339 or YYYY-MM-DD)")
-	fs.StringVar(&f.models, "models", "", "battles with at least one of these models (comma-separated)")
-	fs.StringVar(&f.sources, "source", "", `battles from these sources (comma-separated; "arena" is what this server collected)`)
-	fs.StringVar(&f.langs, "language", "", "battles in these languages (comma-separated)")
-	fs.StringVar(&f.cats, "category", "", "battles in these categories (comma-separated)")
-	fs.StringVar(&f.minStrength, "min-strength", "", "votes at least this strong: negligible, slight, clear or significant")
-	fs.StringVar(&f.ties, "ties", "omit", "ties and both-bad: omit, or unpaired (trl-unpaired only)")
-	fs.BoolVar(&f.margin, "margin", false, "add TRL's margin column from the vote's strength (trl, trl-conversational)")
-	fs.StringVar(&f.split, "split", "", "train or test: one side of the split by prompt hash (default: everything)")
-	fs.Float64Var(&f.testFraction, "test-fraction", formats.DefaultTestFraction, "share of prompts in the test split")
-	fs.BoolVar(&f.keepDuplicates, "keep-duplicates", false, "keep exact duplicate rows")
-	fs.StringVar(&f.contributors, "contributors", "", "pseudonym (default) or omit")
-	fs.StringVar(&f.key, "key-file", "", "file holding the pseudonym key (default: $AGORA_EXPORT_KEY)")
-	fs.StringVar(&f.licence, "licence", "", "licence for the data card (default: the configuration's export.licence)")
-	fs.BoolVar(&f.noCard, "no-card", false, "do not write the data card")
-	fs.BoolVar(&f.noRedact, "no-redact", false, "keep e-mail addresses, phone numbers, keys and tokens in the text (internal use only; docs/consent.md)")
-	fs.StringVar(&f.scope, "scope", string(rlhf.ScopeResearch), `only votes whose contributor allowed this use: leaderboard, research or training; "all" for every vote (internal use)`)
+	fs, f := newExportFlags(e)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("export takes no arguments; got %q", fs.Args())}
-	}
-	if f.format == "" || f.output == "" {
-		return usageError{"export needs --format and --output"}
-	}
-	format, err := formats.ParseFormat(f.format)
+	format, err := f.check(fs)
 	if err != nil {
-		return usageError{err.Error()}
-	}
-	if f.parquet && !parquet.Supports(format) {
-		return usageError{fmt.Sprintf("--parquet is offered for trl-conversational, arena-json and arena-jsonl, not %s", format)}
+		return err
 	}
 	cfg, err := loadConfig(f.config)
 	if err != nil {
@@ -149,23 +117,7 @@ func runExport(ctx context.Context, args []string, e env) error {
 	if e.getenv("GOMEMLIMIT") == "" {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(ExportMemoryLimit))
 	}
-
-	prog := newProgress(e.stderr)
-	defer prog.done()
-	if votes, err := store.ExportCount(ctx); err == nil {
-		opts.Progress = func(records, rows int) { prog.update("exporting records", records, int(votes)) }
-	}
-	// The filters the store can apply itself go down to SQL; the records
-	// come in battle id order, in memory that does not grow with the store.
-	src := store.ExportSource(sqlite.RecordFilter{Since: opts.Since, Until: opts.Until, Sources: opts.Sources})
-
-	st, err := writeExport(f.output, e.stdout, func(w io.Writer) (formats.Stats, error) {
-		if f.parquet {
-			return parquet.Export(ctx, w, string(format), opts, src)
-		}
-		return formats.Export(ctx, w, string(format), opts, src)
-	})
-	prog.done()
+	st, err := f.export(ctx, e, store, format, opts)
 	if err != nil {
 		return err
 	}
@@ -173,9 +125,8 @@ func runExport(ctx context.Context, args []string, e env) error {
 	if f.output == "-" || f.noCard {
 		return nil
 	}
-	licence := or(f.licence, or(xc.Licence, xc.License))
 	card := formats.Card{
-		Files: []string{filepath.Base(f.output)}, Parquet: f.parquet, Licence: licence,
+		Files: []string{filepath.Base(f.output)}, Parquet: f.parquet, Licence: or(f.licence, or(xc.Licence, xc.License)),
 		Command: commandLine(append([]string{"agora", "export"}, args...)), Generated: time.Now(),
 		Options: opts, Stats: st,
 	}
@@ -185,6 +136,74 @@ func runExport(ctx context.Context, args []string, e env) error {
 	}
 	fmt.Fprintf(e.stderr, "agora: data card %s\n", cardPath)
 	return nil
+}
+
+// newExportFlags declares export's flags.
+func newExportFlags(e env) (*flag.FlagSet, *exportFlags) {
+	fs := newFlagSet("export", exportUsage, e)
+	f := &exportFlags{}
+	fs.StringVar(&f.format, "format", "", "export format (required; see above)")
+	fs.StringVar(&f.output, "output", "", `output file (required); "-" for stdout`)
+	fs.BoolVar(&f.parquet, "parquet", false, "write Parquet (trl-conversational, arena-json, arena-jsonl)")
+	fs.StringVar(&f.data, "data", e.getenv("AGORA_DATA"), "data directory of the store (default from the configuration: ./agora-data)")
+	fs.StringVar(&f.config, "config", e.getenv("AGORA_CONFIG"), "configuration file (default: the embedded configs/agora.yaml)")
+	fs.StringVar(&f.since, "since", "", "votes at or after this time (RFC 3339 or YYYY-MM-DD)")
+	fs.StringVar(&f.until, "until", "", "votes before this time (RFC 3339 or YYYY-MM-DD)")
+	fs.StringVar(&f.models, "models", "", "battles with at least one of these models (comma-separated)")
+	fs.StringVar(&f.sources, "source", "", `battles from these sources (comma-separated; "arena" is what this server collected)`)
+	fs.StringVar(&f.langs, "language", "", "battles in these languages (comma-separated)")
+	fs.StringVar(&f.cats, "category", "", "battles in these categories (comma-separated)")
+	fs.StringVar(&f.minStrength, "min-strength", "", "votes at least this strong: negligible, slight, clear or significant")
+	fs.StringVar(&f.ties, "ties", "omit", "ties and both-bad: omit, or unpaired (trl-unpaired only)")
+	fs.BoolVar(&f.margin, "margin", false, "add TRL's margin column from the vote's strength (trl, trl-conversational)")
+	fs.StringVar(&f.split, "split", "", "train or test: one side of the split by prompt hash (default: everything)")
+	fs.Float64Var(&f.testFraction, "test-fraction", formats.DefaultTestFraction, "share of prompts in the test split")
+	fs.BoolVar(&f.keepDuplicates, "keep-duplicates", false, "keep exact duplicate rows")
+	fs.StringVar(&f.contributors, "contributors", "", "pseudonym (default) or omit")
+	fs.StringVar(&f.key, "key-file", "", "file holding the pseudonym key (default: $AGORA_EXPORT_KEY)")
+	fs.StringVar(&f.licence, "licence", "", "licence for the data card (default: the configuration's export.licence)")
+	fs.BoolVar(&f.noCard, "no-card", false, "do not write the data card")
+	fs.BoolVar(&f.noRedact, "no-redact", false, "keep e-mail addresses, phone numbers, keys and tokens in the text (internal use only; docs/consent.md)")
+	fs.StringVar(&f.scope, "scope", string(rlhf.ScopeResearch), `only votes whose contributor allowed this use: leaderboard, research or training; "all" for every vote (internal use)`)
+	return fs, f
+}
+
+// check checks the flags that need no configuration, and returns the
+// format.
+func (f *exportFlags) check(fs *flag.FlagSet) (formats.Format, error) {
+	if fs.NArg() > 0 {
+		return "", usageError{fmt.Sprintf("export takes no arguments; got %q", fs.Args())}
+	}
+	if f.format == "" || f.output == "" {
+		return "", usageError{"export needs --format and --output"}
+	}
+	format, err := formats.ParseFormat(f.format)
+	if err != nil {
+		return "", usageError{err.Error()}
+	}
+	if f.parquet && !parquet.Supports(format) {
+		return "", usageError{fmt.Sprintf("--parquet is offered for trl-conversational, arena-json and arena-jsonl, not %s", format)}
+	}
+	return format, nil
+}
+
+// export writes the store's records to the output in format, showing
+// progress.
+func (f *exportFlags) export(ctx context.Context, e env, store *sqlite.Store, format formats.Format, opts formats.Options) (formats.Stats, error) {
+	prog := newProgress(e.stderr)
+	defer prog.done()
+	if votes, err := store.ExportCount(ctx); err == nil {
+		opts.Progress = func(records, rows int) { prog.update("exporting records", records, int(votes)) }
+	}
+	// The filters the store can apply itself go down to SQL; the records
+	// come in battle id order, in memory that does not grow with the store.
+	src := store.ExportSource(sqlite.RecordFilter{Since: opts.Since, Until: opts.Until, Sources: opts.Sources})
+	return writeExport(f.output, e.stdout, func(w io.Writer) (formats.Stats, error) {
+		if f.parquet {
+			return parquet.Export(ctx, w, string(format), opts, src)
+		}
+		return formats.Export(ctx, w, string(format), opts, src)
+	})
 }
 
 // options turns the flags into export options.

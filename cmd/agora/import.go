@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -65,20 +66,7 @@ type importFlags struct {
 }
 
 func runImport(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("import", importUsage, e)
-	var f importFlags
-	fs.StringVar(&f.format, "format", "", "input format: arena, trl, hh-rlhf, csv or ultrafeedback (required)")
-	fs.StringVar(&f.source, "source", "", "source name the records carry (default: the file's base name)")
-	fs.StringVar(&f.data, "data", e.getenv("AGORA_DATA"), "data directory of the store (default from the configuration: ./agora-data)")
-	fs.StringVar(&f.config, "config", e.getenv("AGORA_CONFIG"), "configuration file (default: the embedded configs/agora.yaml)")
-	fs.StringVar(&f.columns, "columns", "", "CSV: map Agora's column names to the file's, NAME=FILECOLUMN,… (FILECOLUMN empty to ignore one)")
-	fs.StringVar(&f.winners, "winner-map", "", "map the file's winner labels, LABEL=model_a|model_b|tie|tie (bothbad),…")
-	fs.StringVar(&f.winnerCols, "winner-columns", "", "CSV: one-hot verdict columns, VERDICT=COLUMN,… (Kaggle: model_a=winner_model_a,model_b=winner_model_b,tie=winner_tie)")
-	fs.StringVar(&f.chosen, "chosen-model", "chosen", "trl, hh-rlhf: model name of the chosen answers")
-	fs.StringVar(&f.rejected, "rejected-model", "rejected", "trl, hh-rlhf: model name of the rejected answers")
-	fs.BoolVar(&f.strict, "strict", false, "stop at the first bad record")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "read and check the file, store nothing")
-	fs.IntVar(&f.maxLine, "max-line-bytes", formats.DefaultMaxLineBytes, "longest line (or array element) accepted")
+	fs, f := newImportFlags(e)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -94,48 +82,15 @@ func runImport(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-
-	var in io.Reader = e.stdin
 	prog := newProgress(e.stderr)
 	defer prog.done()
-	if file != "-" {
-		fh, err := os.Open(file)
-		if err != nil {
-			return fmt.Errorf("import: %w", err)
-		}
-		defer fh.Close()
-		in = fh
-		if fi, err := fh.Stat(); err == nil && fi.Size() > 0 {
-			in = &progressReader{r: fh, total: fi.Size(), prog: prog}
-		}
-		rows, stop, err := parquetInput(fh, format == formats.ImportCSV)
-		if err != nil {
-			return fmt.Errorf("import: %w", err)
-		}
-		if rows != nil {
-			defer stop()
-			in = rows
-		}
+	in, closeIn, err := importInput(file, format, e.stdin, prog)
+	if err != nil {
+		return err
 	}
-	readErr := func(err error) error {
-		var le *formats.LineError
-		if errors.As(err, &le) {
-			return fmt.Errorf("%s:%d: %v; nothing was imported", file, le.Line, le.Err)
-		}
-		return fmt.Errorf("%s: %w; nothing was imported", file, err)
-	}
+	defer closeIn()
 	if f.dryRun {
-		st, err := formats.Read(in, format, opts, func(*rlhf.Record) error { return nil })
-		prog.done()
-		reportBad(e.stderr, file, &st, f.strict)
-		if err != nil {
-			return readErr(err)
-		}
-		if st.Records == 0 {
-			return nothingRead(file, &st)
-		}
-		fmt.Fprintf(e.stdout, "%s: %d good records of %d lines, %d bad (dry run: nothing stored)\n", file, st.Records, st.Lines, st.Bad)
-		return nil
+		return f.dryRunImport(e, file, in, format, opts, prog)
 	}
 	cfg, err := loadConfig(f.config)
 	if err != nil {
@@ -157,7 +112,7 @@ func runImport(ctx context.Context, args []string, e env) error {
 	})
 	reportBad(e.stderr, file, &st, f.strict)
 	if rerr != nil {
-		return readErr(rerr)
+		return importReadError(file, rerr)
 	}
 	if err == nil && st.Records == 0 {
 		return nothingRead(file, &st)
@@ -168,6 +123,75 @@ func runImport(ctx context.Context, args []string, e env) error {
 	fmt.Fprintf(e.stdout, "%s: imported %d new records as source %q (%d already present, %d bad lines skipped, %d lines)\n",
 		file, is.Added, opts.Source, is.Present, st.Bad, st.Lines)
 	return nil
+}
+
+// newImportFlags declares import's flags.
+func newImportFlags(e env) (*flag.FlagSet, *importFlags) {
+	fs := newFlagSet("import", importUsage, e)
+	f := &importFlags{}
+	fs.StringVar(&f.format, "format", "", "input format: arena, trl, hh-rlhf, csv or ultrafeedback (required)")
+	fs.StringVar(&f.source, "source", "", "source name the records carry (default: the file's base name)")
+	fs.StringVar(&f.data, "data", e.getenv("AGORA_DATA"), "data directory of the store (default from the configuration: ./agora-data)")
+	fs.StringVar(&f.config, "config", e.getenv("AGORA_CONFIG"), "configuration file (default: the embedded configs/agora.yaml)")
+	fs.StringVar(&f.columns, "columns", "", "CSV: map Agora's column names to the file's, NAME=FILECOLUMN,… (FILECOLUMN empty to ignore one)")
+	fs.StringVar(&f.winners, "winner-map", "", "map the file's winner labels, LABEL=model_a|model_b|tie|tie (bothbad),…")
+	fs.StringVar(&f.winnerCols, "winner-columns", "", "CSV: one-hot verdict columns, VERDICT=COLUMN,… (Kaggle: model_a=winner_model_a,model_b=winner_model_b,tie=winner_tie)")
+	fs.StringVar(&f.chosen, "chosen-model", "chosen", "trl, hh-rlhf: model name of the chosen answers")
+	fs.StringVar(&f.rejected, "rejected-model", "rejected", "trl, hh-rlhf: model name of the rejected answers")
+	fs.BoolVar(&f.strict, "strict", false, "stop at the first bad record")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "read and check the file, store nothing")
+	fs.IntVar(&f.maxLine, "max-line-bytes", formats.DefaultMaxLineBytes, "longest line (or array element) accepted")
+	return fs, f
+}
+
+// importInput opens the file to import ("-": stdin), its progress shown,
+// its rows read from Parquet when it is a Parquet file; closeIn closes it.
+func importInput(file string, format formats.ImportFormat, stdin io.Reader, prog *progress) (in io.Reader, closeIn func(), err error) {
+	if file == "-" {
+		return stdin, func() {}, nil
+	}
+	fh, err := os.Open(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("import: %w", err)
+	}
+	in = fh
+	if fi, err := fh.Stat(); err == nil && fi.Size() > 0 {
+		in = &progressReader{r: fh, total: fi.Size(), prog: prog}
+	}
+	rows, stop, err := parquetInput(fh, format == formats.ImportCSV)
+	if err != nil {
+		fh.Close()
+		return nil, nil, fmt.Errorf("import: %w", err)
+	}
+	if rows != nil {
+		return rows, func() { stop(); fh.Close() }, nil
+	}
+	return in, func() { fh.Close() }, nil
+}
+
+// dryRunImport reads and checks the input and stores nothing.
+func (f *importFlags) dryRunImport(e env, file string, in io.Reader, format formats.ImportFormat, opts formats.ReadOptions, prog *progress) error {
+	st, err := formats.Read(in, format, opts, func(*rlhf.Record) error { return nil })
+	prog.done()
+	reportBad(e.stderr, file, &st, f.strict)
+	if err != nil {
+		return importReadError(file, err)
+	}
+	if st.Records == 0 {
+		return nothingRead(file, &st)
+	}
+	fmt.Fprintf(e.stdout, "%s: %d good records of %d lines, %d bad (dry run: nothing stored)\n", file, st.Records, st.Lines, st.Bad)
+	return nil
+}
+
+// importReadError says where reading the file failed, and that nothing
+// was imported.
+func importReadError(file string, err error) error {
+	var le *formats.LineError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s:%d: %v; nothing was imported", file, le.Line, le.Err)
+	}
+	return fmt.Errorf("%s: %w; nothing was imported", file, err)
 }
 
 // readOptions turns the flags into read options.
