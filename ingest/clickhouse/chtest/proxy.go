@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -129,40 +130,36 @@ func (p *Proxy) relay(client net.Conn) {
 		p.track(client, false)
 		p.track(server, false)
 	}()
+	var blackhole atomic.Bool // set: the server's bytes are dropped
+	go relayBack(server, client, &blackhole)
+	p.relayForth(client, server, &blackhole)
+}
 
-	var (
-		mu       sync.Mutex // guards blackhole
-		blackhol bool
-	)
-	// Server to client, unless blackholed.
-	go func() {
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := server.Read(buf)
-			if n > 0 {
-				mu.Lock()
-				drop := blackhol
-				mu.Unlock()
-				if !drop {
-					if _, err := client.Write(buf[:n]); err != nil {
-						server.Close()
-						return
-					}
-				}
-			}
-			if err != nil {
-				client.Close()
+// relayBack copies the server's bytes to the client, dropping them once
+// blackhole is set.
+func relayBack(server, client net.Conn, blackhole *atomic.Bool) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := server.Read(buf)
+		if n > 0 && !blackhole.Load() {
+			if _, err := client.Write(buf[:n]); err != nil {
+				server.Close()
 				return
 			}
 		}
-	}()
+		if err != nil {
+			client.Close()
+			return
+		}
+	}
+}
 
-	// Client to server, always; watching for the armed marker.
-	var (
-		window []byte // the tail of what the client sent, to find the marker across reads
-		seen   = -1   // bytes sent since the marker, -1 before it
-		rule   *cutRule
-	)
+// relayForth copies the client's bytes to the server, always, watching
+// for the armed marker: once the rule's bytes past it have gone, the
+// server's answers are blackholed, and both ends are cut after the rule's
+// hold.
+func (p *Proxy) relayForth(client, server net.Conn, blackhole *atomic.Bool) {
+	var w markerWatch
 	buf := make([]byte, 64<<10)
 	for {
 		n, err := client.Read(buf)
@@ -170,34 +167,21 @@ func (p *Proxy) relay(client net.Conn) {
 			if _, werr := server.Write(buf[:n]); werr != nil {
 				return
 			}
-			if rule == nil {
+			if w.rule == nil {
 				p.mu.Lock()
-				rule = p.cut
+				w.rule = p.cut
 				p.mu.Unlock()
 			}
-			if rule != nil && seen < 0 {
-				window = append(window, buf[:n]...)
-				if i := bytes.Index(window, rule.marker); i >= 0 {
-					seen = len(window) - i - len(rule.marker)
-				} else if len(window) > len(rule.marker) {
-					window = append(window[:0], window[len(window)-len(rule.marker):]...)
-				}
-			} else if seen >= 0 {
-				seen += n
-			}
-			if rule != nil && seen >= rule.after && p.claim(rule) {
-				mu.Lock()
-				blackhol = true
-				mu.Unlock()
-				hold := rule.hold
+			if w.sent(buf[:n]) && p.claim(w.rule) {
+				blackhole.Store(true)
+				hold := w.rule.hold
 				go func() {
 					// Keep relaying the client's bytes for hold, then cut.
 					time.Sleep(hold)
 					client.Close()
 					server.Close()
 				}()
-				rule = nil
-				seen = -1
+				w = markerWatch{}
 			}
 		}
 		if err != nil {
@@ -207,6 +191,34 @@ func (p *Proxy) relay(client net.Conn) {
 			return
 		}
 	}
+}
+
+// markerWatch finds a cut rule's marker in a stream of writes and counts
+// the bytes sent after it.
+type markerWatch struct {
+	rule   *cutRule
+	window []byte // the tail of what the client sent, to find the marker across reads
+	found  bool   // the marker has been sent
+	seen   int    // bytes sent since the marker
+}
+
+// sent notes b as sent, and reports whether the rule's bytes past its
+// marker have all gone.
+func (w *markerWatch) sent(b []byte) bool {
+	switch {
+	case w.rule == nil:
+		return false
+	case !w.found:
+		w.window = append(w.window, b...)
+		if i := bytes.Index(w.window, w.rule.marker); i >= 0 {
+			w.found, w.seen = true, len(w.window)-i-len(w.rule.marker)
+		} else if len(w.window) > len(w.rule.marker) {
+			w.window = append(w.window[:0], w.window[len(w.window)-len(w.rule.marker):]...)
+		}
+	default:
+		w.seen += len(b)
+	}
+	return w.found && w.seen >= w.rule.after
 }
 
 // claim disarms rule for the connection that triggered it, reporting false
