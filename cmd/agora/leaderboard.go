@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -63,8 +64,58 @@ type leaderboardFlags struct {
 }
 
 func runLeaderboard(ctx context.Context, args []string, e env) error {
+	fs, f := newLeaderboardFlags(e)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		return usageError{fmt.Sprintf("leaderboard takes at most one FILE; got %d arguments", fs.NArg())}
+	}
+	opt, err := f.options()
+	if err != nil {
+		return err
+	}
+	prog := newProgress(e.stderr)
+	opt.Progress = prog.update
+	readStart := time.Now()
+	var d analytics.Dataset
+	in := inputInfo{}
+	var liveStore *sqlite.Store // the live store read, if any: its policy labels the board
+	if fs.NArg() == 1 {
+		if err := f.readFile(fs.Arg(0), &d, &in, e); err != nil {
+			return err
+		}
+	} else {
+		closer, err := f.readStore(ctx, &d, &in, &opt)
+		if err != nil {
+			return err
+		}
+		defer closer.Close()
+		liveStore, _ = closer.(*sqlite.Store)
+	}
+	in.ReadSeconds = time.Since(readStart).Seconds()
+	fitStart := time.Now()
+	lb, err := analytics.Compute(ctx, &d, opt)
+	prog.done()
+	if err != nil {
+		return err
+	}
+	if lb, err = labelLive(ctx, lb, liveStore); err != nil {
+		return err
+	}
+	in.FitSeconds = time.Since(fitStart).Seconds()
+	if f.jsonOut {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(leaderboardOutput{Leaderboard: lb, Input: &in})
+	}
+	return writeTable(e.stdout, lb, &in)
+}
+
+// newLeaderboardFlags declares leaderboard's flags.
+func newLeaderboardFlags(e env) (*flag.FlagSet, *leaderboardFlags) {
 	fs := newFlagSet("leaderboard", leaderboardUsage, e)
-	f := leaderboardFlags{elo: analytics.ArenaElo()}
+	f := &leaderboardFlags{elo: analytics.ArenaElo()}
 	fs.IntVar(&f.rounds, "rounds", 1000, "bootstrap rounds (0: no intervals)")
 	fs.Uint64Var(&f.seed, "seed", 0, "bootstrap seed")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON document instead of a table")
@@ -91,79 +142,57 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 	fs.Float64Var(&f.elo.Scale, "elo-scale", f.elo.Scale, "online Elo scale")
 	fs.Float64Var(&f.elo.Base, "elo-base", f.elo.Base, "online Elo base")
 	fs.Float64Var(&f.elo.Initial, "elo-initial", f.elo.Initial, "online Elo initial rating")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 1 {
-		return usageError{fmt.Sprintf("leaderboard takes at most one FILE; got %d arguments", fs.NArg())}
-	}
-	opt, err := f.options()
+	return fs, f
+}
+
+// readFile reads a file of battles into d, reporting its bad lines.
+func (f *leaderboardFlags) readFile(file string, d *analytics.Dataset, in *inputInfo, e env) error {
+	in.File = file
+	st, err := readBattleFile(in.File, d, analytics.ReadOptions{Format: f.format, Strict: f.strict, Style: f.style})
 	if err != nil {
 		return err
 	}
-	prog := newProgress(e.stderr)
-	opt.Progress = prog.update
-	readStart := time.Now()
-	var d analytics.Dataset
-	in := inputInfo{}
-	var liveStore *sqlite.Store // the live store read, if any: its policy labels the board
-	if fs.NArg() == 1 {
-		in.File = fs.Arg(0)
-		st, err := readBattleFile(in.File, &d, analytics.ReadOptions{Format: f.format, Strict: f.strict, Style: f.style})
-		if err != nil {
-			return err
-		}
-		in.Format, in.Lines, in.Skipped, in.Failed = st.Format, st.Lines, st.Skipped, st.Failed
+	in.Format, in.Lines, in.Skipped, in.Failed = st.Format, st.Lines, st.Skipped, st.Failed
+	for _, le := range st.Errors {
+		in.Errors = append(in.Errors, le.Error())
+	}
+	if st.Skipped > 0 {
+		fmt.Fprintf(e.stderr, "agora: %s: skipped %d bad lines of %d (--strict to fail instead):\n", in.File, st.Skipped, st.Lines)
 		for _, le := range st.Errors {
-			in.Errors = append(in.Errors, le.Error())
+			fmt.Fprintf(e.stderr, "  %v\n", le)
 		}
-		if st.Skipped > 0 {
-			fmt.Fprintf(e.stderr, "agora: %s: skipped %d bad lines of %d (--strict to fail instead):\n", in.File, st.Skipped, st.Lines)
-			for _, le := range st.Errors {
-				fmt.Fprintf(e.stderr, "  %v\n", le)
-			}
-			if st.Skipped > len(st.Errors) {
-				fmt.Fprintf(e.stderr, "  ... and %d more\n", st.Skipped-len(st.Errors))
-			}
-		}
-		if st.Battles == 0 && st.Failed == 0 {
-			return fmt.Errorf("%s: no valid battle in %d lines (%d bad)", in.File, st.Lines, st.Skipped)
-		}
-	} else {
-		in.Store = f.data
-		src, closer, err := openLiveRecords(f.data)
-		if err != nil {
-			return err
-		}
-		defer closer.Close()
-		liveStore, _ = closer.(*sqlite.Store)
-		if in.Skipped, err = analytics.LoadSummaries(ctx, src, -1, &d, nil); err != nil {
-			return err
-		}
-		if in.Quarantined, err = excludeQuarantined(ctx, src, &opt); err != nil {
-			return err
-		}
-		if err := withGoldPrior(ctx, src, &opt); err != nil {
-			return err
+		if st.Skipped > len(st.Errors) {
+			fmt.Fprintf(e.stderr, "  ... and %d more\n", st.Skipped-len(st.Errors))
 		}
 	}
-	in.ReadSeconds = time.Since(readStart).Seconds()
-	fitStart := time.Now()
-	lb, err := analytics.Compute(ctx, &d, opt)
-	prog.done()
+	if st.Battles == 0 && st.Failed == 0 {
+		return fmt.Errorf("%s: no valid battle in %d lines (%d bad)", in.File, st.Lines, st.Skipped)
+	}
+	return nil
+}
+
+// readStore reads the live store's vote summaries into d, and narrows opt
+// by its quarantine and gold accuracy; the caller closes what it returns.
+func (f *leaderboardFlags) readStore(ctx context.Context, d *analytics.Dataset, in *inputInfo, opt *analytics.Options) (io.Closer, error) {
+	in.Store = f.data
+	src, closer, err := openLiveRecords(f.data)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if lb, err = labelLive(ctx, lb, liveStore); err != nil {
-		return err
+	fail := func(err error) (io.Closer, error) {
+		closer.Close()
+		return nil, err
 	}
-	in.FitSeconds = time.Since(fitStart).Seconds()
-	if f.jsonOut {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(leaderboardOutput{Leaderboard: lb, Input: &in})
+	if in.Skipped, err = analytics.LoadSummaries(ctx, src, -1, d, nil); err != nil {
+		return fail(err)
 	}
-	return writeTable(e.stdout, lb, &in)
+	if in.Quarantined, err = excludeQuarantined(ctx, src, opt); err != nil {
+		return fail(err)
+	}
+	if err := withGoldPrior(ctx, src, opt); err != nil {
+		return fail(err)
+	}
+	return closer, nil
 }
 
 // readBattleFile reads a file of battles into d: a Parquet file (by its
