@@ -61,7 +61,9 @@ func (b *arenaBatch) decode(max int) {
 	close(b.done)
 }
 
-// readArenaLines reads Arena JSONL, decoding on all cores.
+// readArenaLines reads Arena JSONL, decoding on all cores: one goroutine
+// cuts the input into batches of lines, the workers decode them, and the
+// caller takes the batches in order.
 func (rd *reader) readArenaLines(r io.Reader) error {
 	workers := runtime.GOMAXPROCS(0)
 	work := make(chan *arenaBatch, workers)
@@ -76,49 +78,10 @@ func (rd *reader) readArenaLines(r io.Reader) error {
 			}
 		}()
 	}
-	go func() { // the reader
+	go func() {
 		defer close(work)
 		defer close(ordered)
-		br := bufio.NewReaderSize(r, 256<<10)
-		var buf []byte
-		b := newArenaBatch()
-		send := func() bool {
-			select {
-			case ordered <- b:
-			case <-quit:
-				return false
-			}
-			work <- b
-			b = newArenaBatch()
-			return true
-		}
-		for n := 1; ; n++ {
-			text, tooLong, err := readLine(br, buf[:0], rd.opts.MaxLineBytes)
-			buf = text
-			if err != nil && err != io.EOF {
-				readErr <- fmt.Errorf("read line %d: %w", n, err)
-				return
-			}
-			if len(text) == 0 && !tooLong && err == io.EOF {
-				break
-			}
-			if tooLong || !isBlank(text) {
-				b.text = append(b.text, text...)
-				b.ends = append(b.ends, len(b.text))
-				b.nums = append(b.nums, n)
-				b.tooLong = append(b.tooLong, tooLong)
-				if (len(b.nums) == parallelBatch || len(b.text) >= parallelBatchBytes) && !send() {
-					return
-				}
-			}
-			if err == io.EOF {
-				break
-			}
-		}
-		if len(b.nums) > 0 {
-			send()
-		}
-		readErr <- nil
+		readErr <- rd.batchLines(r, work, ordered, quit)
 	}()
 
 	stop := func(err error) error {
@@ -142,6 +105,51 @@ func (rd *reader) readArenaLines(r io.Reader) error {
 		}
 	}
 	return <-readErr
+}
+
+// batchLines cuts r into batches of non-blank lines, each sent to ordered
+// (in input order) and to work (to be decoded), until the input ends or
+// quit is closed.
+func (rd *reader) batchLines(r io.Reader, work, ordered chan<- *arenaBatch, quit <-chan struct{}) error {
+	br := bufio.NewReaderSize(r, 256<<10)
+	var buf []byte
+	b := newArenaBatch()
+	send := func() bool {
+		select {
+		case ordered <- b:
+		case <-quit:
+			return false
+		}
+		work <- b
+		b = newArenaBatch()
+		return true
+	}
+	for n := 1; ; n++ {
+		text, tooLong, err := readLine(br, buf[:0], rd.opts.MaxLineBytes)
+		buf = text
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("read line %d: %w", n, err)
+		}
+		if len(text) == 0 && !tooLong && err == io.EOF {
+			break
+		}
+		if tooLong || !isBlank(text) {
+			b.text = append(b.text, text...)
+			b.ends = append(b.ends, len(b.text))
+			b.nums = append(b.nums, n)
+			b.tooLong = append(b.tooLong, tooLong)
+			if (len(b.nums) == parallelBatch || len(b.text) >= parallelBatchBytes) && !send() {
+				return nil // the caller stopped
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	if len(b.nums) > 0 {
+		send()
+	}
+	return nil
 }
 
 func newArenaBatch() *arenaBatch {
