@@ -18,6 +18,7 @@ import (
 
 	"github.com/agora-rlhf/agora/arena/demo"
 	"github.com/agora-rlhf/agora/arena/web/browsertest"
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // viewport is one screen the page's tests run at.
@@ -225,9 +226,10 @@ func waitStatus(t *testing.T, ctx context.Context, want string) {
 	}
 }
 
-// TestPageKeyboardBattle sends with Ctrl+Enter and votes with the 1 key,
-// which must not type into the prompt; a follow-up turn says that the
-// models answer it; the reveal names both models and marks the choice.
+// TestPageKeyboardBattle sends with Ctrl+Enter and votes with the 1 key
+// ("A is much better": the winner and the strength in one step), which
+// must not type into the prompt; a follow-up turn says that the models
+// answer it; the reveal names both models and marks the choice.
 func TestPageKeyboardBattle(t *testing.T) {
 	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
@@ -264,7 +266,8 @@ func TestPageKeyboardBattle(t *testing.T) {
 			waitStatus(t, ctx, "vote now, or ask a follow-up")
 			browsertest.SaveScreenshot(t, "follow-up-"+vp.name+".png", browsertest.Run(t, ctx, chromedp.FullScreenshot(100)))
 
-			// Focus goes back to the page after the follow-up box; 1 votes A.
+			// Focus goes back to the page after the follow-up box; 1 votes A
+			// much better.
 			err = chromedp.Do(ctx,
 				chromedp.Focus(chromedp.ID("answer-a")),
 				chromedp.KeyEvent("1"),
@@ -273,7 +276,7 @@ func TestPageKeyboardBattle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p := browsertest.Run(t, ctx, chromedp.Value(chromedp.ID("prompt"))); strings.ContainsAny(p, "1234") {
+			if p := browsertest.Run(t, ctx, chromedp.Value(chromedp.ID("prompt"))); strings.ContainsAny(p, "123456") {
 				t.Errorf("the prompt box now holds %q: a vote key typed into it", p)
 			}
 			reveal := evalString(t, ctx, `document.getElementById("reveal-text").textContent`)
@@ -286,9 +289,26 @@ func TestPageKeyboardBattle(t *testing.T) {
 			if m := evalString(t, ctx, `document.getElementById("meta-a").textContent`); !strings.Contains(m, "tokens") {
 				t.Errorf("the reveal shows no figures for A: %q", m)
 			}
+			if v := onlyVote(t, s); v.Winner != rlhf.WinnerA || v.Strength != rlhf.StrengthSignificant {
+				t.Errorf("key 1 stored winner %q strength %q, want a, significant", v.Winner, v.Strength)
+			}
 			browsertest.SaveScreenshot(t, "reveal-"+vp.name+".png", browsertest.Run(t, ctx, chromedp.FullScreenshot(100)))
 		})
 	}
+}
+
+// onlyVote returns the one vote in s's store.
+func onlyVote(t *testing.T, s *setup) rlhf.Vote {
+	t.Helper()
+	var votes []rlhf.Vote
+	err := s.store.Records(context.Background(), func(r *rlhf.Record) error {
+		votes = append(votes, r.Vote)
+		return nil
+	})
+	if err != nil || len(votes) != 1 {
+		t.Fatalf("the store holds %d votes (%v), want 1", len(votes), err)
+	}
+	return votes[0]
 }
 
 // TestPageVoteKeysAfterCtrlEnter votes with a key pressed right after
@@ -400,12 +420,12 @@ func TestPageFailedSide(t *testing.T) {
 				t.Errorf("the page shows the upstream's error or its code: %q", page)
 			}
 			browsertest.SaveScreenshot(t, "failed-side-"+vp.name+".png", browsertest.Run(t, ctx, chromedp.FullScreenshot(100)))
-			err = chromedp.Do(ctx, chromedp.KeyEvent("1"), chromedp.KeyEvent("4"), chromedp.WaitVisible(chromedp.ID("reveal")))
+			err = chromedp.Do(ctx, chromedp.KeyEvent("1"), chromedp.KeyEvent("6"), chromedp.WaitVisible(chromedp.ID("reveal")))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if r := evalString(t, ctx, `document.getElementById("reveal-text").textContent`); !strings.Contains(r, "bad") {
-				t.Errorf("after 1 then 4 the reveal reads %q, want a both-bad vote", r)
+				t.Errorf("after 1 then 6 the reveal reads %q, want a both-bad vote", r)
 			}
 		})
 	}

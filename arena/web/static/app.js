@@ -170,8 +170,11 @@
     state.out[side] = r;
   }
 
+  // The vote buttons: the winner and, for A or B, the strength, in one step.
+  const voteButtons = () => document.querySelectorAll(".vote .buttons button");
+
   function resetVoting(enabled, only) {
-    for (const id of ["vote-a", "vote-b", "vote-tie", "vote-both-bad"]) $(id).disabled = !enabled || (only && !only.includes(id));
+    for (const b of voteButtons()) b.disabled = !enabled || (only && !only.includes(b.id));
   }
 
   function clearPanes() {
@@ -181,7 +184,6 @@
       $("state-" + s).textContent = ""; $("pane-" + s).classList.remove("streaming", "chosen");
     }
     $("reveal").hidden = true; $("follow-form").hidden = true; $("vote-note").hidden = true; $("vote").hidden = false;
-    for (const r of document.querySelectorAll("input[name=strength]")) r.checked = false;
     $("reason").value = "";
     resetVoting(false);
   }
@@ -201,7 +203,7 @@
       try { localStorage.setItem("agora.seen", "1"); } catch (e) { /* private mode */ }
       addTurnHeader(prompt);
       setStatus("status.answering");
-      // The keys act on the battle, not the prompt box: 1–4 never type there.
+      // The keys act on the battle, not the prompt box: 1–6 never type there.
       $("prompt").blur();
       $("answer-a").focus({ preventScroll: true });
     }
@@ -252,12 +254,12 @@
     }
   }
 
-  function vote(winner) {
-    if (!state.battle || state.streaming || state.voted || state.stopped) return;
-    if ($("vote-" + (winner === "both_bad" ? "both-bad" : winner)).disabled) return;
+  // vote sends the choice of button b: its winner and its strength.
+  function vote(b) {
+    if (!state.battle || state.streaming || state.voted || state.stopped || b.disabled) return;
+    const winner = b.dataset.winner;
     const msg = { type: "vote", battle_id: state.battle, winner: winner };
-    const s = document.querySelector("input[name=strength]:checked");
-    if (s && (winner === "a" || winner === "b")) msg.strength = s.value;
+    if (b.dataset.strength) msg.strength = b.dataset.strength;
     const reason = $("reason").value.trim();
     if (reason) msg.reason = reason;
     state.choice = winner;
@@ -379,7 +381,7 @@
   $("skip").addEventListener("click", newBattle);
   $("stop").addEventListener("click", stop);
   $("regenerate").addEventListener("click", regenerate);
-  for (const b of document.querySelectorAll(".vote .buttons button")) b.addEventListener("click", () => vote(b.dataset.winner));
+  for (const b of voteButtons()) b.addEventListener("click", () => vote(b));
   for (const b of document.querySelectorAll("button.example")) b.addEventListener("click", () => { $("prompt").value = b.textContent; start(b.textContent); });
   $("prompt").addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) startBattle(ev);
@@ -387,8 +389,8 @@
   const typing = (el) => el && (el.tagName === "TEXTAREA" || el.tagName === "SELECT" || (el.tagName === "INPUT" && el.type === "text"));
   document.addEventListener("keydown", (ev) => {
     if (typing(ev.target) || ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    const winners = { "1": "a", "2": "b", "3": "tie", "4": "both_bad" };
-    if (winners[ev.key]) { vote(winners[ev.key]); ev.preventDefault(); }
+    const b = voteButtons()[Number(ev.key) - 1];
+    if (/^[1-6]$/.test(ev.key) && b) { vote(b); ev.preventDefault(); }
   });
   // N acts on key up, once the key's character has gone nowhere: acting on
   // key down would move the focus to the prompt box and type the "n" there.
