@@ -78,14 +78,16 @@ func (s *Server) listing(model string) string {
 
 // handleListModel is POST /api/v1/models/:lab/:model/list: the lab makes
 // its unlisted model public. Its scores can no longer be retracted.
-func (s *Server) handleListModel(c *gin.Context) error {
-	lab, name := modelName(c)
-	l, err := s.cfg.Policy.List(c.Request.Context(), lab, name)
-	if err != nil {
-		return err
+func handleListModel(gov Governance) handler {
+	return func(c *gin.Context) error {
+		lab, name := modelName(c)
+		l, err := gov.List(c.Request.Context(), lab, name)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"listing": l})
+		return nil
 	}
-	c.JSON(http.StatusOK, gin.H{"listing": l})
-	return nil
 }
 
 // deprecationRequest is the body of POST /api/v1/deprecations.
@@ -98,25 +100,27 @@ type deprecationRequest struct {
 // handleDeprecate is POST /api/v1/deprecations: a lab deprecates one of
 // its models, the admin any model; the same rule for all, logged and
 // published.
-func (s *Server) handleDeprecate(c *gin.Context) error {
-	var q deprecationRequest
-	if err := decodeJSON(c, &q); err != nil {
-		return err
-	}
-	lab, by := caller(c).lab(), caller(c).lab()
-	if lab == "" {
-		if by = q.By; by == "" {
-			return rlhf.Errorf(rlhf.EInvalid, "by is required: the admin's name, published with the deprecation")
+func handleDeprecate(gov Governance) handler {
+	return func(c *gin.Context) error {
+		var q deprecationRequest
+		if err := decodeJSON(c, &q); err != nil {
+			return err
 		}
-	} else if q.By != "" && q.By != lab {
-		return rlhf.Errorf(rlhf.EInvalid, "by must be your own lab, %q, or left out", lab)
+		lab, by := caller(c).lab(), caller(c).lab()
+		if lab == "" {
+			if by = q.By; by == "" {
+				return rlhf.Errorf(rlhf.EInvalid, "by is required: the admin's name, published with the deprecation")
+			}
+		} else if q.By != "" && q.By != lab {
+			return rlhf.Errorf(rlhf.EInvalid, "by must be your own lab, %q, or left out", lab)
+		}
+		d, err := gov.Deprecate(c.Request.Context(), by, lab, q.Model, q.Reason)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusCreated, gin.H{"deprecation": d})
+		return nil
 	}
-	d, err := s.cfg.Policy.Deprecate(c.Request.Context(), by, lab, q.Model, q.Reason)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusCreated, gin.H{"deprecation": d})
-	return nil
 }
 
 // policyRequest is the body of PUT /api/v1/admin/policy.
@@ -129,17 +133,19 @@ type policyRequest struct {
 // handlePutPolicy is PUT /api/v1/admin/policy: the admin puts a new
 // version of the policy in force, recorded with who, when and why, and in
 // the verifiable log.
-func (s *Server) handlePutPolicy(c *gin.Context) error {
-	var q policyRequest
-	if err := decodeJSON(c, &q); err != nil {
-		return err
+func handlePutPolicy(gov Governance) handler {
+	return func(c *gin.Context) error {
+		var q policyRequest
+		if err := decodeJSON(c, &q); err != nil {
+			return err
+		}
+		ch, err := gov.Change(c.Request.Context(), []byte(q.Policy), q.By, q.Reason)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"change": ch})
+		return nil
 	}
-	ch, err := s.cfg.Policy.Change(c.Request.Context(), []byte(q.Policy), q.By, q.Reason)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, gin.H{"change": ch})
-	return nil
 }
 
 // transparencyMaxAge is how long a transparency report is served before

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -253,28 +254,32 @@ type signedOut struct {
 }
 
 // handleMemberGet shows a member to the admin.
-func (s *Server) handleMemberGet(c *gin.Context) error {
-	m, err := s.cfg.Members.Member(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		return err
+func handleMemberGet(members Members) handler {
+	return func(c *gin.Context) error {
+		m, err := members.Member(c.Request.Context(), c.Param("id"))
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"member": m})
+		return nil
 	}
-	c.JSON(http.StatusOK, gin.H{"member": m})
-	return nil
 }
 
 // handleRevokeMemberSessions signs a member out everywhere (admin).
-func (s *Server) handleRevokeMemberSessions(c *gin.Context) error {
-	id := c.Param("id")
-	if _, err := s.cfg.Members.Member(c.Request.Context(), id); err != nil {
-		return err
+func handleRevokeMemberSessions(members Members, now func() time.Time, log *slog.Logger) handler {
+	return func(c *gin.Context) error {
+		id := c.Param("id")
+		if _, err := members.Member(c.Request.Context(), id); err != nil {
+			return err
+		}
+		n, err := members.RevokeSessions(c.Request.Context(), id, "", now())
+		if err != nil {
+			return err
+		}
+		log.Info("admin revoked a member's sessions", "member", id, "sessions", n)
+		c.JSON(http.StatusOK, gin.H{"member": id, "revoked": n})
+		return nil
 	}
-	n, err := s.cfg.Members.RevokeSessions(c.Request.Context(), id, "", s.cfg.Identity.now())
-	if err != nil {
-		return err
-	}
-	s.log.Info("admin revoked a member's sessions", "member", id, "sessions", n)
-	c.JSON(http.StatusOK, gin.H{"member": id, "revoked": n})
-	return nil
 }
 
 // identify returns who the websocket request's token proves, or a fresh

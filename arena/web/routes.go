@@ -42,7 +42,7 @@ func (s *Server) Routes() []Route {
 		s.memberRoutes(c.Members, c.Passkeys, c.OpenID),
 		s.accountRoutes(c.Accounts),
 		s.registryRoutes(c.Registry, c.Usage),
-		s.policyRoutes(c.Policy, c.Registry),
+		s.policyRoutes(c.Policy),
 		s.campaignRoutes(c.Campaigns),
 		s.demoRoutes(c.Demo),
 	)
@@ -127,9 +127,9 @@ func (s *Server) contributionRoutes(cs Contributions) []Route {
 		return nil
 	}
 	return []Route{
-		{"GET", "/api/v1/me/points", Anyone, s.wrap(s.handlePoints)},
-		{"GET", "/api/v1/releases", Anyone, s.wrap(s.handleReleases)},
-		{"GET", "/api/v1/releases/proof", Anyone, s.wrap(s.handleReleaseProof)},
+		{"GET", "/api/v1/me/points", Anyone, s.wrap(s.handlePoints(cs))},
+		{"GET", "/api/v1/releases", Anyone, s.wrap(handleReleases(cs))},
+		{"GET", "/api/v1/releases/proof", Anyone, s.wrap(handleReleaseProof(cs))},
 	}
 }
 
@@ -195,8 +195,8 @@ func (s *Server) memberRoutes(m Members, pk PasskeyCeremonies, oid OpenID) []Rou
 		return nil
 	}
 	rs := []Route{
-		{"GET", "/api/v1/admin/members/:id", AdminOnly, s.wrap(s.handleMemberGet)},
-		{"DELETE", "/api/v1/admin/members/:id/sessions", AdminOnly, s.wrap(s.handleRevokeMemberSessions)},
+		{"GET", "/api/v1/admin/members/:id", AdminOnly, s.wrap(handleMemberGet(m))},
+		{"DELETE", "/api/v1/admin/members/:id/sessions", AdminOnly, s.wrap(handleRevokeMemberSessions(m, s.cfg.Identity.now, s.log))},
 	}
 	if pk != nil {
 		rs = append(rs, []Route{
@@ -258,21 +258,16 @@ func (s *Server) registryRoutes(reg ModelRegistry, usage UsageSource) []Route {
 
 // policyRoutes serve the leaderboard policy: its transparency report, and
 // listing and deprecating models (api_policy.go).
-func (s *Server) policyRoutes(gov Governance, reg ModelRegistry) []Route {
+func (s *Server) policyRoutes(gov Governance) []Route {
 	if gov == nil {
 		return nil
 	}
-	rs := []Route{
+	return []Route{
 		{"GET", "/api/v1/transparency", Anyone, s.wrap(handleTransparency(gov))},
-		{"PUT", "/api/v1/admin/policy", AdminOnly, s.wrap(s.handlePutPolicy)},
+		{"PUT", "/api/v1/admin/policy", AdminOnly, s.wrap(handlePutPolicy(gov))},
+		{"POST", "/api/v1/models/:lab/:model/list", LabOrAdmin, s.wrap(handleListModel(gov))},
+		{"POST", "/api/v1/deprecations", LabOrAdmin, s.wrap(handleDeprecate(gov))},
 	}
-	if reg != nil {
-		rs = append(rs, []Route{
-			{"POST", "/api/v1/models/:lab/:model/list", LabOrAdmin, s.wrap(s.handleListModel)},
-			{"POST", "/api/v1/deprecations", LabOrAdmin, s.wrap(s.handleDeprecate)},
-		}...)
-	}
-	return rs
 }
 
 // campaignRoutes serve labs' prompt campaigns (api_campaigns.go).
