@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/agora-rlhf/agora/cmd/agora/agoratest"
 )
 
 // flakyEndpoint is an OpenAI-compatible streaming endpoint. Model "flaky"
@@ -188,31 +189,11 @@ models:
 // answer; any other status fails the test.
 func get(t *testing.T, u, token string) string {
 	t.Helper()
-	status, body := getStatus(t, u, token)
+	status, body := agoratest.Get(t, u, token)
 	if status != http.StatusOK {
 		t.Fatalf("GET %s = %d: %s", u, status, body)
 	}
 	return body
-}
-
-// getStatus GETs u with an optional bearer token and returns the status
-// and the body, whatever the status.
-func getStatus(t *testing.T, u, token string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", u, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
 }
 
 func getJSON(t *testing.T, u, token string, v any) {

@@ -1,17 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/agora-rlhf/agora/cmd/agora/agoratest"
 )
 
 // TestMain lets the test binary act as the agora binary: a test starts
@@ -26,33 +25,15 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and many readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-var servingRE = regexp.MustCompile(`serving the arena on (http://[^ ]+)/ `)
+type syncBuffer = agoratest.SyncBuffer
 
 // waitServing waits until out shows the serving line and returns the URL.
 func waitServing(t testing.TB, out *syncBuffer, errOut fmt.Stringer) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if m := servingRE.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
+		if u, ok := agoratest.ServingURL(out.String()); ok {
+			return u
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

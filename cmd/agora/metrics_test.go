@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/agora-rlhf/agora/cmd/agora/agoratest"
 )
 
 const testMetricsToken = "metrics-token-for-the-scraper"
@@ -14,7 +16,7 @@ const testMetricsToken = "metrics-token-for-the-scraper"
 // scrape GETs /metrics with token and returns the status and body.
 func scrape(t *testing.T, base, token string) (int, string) {
 	t.Helper()
-	return getStatus(t, base+"/metrics", token)
+	return agoratest.Get(t, base+"/metrics", token)
 }
 
 // sampleValue returns the value of the sample line that starts with

@@ -6,20 +6,17 @@ package deploy_test
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/agora-rlhf/agora/cmd/agora/agoratest"
 )
 
 // repoRoot is the module's root, from this package's directory.
@@ -89,25 +86,7 @@ func runTool(t testing.TB, dir string, name string, args ...string) string {
 	return string(out)
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and many readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-var servingRE = regexp.MustCompile(`serving the arena on (http://[^ ]+)/ `)
+type syncBuffer = agoratest.SyncBuffer
 
 // startAgora runs bin serve with args and env until the test ends
 // (stopped with SIGTERM, which must exit 0) and returns its base URL.
@@ -127,8 +106,8 @@ func startAgora(t testing.TB, bin string, env []string, args ...string) string {
 		}
 	})
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := servingRE.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
+		if u, ok := agoratest.ServingURL(out.String()); ok {
+			return u
 		}
 		if cmd.ProcessState != nil {
 			break
@@ -146,24 +125,6 @@ func writeFile(t testing.TB, dir, name, content string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// get sends a GET with an optional bearer token and returns status and body.
-func get(t testing.TB, url, token string) (int, string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
 }
 
 // metricNames returns the names of the samples in a scrape.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/agora-rlhf/agora/cmd/agora/agoratest"
 )
 
 // podman runs podman on a private store under dir (the vfs driver, which
@@ -74,10 +76,10 @@ func TestImage(t *testing.T) {
 	}
 	cfg := writeFile(t, t.TempDir(), "agora.yaml", "demo:\n  enabled: true\n  token_delay: 1ms\n")
 	base := startAgora(t, out, env, "--data", t.TempDir(), "--config", cfg)
-	if status, body := get(t, base+"/readyz", ""); status != 200 {
+	if status, body := agoratest.Get(t, base+"/readyz", ""); status != 200 {
 		t.Errorf("GET /readyz of the binary from the image = %d %s, want 200", status, body)
 	}
-	if status, _ := get(t, base+"/metrics", metricsToken); status != 200 {
+	if status, _ := agoratest.Get(t, base+"/metrics", metricsToken); status != 200 {
 		t.Errorf("GET /metrics of the binary from the image = %d, want 200", status)
 	}
 }

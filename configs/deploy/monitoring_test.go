@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/agora-rlhf/agora/cmd/agora/agoratest"
 	"github.com/agora-rlhf/agora/ingest/clickhouse/chtest"
 )
 
@@ -163,7 +164,7 @@ func TestMonitoringAgainstARealServer(t *testing.T) {
 	}
 	var scrape string
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		status, body := get(t, base+"/metrics", metricsToken)
+		status, body := agoratest.Get(t, base+"/metrics", metricsToken)
 		if status != 200 {
 			t.Fatalf("GET /metrics with the metrics token = %d %s", status, body)
 		}
