@@ -128,10 +128,61 @@ type Erasure struct {
 }
 
 // ContributorData is everything Agora holds about one contributor: what
-// a contributor downloads about themselves (and an admin for them).
+// a contributor downloads about themselves (and an admin for them). It
+// holds no secret: no token, token hash or key, and of passkeys only
+// their public ids and times.
 type ContributorData struct {
 	Contributor string   `json:"contributor_id"`
 	Consent     *Consent `json:"consent,omitempty"` // their defaults for future votes; nil when never chosen
 	Battles     []Battle `json:"battles"`           // every battle they started, voted or not, with prompts and answers
 	Votes       []Vote   `json:"votes"`             // every vote they gave, with its reason and consent
+	// Terms are the versions of the operator's terms they accepted.
+	Terms []TermsAcceptance `json:"terms"`
+	// Narrowings are their requests to narrow past votes, oldest first.
+	Narrowings []NarrowingRecord `json:"narrowings"`
+	// Quarantine is every quarantine decision about them, oldest first.
+	Quarantine []QuarantineEvent `json:"quarantine"`
+	// Gold is their accuracy on gold battles.
+	Gold GoldScore `json:"gold"`
+	// Account is their account, when they signed up or in.
+	Account *AccountData `json:"account,omitempty"`
+}
+
+// TermsAcceptance is one accepted version of the operator's terms.
+type TermsAcceptance struct {
+	Version string    `json:"version"`
+	At      time.Time `json:"at"`
+}
+
+// NarrowingRecord is one narrowing as kept: the scope asked for, the
+// votes named (none: all of them), how many were narrowed, when.
+type NarrowingRecord struct {
+	Scope    Scope     `json:"scope"`
+	VoteIDs  []string  `json:"vote_ids,omitempty"`
+	Narrowed int       `json:"narrowed"`
+	At       time.Time `json:"at"`
+}
+
+// AccountData is a contributor's account as kept: the member with its
+// linked contributor ids, its passkeys (ids and times; the credential's
+// data stays out), its OpenID identities and its sessions (times only:
+// a session id is part of a sign-in token).
+type AccountData struct {
+	Member     Member          `json:"member"`
+	Passkeys   []Passkey       `json:"passkeys"`
+	Identities []AccountLogin  `json:"identities"`
+	Sessions   []SessionRecord `json:"sessions"`
+}
+
+// AccountLogin is one OpenID Connect identity linked to an account.
+type AccountLogin struct {
+	Issuer    string    `json:"issuer"`
+	Subject   string    `json:"subject"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// SessionRecord is one signed-in device of an account.
+type SessionRecord struct {
+	CreatedAt time.Time `json:"created_at"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
 }

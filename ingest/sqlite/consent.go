@@ -104,7 +104,7 @@ func (s *Store) NarrowVotes(ctx context.Context, n rlhf.Narrowing) (int, error) 
 			}
 			narrowed++
 		}
-		return nil
+		return recordNarrowing(ctx, tx, n, narrowed)
 	})
 	return narrowed, err
 }

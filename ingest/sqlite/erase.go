@@ -16,8 +16,8 @@ const contributorBattles = `SELECT id FROM battles WHERE contributor_id = ?1
 	UNION SELECT battle_id FROM votes WHERE contributor_id = ?1`
 
 // ContributorData returns everything the store holds about a contributor:
-// their battles (voted or not) with every turn, their votes, and their
-// consent defaults.
+// their battles (voted or not) with every turn, their votes, their
+// consent defaults and the records of addRecords.
 func (s *Store) ContributorData(ctx context.Context, contributor string) (*rlhf.ContributorData, error) {
 	d := &rlhf.ContributorData{Contributor: contributor, Battles: []rlhf.Battle{}, Votes: []rlhf.Vote{}}
 	c, err := s.ConsentDefaults(ctx, contributor)
@@ -45,6 +45,9 @@ func (s *Store) ContributorData(ctx context.Context, contributor string) (*rlhf.
 			return nil, err
 		}
 	}
+	if err := s.addRecords(ctx, d); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -68,7 +71,7 @@ func (s *Store) strings(ctx context.Context, query string, args ...any) ([]strin
 
 // Erase deletes everything the store holds about a contributor — their
 // battles with every prompt and answer, their votes with their reasons,
-// their consent defaults and terms acceptances — and keeps e, filled in
+// their consent defaults, terms acceptances and narrowings — and keeps e, filled in
 // with the counts, as a content-free tombstone (with its leaf in the log,
 // when the store has one). The deleted votes' own leaves then serve as
 // missing. Deleted content is overwritten in the file (the write
@@ -144,7 +147,7 @@ func eraseRows(ctx context.Context, tx *sql.Tx, contributor string, e *rlhf.Eras
 			return nil, fmt.Errorf("erase: %w", err)
 		}
 	}
-	for _, table := range []string{"consent_defaults", "terms_accepted"} {
+	for _, table := range []string{"consent_defaults", "terms_accepted", "narrowings"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE contributor_id = ?`, contributor); err != nil {
 			return nil, fmt.Errorf("erase %s: %w", table, err)
 		}

@@ -86,6 +86,8 @@ var migrations = []string{
 	MembersMigration,
 	// 14: gold battles (gold.go).
 	GoldMigration,
+	// 15: contributors' narrowings, for their download (download.go).
+	NarrowingMigration,
 }
 
 // SchemaVersion is the schema version this code writes.
