@@ -110,8 +110,8 @@ func TestSummariesBackfilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Take the store back to the schema before SummaryMigration (and
-	// GoldMigration, which comes after it).
-	if _, err := s.write.ExecContext(ctx, `DROP TRIGGER vote_summaries_erase; DROP TABLE vote_summaries;
+	// the migrations after it).
+	if _, err := s.write.ExecContext(ctx, `DROP TABLE narrowings; DROP TRIGGER vote_summaries_erase; DROP TABLE vote_summaries;
 		DROP TABLE summaries_backfill; ALTER TABLE battles DROP COLUMN gold; DROP TABLE member_sessions;
 		DROP TABLE member_identities; DROP TABLE passkeys; DROP TABLE member_contributors; DROP TABLE members; PRAGMA user_version = 11`); err != nil {
 		t.Fatal(err)
