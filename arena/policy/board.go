@@ -10,8 +10,9 @@ import (
 	"github.com/agora-rlhf/agora/arena"
 )
 
-// Matcher returns inner restricted to models not deprecated: a deprecated
-// model never starts another battle, whoever's it is.
+// Matcher returns inner restricted to models not deprecated (a deprecated
+// model never starts another battle, whoever's it is) and steered towards
+// each lab's target share of battle sides (steer.go).
 func (g *Governor) Matcher(inner arena.Matcher) arena.Matcher {
 	if inner == nil {
 		inner = arena.Uniform{}
@@ -31,7 +32,15 @@ func (m matcher) Pair(models []string, rng *mrand.Rand) (string, string, error) 
 			kept = append(kept, name)
 		}
 	}
-	return m.inner.Pair(kept, rng)
+	labs := m.g.cfg.ModelLabs()
+	labOf, active := make(map[string]string, len(kept)), map[string]bool{}
+	for _, name := range kept {
+		labOf[name] = m.g.labOf(labs, name)
+		active[labOf[name]] = true
+	}
+	pol, _ := m.g.Policy()
+	w := m.g.steer.weights(labOf, pol.Sampling.targets(active))
+	return m.g.steer.pair(m.inner, kept, rng, labOf, w)
 }
 
 // Label returns a copy of lb as the public sees it under the policy in

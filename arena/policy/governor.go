@@ -47,7 +47,8 @@ type Config struct {
 // and answers for listings and deprecations. It is safe for concurrent
 // use.
 type Governor struct {
-	cfg Config
+	cfg   Config
+	steer *steering // battle sides per model, for the matcher; has its own lock
 
 	mu         sync.Mutex // guards the fields below
 	pol        *Policy
@@ -85,6 +86,11 @@ func New(ctx context.Context, cfg Config) (*Governor, error) {
 	for _, d := range ds {
 		g.deprecated[d.Model] = d
 	}
+	sides, err := cfg.Store.BattleSides(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g.steer = newSteering(sides)
 	return g, nil
 }
 
