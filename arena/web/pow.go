@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"math/bits"
 	"net/http"
 	"strconv"
@@ -27,6 +29,22 @@ type PoWConfig struct {
 	Bits int
 	TTL  time.Duration
 	Now  func() time.Time // nil means time.Now
+	// Key signs challenges: a key kept across restarts (cmd/agora derives
+	// it from the server's secret) lets a challenge outlive the process
+	// that issued it. Nil means a random key made at start, so that a
+	// restart voids every unused challenge.
+	Key []byte
+	// Spent remembers redeemed challenges, so that each redeems once even
+	// across restarts; nil keeps them in memory (enough with a random Key).
+	Spent PoWSpent
+}
+
+// PoWSpent keeps the nonces of redeemed challenges until they expire;
+// *sqlite.Store implements it.
+type PoWSpent interface {
+	// SpendPoW records a challenge's nonce as redeemed and reports
+	// whether it was not redeemed before.
+	SpendPoW(ctx context.Context, nonce []byte, expires time.Time) (fresh bool, err error)
 }
 
 // MaxPoWBits is the most work a configuration may ask: 2^32 hashes
@@ -53,8 +71,11 @@ func newPoWIssuer(cfg PoWConfig) *powIssuer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	key := make([]byte, 32)
-	rand.Read(key)
+	key := cfg.Key
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
 	return &powIssuer{cfg: cfg, key: key, used: map[string]time.Time{}}
 }
 
@@ -89,7 +110,7 @@ var errPoWRequired = rlhf.Errorf(rlhf.EForbidden, "a new identity needs proof of
 
 // redeem checks a solution "CHALLENGE:COUNTER": this server's signature,
 // not expired, enough work, and not redeemed before.
-func (p *powIssuer) redeem(solution string) error {
+func (p *powIssuer) redeem(ctx context.Context, solution string) error {
 	if solution == "" {
 		return errPoWRequired
 	}
@@ -112,11 +133,29 @@ func (p *powIssuer) redeem(solution string) error {
 	if LeadingZeroBits(challenge, counter) < int(payload[24]) {
 		return rlhf.Errorf(rlhf.EForbidden, "the proof of work does not solve the challenge")
 	}
+	return p.spend(ctx, payload[:16], exp, now)
+}
+
+var errPoWUsed = rlhf.Errorf(rlhf.EForbidden, "this proof of work was used already; get a new challenge")
+
+// spend marks a challenge's nonce redeemed, in p.cfg.Spent if set, else
+// in memory; it fails if the nonce was redeemed before.
+func (p *powIssuer) spend(ctx context.Context, nonceBytes []byte, exp, now time.Time) error {
+	if p.cfg.Spent != nil {
+		fresh, err := p.cfg.Spent.SpendPoW(ctx, nonceBytes, exp)
+		if err != nil {
+			return fmt.Errorf("redeem a proof of work: %w", err)
+		}
+		if !fresh {
+			return errPoWUsed
+		}
+		return nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	nonce := string(payload[:16])
+	nonce := string(nonceBytes)
 	if _, dup := p.used[nonce]; dup {
-		return rlhf.Errorf(rlhf.EForbidden, "this proof of work was used already; get a new challenge")
+		return errPoWUsed
 	}
 	if len(p.used) >= 1024 {
 		for n, e := range p.used {
@@ -197,7 +236,7 @@ func (s *Server) proveWork(r *http.Request) (bool, error) {
 	if s.pow == nil || s.validToken(r) {
 		return false, nil
 	}
-	if err := s.pow.redeem(r.URL.Query().Get("pow")); err != nil {
+	if err := s.pow.redeem(r.Context(), r.URL.Query().Get("pow")); err != nil {
 		return false, err
 	}
 	return true, nil

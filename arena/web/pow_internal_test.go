@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +17,10 @@ func TestPoWRedeem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.redeem(sol); err != nil {
+	if err := p.redeem(context.Background(), sol); err != nil {
 		t.Fatalf("redeem a solution: %v", err)
 	}
-	if err := p.redeem(sol); err == nil || !strings.Contains(err.Error(), "used already") {
+	if err := p.redeem(context.Background(), sol); err == nil || !strings.Contains(err.Error(), "used already") {
 		t.Errorf("redeem twice: %v", err)
 	}
 	c2 := p.issue()
@@ -33,12 +34,12 @@ func TestPoWRedeem(t *testing.T) {
 	tampered := strings.Replace(sol2, sol2[:4], "AAAA", 1)
 	for name, s := range map[string]string{"none": "", "weak": weak, "forged": forged, "tampered": tampered,
 		"no counter": c2.Challenge, "bad counter": c2.Challenge + ":x1"} {
-		if err := p.redeem(s); err == nil {
+		if err := p.redeem(context.Background(), s); err == nil {
 			t.Errorf("%s: redeemed %q", name, s)
 		}
 	}
 	now = now.Add(2 * time.Minute)
-	if err := p.redeem(sol2); err == nil || !strings.Contains(err.Error(), "expired") {
+	if err := p.redeem(context.Background(), sol2); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Errorf("redeem after expiry: %v", err)
 	}
 }

@@ -325,7 +325,7 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		OpenIDName:      or(cfg.Contributors.OIDC.Name, "OpenID"),
 		RequireAccount:  cfg.Contributors.RequireAccount,
 		OnConnect:       p.watch.connected,
-		PoW:             web.PoWConfig{Bits: cfg.ProofOfWork.Bits, TTL: cfg.ProofOfWork.TTL.D()},
+		PoW:             powConfig(cfg.ProofOfWork, p.secret, p.store),
 		Contributors:    contributorViews{Store: p.store, det: p.watch.det},
 		Log:             p.log,
 	})

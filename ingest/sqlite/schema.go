@@ -88,6 +88,8 @@ var migrations = []string{
 	GoldMigration,
 	// 15: contributors' narrowings, for their download (download.go).
 	NarrowingMigration,
+	// 16: redeemed proof-of-work challenges (pow.go).
+	PoWMigration,
 }
 
 // SchemaVersion is the schema version this code writes.
