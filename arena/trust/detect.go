@@ -133,9 +133,26 @@ func (d *Detector) Observe(o Observation) []Flag {
 	if f := d.cluster(o); f != nil {
 		flags = append(flags, f...)
 	}
+	u, checked := d.record(o, true)
+	if checked && !u.flagged && len(u.votes) >= d.cfg.MinVotes {
+		if reason := d.test(u); reason != "" {
+			u.flagged = true
+			flags = append(flags, Flag{Contributor: o.Contributor, Reason: reason})
+		}
+	}
+	return flags
+}
+
+// record adds o to its pair's history and, if toUser, to its
+// contributor's state, and returns that state and whether o is one of the
+// votes the tests check. d.mu must be held.
+func (d *Detector) record(o Observation, toUser bool) (u *userState, checked bool) {
+	if toUser {
+		u = d.user(o.Contributor)
+		u.voted++
+	}
 	if o.Gold {
-		d.user(o.Contributor).voted++
-		return flags
+		return u, false
 	}
 	key, outcome := pairKey(o)
 	h := d.pairs[key]
@@ -143,24 +160,17 @@ func (d *Detector) Observe(o Observation) []Flag {
 		h = &[3]int{}
 		d.pairs[key] = h
 	}
-	u := d.user(o.Contributor)
-	u.voted++
-	if len(u.votes) < d.cfg.MaxChecked {
-		v := vote{probs: odds(h), outcome: outcome}
-		u.votes = append(u.votes, v)
-		if outcome < 2 { // the sequential test is on decisive votes
-			p := v.probs[outcome] / (v.probs[0] + v.probs[1])
-			u.logM += math.Log(1 / (2 * p))
-		}
-		if !u.flagged && len(u.votes) >= d.cfg.MinVotes {
-			if reason := d.test(u); reason != "" {
-				u.flagged = true
-				flags = append(flags, Flag{Contributor: o.Contributor, Reason: reason})
-			}
-		}
+	defer func() { h[outcome]++ }()
+	if !toUser || len(u.votes) >= d.cfg.MaxChecked {
+		return u, false
 	}
-	h[outcome]++
-	return flags
+	v := vote{probs: odds(h), outcome: outcome}
+	u.votes = append(u.votes, v)
+	if outcome < 2 { // the sequential test is on decisive votes
+		p := v.probs[outcome] / (v.probs[0] + v.probs[1])
+		u.logM += math.Log(1 / (2 * p))
+	}
+	return u, true
 }
 
 // Started counts a battle the contributor started and returns a flag when
@@ -180,8 +190,8 @@ func (d *Detector) Started(contributor string) []Flag {
 
 // test runs both tests on u and returns why it fails, or "".
 func (d *Detector) test(u *userState) string {
-	if u.logM > math.Log(1/d.cfg.Alpha) {
-		return fmt.Sprintf("sequential test: Π 1/(2p) = %.3g over %d votes exceeds %g", math.Exp(u.logM), len(u.votes), 1/d.cfg.Alpha)
+	if reason := d.sequential(u); reason != "" {
+		return reason
 	}
 	switch len(u.votes) {
 	case 25, 50, 100:
@@ -204,6 +214,15 @@ func (d *Detector) test(u *userState) string {
 	}
 	if float64(worse) > d.cfg.Level*float64(d.cfg.Replays) {
 		return fmt.Sprintf("likelihood test: %d votes less likely than %d of %d honest replays", len(u.votes), worse, d.cfg.Replays)
+	}
+	return ""
+}
+
+// sequential runs FastChat's sequential test on u and returns why it
+// fails, or "".
+func (d *Detector) sequential(u *userState) string {
+	if u.logM > math.Log(1/d.cfg.Alpha) {
+		return fmt.Sprintf("sequential test: Π 1/(2p) = %.3g over %d votes exceeds %g", math.Exp(u.logM), len(u.votes), 1/d.cfg.Alpha)
 	}
 	return ""
 }

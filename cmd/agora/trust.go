@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/arena/trust"
@@ -43,13 +45,24 @@ func demoModelNames(cfg *configs.Config) map[string]string {
 }
 
 // watch runs the anomaly detectors on the live votes and quarantines the
-// contributors they flag.
+// contributors they flag. At start, its rebuild worker replays the stored
+// votes into the detectors; what arrives meanwhile waits in pending, so
+// the detectors see every vote in commit order.
 type watch struct {
 	det        *trust.Detector
 	quarantine *trust.Quarantine
+	rebuild    func(context.Context) error // the worker main runs once
 
-	mu      sync.Mutex        // guards clients
+	mu      sync.Mutex        // guards clients, pending and ready
 	clients map[string]client // each contributor's last websocket's address and agent
+	pending []watchEvent      // battles started and votes cast while the detectors were rebuilt
+	ready   bool              // the detectors are rebuilt: events go to them at once
+}
+
+// watchEvent is a battle started by a contributor, or a vote.
+type watchEvent struct {
+	started string
+	vote    *trust.Observation
 }
 
 // client is where a contributor connected from.
@@ -70,18 +83,101 @@ func (w *watch) connected(contributor, address, agent string) {
 	w.clients[contributor] = client{address, agent}
 }
 
-func newWatch(ctx context.Context, store trust.QuarantineStore, log *slog.Logger) (*watch, error) {
+// watchStore is what the watch reads and writes; *sqlite.Store
+// implements it.
+type watchStore interface {
+	trust.QuarantineStore
+	trust.History
+	MaxVoteSeq(ctx context.Context) (int64, error)
+}
+
+// newWatch returns the watch, with the worker that rebuilds its detectors
+// from the votes stored now (votes committed later reach it through the
+// vote feed).
+func newWatch(ctx context.Context, store watchStore, log *slog.Logger) (*watch, error) {
 	det := trust.NewDetector(trust.DetectorConfig{})
 	q, err := trust.NewQuarantine(ctx, store, det, log)
 	if err != nil {
 		return nil, err
 	}
-	return &watch{det: det, quarantine: q, clients: map[string]client{}}, nil
+	upTo, err := store.MaxVoteSeq(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild the detectors: %w", err)
+	}
+	w := &watch{det: det, quarantine: q, clients: map[string]client{}}
+	w.rebuild = func(ctx context.Context) error {
+		defer w.drain()
+		start := time.Now()
+		n, err := w.replay(ctx, store, upTo)
+		if err != nil {
+			log.Error("the detectors were not rebuilt from the stored votes", "err", err)
+			return nil
+		}
+		log.Info("detectors rebuilt", "votes", n, "seconds", time.Since(start).Seconds())
+		return nil
+	}
+	return w, nil
+}
+
+// replay rebuilds the detectors from the votes of store up to seq upTo
+// and quarantines whom the rebuilt state flags.
+func (w *watch) replay(ctx context.Context, store watchStore, upTo int64) (int, error) {
+	qs, err := store.Quarantined(ctx)
+	if err != nil {
+		return 0, err
+	}
+	evs, err := store.QuarantineLog(ctx)
+	if err != nil {
+		return 0, err
+	}
+	flags, n, err := w.det.Rebuild(ctx, store, upTo, trust.StandingOf(qs, evs))
+	w.quarantine.Flag(ctx, flags)
+	return n, err
+}
+
+// hold keeps ev for the detectors while they are rebuilt, and reports
+// whether it did.
+func (w *watch) hold(ev watchEvent) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.ready {
+		w.pending = append(w.pending, ev)
+	}
+	return !w.ready
+}
+
+// drain passes the events held during the rebuild to the detectors, in
+// order, until none is left; then events go to them at once.
+func (w *watch) drain() {
+	for {
+		w.mu.Lock()
+		evs := w.pending
+		w.pending = nil
+		w.ready = len(evs) == 0
+		w.mu.Unlock()
+		if len(evs) == 0 {
+			return
+		}
+		for _, ev := range evs {
+			w.pass(ev)
+		}
+	}
+}
+
+// pass gives one event to the detectors and quarantines whom they flag.
+func (w *watch) pass(ev watchEvent) {
+	if ev.vote != nil {
+		w.quarantine.Flag(context.Background(), w.det.Observe(*ev.vote))
+		return
+	}
+	w.quarantine.Flag(context.Background(), w.det.Started(ev.started))
 }
 
 // started counts a battle a contributor started.
 func (w *watch) started(contributor string) {
-	w.quarantine.Flag(context.Background(), w.det.Started(contributor))
+	if ev := (watchEvent{started: contributor}); !w.hold(ev) {
+		w.pass(ev)
+	}
 }
 
 // voted runs the detectors on a committed vote.
@@ -89,9 +185,12 @@ func (w *watch) voted(r *rlhf.Record) {
 	w.mu.Lock()
 	cl := w.clients[r.Vote.ContributorID]
 	w.mu.Unlock()
-	w.quarantine.Flag(context.Background(), w.det.Observe(trust.Observation{Contributor: r.Vote.ContributorID,
+	ev := watchEvent{vote: &trust.Observation{Contributor: r.Vote.ContributorID,
 		ModelA: r.Battle.ModelA, ModelB: r.Battle.ModelB, Winner: r.Vote.Winner, At: r.Vote.CreatedAt,
-		Address: cl.address, Agent: cl.agent, Gold: r.Battle.IsGold()}))
+		Address: cl.address, Agent: cl.agent, Gold: r.Battle.IsGold()}}
+	if !w.hold(ev) {
+		w.pass(ev)
+	}
 }
 
 // contributorViews are the admin views of contributors: the store's gold

@@ -113,7 +113,7 @@ func TestSummariesBackfilled(t *testing.T) {
 	// the migrations after it).
 	if _, err := s.write.ExecContext(ctx, `DROP TABLE narrowings; DROP TRIGGER vote_summaries_erase; DROP TABLE vote_summaries;
 		DROP TABLE summaries_backfill; ALTER TABLE battles DROP COLUMN gold; DROP TABLE member_sessions;
-		DROP TABLE member_identities; DROP TABLE passkeys; DROP TABLE member_contributors; DROP TABLE members; PRAGMA user_version = 11`); err != nil {
+		DROP TABLE member_identities; DROP TABLE passkeys; DROP TABLE member_contributors; DROP TABLE members; DROP TABLE pow_spent; PRAGMA user_version = 11`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
