@@ -80,15 +80,16 @@ func (s *Store) ImportRecords(ctx context.Context, recs []rlhf.Record) (added in
 
 const (
 	finishBattleSQL = `UPDATE battles SET status = ?, updated_at = ?, identity_leak = ?
-		WHERE id = ? AND (SELECT count(*) FROM turns WHERE battle_id = ?) = ?`
+		WHERE id = ? AND (SELECT count(*) FROM turns WHERE battle_seq = battles.seq) = ?`
 	voteExistsSQL   = `SELECT count(*) FROM votes WHERE id = ? OR battle_id = ?`
 	insertBattleSQL = `INSERT INTO battles
 		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language, identity_leak, gold)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
-			identity_leak = excluded.identity_leak, gold = excluded.gold`
+			identity_leak = excluded.identity_leak, gold = excluded.gold
+		RETURNING seq`
 	insertTurnSQL = `INSERT OR REPLACE INTO turns
-			(battle_id, idx, prompt, at,
+			(battle_seq, idx, prompt, at,
 			 a_content, a_finish, a_tokens, a_ttft_us, a_duration_us, a_error_code, a_error,
 			 b_content, b_finish, b_tokens, b_ttft_us, b_duration_us, b_error_code, b_error)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -101,7 +102,7 @@ const (
 // already (the arena saves each turn as it ends), that is one small update;
 // otherwise the whole battle is written.
 func (s *Store) finishBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) error {
-	res, err := s.exec(ctx, tx, finishBattleSQL, string(b.Status), ms(b.UpdatedAt), b.IdentityLeak, b.ID, b.ID, len(b.Turns))
+	res, err := s.exec(ctx, tx, finishBattleSQL, string(b.Status), ms(b.UpdatedAt), b.IdentityLeak, b.ID, len(b.Turns))
 	if err != nil {
 		return fmt.Errorf("finish battle %s: %w", b.ID, err)
 	}
@@ -116,16 +117,17 @@ func (s *Store) saveBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) erro
 	if source == "" {
 		source = rlhf.SourceArena
 	}
-	_, err := s.exec(ctx, tx, insertBattleSQL,
+	var seq int64
+	err := s.queryRow(ctx, tx, insertBattleSQL,
 		b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status), ms(b.CreatedAt), ms(b.UpdatedAt),
-		source, b.CampaignID, b.Category, b.Language, b.IdentityLeak, goldValue(b))
+		source, b.CampaignID, b.Category, b.Language, b.IdentityLeak, goldValue(b)).Scan(&seq)
 	if err != nil {
 		return fmt.Errorf("save battle %s: %w", b.ID, err)
 	}
 	for i := range b.Turns {
 		t := &b.Turns[i]
 		_, err := s.exec(ctx, tx, insertTurnSQL,
-			b.ID, t.Index, t.Prompt, ms(t.At),
+			seq, t.Index, t.Prompt, ms(t.At),
 			t.A.Content, t.A.FinishReason, t.A.Tokens, t.A.TTFT.Microseconds(), t.A.Duration.Microseconds(), t.A.ErrorCode, t.A.Error,
 			t.B.Content, t.B.FinishReason, t.B.Tokens, t.B.TTFT.Microseconds(), t.B.Duration.Microseconds(), t.B.ErrorCode, t.B.Error)
 		if err != nil {
@@ -204,10 +206,10 @@ func (s *Store) ReadyBattles(ctx context.Context, since time.Time) ([]*rlhf.Batt
 func (s *Store) Battle(ctx context.Context, id string) (*rlhf.Battle, error) {
 	var b rlhf.Battle
 	var status string
-	var created, updated int64
-	err := s.read.QueryRowContext(ctx, `SELECT id, contributor_id, model_a, model_b, status, created_at, updated_at,
+	var seq, created, updated int64
+	err := s.read.QueryRowContext(ctx, `SELECT seq, id, contributor_id, model_a, model_b, status, created_at, updated_at,
 		source, campaign_id, category, language, identity_leak, gold FROM battles WHERE id = ?`, id).
-		Scan(&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &status, &created, &updated,
+		Scan(&seq, &b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &status, &created, &updated,
 			&b.Source, &b.CampaignID, &b.Category, &b.Language, &b.IdentityLeak, goldColumn{&b})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rlhf.Errorf(rlhf.ENotFound, "no battle %s", id)
@@ -217,7 +219,7 @@ func (s *Store) Battle(ctx context.Context, id string) (*rlhf.Battle, error) {
 	}
 	b.Status = rlhf.BattleStatus(status)
 	b.CreatedAt, b.UpdatedAt = fromMS(created), fromMS(updated)
-	rows, err := s.read.QueryContext(ctx, `SELECT `+turnColumns+` FROM turns WHERE battle_id = ? ORDER BY idx`, id)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+turnColumns+` FROM turns WHERE battle_seq = ? ORDER BY idx`, seq)
 	if err != nil {
 		return nil, fmt.Errorf("read battle %s turns: %w", id, err)
 	}

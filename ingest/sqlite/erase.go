@@ -140,7 +140,7 @@ func eraseRows(ctx context.Context, tx *sql.Tx, contributor string, e *rlhf.Eras
 	n, _ := res.RowsAffected()
 	e.Votes = int(n)
 	for _, q := range []string{
-		`DELETE FROM turns WHERE battle_id IN ` + in,
+		`DELETE FROM turns WHERE battle_seq IN (SELECT seq FROM battles WHERE id IN ` + in + `)`,
 		`DELETE FROM battles WHERE id IN ` + in,
 	} {
 		if _, err := tx.ExecContext(ctx, q, list); err != nil {

@@ -32,10 +32,10 @@ func (e exportSource) Records(ctx context.Context, fn func(r *rlhf.Record) error
 const exportPragmas = "&_pragma=query_only(ON)&_pragma=mmap_size(0)&_pragma=cache_size(-2048)&_pragma=temp_store(FILE)"
 
 // ExportRecords is RecordsWhere for one long read of many records, such as an
-// export: the records RecordsWhere would give for f, but in the order of their
-// battle ids rather than in vote order, through connections of its own
-// whose memory stays the same whatever the size of the store. fn must not
-// keep r.
+// export: the records RecordsWhere would give for f, but in the order the
+// battles were stored (their seq) rather than in vote order, through
+// connections of its own whose memory stays the same whatever the size of
+// the store. fn must not keep r.
 //
 // Of each record it reads only what the export formats write
 // (exportFields): the battle's status, update time and campaign, and the
@@ -44,16 +44,11 @@ const exportPragmas = "&_pragma=query_only(ON)&_pragma=mmap_size(0)&_pragma=cach
 // connection's lock: leaving those eleven out saves about a quarter of the
 // reading.
 //
-// Why battle id order: turns are stored by (battle_id, idx) without a
-// rowid, and a turn with more than about 1 KB of text spills onto overflow
-// pages. To seek one, SQLite reads the whole record (overflow pages too)
-// of every cell it compares on the way down the B-tree, so reading turns
-// in vote order costs dozens of reads per battle. Instead ExportRecords
-// reads three streams in battle id order and merges them: turns scanned in
-// their own order (each page read once), and the votes and the battles
-// each scanned in storage order and sorted by SQLite (in a temporary file
-// past the page cache), which costs far fewer reads than looking each one
-// up by id.
+// Why battle order: battles and turns are stored in it (see
+// LayoutMigration), so both are read sequentially, each page once: the
+// turns on one connection, in a goroutine of their own, and the battles
+// with their votes (looked up by the battle, in a small index) on
+// another; the two streams are merged on the battle's seq.
 func (s *Store) ExportRecords(ctx context.Context, f RecordFilter, fn func(seq int64, r *rlhf.Record) error) error {
 	db, err := s.exportDB()
 	if err != nil {
@@ -73,7 +68,7 @@ func (s *Store) ExportRecords(ctx context.Context, f RecordFilter, fn func(seq i
 	// exportBatches batches of each kind exist.
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	turns := readTurns(rctx, ttx, exportTurnsSQL, nil, func(rows *sql.Rows, id *string, t *rlhf.Turn) error {
+	turns := readTurns(rctx, ttx, exportTurnsSQL, nil, func(rows *sql.Rows, id *int64, t *rlhf.Turn) error {
 		var at int64
 		err := rows.Scan(id, &t.Index, &t.Prompt, &at,
 			&t.A.Content, &t.A.Tokens, &t.A.ErrorCode, &t.B.Content, &t.B.Tokens, &t.B.ErrorCode)
@@ -131,10 +126,10 @@ func (s *Store) ExportRecords(ctx context.Context, f RecordFilter, fn func(seq i
 	return nil
 }
 
-// exportTurnsSQL reads the turns of ExportRecords, in battle id order.
-const exportTurnsSQL = `SELECT battle_id, idx, prompt, at,
+// exportTurnsSQL reads the turns of ExportRecords, in battle order.
+const exportTurnsSQL = `SELECT battle_seq, idx, prompt, at,
 	a_content, a_tokens, a_error_code, b_content, b_tokens, b_error_code
-	FROM turns ORDER BY battle_id, idx`
+	FROM turns ORDER BY battle_seq, idx`
 
 // exportFields clears in r what ExportRecords leaves zero.
 func exportFields(r *rlhf.Record) {
@@ -202,115 +197,67 @@ func (s *Store) ExportCount(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// exportQueries returns the queries of the votes and the battles of
-// ExportRecords, with f's conditions on each.
-func exportQueries(f RecordFilter) (votes string, vargs []any, battles string, bargs []any) {
-	vconds, vargs := f.voteConds("")
-	bconds, bargs := f.battleConds("")
-	if len(bconds) == 0 {
-		bconds = []string{"1"}
-	}
-	// NOT INDEXED and the unary + keep SQLite from walking an index on
-	// the id and fetching each row from wherever it is stored.
-	votes = `SELECT battle_id, seq, id, contributor_id, winner, strength, reason, created_at, scope, licence,
-		contributor_id IN (SELECT contributor_id FROM quarantine)
-		FROM votes NOT INDEXED WHERE ` + strings.Join(vconds, " AND ") + ` ORDER BY +battle_id`
-	battles = `SELECT id, contributor_id, model_a, model_b, created_at, source, category, language, identity_leak, gold
-		FROM battles NOT INDEXED WHERE ` + strings.Join(bconds, " AND ") + ` ORDER BY +id`
-	return votes, vargs, battles, bargs
+// exportQuery returns the query of the battles and votes of
+// ExportRecords, with f's conditions, in battle order. CROSS JOIN keeps
+// the battles the outer loop: they are scanned in the order they are
+// stored, and each one's vote is found in the index of votes by battle.
+func exportQuery(f RecordFilter) (string, []any) {
+	vconds, args := f.voteConds("v.")
+	bconds, bargs := f.battleConds("b.")
+	q := `SELECT b.seq, v.seq, v.id, v.contributor_id, v.winner, v.strength, v.reason, v.created_at, v.scope, v.licence,
+		v.contributor_id IN (SELECT contributor_id FROM quarantine),
+		b.id, b.contributor_id, b.model_a, b.model_b, b.created_at, b.source, b.category, b.language, b.identity_leak, b.gold
+		FROM battles b CROSS JOIN votes v ON v.battle_id = b.id
+		WHERE ` + strings.Join(append(vconds, bconds...), " AND ") + ` ORDER BY b.seq`
+	return q, append(args, bargs...)
 }
 
-// exportMerge reads the votes and battles of exportQueries in tx, merges
-// them with turns, and calls fn for each battle that has a vote, a battle
-// row and turns.
-func exportMerge(ctx context.Context, tx *sql.Tx, f RecordFilter, turns *turnReader[string], fn func(seq int64, r *rlhf.Record) error) error {
-	vq, vargs, bq, bargs := exportQueries(f)
-	vrows, err := tx.QueryContext(ctx, vq, vargs...)
-	if err != nil {
-		return err
-	}
-	defer vrows.Close()
-	brows, err := tx.QueryContext(ctx, bq, bargs...)
-	if err != nil {
-		return err
-	}
-	defer brows.Close()
+// scanExport reads a row of exportQuery into r (all but its turns) and
+// returns the battle's seq and the vote's.
+func scanExport(rows *sql.Rows, r *rlhf.Record) (battle, vote int64, err error) {
+	var winner, strength string
+	var vCreated, bCreated int64
+	v, b := &r.Vote, &r.Battle
+	err = rows.Scan(&battle, &vote, &v.ID, &v.ContributorID, &winner, &strength, &v.Reason, &vCreated, &v.Scope, &v.Licence,
+		&r.Quarantined, &b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &bCreated, &b.Source, &b.Category, &b.Language,
+		&b.IdentityLeak, goldColumn{b})
+	v.BattleID = b.ID
+	v.Winner, v.Strength, v.CreatedAt = rlhf.Winner(winner), rlhf.Strength(strength), fromMS(vCreated)
+	b.CreatedAt = fromMS(bCreated)
+	return battle, vote, err
+}
 
-	var (
-		rec         rlhf.Record
-		v           rlhf.Vote
-		b           rlhf.Battle
-		t           *rlhf.Turn
-		tBattle     string
-		haveB       = false
-		haveT       = false
-		bDone       = false
-		tDone       = false
-		emitted     int
-		seq         int64
-		winner      string
-		strength    string
-		vCreated    int64
-		bCreated    int64
-		quarantined bool
-	)
-	nextBattle := func() error {
-		if !brows.Next() {
-			bDone, haveB = true, false
-			return brows.Err()
-		}
-		b = rlhf.Battle{}
-		if err := brows.Scan(&b.ID, &b.ContributorID, &b.ModelA, &b.ModelB, &bCreated, &b.Source, &b.Category, &b.Language, &b.IdentityLeak, goldColumn{&b}); err != nil {
+// exportMerge reads the battles and votes of exportQuery in tx, merges
+// them with turns, and calls fn for each battle that has a vote and turns.
+func exportMerge(ctx context.Context, tx *sql.Tx, f RecordFilter, turns *turnReader[int64], fn func(seq int64, r *rlhf.Record) error) error {
+	q, args := exportQuery(f)
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	tBattle, t, haveT, err := turns.next()
+	var rec rlhf.Record
+	var battle, seq int64
+	for emitted := 0; err == nil && haveT && rows.Next(); {
+		ts := rec.Battle.Turns[:0]
+		rec = rlhf.Record{}
+		if battle, seq, err = scanExport(rows, &rec); err != nil {
 			return err
 		}
-		b.CreatedAt = fromMS(bCreated)
-		haveB = true
-		return nil
-	}
-	nextTurn := func() error {
-		var err error
-		tBattle, t, haveT, err = turns.next()
-		tDone = !haveT
-		return err
-	}
-	if err := nextBattle(); err != nil {
-		return err
-	}
-	if err := nextTurn(); err != nil {
-		return err
-	}
-	for vrows.Next() {
-		if bDone || tDone {
-			break
+		for err == nil && haveT && tBattle < battle {
+			tBattle, t, haveT, err = turns.next()
 		}
-		v = rlhf.Vote{}
-		if err := vrows.Scan(&v.BattleID, &seq, &v.ID, &v.ContributorID, &winner, &strength, &v.Reason, &vCreated, &v.Scope, &v.Licence, &quarantined); err != nil {
+		for err == nil && haveT && tBattle == battle {
+			ts = append(ts, *t)
+			tBattle, t, haveT, err = turns.next()
+		}
+		if err != nil {
 			return err
 		}
-		id := v.BattleID
-		for haveB && b.ID < id {
-			if err := nextBattle(); err != nil {
-				return err
-			}
-		}
-		for haveT && tBattle < id {
-			if err := nextTurn(); err != nil {
-				return err
-			}
-		}
-		if !haveB || b.ID != id || !haveT || tBattle != id {
+		if rec.Battle.Turns = ts; len(ts) == 0 {
 			continue
 		}
-		v.Winner, v.Strength, v.CreatedAt = rlhf.Winner(winner), rlhf.Strength(strength), fromMS(vCreated)
-		ts := rec.Battle.Turns[:0]
-		rec = rlhf.Record{Battle: b, Vote: v, Quarantined: quarantined}
-		for haveT && tBattle == id {
-			ts = append(ts, *t)
-			if err := nextTurn(); err != nil {
-				return err
-			}
-		}
-		rec.Battle.Turns = ts
 		if err := fn(seq, &rec); err != nil {
 			return err
 		}
@@ -318,5 +265,8 @@ func exportMerge(ctx context.Context, tx *sql.Tx, f RecordFilter, turns *turnRea
 			return nil
 		}
 	}
-	return vrows.Err()
+	if err != nil {
+		return err
+	}
+	return rows.Err()
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,14 +21,15 @@ import (
 )
 
 // TestExportRecordsEqualsRecords checks that ExportRecords gives what
-// Records gives, in battle id order, for each filter, but for the fields
-// it leaves out.
+// Records gives, in the order the battles were stored, for each filter,
+// but for the fields it leaves out.
 func TestExportRecordsEqualsRecords(t *testing.T) {
 	s := variedStore(t)
+	order := battleOrder(t, s)
 	for _, f := range variedFilters {
 		t.Run(fmt.Sprintf("%+v", f), func(t *testing.T) {
 			want := readAll(t, s.RecordsWhere, f, exportFields)
-			sort.Slice(want, func(i, j int) bool { return idOf(want[i]) < idOf(want[j]) })
+			sort.Slice(want, func(i, j int) bool { return order[idOf(want[i])] < order[idOf(want[j])] })
 			got := readAll(t, s.ExportRecords, f, exportFields)
 			if len(got) != len(want) {
 				t.Fatalf("ExportRecords gave %d records, Records %d", len(got), len(want))
@@ -52,6 +54,29 @@ func idOf(s string) string {
 	var id string
 	fmt.Sscanf(s, "%d {Battle:{ID:%s", &seq, &id)
 	return id
+}
+
+// battleOrder returns the seq of each stored battle, by id.
+func battleOrder(t *testing.T, s *Store) map[string]int64 {
+	t.Helper()
+	rows, err := s.read.Query(`SELECT id, seq FROM battles`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	order := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			t.Fatal(err)
+		}
+		order[id] = seq
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return order
 }
 
 // TestExportRecordsFormats checks that the fields ExportRecords leaves out
@@ -86,7 +111,8 @@ func TestExportRecordsFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.SortFunc(whole, func(a, b rlhf.Record) int { return strings.Compare(a.Battle.ID, b.Battle.ID) })
+	order := battleOrder(t, s)
+	slices.SortFunc(whole, func(a, b rlhf.Record) int { return cmp.Compare(order[a.Battle.ID], order[b.Battle.ID]) })
 	opts := formats.Options{Key: []byte("k"), Margin: true}
 	exported := formats.RecordsFunc(func(ctx context.Context, fn func(*rlhf.Record) error) error {
 		return s.ExportRecords(ctx, RecordFilter{}, func(_ int64, r *rlhf.Record) error { return fn(r) })

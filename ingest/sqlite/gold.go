@@ -51,7 +51,7 @@ func (g goldColumn) Scan(src any) error {
 const goldScoresSQL = `SELECT v.contributor_id, count(*), sum(v.winner = substr(b.gold, 1, 1))
 	FROM votes v JOIN battles b ON b.id = v.battle_id
 	WHERE b.gold != '' AND substr(b.gold, 1, 1) IN ('a', 'b') %s
-	AND NOT EXISTS (SELECT 1 FROM turns t WHERE t.battle_id = b.id AND (t.a_error_code != '' OR t.b_error_code != ''))
+	AND NOT EXISTS (SELECT 1 FROM turns t WHERE t.battle_seq = b.seq AND (t.a_error_code != '' OR t.b_error_code != ''))
 	GROUP BY v.contributor_id ORDER BY v.contributor_id`
 
 // GoldScores returns every contributor's measured gold accuracy, sorted by

@@ -107,6 +107,21 @@ func (im *importer) begin() error {
 		return fmt.Errorf("import: begin: %w", err)
 	}
 	im.tx = tx
+	return im.readSeqs()
+}
+
+// readSeqs reads the seqs the next battle and vote the import writes get:
+// it gives them itself, in the order of the input, so that the battles,
+// turns, votes and summaries of a batch each go in one multi-row INSERT at
+// the end of their tables. A vote's seq is never one a deleted vote had
+// (the votes table is AUTOINCREMENT: sqlite_sequence keeps the largest).
+func (im *importer) readSeqs() error {
+	err := im.tx.QueryRowContext(im.ctx, `SELECT coalesce((SELECT max(seq) FROM battles), 0) + 1,
+		max(coalesce((SELECT max(seq) FROM votes), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'votes'), 0)) + 1`).
+		Scan(&im.battleSeq, &im.voteSeq)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
 	return nil
 }
 
@@ -136,6 +151,9 @@ type importer struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt // multi-row statements by text, prepared on first use
 	st    ImportStats
+
+	battleSeq int64 // the seq of the next battle written
+	voteSeq   int64 // the seq of the next vote written
 
 	cacheSize int  // the write connection's cache_size before the import
 	setUp     bool // begin changed the connection's settings
@@ -220,7 +238,10 @@ func (im *importer) write(recs []rlhf.Record) error {
 			}
 		}
 	}
-	return im.writeOneByOne(recs)
+	if err := im.writeOneByOne(recs); err != nil {
+		return err
+	}
+	return im.readSeqs()
 }
 
 // writeNew inserts recs, whose battles are not stored. ok is false, and
@@ -228,13 +249,17 @@ func (im *importer) write(recs []rlhf.Record) error {
 // stored already.
 func (im *importer) writeNew(recs []rlhf.Record) (ok bool, err error) {
 	args := im.args[:0]
+	defer func() {
+		clear(args)
+		im.args = args[:0]
+	}()
 	for i := range recs {
 		b := &recs[i].Battle
 		source := b.Source
 		if source == "" {
 			source = rlhf.SourceArena
 		}
-		args = append(args, b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status), ms(b.CreatedAt), ms(b.UpdatedAt),
+		args = append(args, im.battleSeq+int64(i), b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status), ms(b.CreatedAt), ms(b.UpdatedAt),
 			source, b.CampaignID, b.Category, b.Language, b.IdentityLeak, goldValue(b))
 	}
 	if n, err := im.exec(importBattlesSQL, importBattlesValues, len(recs), args); err != nil || n != len(recs) {
@@ -243,18 +268,27 @@ func (im *importer) writeNew(recs []rlhf.Record) (ok bool, err error) {
 	args = args[:0]
 	for i := range recs {
 		v := &recs[i].Vote
-		args = append(args, v.ID, v.BattleID, v.ContributorID, string(v.Winner), string(v.Strength), v.Reason, ms(v.CreatedAt))
+		args = append(args, im.voteSeq+int64(i), v.ID, v.BattleID, v.ContributorID, string(v.Winner), string(v.Strength), v.Reason, ms(v.CreatedAt))
 	}
 	if n, err := im.exec(importVotesSQL, importVotesValues, len(recs), args); err != nil || n != len(recs) {
-		clear(args)
-		im.args = args[:0]
 		return false, err
 	}
-	if err := im.importSummaries(recs); err != nil {
+	if err := im.importSummaries(recs, im.voteSeq); err != nil {
 		return false, err
 	}
-	// Turns, in chunks of at most importBatch rows.
-	args = args[:0]
+	if args, err = im.writeTurns(recs, args[:0]); err != nil {
+		return false, err
+	}
+	im.battleSeq += int64(len(recs))
+	im.voteSeq += int64(len(recs))
+	im.st.Added += len(recs)
+	return true, nil
+}
+
+// writeTurns inserts the turns of recs, whose battles were just inserted
+// with seqs from im.battleSeq on, in statements of at most importBatch
+// rows. It returns args, the buffer it used.
+func (im *importer) writeTurns(recs []rlhf.Record, args []any) ([]any, error) {
 	rows := 0
 	put := func() error {
 		for rows > 0 {
@@ -268,26 +302,20 @@ func (im *importer) writeNew(recs []rlhf.Record) (ok bool, err error) {
 		return nil
 	}
 	for i := range recs {
-		b := &recs[i].Battle
+		seq, b := im.battleSeq+int64(i), &recs[i].Battle
 		for j := range b.Turns {
 			t := &b.Turns[j]
-			args = append(args, b.ID, t.Index, t.Prompt, ms(t.At),
+			args = append(args, seq, t.Index, t.Prompt, ms(t.At),
 				t.A.Content, t.A.FinishReason, t.A.Tokens, t.A.TTFT.Microseconds(), t.A.Duration.Microseconds(), t.A.ErrorCode, t.A.Error,
 				t.B.Content, t.B.FinishReason, t.B.Tokens, t.B.TTFT.Microseconds(), t.B.Duration.Microseconds(), t.B.ErrorCode, t.B.Error)
 			if rows++; rows == importBatch {
 				if err := put(); err != nil {
-					return false, err
+					return args, err
 				}
 			}
 		}
 	}
-	if err := put(); err != nil {
-		return false, err
-	}
-	clear(args)
-	im.args = args[:0]
-	im.st.Added += len(recs)
-	return true, nil
+	return args, put()
 }
 
 // writeOneByOne stores recs one at a time, skipping those already stored.
@@ -367,15 +395,15 @@ const (
 	importUndoVotesSQL   = `DELETE FROM votes WHERE battle_id IN (%s)`
 	importUndoBattlesSQL = `DELETE FROM battles WHERE id IN (%s)`
 	importBattlesSQL     = `INSERT OR FAIL INTO battles
-		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language, identity_leak, gold)
+		(seq, id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language, identity_leak, gold)
 		VALUES %s`
-	importBattlesValues = `(?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	importBattlesValues = `(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	importVotesSQL      = `INSERT OR IGNORE INTO votes
-		(id, battle_id, contributor_id, winner, strength, reason, created_at)
+		(seq, id, battle_id, contributor_id, winner, strength, reason, created_at)
 		VALUES %s`
-	importVotesValues = `(?,?,?,?,?,?,?)`
+	importVotesValues = `(?,?,?,?,?,?,?,?)`
 	importTurnsSQL    = `INSERT OR FAIL INTO turns
-		(battle_id, idx, prompt, at,
+		(battle_seq, idx, prompt, at,
 		 a_content, a_finish, a_tokens, a_ttft_us, a_duration_us, a_error_code, a_error,
 		 b_content, b_finish, b_tokens, b_ttft_us, b_duration_us, b_error_code, b_error)
 		VALUES %s`

@@ -114,8 +114,9 @@ func (s *Store) readLeafTurns(ctx context.Context, leaves map[int64]*storedLeaf)
 	if len(args) == 0 {
 		return nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT battle_id, prompt, a_content, b_content FROM turns
-		WHERE battle_id IN `+placeholders(len(args))+` ORDER BY battle_id, idx`, args...)
+	rows, err := s.read.QueryContext(ctx, `SELECT b.id, t.prompt, t.a_content, t.b_content
+		FROM battles b JOIN turns t ON t.battle_seq = b.seq
+		WHERE b.id IN `+placeholders(len(args))+` ORDER BY b.seq, t.idx`, args...)
 	if err != nil {
 		return fmt.Errorf("read leaves' turns: %w", err)
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // failedBattleSQL is true for a battle b where a side failed in some turn.
-const failedBattleSQL = `EXISTS (SELECT 1 FROM turns t WHERE t.battle_id = b.id AND (t.a_error_code != '' OR t.b_error_code != ''))`
+const failedBattleSQL = `EXISTS (SELECT 1 FROM turns t WHERE t.battle_seq = b.seq AND (t.a_error_code != '' OR t.b_error_code != ''))`
 
 // BattleSides returns how many sides of the arena's own battles (not
 // imported ones) each model took, voted or not.

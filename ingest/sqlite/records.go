@@ -85,7 +85,7 @@ func recordsQuery(f RecordFilter) (string, []any) {
 		t.` + strings.ReplaceAll(turnColumns, ",\n\t", ", t.") + `
 		FROM votes v
 		JOIN battles b ON b.id = v.battle_id
-		JOIN turns t ON t.battle_id = v.battle_id
+		JOIN turns t ON t.battle_seq = b.seq
 		` + where + `
 		ORDER BY v.seq, t.idx`
 	return q, args
@@ -199,20 +199,15 @@ func recordsInTwo(ctx context.Context, db *sql.DB, f RecordFilter, fn func(seq i
 	defer tx.Rollback()
 	defer ttx.Rollback()
 
-	// The turns of the votes f selects: the battles are joined only when
-	// f has conditions on them.
+	// The turns of the votes f selects.
 	vconds, args := f.voteConds("v.")
 	bconds, bargs := f.battleConds("b.")
-	join := ""
-	if len(bconds) > 0 {
-		join = "JOIN battles b ON b.id = v.battle_id"
-	}
 	where := "WHERE " + strings.Join(append(vconds, bconds...), " AND ")
 	args = append(args, bargs...)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	turns := readTurns(rctx, ttx, `SELECT v.seq, t.`+strings.ReplaceAll(turnColumns, ",\n\t", ", t.")+`
-		FROM votes v `+join+` JOIN turns t ON t.battle_id = v.battle_id `+where+`
+		FROM votes v JOIN battles b ON b.id = v.battle_id JOIN turns t ON t.battle_seq = b.seq `+where+`
 		ORDER BY v.seq, t.idx`, args,
 		func(rows *sql.Rows, seq *int64, t *rlhf.Turn) error { return scanTurn(rows, t, seq) })
 	defer turns.stop()

@@ -105,7 +105,7 @@ func BenchmarkImportFloor(b *testing.B) {
 				args = append(args, fmt.Sprintf("%032x", uint64(i)*0x9e3779b97f4a7c15), "arena_user_1", "gpt-4-0613", "claude-2.1",
 					"voted", at, at, "clean_battle", "", "", "English")
 			}
-			q := multiRow(`INSERT INTO floor VALUES %s`, importBattlesValues, importBatch)
+			q := multiRow(`INSERT INTO floor VALUES %s`, "(?,?,?,?,?,?,?,?,?,?,?)", importBatch)
 			var took time.Duration
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()

@@ -333,6 +333,16 @@ func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any)
 	return tx.ExecContext(ctx, query, args...)
 }
 
+// queryRow runs query in tx, as a prepared statement when it is a hot
+// one, and returns its first row (see exec).
+func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
+	if st, ok := s.stmts[query]; ok {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
 // isUnique reports whether err is a UNIQUE constraint failure on column
 // (table.column).
 func isUnique(err error, column string) bool {

@@ -42,11 +42,8 @@ const (
 	// last_insert_rowid() is the vote's seq.
 	insertSummarySQL = `INSERT OR REPLACE INTO vote_summaries (seq, ` + summaryColumns + `)
 		VALUES (last_insert_rowid(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	// importSummariesSQL takes rows of (vote id, summary columns).
-	importSummariesSQL = `INSERT OR REPLACE INTO vote_summaries (seq, ` + summaryColumns + `)
-		SELECT v.seq, x.column2, x.column3, x.column4, x.column5, x.column6, x.column7,
-			x.column8, x.column9, x.column10, x.column11, x.column12, x.column13
-		FROM (VALUES %s) AS x JOIN votes v ON v.id = x.column1`
+	// importSummariesSQL takes rows of (vote seq, summary columns).
+	importSummariesSQL = `INSERT OR REPLACE INTO vote_summaries (seq, ` + summaryColumns + `) VALUES %s`
 	importSummariesValues = `(?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	backfillSummarySQL    = `INSERT OR IGNORE INTO vote_summaries (seq, ` + summaryColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -218,11 +215,11 @@ func (s *Store) RebuildSummaries(ctx context.Context) error {
 }
 
 // importSummaries writes the summaries of recs, whose votes tx has just
-// inserted.
-func (im *importer) importSummaries(recs []rlhf.Record) error {
-	args := make([]any, 0, len(recs)*12)
+// inserted with seqs from first on.
+func (im *importer) importSummaries(recs []rlhf.Record, first int64) error {
+	args := make([]any, 0, len(recs)*13)
 	for i := range recs {
-		args = append(append(args, recs[i].Vote.ID), summaryArgs(&recs[i])...)
+		args = append(append(args, first+int64(i)), summaryArgs(&recs[i])...)
 	}
 	st, err := im.prepare(multiRow(importSummariesSQL, importSummariesValues, len(recs)))
 	if err != nil {

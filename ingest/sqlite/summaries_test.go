@@ -100,24 +100,15 @@ func TestSummariesWrittenWithVotes(t *testing.T) {
 // TestSummariesBackfilled checks that a store written before summaries
 // were kept gets them, once, when it is opened.
 func TestSummariesBackfilled(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "agora.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	from := openTest(t)
 	ctx := context.Background()
-	if _, err := s.ImportRecords(ctx, importRecs("old", 300)); err != nil {
+	if _, err := from.ImportRecords(ctx, importRecs("old", 300)); err != nil {
 		t.Fatal(err)
 	}
-	// Take the store back to the schema before SummaryMigration (and
-	// the migrations after it).
-	if _, err := s.write.ExecContext(ctx, `DROP TABLE narrowings; DROP TRIGGER vote_summaries_erase; DROP TABLE vote_summaries;
-		DROP TABLE summaries_backfill; ALTER TABLE battles DROP COLUMN gold; DROP TABLE member_sessions;
-		DROP TABLE member_identities; DROP TABLE passkeys; DROP TABLE member_contributors; DROP TABLE members; DROP TABLE pow_spent; PRAGMA user_version = 11`); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	s, err = Open(path)
+	// The same records in a store of the schema before SummaryMigration.
+	path := filepath.Join(t.TempDir(), "agora.db")
+	oldLayoutStore(t, from, path, 11)
+	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
