@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -247,36 +248,50 @@ func (im *importer) write(recs []rlhf.Record) error {
 // writeNew inserts recs, whose battles are not stored. ok is false, and
 // nothing inserted yet but recs's battles and votes, when some vote id is
 // stored already.
+//
+// Battles and votes go in one row a statement, turns and summaries in
+// multi-row statements. Inside a transaction SQLite gives a multi-row
+// INSERT into a table with a UNIQUE index a statement journal, which
+// copies every page the statement changes that was there before it: for
+// battles and votes, whose unique ids are random, that is a page of each
+// index for every row, and costs four times what one-row statements do.
+// Turns and summaries are appended: their statements change few old
+// pages.
 func (im *importer) writeNew(recs []rlhf.Record) (ok bool, err error) {
-	args := im.args[:0]
-	defer func() {
-		clear(args)
-		im.args = args[:0]
-	}()
+	battle, err := im.prepare(importBattleSQL)
+	if err != nil {
+		return false, err
+	}
+	vote, err := im.prepare(importVoteSQL)
+	if err != nil {
+		return false, err
+	}
 	for i := range recs {
-		b := &recs[i].Battle
-		source := b.Source
-		if source == "" {
-			source = rlhf.SourceArena
+		b, seq := &recs[i].Battle, im.battleSeq+int64(i)
+		if _, err := battle.ExecContext(im.ctx, seq, b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status),
+			ms(b.CreatedAt), ms(b.UpdatedAt), cmp.Or(b.Source, rlhf.SourceArena), b.CampaignID, b.Category, b.Language, b.IdentityLeak,
+			goldValue(b)); err != nil {
+			return false, fmt.Errorf("import: battle %s: %w", b.ID, err)
 		}
-		args = append(args, im.battleSeq+int64(i), b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status), ms(b.CreatedAt), ms(b.UpdatedAt),
-			source, b.CampaignID, b.Category, b.Language, b.IdentityLeak, goldValue(b))
 	}
-	if n, err := im.exec(importBattlesSQL, importBattlesValues, len(recs), args); err != nil || n != len(recs) {
-		return false, errors.Join(err, fmt.Errorf("import: %d of %d battles inserted", n, len(recs)))
-	}
-	args = args[:0]
 	for i := range recs {
 		v := &recs[i].Vote
-		args = append(args, im.voteSeq+int64(i), v.ID, v.BattleID, v.ContributorID, string(v.Winner), string(v.Strength), v.Reason, ms(v.CreatedAt))
-	}
-	if n, err := im.exec(importVotesSQL, importVotesValues, len(recs), args); err != nil || n != len(recs) {
-		return false, err
+		res, err := vote.ExecContext(im.ctx, im.voteSeq+int64(i), v.ID, v.BattleID, v.ContributorID, string(v.Winner),
+			string(v.Strength), v.Reason, ms(v.CreatedAt))
+		if err != nil {
+			return false, fmt.Errorf("import: vote %s: %w", v.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return false, err // the vote id is taken
+		}
 	}
 	if err := im.importSummaries(recs, im.voteSeq); err != nil {
 		return false, err
 	}
-	if args, err = im.writeTurns(recs, args[:0]); err != nil {
+	args, err := im.writeTurns(recs, im.args[:0])
+	clear(args)
+	im.args = args[:0]
+	if err != nil {
 		return false, err
 	}
 	im.battleSeq += int64(len(recs))
@@ -386,23 +401,20 @@ func pow2Floor(n int) int {
 	return p
 }
 
-// The fast path's statements. OR FAIL and OR IGNORE: unlike the default
-// ABORT, SQLite then needs no statement journal for a multi-row INSERT. A
-// conflict on a battle or a turn (which write rules out) fails the import;
-// one on a vote id is counted.
+// The fast path's statements (see writeNew). A conflict on a battle or a
+// turn (which write rules out) fails the import; one on a vote id is
+// counted.
 const (
 	importStoredSQL      = `SELECT count(*) FROM battles WHERE id IN (%s)`
 	importUndoVotesSQL   = `DELETE FROM votes WHERE battle_id IN (%s)`
 	importUndoBattlesSQL = `DELETE FROM battles WHERE id IN (%s)`
-	importBattlesSQL     = `INSERT OR FAIL INTO battles
+	importBattleSQL      = `INSERT OR FAIL INTO battles
 		(seq, id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language, identity_leak, gold)
-		VALUES %s`
-	importBattlesValues = `(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-	importVotesSQL      = `INSERT OR IGNORE INTO votes
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	importVoteSQL = `INSERT OR IGNORE INTO votes
 		(seq, id, battle_id, contributor_id, winner, strength, reason, created_at)
-		VALUES %s`
-	importVotesValues = `(?,?,?,?,?,?,?,?)`
-	importTurnsSQL    = `INSERT OR FAIL INTO turns
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	importTurnsSQL = `INSERT OR FAIL INTO turns
 		(battle_seq, idx, prompt, at,
 		 a_content, a_finish, a_tokens, a_ttft_us, a_duration_us, a_error_code, a_error,
 		 b_content, b_finish, b_tokens, b_ttft_us, b_duration_us, b_error_code, b_error)
