@@ -3,12 +3,14 @@ package formats
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/goleak"
 
@@ -337,5 +339,24 @@ func TestReadArenaStopsCleanly(t *testing.T) {
 	var le *LineError
 	if !errors.As(err, &le) || le.Line != 5001 || st.Records != 5000 {
 		t.Errorf("strict Read = %v with %d records, want line 5001 after 5000", err, st.Records)
+	}
+}
+
+// TestUnquoteSimple checks that the Arena reader's fast string decoding
+// gives what encoding/json gives, or declines.
+func TestUnquoteSimple(t *testing.T) {
+	for _, in := range []string{`""`, `"plain"`, `"a\nb\tc\"d\\e\/f\bg\fh\ri"`, `"trailing\n"`, `"\\"`,
+		`"héllo wörld ✓"`, `"\u00e9"`, `"\ud83d\ude00"`, "\"bad \xff utf8\"", `"x\u0041y\n"`} {
+		var want string
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		got, ok := unquoteSimple([]byte(in))
+		if ok && got != want {
+			t.Errorf("unquoteSimple(%s) = %q, want %q", in, got, want)
+		}
+		if !ok && !strings.Contains(in, `\u`) && utf8.ValidString(in) {
+			t.Errorf("unquoteSimple(%s) declined a string it can decode", in)
+		}
 	}
 }
