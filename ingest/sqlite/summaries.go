@@ -43,7 +43,7 @@ const (
 	insertSummarySQL = `INSERT OR REPLACE INTO vote_summaries (seq, ` + summaryColumns + `)
 		VALUES (last_insert_rowid(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// importSummariesSQL takes rows of (vote seq, summary columns).
-	importSummariesSQL = `INSERT OR REPLACE INTO vote_summaries (seq, ` + summaryColumns + `) VALUES %s`
+	importSummariesSQL    = `INSERT OR REPLACE INTO vote_summaries (seq, ` + summaryColumns + `) VALUES %s`
 	importSummariesValues = `(?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	backfillSummarySQL    = `INSERT OR IGNORE INTO vote_summaries (seq, ` + summaryColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
