@@ -258,3 +258,95 @@ func procIO() (v [4]float64) {
 	}
 	return v
 }
+
+// BenchmarkExportText is issue 16's export goal: "agora export" of n
+// stored pairs with about 2 KB of text (trl-conversational, duplicate
+// filter on, to io.Discard, as to /dev/null) against a plain
+// select-and-write of the same rows: one query joining votes, battles and
+// turns on a connection set up as the export's, each row written as a
+// JSON object of its prompt, chosen and rejected answers. Each op does
+// both, in turn; the ratios are the goal's. n is $AGORA_BENCH_EXPORT_N
+// (default 100,000); the store is made once (see pairStore).
+//
+//	AGORA_BENCH_EXPORT_N=1000000 go test -run '^$' -bench ExportText -benchtime 3x ./ingest/sqlite
+func BenchmarkExportText(b *testing.B) {
+	n := 100_000
+	if v := os.Getenv("AGORA_BENCH_EXPORT_N"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	path := pairStore(b, n)
+	runs := [2]func(string) (int, error){
+		func(path string) (int, error) { return exportPairs(path, io.Discard, nil) },
+		selectAndWrite,
+	}
+	var took, cpu [2]time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for k := range runs {
+			if i%2 == 1 {
+				k = 1 - k
+			}
+			start, cpu0 := time.Now(), cpuTime()
+			rows, err := runs[k](path)
+			if err != nil || rows != n {
+				b.Fatalf("%d rows, %v; want %d", rows, err, n)
+			}
+			took[k] += time.Since(start)
+			cpu[k] += cpuTime() - cpu0
+		}
+	}
+	for k, name := range []string{"export", "floor"} {
+		b.ReportMetric(float64(n*b.N)/took[k].Seconds(), name+"-pairs/s")
+		b.ReportMetric(float64(cpu[k].Microseconds())/float64(n*b.N), name+"-cpu-µs/pair")
+	}
+	b.ReportMetric(took[0].Seconds()/took[1].Seconds(), "export/floor-time")
+	b.ReportMetric(cpu[0].Seconds()/cpu[1].Seconds(), "export/floor-cpu")
+}
+
+// selectAndWrite is BenchmarkExportText's floor.
+func selectAndWrite(path string) (int, error) {
+	s, err := Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	db, err := s.exportDB()
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT v.winner, t.prompt, t.a_content, t.b_content
+		FROM votes v JOIN battles b ON b.id = v.battle_id JOIN turns t ON t.battle_seq = b.seq`)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	w := bufio.NewWriter(io.Discard)
+	enc := json.NewEncoder(w)
+	var row struct {
+		Prompt   string `json:"prompt"`
+		Chosen   string `json:"chosen"`
+		Rejected string `json:"rejected"`
+	}
+	n := 0
+	for rows.Next() {
+		var winner string
+		if err := rows.Scan(&winner, &row.Prompt, &row.Chosen, &row.Rejected); err != nil {
+			return n, err
+		}
+		if winner == string(rlhf.WinnerB) {
+			row.Chosen, row.Rejected = row.Rejected, row.Chosen
+		}
+		if err := enc.Encode(&row); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	return n, w.Flush()
+}

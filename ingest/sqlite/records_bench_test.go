@@ -204,7 +204,7 @@ func pairStore(tb testing.TB, n int) string {
 	if dir == "" {
 		dir = os.TempDir()
 	}
-	path := filepath.Join(dir, fmt.Sprintf("agora-bench-pairs-v2-%d.db", n))
+	path := filepath.Join(dir, fmt.Sprintf("agora-bench-pairs-v3-%d.db", n))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
