@@ -75,6 +75,7 @@ type options struct {
 	requireAccount bool
 	terms          string // the terms' version; the store keeps acceptances
 	pow            web.PoWConfig
+	gold           arena.GoldConfig // gold battles; zero is none
 }
 
 // testConsent is the operator's default consent in setups with privacy.
@@ -135,7 +136,7 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 		MaxTurns: 3, MaxPromptBytes: 4096, MaxBattlesPerContributor: o.maxBattles, VoteWindow: time.Hour,
 		OnVote:   o.onVote,
 		Receipts: receipts,
-		Consents: consents(o.privacy, store), DefaultConsent: testConsent,
+		Consents: consents(o.privacy, store), DefaultConsent: testConsent, Gold: o.gold,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +147,7 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	cfg := web.Config{Battles: battles, Identity: identity, Store: store, WS: o.ws, MaxBodyBytes: 1 << 16,
 		Limits: o.limits, MaxConnections: o.maxConns, TrustedProxies: o.proxies,
 		Records: store, ResearcherToken: researcherToken, ExportKey: []byte("export key"), Ledger: votesLog,
-		Leaderboards: o.leaderboards, DefaultConsent: testConsent, OnErase: o.onErase,
+		Leaderboards: o.leaderboards, DefaultConsent: testConsent, OnErase: o.onErase, MyGold: store,
 		Contributions: contributionsOf(votesLog, store),
 		Privacy:       privacyOf(o.privacy, store), Terms: termsOf(o.terms, store), AdminToken: map[bool]string{true: adminToken}[o.privacy || o.accounts != nil],
 		RequireAccount: o.requireAccount, PoW: o.pow}

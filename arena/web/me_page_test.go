@@ -84,6 +84,9 @@ func TestMePage(t *testing.T) {
 			if cmd := evalString(t, ctx, `document.getElementById("verify-cmd").textContent`); !strings.Contains(cmd, "agora verify --server "+s.http.URL+" --vote "+p.Receipts[0].Vote) {
 				t.Errorf("the verify command reads %q", cmd)
 			}
+			if g := evalString(t, ctx, `document.getElementById("gold-summary").textContent`); g != "You have not judged a check battle yet." {
+				t.Errorf("the gold accuracy reads %q before any check battle", g)
+			}
 			checkMeAxe(t, ctx, "loaded")
 			browsertest.SaveScreenshot(t, "me-"+vp.name+".png", browsertest.Run(t, ctx, chromedp.FullScreenshot(100)))
 			checkMeConsent(t, ctx)

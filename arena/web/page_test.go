@@ -431,12 +431,52 @@ func TestPageFailedSide(t *testing.T) {
 	}
 }
 
+// shownPane returns which answer pane the phone layout shows ("a" or "b"),
+// checking that its tab says so.
+func shownPane(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return evalString(t, ctx, `["a", "b"].filter((s) => document.getElementById("pane-" + s).offsetParent !== null &&
+		document.getElementById("tab-" + s).getAttribute("aria-selected") === "true").join(",")`)
+}
+
+// swipePanes swipes across the answer panes from x0 to x1, half way down
+// the shown pane.
+func swipePanes(t *testing.T, ctx context.Context, x0, x1 float64) {
+	t.Helper()
+	y := browsertest.Run(t, ctx, chromedp.Evaluate[float64](`(() => { const r = document.getElementById("panes").getBoundingClientRect(); return r.top + Math.min(r.height, innerHeight - r.top) / 2; })()`))
+	browsertest.Swipe(t, ctx, x0, x1, y)
+}
+
+// TestPageSwipe switches the phone's answer tabs by swiping, with touch
+// events from the DevTools protocol at 390×844: left shows B, right shows
+// A again, and a short drag (a tap or a scroll) changes nothing.
+func TestPageSwipe(t *testing.T) {
+	s := newSetup(t, options{})
+	ctx := openArena(t, s, viewports[1])
+	startBattle(t, ctx, "Name a river")
+	for _, step := range []struct {
+		name   string
+		x0, x1 float64
+		want   string
+	}{{"start", 0, 0, "a"}, {"left", 320, 80, "b"}, {"short", 200, 160, "b"}, {"right", 80, 320, "a"}} {
+		if step.x0 != step.x1 {
+			swipePanes(t, ctx, step.x0, step.x1)
+		}
+		if got := shownPane(t, ctx); got != step.want {
+			t.Errorf("after %s: pane %q shown, want %q", step.name, got, step.want)
+		}
+	}
+}
+
 // TestPageRTL opens the arena in Arabic: the page is right-to-left, its
-// strings are Arabic, and answer A (and its tab) sits on the right.
+// strings are Arabic, and answer A (and its tab) sits on the right; on a
+// phone a swipe to the right shows B, on the left. Then /me, after a
+// vote: right to left too, its heading on the right of its links, its
+// tables' first column on the right, and no axe violation.
 func TestPageRTL(t *testing.T) {
 	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
-			s := newSetup(t, options{})
+			s := newSetup(t, options{ledger: true, privacy: true})
 			ctx := browsertest.New(t)
 			err := chromedp.Do(ctx,
 				chromedp.EmulateViewport(vp.width, vp.height),
@@ -461,8 +501,48 @@ func TestPageRTL(t *testing.T) {
 			}
 			// FullScreenshot misplaces a right-to-left page: capture the viewport.
 			browsertest.SaveScreenshot(t, "rtl-"+vp.name+".png", browsertest.Run(t, ctx, chromedp.CaptureScreenshot()))
+			if vp.width < 640 {
+				if swipePanes(t, ctx, 80, 320); shownPane(t, ctx) != "b" {
+					t.Errorf("right to left, a swipe to the right shows %q, want b", shownPane(t, ctx))
+				}
+			}
+			checkMeRTL(t, ctx, s, vp)
 		})
 	}
+}
+
+// checkMeRTL votes, opens /me in Arabic and checks that it mirrors.
+func checkMeRTL(t *testing.T, ctx context.Context, s *setup, vp viewport) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("vote-both-bad")),
+		chromedp.WaitVisible(chromedp.ID("reveal")),
+		chromedp.Poll[chromedp.Void](`fetch("/api/v1/me/points").then((r) => r.json()).then((p) => p.receipts.length > 0)`),
+		chromedp.Navigate(s.http.URL+"/me?lang=ar"),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-loaded="points"]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := browsertest.Run(t, ctx, chromedp.Evaluate[map[string]string](`(() => {
+		const x = (sel) => document.querySelector(sel).getBoundingClientRect();
+		return {dir: document.documentElement.dir, heading: document.querySelector("h1").textContent,
+			h1Right: String(x("header h1").left > x("header nav").left),
+			leafRight: String(x("#receipts th:first-child").left > x("#receipts th:last-child").left),
+			gold: document.getElementById("gold-summary").textContent,
+			wide: String(document.documentElement.scrollWidth > innerWidth)};
+	})()`))
+	want := map[string]string{"dir": "rtl", "heading": "صفحتي", "h1Right": "true", "leafRight": "true",
+		"gold": "لم تحكم على أي معركة تحقق بعد.", "wide": "false"}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("/me in Arabic: %s = %q, want %q", k, got[k], w)
+		}
+	}
+	for _, v := range browsertest.Axe(t, ctx) {
+		t.Errorf("/me in Arabic, %s: %s", vp.name, v)
+	}
+	browsertest.SaveScreenshot(t, "rtl-me-"+vp.name+".png", browsertest.Run(t, ctx, chromedp.CaptureScreenshot()))
 }
 
 // TestNotFoundPage serves browsers a page for an unknown address, and

@@ -35,6 +35,7 @@ func (s *Server) Routes() []Route {
 		s.metricsRoutes(c.Metrics),
 		s.ledgerRoutes(c.Ledger),
 		s.contributionRoutes(c.Contributions),
+		s.goldRoutes(c.MyGold),
 		s.quarantineRoutes(c.Quarantine),
 		s.termsRoutes(c.Terms),
 		s.privacyRoutes(c.Privacy),
@@ -130,6 +131,16 @@ func (s *Server) contributionRoutes(cs Contributions) []Route {
 		{"GET", "/api/v1/me/points", Anyone, s.wrap(s.handlePoints(cs))},
 		{"GET", "/api/v1/releases", Anyone, s.wrap(handleReleases(cs))},
 		{"GET", "/api/v1/releases/proof", Anyone, s.wrap(handleReleaseProof(cs))},
+	}
+}
+
+// goldRoutes serve a contributor's own gold accuracy (api_gold_me.go).
+func (s *Server) goldRoutes(g GoldScorer) []Route {
+	if g == nil {
+		return nil
+	}
+	return []Route{
+		{"GET", "/api/v1/me/gold", Anyone, s.wrap(s.handleMyGold)},
 	}
 }
 

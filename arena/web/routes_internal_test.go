@@ -100,6 +100,7 @@ func fullConfig() Config {
 	c.Demo = http.NotFoundHandler()
 	c.Leaderboards = struct{ Leaderboards }{}
 	c.Daily = struct{ DailyVotes }{}
+	c.MyGold = struct{ GoldScorer }{}
 	c.Records = struct{ rlhf.RecordSource }{}
 	c.Metrics = []Metrics{struct{ Metrics }{}}
 	c.Ledger = struct{ Ledger }{}

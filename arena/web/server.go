@@ -60,6 +60,8 @@ type Config struct {
 	Leaderboards Leaderboards
 	// Daily serves /api/v1/leaderboard/daily.
 	Daily DailyVotes
+	// MyGold serves /api/v1/me/gold: a contributor's own gold accuracy.
+	MyGold GoldScorer
 	// Records feeds GET /api/v1/export, for researchers who bring
 	// ResearcherToken; ExportKey keys the contributor pseudonyms in exports.
 	Records         rlhf.RecordSource

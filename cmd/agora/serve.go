@@ -296,6 +296,7 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		Limits:          webLimits(cfg.Limits),
 		Leaderboards:    labelledBoards(quarantinedBoards{Leaderboards: reliabilityBoards{p.ch.leaderboards, p.store, p.watch.det.Clusters}, q: p.watch.quarantine}, p.gov),
 		Daily:           quarantinedDaily{live: p.live, q: p.watch.quarantine},
+		MyGold:          p.store,
 		Records:         p.store.ExportSource(sqlite.RecordFilter{}),
 		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
 		ExportKey:       exportKey(e.getenv, p.secret),

@@ -76,6 +76,18 @@ async function loadPoints() {
   }
 }
 
+// loadGold shows the contributor's own accuracy on gold (check) battles.
+async function loadGold() {
+  try {
+    const g = await api("GET", "/api/v1/me/gold");
+    $("gold-summary").textContent = g.battles === 0 ? t("me.goldNone") : t("me.goldScore", {
+      correct: num(g.correct), battles: num(g.battles), pct: num(100 * g.accuracy), estimate: num(100 * g.estimate) });
+  } catch (err) {
+    if (err.status === 404) { $("gold").hidden = true; return; } // no gold battles on this server
+    $("gold-summary").textContent = err.status === 401 ? t("me.noToken") : t("me.failed", { reason: err.message });
+  }
+}
+
 let licence = "";
 
 async function loadConsent() {
@@ -128,6 +140,6 @@ AgoraI18n.ready.then(() => {
   $("delete-dialog").addEventListener("close", () => {
     if ($("delete-dialog").returnValue === "delete") erase();
   });
-  loadPoints().then(() => { document.body.dataset.loaded = "points"; });
+  Promise.all([loadPoints(), loadGold()]).then(() => { document.body.dataset.loaded = "points"; });
   loadConsent();
 });
