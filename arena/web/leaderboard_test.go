@@ -89,7 +89,7 @@ func newLeaderboardServerWith(t *testing.T, lbs Leaderboards, rate Rate, log *sl
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{log: log, static: static, cfg: Config{Leaderboards: lbs, ResearcherToken: leaderboardToken}}
+	s := &Server{log: log, static: static, assets: newAssets(static), cfg: Config{Leaderboards: lbs, ResearcherToken: leaderboardToken}}
 	daily, _ := lbs.(DailyVotes)
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

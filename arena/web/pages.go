@@ -44,12 +44,12 @@ func (s *Server) handleIndex(c *gin.Context) error {
 // servePage serves one of the embedded HTML pages with the pages' content
 // security policy (the other security headers are on every response).
 func (s *Server) servePage(c *gin.Context, name string) error {
-	page, err := fs.ReadFile(s.static, name)
+	page, err := s.assets.get(name, true)
 	if err != nil {
 		return err
 	}
 	c.Header("Content-Security-Policy", pageCSP)
-	c.Data(http.StatusOK, "text/html; charset=utf-8", page)
+	page.serve(c, "text/html; charset=utf-8", "no-cache")
 	return nil
 }
 

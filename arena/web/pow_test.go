@@ -10,10 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 
 	"github.com/agora-rlhf/agora/arena/web"
+	"github.com/agora-rlhf/agora/arena/web/browsertest"
 )
 
 // challenge GETs a challenge from the server.
@@ -108,13 +110,26 @@ func TestProofOfWork(t *testing.T) {
 // TestPageProofOfWork opens the arena page on a server that asks 12 bits
 // of work: the page solves the challenge (pow.js), connects, keeps the
 // identity it earned as its cookie (the server then asks it no work),
-// battles, and after a reload connects again.
+// battles, and after a reload connects again. The work is done in a Web
+// Worker, with a labelled progress bar shown meanwhile.
 func TestPageProofOfWork(t *testing.T) {
 	s := newSetup(t, options{pow: web.PoWConfig{Bits: 12}})
 	if c := challenge(t, s, nil); c.Bits != 12 {
 		t.Fatalf("challenge without a token: %+v, want 12 bits", c)
 	}
-	ctx := openArena(t, s, viewports[0])
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: watchPoW}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.http.URL+"/"), chromedp.WaitEnabled(chromedp.ID("send"))); err != nil {
+		t.Fatal(err)
+	}
+	if seen := evalString(t, ctx, `JSON.stringify(window.powSeen)`); seen != `{"workers":1,"shown":true,"label":true,"hidden":true}` {
+		t.Errorf("the page's work: %s; want one worker, a labelled progress bar shown, then hidden", seen)
+	}
 	if bits := evalString(t, ctx, pageChallengeBits); bits != "0" {
 		t.Errorf("the connected page is asked %s bits of work, want 0: it kept no token cookie", bits)
 	}
@@ -126,6 +141,24 @@ func TestPageProofOfWork(t *testing.T) {
 		t.Errorf("after a reload the page is asked %s bits of work, want 0", bits)
 	}
 }
+
+// watchPoW runs in the page before its scripts, and records in powSeen the
+// workers started and whether the progress bar (#pow-progress) was shown
+// with a label and hidden again.
+const watchPoW = `window.powSeen = { workers: 0, shown: false, label: false, hidden: false };
+const RealWorker = window.Worker;
+window.Worker = function (url, opts) { window.powSeen.workers++; return new RealWorker(url, opts); };
+document.addEventListener("DOMContentLoaded", () => {
+	const box = document.getElementById("pow-progress");
+	new MutationObserver((records) => {
+		for (const r of records) if (r.oldValue !== null) {
+			window.powSeen.shown = true;
+			const bar = box.querySelector("progress");
+			window.powSeen.label = !!bar && bar.labels.length === 1 && bar.labels[0].textContent.trim() !== "";
+		}
+		window.powSeen.hidden = box.hidden;
+	}).observe(box, { attributes: true, attributeFilter: ["hidden"], attributeOldValue: true });
+});`
 
 // pageChallengeBits asks for a challenge from the page, with its cookie.
 const pageChallengeBits = `(function () {

@@ -321,19 +321,3 @@ func (s *Server) addRoutes(r *gin.Engine) {
 	}
 	r.NoRoute(s.wrap(handleNoRoute))
 }
-
-// handleStatic serves the page's static files.
-func (s *Server) handleStatic(c *gin.Context) error {
-	name := c.Param("filepath")
-	f, err := http.FS(s.static).Open(name)
-	if err != nil {
-		return handleNotFound(c)
-	}
-	st, err := f.Stat()
-	f.Close()
-	if err != nil || st.IsDir() {
-		return handleNotFound(c)
-	}
-	c.FileFromFS(name, http.FS(s.static))
-	return nil
-}

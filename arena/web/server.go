@@ -167,6 +167,7 @@ type Server struct {
 	upgrader websocket.Upgrader
 	allowed  map[string]bool // allowed origins, besides same-origin
 	static   fs.FS
+	assets   *assets // static, compressed and versioned
 
 	conns         *conns
 	pow           *powIssuer // nil without proof of work
@@ -221,6 +222,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.static = static
+	s.assets = newAssets(static)
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
 		WriteBufferSize: 1024,

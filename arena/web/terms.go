@@ -13,7 +13,7 @@ import (
 
 // Notice is the plain notice every contributor is shown, with or without
 // the operator's terms.
-const Notice = "Prompts, answers and votes you give here may be released as public data sets and used to train models, within the consent you choose. " + Unrecallable
+const Notice = "Prompts, answers and votes you give here may be released as public data sets and used to train models, within the consent you choose. Releases already made, and models trained on them, cannot be recalled."
 
 // TermsKeeper records contributors' acceptance of the operator's terms;
 // *sqlite.Store implements it.

@@ -6,6 +6,7 @@
 (function () {
   const box = document.getElementById("account");
   if (!box) return;
+  const t = (k, v) => AgoraI18n.t(k, v);
 
   function button(id, text, onclick) {
     const b = document.createElement("button");
@@ -26,7 +27,7 @@
 
   async function passkey(kind) {
     if (!window.PublicKeyCredential || !PublicKeyCredential.parseCreationOptionsFromJSON) {
-      say("This browser cannot use passkeys here."); return;
+      say(t("account.noPasskeys")); return;
     }
     try {
       let cred;
@@ -40,7 +41,7 @@
       await post("/api/v1/account/passkey/" + kind + "/finish", cred.toJSON());
       location.reload();
     } catch (e) {
-      say("Passkey: " + e.message);
+      say(t("account.passkeyFailed", { reason: e.message }));
     }
   }
 
@@ -48,25 +49,26 @@
     const r = await fetch("/api/v1/account");
     if (!r.ok) return;
     const st = await r.json();
+    await AgoraI18n.ready;
     box.replaceChildren();
     if (st.signed_in) {
       const who = document.createElement("span");
-      who.id = "account-status"; who.textContent = "Signed in as " + st.member.name;
-      box.append(who, button("account-signout", "Sign out", async () => {
+      who.id = "account-status"; who.textContent = t("account.signedIn", { name: st.member.name });
+      box.append(who, button("account-signout", t("account.signOut"), async () => {
         try { await post("/api/v1/account/signout"); location.reload(); } catch (e) { say(e.message); }
       }));
       return;
     }
     const status = document.createElement("span");
     status.id = "account-status";
-    status.textContent = st.require_account ? "Sign in to vote" : "Not signed in";
+    status.textContent = st.require_account ? t("account.required") : t("account.signedOut");
     box.append(status);
     if (st.passkeys) {
-      box.append(button("account-signup", "Create passkey", () => passkey("register")),
-        button("account-signin", "Sign in with passkey", () => passkey("login")));
+      box.append(button("account-signup", t("account.createPasskey"), () => passkey("register")),
+        button("account-signin", t("account.signInPasskey"), () => passkey("login")));
     }
     if (st.openid) {
-      box.append(button("account-openid", "Sign in with " + st.openid, () => { location.href = "/api/v1/account/oidc/login"; }));
+      box.append(button("account-openid", t("account.signInWith", { provider: st.openid }), () => { location.href = "/api/v1/account/oidc/login"; }));
     }
   }
   render();

@@ -193,7 +193,7 @@
   // start asks for a new battle on prompt; the panes show it at once.
   function start(prompt) {
     showError("");
-    if (tooLong(prompt)) { showError(t("error.promptTooLong", { max: AgoraI18n.number(state.maxPromptBytes) })); return; }
+    if (tooLong(prompt)) { showError(t("error.promptTooLong", { max: AgoraI18n.plural("count.characters", state.maxPromptBytes) })); return; }
     clearPanes();
     state.battle = null; state.prompt = prompt;
     if (send({ type: "start", prompt: prompt })) {
@@ -243,7 +243,7 @@
     ev.preventDefault();
     const content = $("follow").value.trim();
     if (!content || !state.battle || state.streaming) return;
-    if (tooLong(content)) { showError(t("error.promptTooLong", { max: AgoraI18n.number(state.maxPromptBytes) })); return; }
+    if (tooLong(content)) { showError(t("error.promptTooLong", { max: AgoraI18n.plural("count.characters", state.maxPromptBytes) })); return; }
     showError("");
     if (send({ type: "message", battle_id: state.battle, content: content })) {
       resetVoting(false);
@@ -283,14 +283,14 @@
     }
     // The measures arrive with the reveal; show the last turn's.
     for (const m of f.answers || []) {
-      $("meta-" + m.side).textContent = t("reveal.meta", { tokens: AgoraI18n.number(m.tokens),
+      $("meta-" + m.side).textContent = t("reveal.meta", { tokens: AgoraI18n.plural("count.tokens", m.tokens),
         ttft: AgoraI18n.number(m.ttft_ms), seconds: AgoraI18n.number(m.duration_ms / 1000, 1) });
     }
     const choice = { a: "reveal.choseA", b: "reveal.choseB", tie: "reveal.choseTie", both_bad: "reveal.choseBothBad" }[f.winner];
     $("reveal-text").textContent = t(choice, { a: names.a, b: names.b });
     const pts = $("reveal-points");
     pts.hidden = typeof f.points !== "number";
-    if (!pts.hidden) pts.textContent = t("reveal.points", { points: AgoraI18n.number(f.points) });
+    if (!pts.hidden) pts.textContent = t("reveal.points", { points: AgoraI18n.plural("count.points", f.points) });
     $("reveal").hidden = false;
     $("vote").hidden = true; // the reveal takes its place
     setStatus("status.recorded");

@@ -48,7 +48,17 @@ window.AgoraI18n = (function () {
     apply(document);
   })();
 
+  // plural returns the count n with its noun, in the form the language
+  // wants for n (Intl.PluralRules): the locale files hold one string per
+  // form, as KEY#one, KEY#few, KEY#other…, with {n} for the number.
+  const rules = new Intl.PluralRules(lang), enRules = new Intl.PluralRules("en");
+  function plural(key, n) {
+    const s = dict[key + "#" + rules.select(n)] ?? dict[key + "#other"] ??
+      fallback[key + "#" + enRules.select(n)] ?? fallback[key + "#other"] ?? key;
+    return s.split("{n}").join(number(n));
+  }
+
   const number = (v, digits) => new Intl.NumberFormat(lang, { maximumFractionDigits: digits || 0, minimumFractionDigits: digits || 0 }).format(v);
 
-  return { t: t, ready: ready, lang: lang, apply: apply, number: number };
+  return { t: t, ready: ready, lang: lang, apply: apply, number: number, plural: plural };
 })();

@@ -68,7 +68,7 @@ async function load() {
     current = body;
     render();
     document.getElementById("download-json").href = "/api/v1/leaderboard?style=" + style + cut.q;
-    status.textContent = t(body.models.length ? "lb.summary" : "lb.empty", { votes: num(body.battles), models: body.models.length });
+    status.textContent = t(body.models.length ? "lb.summary" : "lb.empty", { votes: AgoraI18n.plural("count.votes", body.battles), models: AgoraI18n.plural("count.models", body.models.length) });
   } catch (err) {
     if (style && err.unfittable) { disableStyle(); return load(); }
     status.className = "error";
@@ -92,7 +92,7 @@ function render() {
   document.getElementById("ci-head").textContent = t("lb.ciHead", { pct: pct });
   let method = t(lb.solver && lb.solver.prior > 0 ? "lb.methodPrior" : "lb.methodExact") + " ";
   if (lb.method === "bradley-terry-style-control") method += t("lb.methodStyle", { pct: pct });
-  else if (lb.rounds > 0) method += t("lb.methodBootstrap", { pct: pct, rounds: num(lb.rounds) });
+  else if (lb.rounds > 0) method += t("lb.methodBootstrap", { pct: pct, rounds: AgoraI18n.plural("count.rounds", lb.rounds) });
   document.getElementById("method").textContent = method;
 
   const tbody = document.querySelector("#board tbody");
@@ -157,7 +157,8 @@ function showDetail(model) {
   const sec = document.getElementById("detail");
   document.getElementById("detail-title").textContent = model;
   document.getElementById("detail-summary").textContent = t("lb.detailSummary", {
-    rank: row.rank, rating: num(row.rating, 1), wins: num(row.wins), losses: num(row.losses), ties: num(row.ties) });
+    rank: row.rank, rating: num(row.rating, 1), wins: AgoraI18n.plural("count.wins", row.wins), losses: AgoraI18n.plural("count.losses", row.losses),
+    ties: AgoraI18n.plural("count.ties", row.ties) });
   const body = sec.querySelector("tbody");
   body.replaceChildren();
   const m = lb.matrices;
@@ -324,7 +325,7 @@ function drawHeat(lb) {
       const rgb = v === null ? [243, 243, 243] : color(v);
       const r = el("rect", { x: left + cell * j, y: top + cell * i, width: cell - 1, height: cell - 1, fill: "rgb(" + rgb.join(",") + ")" });
       r.append(el("title", {}, t("lb.cellTitle", { a: m.models[i], b: m.models[j],
-        rate: v === null ? t("lb.noData") : num(100 * v) + "%", battles: num(m.battles[i][j]) })));
+        rate: v === null ? t("lb.noData") : num(100 * v) + "%", battles: AgoraI18n.plural("count.battles", m.battles[i][j]) })));
       svg.append(r);
       if (v !== null) {
         const label = el("text", { x: left + cell * j + cell / 2, y: top + cell * i + cell / 2 + 4, "text-anchor": "middle",

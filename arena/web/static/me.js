@@ -48,7 +48,7 @@ function emptyRow(tbody, cols, key) {
 }
 
 function renderPoints(p) {
-  $("points-summary").textContent = t("me.total", { points: num(p.total), votes: num(p.votes) });
+  $("points-summary").textContent = t("me.total", { points: AgoraI18n.plural("count.points", p.total), votes: AgoraI18n.plural("count.votes", p.votes) });
   $("quarantined").hidden = !p.quarantined;
   const receipts = $("receipts").tBodies[0];
   receipts.replaceChildren();
@@ -117,7 +117,7 @@ async function narrow(ev) {
   ev.preventDefault();
   try {
     const r = await api("POST", "/api/v1/me/consent/narrow", { scope: $("narrow-scope").value });
-    say(t("me.narrowed", { n: num(r.narrowed), scope: t("me.scope." + r.scope) }));
+    say(t("me.narrowed", { votes: AgoraI18n.plural("count.votes", r.narrowed), scope: t("me.scope." + r.scope) }));
   } catch (err) {
     say(t("me.failed", { reason: err.message }), true);
   }

@@ -2,7 +2,9 @@
 // identity connects, fetch a challenge and find a counter such that
 // SHA-256(challenge + ":" + counter) starts with `bits` zero bits.
 // AgoraPow.wsURL(url) resolves to the websocket URL to open, with
-// ?pow=CHALLENGE:COUNTER when the server asks for work.
+// ?pow=CHALLENGE:COUNTER when the server asks for work. The page solves in
+// a Web Worker (this same file), showing its progress in #pow-progress;
+// node requires the file for solve.
 "use strict";
 (function (root) {
   const K = new Uint32Array([
@@ -15,6 +17,9 @@
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2]);
   const W = new Uint32Array(64);
+  // This file's own URL, for the worker (document.currentScript is only
+  // set while the file first runs).
+  const selfURL = typeof document !== "undefined" && document.currentScript ? document.currentScript.src : "/static/pow.js";
 
   // sha256 puts the first two words of SHA-256 of the ASCII bytes in
   // msg [0, len) in out (enough to count leading zeros). msg must be a
@@ -58,8 +63,9 @@
   }
 
   // solve returns "challenge:counter" for the first counter with bits
-  // leading zero bits (at most 64 are checked).
-  function solve(challenge, bits) {
+  // leading zero bits (at most 64 are checked), calling progress(tried),
+  // when given, every 4096 tries.
+  function solve(challenge, bits, progress) {
     const prefix = challenge + ":";
     const size = (((prefix.length + 20 + 8) >> 6) + 1) * 64;
     const buf = new Uint8Array(size);
@@ -71,7 +77,40 @@
       for (let i = 0; i < s.length; i++) buf[prefix.length + i] = s.charCodeAt(i);
       sha256(buf, prefix.length + s.length, out);
       if (zeroBits(out[0], out[1]) >= bits) return prefix + s;
+      if (progress && (n & 4095) === 4095) progress(n + 1);
     }
+  }
+
+  // solveInWorker solves in a Web Worker running this file, calling
+  // progress(tried) as it goes; without workers, on this thread.
+  function solveInWorker(challenge, bits, progress) {
+    let w;
+    try {
+      w = new Worker(selfURL);
+    } catch (e) {
+      return Promise.resolve(solve(challenge, bits, progress));
+    }
+    return new Promise((resolve, reject) => {
+      w.onmessage = (ev) => {
+        if (ev.data.solution) { w.terminate(); resolve(ev.data.solution); } else progress(ev.data.tried);
+      };
+      w.onerror = (ev) => { w.terminate(); reject(new Error(ev.message || "proof of work failed")); };
+      w.postMessage({ challenge: challenge, bits: bits });
+    });
+  }
+
+  // showProgress shows the work's progress in #pow-progress (a labelled
+  // <progress>): the chance that work like it would be done by now.
+  function showProgress(bits) {
+    const box = document.getElementById("pow-progress");
+    const bar = box && box.querySelector("progress");
+    if (!bar) return { update() {}, done() {} };
+    box.hidden = false;
+    bar.value = 0;
+    return {
+      update(tried) { bar.value = 1 - Math.exp(-tried / Math.pow(2, bits)); },
+      done() { box.hidden = true; },
+    };
   }
 
   // wsURL resolves to url, with the solution of the server's challenge
@@ -81,10 +120,24 @@
     if (!res.ok) return url;
     const c = await res.json();
     if (!c.bits || !c.challenge) return url;
-    return url + (url.includes("?") ? "&" : "?") + "pow=" + encodeURIComponent(solve(c.challenge, c.bits));
+    const shown = showProgress(c.bits);
+    try {
+      const solution = await solveInWorker(c.challenge, c.bits, shown.update);
+      return url + (url.includes("?") ? "&" : "?") + "pow=" + encodeURIComponent(solution);
+    } finally {
+      shown.done();
+    }
   }
 
   const api = { solve: solve, wsURL: wsURL };
-  if (typeof module !== "undefined" && module.exports) module.exports = api;
-  else root.AgoraPow = api;
+  if (typeof module !== "undefined" && module.exports) {
+    module.exports = api;
+  } else if (typeof WorkerGlobalScope !== "undefined" && root instanceof WorkerGlobalScope) {
+    root.onmessage = (ev) => {
+      const solution = solve(ev.data.challenge, ev.data.bits, (tried) => root.postMessage({ tried: tried }));
+      root.postMessage({ solution: solution });
+    };
+  } else {
+    root.AgoraPow = api;
+  }
 })(this);

@@ -54,29 +54,50 @@ window.AgoraRender = (function () {
     };
   }
 
-  const md = new marked.Marked({ gfm: true, breaks: false, async: false });
-  md.use({
-    extensions: [
-      mathToken("mathBlock", "block", /^(?:\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\])[ \t]*(?:\n|$)/),
-      mathToken("mathInline", "inline", /^(?:\$(?!\s)([^$\n]+?)(?<!\s)\$(?![\d$])|\\\(([\s\S]+?)\\\))/),
-    ],
-    renderer: {
-      // Raw HTML in an answer is text, never markup.
-      html(t) { return escapeHTML(t.text); },
-      // Images would load remote content: show their description instead.
-      image(t) { return '<span class="img-alt">[' + escapeHTML(t.text || "image") + "]</span>"; },
-    },
-  });
+  // The parser and the sanitiser load on the first sign of use (a key, a
+  // touch or a renderer), not with the page: until then an answer shows
+  // as plain text.
+  let md = null, purifyConfig = null;
+  function setup() {
+    md = new marked.Marked({ gfm: true, breaks: false, async: false });
+    md.use({
+      extensions: [
+        mathToken("mathBlock", "block", /^(?:\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\])[ \t]*(?:\n|$)/),
+        mathToken("mathInline", "inline", /^(?:\$(?!\s)([^$\n]+?)(?<!\s)\$(?![\d$])|\\\(([\s\S]+?)\\\))/),
+      ],
+      renderer: {
+        // Raw HTML in an answer is text, never markup.
+        html(t) { return escapeHTML(t.text); },
+        // Images would load remote content: show their description instead.
+        image(t) { return '<span class="img-alt">[' + escapeHTML(t.text || "image") + "]</span>"; },
+      },
+    });
 
-  const purifyConfig = {
-    FORBID_TAGS: ["img", "svg", "math", "style", "form", "input", "button", "textarea", "select", "video", "audio",
-      "iframe", "frame", "object", "embed", "link", "meta", "base", "picture", "source", "template"],
-    FORBID_ATTR: ["style", "src", "srcset", "background", "poster", "action", "formaction", "xlink:href", "id", "name"],
-    ALLOWED_URI_REGEXP: /^(?:https?:|mailto:|#)/i,
-  };
-  DOMPurify.addHook("afterSanitizeAttributes", (node) => {
-    if (node.tagName === "A") { node.setAttribute("rel", "noopener noreferrer nofollow"); node.setAttribute("target", "_blank"); }
-  });
+    purifyConfig = {
+      FORBID_TAGS: ["img", "svg", "math", "style", "form", "input", "button", "textarea", "select", "video", "audio",
+        "iframe", "frame", "object", "embed", "link", "meta", "base", "picture", "source", "template"],
+      FORBID_ATTR: ["style", "src", "srcset", "background", "poster", "action", "formaction", "xlink:href", "id", "name"],
+      ALLOWED_URI_REGEXP: /^(?:https?:|mailto:|#)/i,
+    };
+    DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+      if (node.tagName === "A") { node.setAttribute("rel", "noopener noreferrer nofollow"); node.setAttribute("target", "_blank"); }
+    });
+  }
+  let coreLoad = null;
+  function needCore() {
+    if (!coreLoad) {
+      coreLoad = Promise.all([load("marked", "marked/marked.umd.js"), load("dompurify", "dompurify/purify.min.js")]).then(() => {
+        setup();
+        for (const r of waiting) r.schedule();
+        waiting.clear();
+        // Warm the parser and the sanitiser while the page is idle, so
+        // that the first token does not wait for their first, slow call.
+        (window.requestIdleCallback || setTimeout)(() => toHTML("# w\n\n- *a* `b` [c](#d)\n\n| e |\n|---|\n| f |\n\n```\ng\n```\n\n<i>h</i> $i$"));
+      });
+    }
+    return coreLoad;
+  }
+  for (const ev of ["keydown", "pointerdown", "focusin"]) document.addEventListener(ev, () => needCore().catch(() => {}), { once: true, passive: true });
 
   function toHTML(text) { return DOMPurify.sanitize(md.parse(text), purifyConfig); }
 
@@ -116,6 +137,14 @@ window.AgoraRender = (function () {
       },
       draw(t) {
         queued = false;
+        if (!md) {
+          waiting.add(r); needCore().catch(() => {});
+          el.textContent = text;
+        } else {
+          r.render(t);
+        }
+      },
+      render(t) {
         if (/```|~~~|\n {4}\S/.test(text) && !window.hljs) { waiting.add(r); needHighlight().catch(() => {}); }
         if (/\$|\\\(|\\\[/.test(text) && !window.katex) { waiting.add(r); needMath().catch(() => {}); }
         el.innerHTML = toHTML(text);
@@ -141,9 +170,6 @@ window.AgoraRender = (function () {
     }
   });
 
-  // Warm the parser and the sanitiser while the page is idle, so that the
-  // first token does not wait for their first, slow call.
-  (window.requestIdleCallback || setTimeout)(() => toHTML("# w\n\n- *a* `b` [c](#d)\n\n| e |\n|---|\n| f |\n\n```\ng\n```\n\n<i>h</i> $i$"));
 
   return { create: create, toHTML: toHTML };
 })();
