@@ -165,3 +165,47 @@ func (s *Server) handleStatic(c *gin.Context) error {
 	f.serve(c, contentType, cache)
 	return nil
 }
+
+// gzipped answers h's response gzip-compressed when the client takes it
+// and the body is worth compressing (≥ 1 KiB), for the pages' larger JSON
+// answers. The response is held in memory: for bounded answers only,
+// never a stream or a websocket.
+func gzipped(h gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !acceptsGzip(c.GetHeader("Accept-Encoding")) {
+			h(c)
+			return
+		}
+		orig := c.Writer
+		held := &heldWriter{ResponseWriter: orig}
+		c.Writer = held
+		defer func() { c.Writer = orig }()
+		h(c)
+		c.Writer = orig
+		body := held.body.Bytes()
+		orig.Header().Add("Vary", "Accept-Encoding")
+		if len(body) >= 1<<10 {
+			var buf bytes.Buffer
+			zw := gzip.NewWriter(&buf)
+			zw.Write(body)
+			zw.Close()
+			orig.Header().Set("Content-Encoding", "gzip")
+			orig.Header().Del("Content-Length")
+			body = buf.Bytes()
+		}
+		if len(body) > 0 {
+			orig.Write(body)
+		}
+	}
+}
+
+// heldWriter keeps a response's body for gzipped.
+type heldWriter struct {
+	gin.ResponseWriter
+	body bytes.Buffer
+}
+
+func (w *heldWriter) Write(b []byte) (int, error)       { return w.body.Write(b) }
+func (w *heldWriter) WriteString(s string) (int, error) { return w.body.WriteString(s) }
+func (w *heldWriter) Size() int                         { return w.body.Len() }
+func (w *heldWriter) Written() bool                     { return w.body.Len() > 0 }

@@ -83,3 +83,27 @@ func TestStaticCompressedAndVersioned(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaderboardCompressed: the leaderboard's JSON, which the page
+// fetches, comes gzip-compressed to a client that takes it, and plain to
+// one that does not.
+func TestLeaderboardCompressed(t *testing.T) {
+	s := newPagesSetup(t)
+	resp, gz := getRaw(t, s.http.URL+"/api/v1/leaderboard", "Accept-Encoding", "gzip")
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("leaderboard with gzip: %d %v", resp.StatusCode, resp.Header)
+	}
+	zr, err := gzip.NewReader(strings.NewReader(string(gz)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, plain := getRaw(t, s.http.URL+"/api/v1/leaderboard")
+	if resp.Header.Get("Content-Encoding") != "" || string(plain) != string(unzipped) || !strings.HasPrefix(string(plain), "{") {
+		t.Errorf("leaderboard without gzip: %v; %d bytes, the gzip answer unzipped %d", resp.Header, len(plain), len(unzipped))
+	}
+	t.Logf("leaderboard JSON: %d bytes, %d gzip-compressed", len(plain), len(gz))
+}
