@@ -35,6 +35,21 @@ func getRaw(t *testing.T, url string, headers ...string) (*http.Response, []byte
 	return resp, body
 }
 
+// gunzip returns the gzip-compressed b uncompressed, failing t if it is
+// not gzip.
+func gunzip(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestStaticCompressedAndVersioned: the pages link their static files by
 // version; those are compressed for a browser that takes gzip, cached for
 // good at their version and revalidated (ETag, 304) otherwise.
@@ -44,14 +59,7 @@ func TestStaticCompressedAndVersioned(t *testing.T) {
 	if resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Fatalf("the arena page is not compressed: %v", resp.Header)
 	}
-	zr, err := gzip.NewReader(strings.NewReader(string(page)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	html, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	html := gunzip(t, page)
 	link := regexp.MustCompile(`src="(/static/app\.js\?v=[0-9a-f]{16})"`).FindSubmatch(html)
 	if link == nil {
 		t.Fatalf("the page does not link app.js by version:\n%s", html)
@@ -93,14 +101,7 @@ func TestLeaderboardCompressed(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Fatalf("leaderboard with gzip: %d %v", resp.StatusCode, resp.Header)
 	}
-	zr, err := gzip.NewReader(strings.NewReader(string(gz)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	unzipped, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unzipped := gunzip(t, gz)
 	resp, plain := getRaw(t, s.http.URL+"/api/v1/leaderboard")
 	if resp.Header.Get("Content-Encoding") != "" || string(plain) != string(unzipped) || !strings.HasPrefix(string(plain), "{") {
 		t.Errorf("leaderboard without gzip: %v; %d bytes, the gzip answer unzipped %d", resp.Header, len(plain), len(unzipped))
