@@ -21,8 +21,8 @@ func TestAPIPageServed(t *testing.T) {
 		t.Errorf("Content-Security-Policy = %q, want the pages' %q", csp, pageCSP)
 	}
 	for _, file := range []string{"/static/vendor/swagger-ui/swagger-ui-bundle.js", "/static/vendor/swagger-ui/swagger-ui.css", "/static/api.js", "/static/api.css"} {
-		if !strings.Contains(page, `"`+file+`"`) {
-			t.Errorf("the page does not load %s", file)
+		if !strings.Contains(page, `"`+file+"?v=") {
+			t.Errorf("the page does not load %s (by its version)", file)
 		}
 		if body, _ := get(t, hs.URL+file); len(body) == 0 {
 			t.Errorf("%s is empty", file)

@@ -378,7 +378,7 @@ func TestPolicyChangeAndTransparency(t *testing.T) {
 		t.Errorf("report has null lists: %+v", rep)
 	}
 	st, body := ps.do("GET", "/transparency", "", "", nil)
-	if st != http.StatusOK || !strings.Contains(string(body), `<script src="/static/transparency.js">`) {
+	if st != http.StatusOK || !strings.Contains(string(body), `<script src="/static/transparency.js?v=`) {
 		t.Errorf("GET /transparency = %d %s", st, body)
 	}
 	if st, _ := ps.do("GET", "/static/transparency.js", "", "", nil); st != http.StatusOK {
