@@ -74,7 +74,7 @@ func TestMePage(t *testing.T) {
 				t.Fatalf("the API's points after one vote: %+v", p)
 			}
 			summary := evalString(t, ctx, `document.getElementById("points-summary").textContent`)
-			if want := fmt.Sprintf("%d points from 1 votes.", p.Total); summary != want {
+			if want := fmt.Sprintf("%d points from 1 vote.", p.Total); summary != want { // one vote: the singular
 				t.Errorf("the page says %q, the API %q", summary, want)
 			}
 			cells := evalString(t, ctx, `[...document.querySelectorAll("#receipts tbody td")].map((c) => c.textContent).join("|")`)
