@@ -201,7 +201,8 @@ function drawDaily(days) {
   if (!days.length) { svg.setAttribute("aria-label", t("lb.dailyNone")); return; }
   const most = days.reduce((a, d) => (d.votes > a.votes ? d : a), days[0]);
   const total = days.reduce((n, d) => n + d.votes, 0);
-  svg.setAttribute("aria-label", t("lb.dailyLabel", { days: days.length, total: num(total), most: num(most.votes), day: most.day }));
+  svg.setAttribute("aria-label", t("lb.dailyLabel", { days: AgoraI18n.plural("count.days", days.length), total: AgoraI18n.plural("count.votes", total),
+    most: AgoraI18n.plural("count.votes", most.votes), day: most.day }));
   const peak = Math.max(1, most.votes), bw = (width - left) / days.length;
   const y = (v) => top + (height - top - bottom) * (1 - v / peak);
   svg.append(el("line", { x1: left, x2: width, y1: y(0), y2: y(0), class: "grid" }));
