@@ -265,7 +265,8 @@ func procIO() (v [4]float64) {
 // select-and-write of the same rows: one query joining votes, battles and
 // turns on a connection set up as the export's, each row written as a
 // JSON object of its prompt, chosen and rejected answers. Each op does
-// both, in turn; the ratios are the goal's. n is $AGORA_BENCH_EXPORT_N
+// both, and the export without redaction (--no-redact), in turn; the
+// ratios are the goal's. n is $AGORA_BENCH_EXPORT_N
 // (default 100,000); the store is made once (see pairStore).
 //
 //	AGORA_BENCH_EXPORT_N=1000000 go test -run '^$' -bench ExportText -benchtime 3x ./ingest/sqlite
@@ -278,16 +279,19 @@ func BenchmarkExportText(b *testing.B) {
 		}
 	}
 	path := pairStore(b, n)
-	runs := [2]func(string) (int, error){
+	runs := [3]func(string) (int, error){
 		func(path string) (int, error) { return exportPairs(path, io.Discard, nil) },
 		selectAndWrite,
+		func(path string) (int, error) {
+			return exportPairsWith(path, io.Discard, formats.Options{Key: []byte("k"), NoRedact: true})
+		},
 	}
-	var took, cpu [2]time.Duration
+	var took, cpu [3]time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for k := range runs {
 			if i%2 == 1 {
-				k = 1 - k
+				k = len(runs) - 1 - k
 			}
 			start, cpu0 := time.Now(), cpuTime()
 			rows, err := runs[k](path)
@@ -298,12 +302,14 @@ func BenchmarkExportText(b *testing.B) {
 			cpu[k] += cpuTime() - cpu0
 		}
 	}
-	for k, name := range []string{"export", "floor"} {
+	for k, name := range []string{"export", "floor", "export-no-redact"} {
 		b.ReportMetric(float64(n*b.N)/took[k].Seconds(), name+"-pairs/s")
 		b.ReportMetric(float64(cpu[k].Microseconds())/float64(n*b.N), name+"-cpu-µs/pair")
 	}
 	b.ReportMetric(took[0].Seconds()/took[1].Seconds(), "export/floor-time")
 	b.ReportMetric(cpu[0].Seconds()/cpu[1].Seconds(), "export/floor-cpu")
+	b.ReportMetric(took[2].Seconds()/took[1].Seconds(), "no-redact/floor-time")
+	b.ReportMetric(cpu[2].Seconds()/cpu[1].Seconds(), "no-redact/floor-cpu")
 }
 
 // selectAndWrite is BenchmarkExportText's floor.

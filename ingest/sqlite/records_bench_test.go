@@ -229,6 +229,11 @@ func pairStore(tb testing.TB, n int) string {
 // exportPairs exports the store at path as trl-conversational to out and
 // returns the number of rows.
 func exportPairs(path string, out io.Writer, progress func(records, rows int)) (int, error) {
+	return exportPairsWith(path, out, formats.Options{Key: []byte("k"), Progress: progress})
+}
+
+// exportPairsWith is exportPairs with opts.
+func exportPairsWith(path string, out io.Writer, opts formats.Options) (int, error) {
 	s, err := Open(path)
 	if err != nil {
 		return 0, err
@@ -237,7 +242,7 @@ func exportPairs(path string, out io.Writer, progress func(records, rows int)) (
 	src := formats.RecordsFunc(func(ctx context.Context, fn func(*rlhf.Record) error) error {
 		return s.ExportRecords(ctx, RecordFilter{}, func(_ int64, r *rlhf.Record) error { return fn(r) })
 	})
-	st, err := formats.Export(context.Background(), out, string(formats.TRLConversational), formats.Options{Key: []byte("k"), Progress: progress}, src)
+	st, err := formats.Export(context.Background(), out, string(formats.TRLConversational), opts, src)
 	return st.Rows, err
 }
 
