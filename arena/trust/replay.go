@@ -14,24 +14,27 @@ type History interface {
 	// Summaries passes the stored votes with seq in (after, upTo], in
 	// commit order, to fn.
 	Summaries(ctx context.Context, after, upTo int64, fn func(*rlhf.Summary) error) error
-	// BattlesStarted counts each contributor's stored arena battles,
-	// only those started after since[contributor] for the contributors
-	// it names.
-	BattlesStarted(ctx context.Context, since map[string]time.Time) (map[string]int, error)
+	// BattlesStarted counts each contributor's stored arena battles
+	// started before until, only those started after since[contributor]
+	// for the contributors it names.
+	BattlesStarted(ctx context.Context, since map[string]time.Time, until time.Time) (map[string]int, error)
 }
 
 // Standing is what the store says of contributors when the detectors are
 // rebuilt: who is quarantined, and when each lifted quarantine was last
-// lifted (the detectors forgot them then).
+// lifted (the detectors forgot them then). Started is when the server
+// started taking battles: those started later reach the detectors through
+// Started, so the rebuild counts only earlier ones.
 type Standing struct {
 	Quarantined []string
 	Lifted      map[string]time.Time
+	Started     time.Time
 }
 
 // StandingOf returns the standing that a store's quarantine list and log
-// describe.
-func StandingOf(qs []rlhf.Quarantine, log []rlhf.QuarantineEvent) Standing {
-	st := Standing{Lifted: map[string]time.Time{}}
+// describe, for a server that started taking battles at started.
+func StandingOf(qs []rlhf.Quarantine, log []rlhf.QuarantineEvent, started time.Time) Standing {
+	st := Standing{Lifted: map[string]time.Time{}, Started: started}
 	for _, q := range qs {
 		st.Quarantined = append(st.Quarantined, q.Contributor)
 	}
@@ -45,8 +48,8 @@ func StandingOf(qs []rlhf.Quarantine, log []rlhf.QuarantineEvent) Standing {
 
 // Rebuild replays the stored arena votes up to seq upTo into d, in the
 // order they were committed, as Observe took them, and counts the
-// battles each contributor started, so that a restart resets no one's
-// tests. A contributor's votes up to their last lifted quarantine only
+// battles each contributor started before st.Started, so that a restart
+// resets no one's tests. A contributor's votes up to their last lifted quarantine only
 // add to the pairs' histories (the detectors forgot them at the lift).
 // Replayed votes run no test, except that, at the end, a contributor who
 // is not quarantined and whose sequential test already fails is flagged
@@ -70,7 +73,7 @@ func (d *Detector) Rebuild(ctx context.Context, h History, upTo int64, st Standi
 	if err != nil {
 		return nil, n, fmt.Errorf("rebuild the detectors: %w", err)
 	}
-	started, err := h.BattlesStarted(ctx, st.Lifted)
+	started, err := h.BattlesStarted(ctx, st.Lifted, st.Started)
 	if err != nil {
 		return nil, n, fmt.Errorf("rebuild the detectors: %w", err)
 	}

@@ -27,11 +27,11 @@ func (h *history) Summaries(ctx context.Context, after, upTo int64, fn func(*rlh
 	return nil
 }
 
-func (h *history) BattlesStarted(ctx context.Context, since map[string]time.Time) (map[string]int, error) {
+func (h *history) BattlesStarted(ctx context.Context, since map[string]time.Time, until time.Time) (map[string]int, error) {
 	out := map[string]int{}
 	for id, ts := range h.battles {
 		for _, t := range ts {
-			if s, ok := since[id]; !ok || t.After(s) {
+			if s, ok := since[id]; (!ok || t.After(s)) && t.Before(until) {
 				out[id]++
 			}
 		}
@@ -96,7 +96,7 @@ func TestRebuildResetsNothing(t *testing.T) {
 	want := next(live, "attacker", "m0")
 
 	rebuilt := NewDetector(DetectorConfig{Seed: 1})
-	flags, n, err := rebuilt.Rebuild(ctx, h, upTo, Standing{Quarantined: []string{"quarantined"}, Lifted: map[string]time.Time{"lifted": liftedAt}})
+	flags, n, err := rebuilt.Rebuild(ctx, h, upTo, Standing{Quarantined: []string{"quarantined"}, Lifted: map[string]time.Time{"lifted": liftedAt}, Started: liftedAt})
 	if err != nil || len(flags) != 0 || int64(n) != upTo-30 {
 		t.Fatalf("Rebuild = %v, %d, %v; want no flag, %d votes", flags, n, err, upTo-30)
 	}
@@ -131,7 +131,7 @@ func TestRebuildFlagsAFailedTest(t *testing.T) {
 		h.votes = append(h.votes, rlhf.Summary{Seq: int64(len(h.votes) + 1), ModelA: "m0", ModelB: "m1", Winner: rlhf.WinnerB,
 			Contributor: "attacker", Source: rlhf.SourceArena, Time: time.Date(2026, 12, 2, 0, 0, i, 0, time.UTC)})
 	}
-	flags, _, err := NewDetector(DetectorConfig{}).Rebuild(context.Background(), h, int64(len(h.votes)), Standing{})
+	flags, _, err := NewDetector(DetectorConfig{}).Rebuild(context.Background(), h, int64(len(h.votes)), Standing{Started: time.Now()})
 	if err != nil || len(flags) != 1 || flags[0].Contributor != "attacker" || !strings.Contains(flags[0].Reason, "sequential test") {
 		t.Errorf("Rebuild flags %v, %v; want the attacker, by the sequential test", flags, err)
 	}

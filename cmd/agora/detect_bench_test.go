@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/arena/trust"
@@ -25,7 +26,7 @@ func BenchmarkDetectorsRebuild(b *testing.B) {
 	ctx := context.Background()
 	b.Run("rebuild", func(b *testing.B) {
 		for b.Loop() {
-			_, got, err := trust.NewDetector(trust.DetectorConfig{}).Rebuild(ctx, s, -1, trust.Standing{})
+			_, got, err := trust.NewDetector(trust.DetectorConfig{}).Rebuild(ctx, s, -1, trust.Standing{Started: time.Now()})
 			if err != nil || got != n {
 				b.Fatalf("Rebuild = %d votes, %v; want %d", got, err, n)
 			}

@@ -100,6 +100,7 @@ func newWatch(ctx context.Context, store watchStore, log *slog.Logger) (*watch, 
 	if err != nil {
 		return nil, err
 	}
+	started := time.Now() // before the server takes any battle
 	upTo, err := store.MaxVoteSeq(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("rebuild the detectors: %w", err)
@@ -108,7 +109,7 @@ func newWatch(ctx context.Context, store watchStore, log *slog.Logger) (*watch, 
 	w.rebuild = func(ctx context.Context) error {
 		defer w.drain()
 		start := time.Now()
-		n, err := w.replay(ctx, store, upTo)
+		n, err := w.replay(ctx, store, upTo, started)
 		if err != nil {
 			log.Error("the detectors were not rebuilt from the stored votes", "err", err)
 			return nil
@@ -120,8 +121,9 @@ func newWatch(ctx context.Context, store watchStore, log *slog.Logger) (*watch, 
 }
 
 // replay rebuilds the detectors from the votes of store up to seq upTo
-// and quarantines whom the rebuilt state flags.
-func (w *watch) replay(ctx context.Context, store watchStore, upTo int64) (int, error) {
+// and the battles started before started, and quarantines whom the
+// rebuilt state flags.
+func (w *watch) replay(ctx context.Context, store watchStore, upTo int64, started time.Time) (int, error) {
 	qs, err := store.Quarantined(ctx)
 	if err != nil {
 		return 0, err
@@ -130,7 +132,7 @@ func (w *watch) replay(ctx context.Context, store watchStore, upTo int64) (int, 
 	if err != nil {
 		return 0, err
 	}
-	flags, n, err := w.det.Rebuild(ctx, store, upTo, trust.StandingOf(qs, evs))
+	flags, n, err := w.det.Rebuild(ctx, store, upTo, trust.StandingOf(qs, evs, started))
 	w.quarantine.Flag(ctx, flags)
 	return n, err
 }

@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// TestBattlesStarted counts each contributor's arena battles, after the
-// given time for those named, and leaves imported battles out.
+// TestBattlesStarted counts each contributor's arena battles up to a
+// time, after the given time for those named, and leaves imported battles
+// out.
 func TestBattlesStarted(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
@@ -26,14 +27,16 @@ func TestBattlesStarted(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		since map[string]time.Time
+		until time.Time
 		want  string
 	}{
-		{nil, "map[c1:3 c2:2]"},
-		{map[string]time.Time{"c1": t0.Add(90 * time.Second), "c9": t0}, "map[c1:1 c2:2]"},
+		{nil, t0.Add(time.Hour), "map[c1:3 c2:2]"},
+		{map[string]time.Time{"c1": t0.Add(90 * time.Second), "c9": t0}, t0.Add(time.Hour), "map[c1:1 c2:2]"},
+		{nil, t0.Add(4 * time.Minute), "map[c1:3 c2:1]"},
 	} {
-		got, err := s.BattlesStarted(ctx, tc.since)
+		got, err := s.BattlesStarted(ctx, tc.since, tc.until)
 		if err != nil || fmt.Sprint(got) != tc.want {
-			t.Errorf("BattlesStarted(%v) = %v, %v; want %s", tc.since, got, err, tc.want)
+			t.Errorf("BattlesStarted(%v, %v) = %v, %v; want %s", tc.since, tc.until, got, err, tc.want)
 		}
 	}
 }
