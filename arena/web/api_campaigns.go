@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"mime"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,20 +30,26 @@ type CampaignStore interface {
 
 var errNoCampaign = rlhf.Errorf(rlhf.ENotFound, "no such campaign")
 
-func (s *Server) campaigns() (CampaignStore, error) {
-	if s.cfg.Campaigns == nil {
-		return nil, rlhf.Errorf(rlhf.EUnavailable, "campaigns are not available on this server")
-	}
-	return s.cfg.Campaigns, nil
+// campaignAPI serves labs' campaigns, with what they use: the campaigns,
+// the registry their models are checked against, the labs' accounts.
+type campaignAPI struct {
+	cs        CampaignStore
+	reg       ModelRegistry
+	labExists func(ctx context.Context, lab string) error
+	limits    rlhf.PromptLimits
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// newCampaignAPI gives the campaigns what they use of s.
+func (s *Server) newCampaignAPI(cs CampaignStore, reg ModelRegistry) *campaignAPI {
+	return &campaignAPI{cs: cs, reg: reg, labExists: s.labExists, limits: s.cfg.PromptLimits, log: s.log, now: s.now}
 }
 
 // campaign returns the campaign of the :id parameter if the caller may see
 // it. Another lab's campaign is "no such campaign", like a missing one.
-func (s *Server) campaign(c *gin.Context) (CampaignStore, *rlhf.Campaign, error) {
-	cs, err := s.campaigns()
-	if err != nil {
-		return nil, nil, err
-	}
+func (api *campaignAPI) campaign(c *gin.Context) (CampaignStore, *rlhf.Campaign, error) {
+	cs := api.cs
 	camp, err := cs.Campaign(c.Request.Context(), c.Param("id"))
 	if rlhf.ErrorCode(err) == rlhf.ENotFound {
 		return nil, nil, errNoCampaign
@@ -66,13 +74,9 @@ type campaignRequest struct {
 // checkModels checks that lab may put models in its campaign: its own
 // models and the operator's (configured) ones. Another lab's model is
 // "no such model", like a missing one.
-func (s *Server) checkModels(lab string, models []string) error {
-	reg, err := s.registry()
-	if err != nil {
-		return err
-	}
+func (api *campaignAPI) checkModels(lab string, models []string) error {
 	for _, name := range models {
-		m, err := reg.Model("", name)
+		m, err := api.reg.Model("", name)
 		if err != nil || (m.Source != "config" && m.Lab != lab) {
 			return rlhf.Errorf(rlhf.EInvalid, "no such model %q", name)
 		}
@@ -80,11 +84,8 @@ func (s *Server) checkModels(lab string, models []string) error {
 	return nil
 }
 
-func (s *Server) handleCreateCampaign(c *gin.Context) error {
-	cs, err := s.campaigns()
-	if err != nil {
-		return err
-	}
+func (api *campaignAPI) handleCreateCampaign(c *gin.Context) error {
+	cs := api.cs
 	var q campaignRequest
 	if err := decodeJSON(c, &q); err != nil {
 		return err
@@ -95,25 +96,25 @@ func (s *Server) handleCreateCampaign(c *gin.Context) error {
 			return rlhf.Errorf(rlhf.EInvalid, "lab is required: the lab whose campaign this is")
 		}
 		lab = *q.Lab
-		if err := s.labExists(c.Request.Context(), lab); err != nil {
+		if err := api.labExists(c.Request.Context(), lab); err != nil {
 			return err
 		}
 	} else if q.Lab != nil && *q.Lab != lab {
 		return rlhf.Errorf(rlhf.EInvalid, "lab must be your own lab, %q, or left out", lab)
 	}
-	now := s.now()
+	now := api.now()
 	camp := &rlhf.Campaign{ID: newCampaignID(), Lab: lab, Status: rlhf.CampaignDraft, CreatedAt: now, UpdatedAt: now}
 	q.apply(camp)
 	if err := camp.Validate(); err != nil {
 		return err
 	}
-	if err := s.checkModels(lab, camp.Models); err != nil {
+	if err := api.checkModels(lab, camp.Models); err != nil {
 		return err
 	}
 	if err := cs.CreateCampaign(c.Request.Context(), camp); err != nil {
 		return err
 	}
-	s.log.Info("campaign created", "campaign", camp.ID, "lab", lab)
+	api.log.Info("campaign created", "campaign", camp.ID, "lab", lab)
 	c.JSON(http.StatusCreated, gin.H{"campaign": camp})
 	return nil
 }
@@ -138,11 +139,8 @@ func newCampaignID() string {
 	return "cmp_" + hex.EncodeToString(b[:])
 }
 
-func (s *Server) handleListCampaigns(c *gin.Context) error {
-	cs, err := s.campaigns()
-	if err != nil {
-		return err
-	}
+func (api *campaignAPI) handleListCampaigns(c *gin.Context) error {
+	cs := api.cs
 	list, err := cs.Campaigns(c.Request.Context(), caller(c).lab())
 	if err != nil {
 		return err
@@ -151,8 +149,8 @@ func (s *Server) handleListCampaigns(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) handleGetCampaign(c *gin.Context) error {
-	_, camp, err := s.campaign(c)
+func (api *campaignAPI) handleGetCampaign(c *gin.Context) error {
+	_, camp, err := api.campaign(c)
 	if err != nil {
 		return err
 	}
@@ -160,8 +158,8 @@ func (s *Server) handleGetCampaign(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) handleUpdateCampaign(c *gin.Context) error {
-	cs, camp, err := s.campaign(c)
+func (api *campaignAPI) handleUpdateCampaign(c *gin.Context) error {
+	cs, camp, err := api.campaign(c)
 	if err != nil {
 		return err
 	}
@@ -177,11 +175,11 @@ func (s *Server) handleUpdateCampaign(c *gin.Context) error {
 		return err
 	}
 	if q.Models != nil {
-		if err := s.checkModels(camp.Lab, camp.Models); err != nil {
+		if err := api.checkModels(camp.Lab, camp.Models); err != nil {
 			return err
 		}
 	}
-	if err := s.saveCampaign(c.Request.Context(), cs, camp); err != nil {
+	if err := api.saveCampaign(c.Request.Context(), cs, camp); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, gin.H{"campaign": camp})
@@ -189,11 +187,11 @@ func (s *Server) handleUpdateCampaign(c *gin.Context) error {
 }
 
 // saveCampaign stores camp and reads it back (its status may be done).
-func (s *Server) saveCampaign(ctx context.Context, cs CampaignStore, camp *rlhf.Campaign) error {
+func (api *campaignAPI) saveCampaign(ctx context.Context, cs CampaignStore, camp *rlhf.Campaign) error {
 	if camp.Status == rlhf.CampaignDone {
 		camp.Status = rlhf.CampaignRunning // done is worked out from the votes, never stored
 	}
-	camp.UpdatedAt = s.now()
+	camp.UpdatedAt = api.now()
 	if err := cs.UpdateCampaign(ctx, camp); err != nil {
 		return err
 	}
@@ -205,15 +203,15 @@ func (s *Server) saveCampaign(ctx context.Context, cs CampaignStore, camp *rlhf.
 	return nil
 }
 
-func (s *Server) handleDeleteCampaign(c *gin.Context) error {
-	cs, camp, err := s.campaign(c)
+func (api *campaignAPI) handleDeleteCampaign(c *gin.Context) error {
+	cs, camp, err := api.campaign(c)
 	if err != nil {
 		return err
 	}
 	if err := cs.DeleteCampaign(c.Request.Context(), camp.ID); err != nil {
 		return err
 	}
-	s.log.Info("campaign deleted", "campaign", camp.ID)
+	api.log.Info("campaign deleted", "campaign", camp.ID)
 	c.Status(http.StatusNoContent)
 	return nil
 }
@@ -236,8 +234,8 @@ func promptFormat(c *gin.Context) (string, error) {
 
 // handlePutPrompts replaces a campaign's prompt set with the uploaded one
 // (JSONL or CSV: text, and optional id, category and language).
-func (s *Server) handlePutPrompts(c *gin.Context) error {
-	cs, camp, err := s.campaign(c)
+func (api *campaignAPI) handlePutPrompts(c *gin.Context) error {
+	cs, camp, err := api.campaign(c)
 	if err != nil {
 		return err
 	}
@@ -245,14 +243,14 @@ func (s *Server) handlePutPrompts(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ps, err := rlhf.ParsePrompts(c.Request.Body, format, s.cfg.PromptLimits)
+	ps, err := rlhf.ParsePrompts(c.Request.Body, format, api.limits)
 	if err != nil {
 		return err
 	}
 	if err := cs.SetPrompts(c.Request.Context(), camp.ID, ps); err != nil {
 		return err
 	}
-	s.log.Info("campaign prompts set", "campaign", camp.ID, "prompts", len(ps))
+	api.log.Info("campaign prompts set", "campaign", camp.ID, "prompts", len(ps))
 	c.JSON(http.StatusOK, gin.H{"campaign": camp.ID, "prompts": len(ps)})
 	return nil
 }
@@ -263,8 +261,8 @@ type promptView struct {
 	Served int `json:"served"`
 }
 
-func (s *Server) handleGetPrompts(c *gin.Context) error {
-	cs, camp, err := s.campaign(c)
+func (api *campaignAPI) handleGetPrompts(c *gin.Context) error {
+	cs, camp, err := api.campaign(c)
 	if err != nil {
 		return err
 	}
@@ -281,9 +279,9 @@ func (s *Server) handleGetPrompts(c *gin.Context) error {
 }
 
 // handleCampaignStatus starts (or resumes) or pauses a campaign.
-func (s *Server) handleCampaignStatus(start bool) handler {
+func (api *campaignAPI) handleCampaignStatus(start bool) handler {
 	return func(c *gin.Context) error {
-		cs, camp, err := s.campaign(c)
+		cs, camp, err := api.campaign(c)
 		if err != nil {
 			return err
 		}
@@ -294,7 +292,7 @@ func (s *Server) handleCampaignStatus(start bool) handler {
 			}
 			camp.Status = rlhf.CampaignRunning
 		}
-		if err := s.saveCampaign(c.Request.Context(), cs, camp); err != nil {
+		if err := api.saveCampaign(c.Request.Context(), cs, camp); err != nil {
 			return err
 		}
 		c.JSON(http.StatusOK, gin.H{"campaign": camp})
@@ -302,8 +300,8 @@ func (s *Server) handleCampaignStatus(start bool) handler {
 	}
 }
 
-func (s *Server) handleCampaignProgress(c *gin.Context) error {
-	cs, camp, err := s.campaign(c)
+func (api *campaignAPI) handleCampaignProgress(c *gin.Context) error {
+	cs, camp, err := api.campaign(c)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (s *Server) Routes() []Route {
 		s.accountRoutes(c.Accounts),
 		s.registryRoutes(c.Registry, c.Usage),
 		s.policyRoutes(c.Policy),
-		s.campaignRoutes(c.Campaigns),
+		s.campaignRoutes(c.Campaigns, c.Registry),
 		s.demoRoutes(c.Demo),
 	)
 }
@@ -281,22 +281,24 @@ func (s *Server) policyRoutes(gov Governance) []Route {
 	}
 }
 
-// campaignRoutes serve labs' prompt campaigns (api_campaigns.go).
-func (s *Server) campaignRoutes(cs CampaignStore) []Route {
-	if cs == nil {
+// campaignRoutes serve labs' prompt campaigns of the registry's models
+// (api_campaigns.go).
+func (s *Server) campaignRoutes(cs CampaignStore, reg ModelRegistry) []Route {
+	if cs == nil || reg == nil {
 		return nil
 	}
+	api := s.newCampaignAPI(cs, reg)
 	return []Route{
-		{"GET", "/api/v1/campaigns", LabOrAdmin, s.wrap(s.handleListCampaigns)},
-		{"POST", "/api/v1/campaigns", LabOrAdmin, s.wrap(s.handleCreateCampaign)},
-		{"GET", "/api/v1/campaigns/:id", LabOrAdmin, s.wrap(s.handleGetCampaign)},
-		{"PATCH", "/api/v1/campaigns/:id", LabOrAdmin, s.wrap(s.handleUpdateCampaign)},
-		{"DELETE", "/api/v1/campaigns/:id", LabOrAdmin, s.wrap(s.handleDeleteCampaign)},
-		{"GET", "/api/v1/campaigns/:id/prompts", LabOrAdmin, s.wrap(s.handleGetPrompts)},
-		{"PUT", "/api/v1/campaigns/:id/prompts", LabOrAdmin, s.wrap(s.handlePutPrompts)},
-		{"POST", "/api/v1/campaigns/:id/start", LabOrAdmin, s.wrap(s.handleCampaignStatus(true))},
-		{"POST", "/api/v1/campaigns/:id/pause", LabOrAdmin, s.wrap(s.handleCampaignStatus(false))},
-		{"GET", "/api/v1/campaigns/:id/progress", LabOrAdmin, s.wrap(s.handleCampaignProgress)},
+		{"GET", "/api/v1/campaigns", LabOrAdmin, s.wrap(api.handleListCampaigns)},
+		{"POST", "/api/v1/campaigns", LabOrAdmin, s.wrap(api.handleCreateCampaign)},
+		{"GET", "/api/v1/campaigns/:id", LabOrAdmin, s.wrap(api.handleGetCampaign)},
+		{"PATCH", "/api/v1/campaigns/:id", LabOrAdmin, s.wrap(api.handleUpdateCampaign)},
+		{"DELETE", "/api/v1/campaigns/:id", LabOrAdmin, s.wrap(api.handleDeleteCampaign)},
+		{"GET", "/api/v1/campaigns/:id/prompts", LabOrAdmin, s.wrap(api.handleGetPrompts)},
+		{"PUT", "/api/v1/campaigns/:id/prompts", LabOrAdmin, s.wrap(api.handlePutPrompts)},
+		{"POST", "/api/v1/campaigns/:id/start", LabOrAdmin, s.wrap(api.handleCampaignStatus(true))},
+		{"POST", "/api/v1/campaigns/:id/pause", LabOrAdmin, s.wrap(api.handleCampaignStatus(false))},
+		{"GET", "/api/v1/campaigns/:id/progress", LabOrAdmin, s.wrap(api.handleCampaignProgress)},
 	}
 }
 
