@@ -81,7 +81,7 @@ async function loadGold() {
   try {
     const g = await api("GET", "/api/v1/me/gold");
     $("gold-summary").textContent = g.battles === 0 ? t("me.goldNone") : t("me.goldScore", {
-      correct: num(g.correct), battles: num(g.battles), pct: num(100 * g.accuracy), estimate: num(100 * g.estimate) });
+      correct: num(g.correct), battles: AgoraI18n.plural("count.checks", g.battles), pct: num(100 * g.accuracy), estimate: num(100 * g.estimate) });
   } catch (err) {
     if (err.status === 404) { $("gold").hidden = true; return; } // no gold battles on this server
     $("gold-summary").textContent = err.status === 401 ? t("me.noToken") : t("me.failed", { reason: err.message });
