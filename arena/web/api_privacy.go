@@ -179,6 +179,9 @@ func (s *Server) handleErase(c *gin.Context) error {
 				Message: "your data was deleted from the store, but removing its copies (analytics, leaderboard) failed; the operator has been told (erasure " + e.ID + ")"}
 		}
 	}
+	if s.public != nil {
+		s.public.forget() // the published fits count the erased votes
+	}
 	if err != nil {
 		return err
 	}

@@ -162,6 +162,7 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	}
 	hs.Config.Handler = srv
 	hs.Start()
+	stopBoards := runLeaderboards(srv)
 	s := &setup{url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/api/v1/arena/ws", http: hs, store: store,
 		fake: fake, battles: battles, server: srv, endpoint: endpoint}
 	s.cleanup = func() {
@@ -169,6 +170,7 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 		defer cancel()
 		srv.CloseClients(ctx)
 		hs.Close()
+		stopBoards()
 		battles.Close()
 		stopLog()
 		store.Close()
@@ -177,6 +179,15 @@ func newSetupWith(t *testing.T, o options, endpointURL string) *setup {
 	}
 	t.Cleanup(s.cleanup)
 	return s
+}
+
+// runLeaderboards runs srv's published leaderboards' worker, as main
+// does, until the returned stop is called.
+func runLeaderboards(srv *web.Server) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.RunLeaderboards(ctx); close(done) }()
+	return func() { cancel(); <-done }
 }
 
 // openLedger gives store a verifiable log that publishes a checkpoint every

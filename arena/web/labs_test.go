@@ -186,11 +186,13 @@ func newLabSetup(t testing.TB, opts ...labOption) *labSetup {
 	}
 	hs := httptest.NewServer(srv)
 	ls.url, ls.srv = hs.URL, srv
+	stopBoards := runLeaderboards(srv)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.CloseClients(ctx)
 		hs.Close()
+		stopBoards()
 		a.Close()
 		store.Close()
 	})

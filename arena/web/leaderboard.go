@@ -32,12 +32,13 @@ const maxLeaderboardRounds = 10000
 // matrices (matrices, which cost nothing: they are cut from the one fit),
 // for all battles or one category or language (leaderboard_cuts.go).
 // A published fit is refitted at most every publicMaxAge while votes
-// arrive, and never for a request that gives up waiting. Any other
-// parameter asks for a fit of its own, and needs a researcher's or the
-// admin's token. Every request, public or not, counts against its client
-// address's bucket of leaderboardRate; and fits run one at a time on half
-// the processors (analytics.Live), so that leaderboards cannot take the
-// vote path's processor time.
+// arrive, by one paced worker, never by a request (leaderboard_public.go).
+// Any other parameter asks for a fit of its own, and needs a researcher's
+// or the admin's token. Every request, public or not, counts against its
+// client address's bucket of leaderboardRate, and a refused one is held
+// before its answer (tarpit); and fits run one at a time on half the
+// processors (analytics.Live), the published ones on a quarter of one,
+// so that leaderboards cannot take the vote path's processor time.
 var (
 	publicParams    = map[string]bool{"style": true, "matrices": true, "category": true, "language": true}
 	publicMaxAge    = 5 * time.Second
@@ -46,8 +47,9 @@ var (
 
 // leaderboardAPI is what GET /api/v1/leaderboard and its daily votes use.
 type leaderboardAPI struct {
-	lbs   Leaderboards
-	daily DailyVotes // votes per day (leaderboard_daily.go); may be nil
+	lbs    Leaderboards
+	daily  DailyVotes    // votes per day (leaderboard_daily.go); may be nil
+	public *publicBoards // the published fits, for requests with public parameters only
 	// allow spends one request of the client's rate limit.
 	allow func(*http.Request) error
 	// researcher reports whether the request carries a researcher's or
@@ -80,10 +82,12 @@ func handleLeaderboard(api leaderboardAPI) handler {
 			return err
 		}
 		matrices := opt.Matrices
+		var lb *analytics.Leaderboard
 		if public {
-			opt.Matrices, opt.MaxAge = true, publicMaxAge // one fit serves both
+			lb, err = api.public.get(c.Request.Context(), opt) // leaderboard_public.go
+		} else {
+			lb, err = api.lbs.Leaderboard(c.Request.Context(), opt)
 		}
-		lb, err := api.lbs.Leaderboard(c.Request.Context(), opt)
 		if err != nil {
 			if rlhf.ErrorCode(err) == rlhf.EInvalid {
 				api.unfit.warn("the leaderboard cannot be fitted", err)
@@ -159,14 +163,15 @@ func (o *onceLog) warn(msg string, err error) {
 // newLeaderboardAPI wires the leaderboards' price to s: its client
 // addresses, its tokens and its log, with rate per client address.
 func (s *Server) newLeaderboardAPI(lbs Leaderboards, daily DailyVotes, rate Rate) leaderboardAPI {
-	limit := newLimiter(rate, time.Now)
+	limit, tarpit := newLimiter(rate, time.Now), newTarpit()
 	return leaderboardAPI{
-		lbs:   lbs,
-		daily: daily,
+		lbs:    lbs,
+		daily:  daily,
+		public: s.public,
 		allow: func(r *http.Request) error {
 			addr := addrKey(s.cfg.TrustedProxies.clientAddr(r))
 			if wait, ok := limit.take(addr); !ok {
-				return rateLimited("leaderboard requests", wait)
+				return rateLimited("leaderboard requests", tarpit.hold(r.Context(), wait))
 			}
 			return nil
 		},

@@ -91,6 +91,13 @@ func newLeaderboardServerWith(t *testing.T, lbs Leaderboards, rate Rate, log *sl
 	}
 	s := &Server{log: log, static: static, assets: newAssets(static), cfg: Config{Leaderboards: lbs, ResearcherToken: leaderboardToken}}
 	daily, _ := lbs.(DailyVotes)
+	if lbs != nil {
+		s.public = newPublicBoards(lbs)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.RunLeaderboards(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	api := s.newLeaderboardAPI(lbs, daily, rate)

@@ -170,7 +170,8 @@ type Server struct {
 	assets   *assets // static, compressed and versioned
 
 	conns         *conns
-	pow           *powIssuer // nil without proof of work
+	pow           *powIssuer    // nil without proof of work
+	public        *publicBoards // the published leaderboards; nil without Leaderboards
 	starts, votes action
 	mu            sync.Mutex // guards clients and closing
 	clients       map[*client]struct{}
@@ -209,6 +210,9 @@ func New(cfg Config) (*Server, error) {
 			newLimiter(cfg.Limits.StartsPerNewContributor, time.Now)},
 		votes: action{"votes", newLimiter(cfg.Limits.VotesPerContributor, time.Now), newLimiter(cfg.Limits.VotesPerAddress, time.Now),
 			newLimiter(cfg.Limits.VotesPerNewContributor, time.Now)},
+	}
+	if cfg.Leaderboards != nil {
+		s.public = newPublicBoards(cfg.Leaderboards)
 	}
 	for _, o := range cfg.AllowedOrigins {
 		n, ok := normalOrigin(o)

@@ -157,7 +157,7 @@ func serve(ctx context.Context, cfg *configs.Config, keys map[string]string, e e
 	log.Info("serving", "url", self+"/", "data", cfg.Server.Data, "models", len(p.reg.Models("")), "file_limit", p.net.files, "max_open_connections", p.net.maxOpen)
 	return runServer(ctx, e, self, cfg.Server.Data, serverParts{
 		http: httpServer, ln: p.net.limited, web: srv, battles: p.battles,
-		workers: []func(context.Context) error{p.battles.Run, p.mp.health.Run, p.votesLog.Run, p.feed.Run, p.loadLive, p.watch.rebuild, shipperWorker(p.ch.shipper, log)},
+		workers: []func(context.Context) error{p.battles.Run, p.mp.health.Run, p.votesLog.Run, p.feed.Run, p.loadLive, p.watch.rebuild, shipperWorker(p.ch.shipper, log), srv.RunLeaderboards},
 	}, log)
 }
 
