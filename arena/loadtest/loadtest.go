@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,9 @@ type Config struct {
 	Abandon      float64 // ModeBattles: share of battles left without a vote
 	Prompt       string
 	Seed         uint64
+	// ServerPID, when not zero, is the server's process on this machine:
+	// the report gives its processor time per job.
+	ServerPID int
 	// Progress, if set, is called about every interval with the counts so
 	// far, from one goroutine.
 	Progress func(Counts)
@@ -101,6 +105,7 @@ type run struct {
 	taken atomic.Int64   // jobs handed out, closed loop
 
 	done, battles, votes, abandoned, errs atomic.Int64
+	cpu, serverCPU                        time.Duration // processor time during the run: this process's, the server's
 
 	mu      sync.Mutex // guards the fields below
 	samples samples
@@ -132,6 +137,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	r.start = time.Now()
+	cpu0, server0 := r.cpuTimes()
 	stop := context.AfterFunc(ctx, func() { closeAll(conns) }) // unblocks readers
 	defer stop()
 	var wg sync.WaitGroup
@@ -144,9 +150,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	progressDone := r.showProgress(ctx)
 	wg.Wait()
+	cpu1, server1 := r.cpuTimes()
+	r.cpu, r.serverCPU = cpu1-cpu0, server1-server0
 	cancel()
 	<-progressDone
 	return r.report(), nil
+}
+
+// cpuTimes returns the processor time used so far by this process and by
+// the server when ServerPID names it (else zero).
+func (r *run) cpuTimes() (self, server time.Duration) {
+	self, _ = CPUTime(os.Getpid())
+	if r.cfg.ServerPID != 0 {
+		server, _ = CPUTime(r.cfg.ServerPID)
+	}
+	return self, server
 }
 
 // dialAll opens every contributor's connection.

@@ -36,6 +36,14 @@ func TestListeningPID(t *testing.T) {
 	if kib, err := RSS(os.Getpid()); err != nil || kib <= 0 {
 		t.Errorf("RSS(self) = %d, %v", kib, err)
 	}
+	for start := time.Now(); time.Since(start) < 50*time.Millisecond; { // some processor time to see
+	}
+	if cpu, err := CPUTime(os.Getpid()); err != nil || cpu <= 0 {
+		t.Errorf("CPUTime(self) = %v, %v", cpu, err)
+	}
+	if _, err := CPUTime(-1); err == nil {
+		t.Error("CPUTime(-1): no error")
+	}
 	ln.Close()
 	if pid, err := ListeningPID(port); err == nil {
 		t.Errorf("ListeningPID(%d) after close = %d, want an error", port, pid)

@@ -66,6 +66,13 @@ type Report struct {
 	// ServerRSSKiB is the server's resident memory before and after the
 	// run, when the server is a local process (zero otherwise).
 	ServerRSSKiB [2]int64 `json:"server_rss_kib"`
+	// ClientCPUPerJob is the processor time (user and system) this
+	// process used per job during the run, in milliseconds: the load
+	// tester's own cost, which shares the machine with a local server
+	// (and includes the server's when it runs in this process).
+	// ServerCPUPerJob is the server's, when Config.ServerPID names it.
+	ClientCPUPerJob float64 `json:"client_cpu_ms_per_job"`
+	ServerCPUPerJob float64 `json:"server_cpu_ms_per_job,omitempty"`
 }
 
 func (r *run) report() *Report {
@@ -78,8 +85,18 @@ func (r *run) report() *Report {
 		Jobs: c.Jobs, Battles: c.Battles, Votes: c.Votes, Abandoned: c.Abandoned,
 		JobsPerSec: float64(c.Jobs) / secs, VotesPerSec: float64(c.Votes) / secs,
 		TTFT: summarize(r.samples.ttft), TokenGap: summarize(r.samples.gap), VoteAck: summarize(r.samples.ack),
-		Errors: maps.Clone(r.codes),
+		Errors:          maps.Clone(r.codes),
+		ClientCPUPerJob: perJob(r.cpu, c.Jobs),
+		ServerCPUPerJob: perJob(r.serverCPU, c.Jobs),
 	}
+}
+
+// perJob returns d per job in milliseconds.
+func perJob(d time.Duration, jobs int64) float64 {
+	if jobs == 0 {
+		return 0
+	}
+	return ms(d) / float64(jobs)
 }
 
 // WriteText writes the report for people.
@@ -110,6 +127,11 @@ func (rep *Report) WriteText(w io.Writer) error {
 	for _, code := range slices.Sorted(maps.Keys(rep.Errors)) {
 		p("errors %s: %d\n", code, rep.Errors[code])
 	}
+	p("processor time per job: %.3f ms in the load tester", rep.ClientCPUPerJob)
+	if rep.ServerCPUPerJob > 0 {
+		p(", %.3f ms in the server", rep.ServerCPUPerJob)
+	}
+	p("\n")
 	if rep.ServerRSSKiB[1] > 0 {
 		p("server RSS: %.1f MiB before, %.1f MiB after\n", float64(rep.ServerRSSKiB[0])/1024, float64(rep.ServerRSSKiB[1])/1024)
 	}

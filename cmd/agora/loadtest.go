@@ -91,6 +91,7 @@ func runLoadtest(ctx context.Context, args []string, e env) error {
 		}
 	}
 	before, _ := serverRSS(pid)
+	cfg.ServerPID = pid
 	rep, err := loadtest.Run(ctx, cfg)
 	prog.done()
 	if err != nil {

@@ -71,13 +71,13 @@ const testPendingCaps = "  pending_battles_per_contributor: 0\n  pending_bytes_p
 
 // serveInProcess runs "agora serve" in this process until the test ends
 // and returns its base URL.
-func serveInProcess(t *testing.T, args ...string) string {
+func serveInProcess(t testing.TB, args ...string) string {
 	t.Helper()
 	return serveInProcessEnv(t, nil, args...)
 }
 
 // serveInProcessEnv is serveInProcess with the environment vars.
-func serveInProcessEnv(t *testing.T, vars map[string]string, args ...string) string {
+func serveInProcessEnv(t testing.TB, vars map[string]string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncBuffer{}, &syncBuffer{}
