@@ -60,15 +60,18 @@ type publicBoard struct {
 	opt    analytics.Options
 	lb     *analytics.Leaderboard
 	err    error         // the last fit's error (unfittable votes, say)
-	at     time.Time     // when it was last fitted; zero: never
+	at     time.Time     // when it was last fitted for a request; zero: never
 	took   time.Duration // how long the last fit took
 	queued bool
+	asked  bool          // a request asked for it (else it is a standard variant fitted at start)
 	done   chan struct{} // closed when the queued fit ends, then replaced
 }
 
 // newPublicBoards returns the published leaderboards of lbs, with the
 // standard variants (the default options, with and without style
-// control) queued, so that the worker fits them as soon as it runs.
+// control) queued, so that the worker fits them as soon as it runs: the
+// first visitors then wait for a refit of a warm live leaderboard (its
+// bootstrap kept), or are served these fits if the refit is slow.
 func newPublicBoards(lbs Leaderboards) *publicBoards {
 	p := &publicBoards{lbs: lbs, share: publicShare, maxAge: publicMaxAge, wait: publicWait, now: time.Now,
 		boards: map[string]*publicBoard{}, wake: make(chan struct{}, 1)}
@@ -130,15 +133,16 @@ func (p *publicBoards) get(ctx context.Context, opt analytics.Options) (*analyti
 		p.mu.Unlock()
 		return nil, err
 	}
+	b.asked = true
 	if !b.at.IsZero() && p.now().Sub(b.at) < max(p.maxAge, publicRest*b.took) {
 		defer p.mu.Unlock()
 		return b.lb, b.err
 	}
 	p.enqueue(b)
-	done := b.done
+	done, wait := b.done, p.wait
 	p.mu.Unlock()
 
-	t := time.NewTimer(p.wait)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-done:
@@ -148,8 +152,8 @@ func (p *publicBoards) get(ctx context.Context, opt analytics.Options) (*analyti
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if b.at.IsZero() {
-		return nil, rateLimited("requests for a leaderboard not fitted yet", p.wait)
+	if b.lb == nil && b.err == nil {
+		return nil, rateLimited("requests for a leaderboard not fitted yet", wait)
 	}
 	return b.lb, b.err
 }
@@ -209,8 +213,13 @@ func (p *publicBoards) fit(ctx context.Context, b *publicBoard) bool {
 		p.enqueue(b)
 		return true
 	}
-	b.lb, b.err, b.at = lb, err, p.now()
-	b.took = b.at.Sub(start)
+	// A fit made before anyone asked (at start) is no fresher than any:
+	// the first request asks for a refit (cheap if no vote came since)
+	// and gets this one only if the refit is slow.
+	b.lb, b.err, b.at, b.took = lb, err, time.Time{}, p.now().Sub(start)
+	if b.asked {
+		b.at = p.now()
+	}
 	close(b.done)
 	b.done = make(chan struct{})
 	return true

@@ -58,11 +58,12 @@ func startPublic(t *testing.T, lbs Leaderboards, wait time.Duration) (p *publicB
 }
 
 // TestPublicBoardsFitOnlyInTheWorker: requests never fit. The standard
-// variants are fitted first, one at a time, on one paced goroutine; many
-// requests for a variant share one fit; a variant not fitted yet while
-// the worker is busy answers rate_limited; a board older than maxAge is
-// served stale when its refit does not come in time, and the refit is
-// done once for all who asked.
+// variants are fitted first, one at a time, on one goroutine; the first
+// request asks for a refit (a fit nobody asked for is no fresher than
+// any); many requests for a variant share one fit; a variant not fitted
+// yet answers rate_limited once the wait is over; a board older than
+// maxAge is served stale when its refit does not come in time, and each
+// refit is done once for all who asked.
 func TestPublicBoardsFitOnlyInTheWorker(t *testing.T) {
 	g := newGatedBoards()
 	p, advance := startPublic(t, g, time.Hour)
@@ -70,57 +71,60 @@ func TestPublicBoardsFitOnlyInTheWorker(t *testing.T) {
 	plain, _ := leaderboardOptions(nil)
 	styled := plain
 	styled.Style = true
-
-	first := <-g.calls // the default variant, queued at start
-	if first.Style || first.Workers != 1 || !first.Matrices {
-		t.Fatalf("first fit %+v: want the default variant, one worker, matrices", first)
+	for _, style := range []bool{false, true} { // the standard variants, queued at start
+		if opt := <-g.calls; opt.Style != style || opt.Workers != 1 || !opt.Matrices {
+			t.Fatalf("fit %+v: want style %v, one worker, matrices", opt, style)
+		}
+		g.release <- struct{}{}
 	}
 	var wg sync.WaitGroup
 	got := make([]*analytics.Leaderboard, 8)
 	for i := range got {
 		wg.Go(func() { got[i], _ = p.get(ctx, plain) })
 	}
-	g.release <- struct{}{} // the default fit ends: every request gets it, waiting or not
+	<-g.calls               // the first request's refit
+	g.release <- struct{}{} // ends: every request gets it, waiting or not
 	wg.Wait()
 	for i, lb := range got {
-		if lb == nil || lb.Battles != 1 {
-			t.Fatalf("request %d got %+v; want the one fit", i, lb)
+		if lb == nil || lb.Battles != 3 {
+			t.Fatalf("request %d got %+v; want the one refit", i, lb)
 		}
 	}
-	second := <-g.calls // the style variant, queued at start, now fitting
-	if !second.Style {
-		t.Fatalf("second fit %+v: want style", second)
-	}
-	// While the worker is busy, a new variant cannot be had at once.
+
+	p.mu.Lock()
 	p.wait = time.Millisecond
+	p.mu.Unlock()
 	other := plain
 	other.Filter.Categories = []string{"coding"}
-	_, err := p.get(ctx, other)
-	if rlhf.ErrorCode(err) != rlhf.ERateLimited || RetryAfter(err) <= 0 {
-		t.Fatalf("a variant never fitted, worker busy: %v; want rate_limited with a retry", err)
+	if _, err := p.get(ctx, other); rlhf.ErrorCode(err) != rlhf.ERateLimited || RetryAfter(err) <= 0 {
+		t.Fatalf("a variant never fitted: %v; want rate_limited with a retry", err)
 	}
-	// The default board, fresh, is served without a fit; once older than
-	// maxAge it is served stale while its refit waits for the worker.
-	if lb, _ := p.get(ctx, plain); lb.Battles != 1 {
-		t.Fatalf("fresh board %+v", lb)
-	}
+	<-g.calls // the category variant, fitting: the worker is busy
 	advance(p.maxAge)
-	if lb, _ := p.get(ctx, plain); lb == nil || lb.Battles != 1 {
-		t.Fatalf("stale board while busy: %+v; want the old fit", lb)
+	if lb, _ := p.get(ctx, plain); lb == nil || lb.Battles != 3 {
+		t.Fatalf("stale board, worker busy: %+v; want the old fit", lb)
 	}
-	g.release <- struct{}{} // style
-	for range 2 {           // the category variant, then the default's refit, each once
+	if lb, _ := p.get(ctx, styled); lb == nil || lb.Battles != 2 {
+		t.Fatalf("style board fitted at start, worker busy: %+v; want the start's fit", lb)
+	}
+	g.release <- struct{}{} // the category variant: fit 4
+	for range 2 {           // then the default's and the style's refits: 5, 6
 		<-g.calls
 		g.release <- struct{}{}
 	}
 	waitFor(t, p.idle)
-	if lb, _ := p.get(ctx, plain); lb.Battles != 4 {
-		t.Errorf("after its refit the default board is %+v; want the fourth fit", lb)
+	for _, c := range []struct {
+		opt  analytics.Options
+		want int64
+	}{{other, 4}, {plain, 5}, {styled, 6}} {
+		if lb, _ := p.get(ctx, c.opt); lb == nil || lb.Battles != c.want {
+			t.Errorf("after the refits %+v: %+v; want fit %d", c.opt.Filter, lb, c.want)
+		}
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.calls) != 0 || g.fits != 4 {
-		t.Errorf("%d fits, %d more asked; want 4 in all", g.fits, len(g.calls))
+	if len(g.calls) != 0 || g.fits != 6 {
+		t.Errorf("%d fits, %d more asked; want 6 in all", g.fits, len(g.calls))
 	}
 }
 
