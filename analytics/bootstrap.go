@@ -160,7 +160,7 @@ func forRounds(ctx context.Context, n int, pairs []Pair, fit *Fit, opt Bootstrap
 				if r >= opt.Rounds {
 					return
 				}
-				if err := ctx.Err(); err != nil {
+				if err := checkpoint(ctx); err != nil {
 					errs[wi] = err
 					return
 				}

@@ -202,7 +202,7 @@ func fitCrowd(ctx context.Context, n int, cc *crowdCells, prior, tol float64, o 
 	}
 	var beta []float64
 	for it := 0; ; it++ {
-		if err := ctx.Err(); err != nil {
+		if err := checkpoint(ctx); err != nil {
 			return nil, err
 		}
 		pairs := f.softPairs(n, beta)

@@ -228,7 +228,7 @@ func fragility(ctx context.Context, c *Counts, pairs []Pair, fit *Fit, order []i
 		return nil, err
 	}
 	for r := 0; r+1 < len(order); r++ {
-		if err := ctx.Err(); err != nil {
+		if err := checkpoint(ctx); err != nil {
 			return nil, err
 		}
 		up, lo := order[r], order[r+1]

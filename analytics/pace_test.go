@@ -12,7 +12,8 @@ import (
 // times its work at a share of a quarter, and reports the parent's end.
 func TestPacedSleepsItsShare(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	p := Paced(ctx, 0.25).(*paced)
+	pc := Paced(ctx, 0.25)
+	p := pc.Value(pacerKey{}).(*pacer)
 	now := time.Unix(0, 0)
 	var slept []time.Duration
 	p.now = func() time.Time { return now }
@@ -20,15 +21,15 @@ func TestPacedSleepsItsShare(t *testing.T) {
 	p.since = now
 
 	now = now.Add(pacedSlice / 2)
-	if err := p.Err(); err != nil || len(slept) != 0 {
+	if err := checkpoint(pc); err != nil || len(slept) != 0 {
 		t.Fatalf("after half a slice: err %v, slept %v; want no sleep", err, slept)
 	}
 	now = now.Add(pacedSlice) // 1.5 slices of work in all
-	if err := p.Err(); err != nil || len(slept) != 1 || slept[0] != 3*pacedSlice*3/2 {
+	if err := checkpoint(pc); err != nil || len(slept) != 1 || slept[0] != 3*pacedSlice*3/2 {
 		t.Fatalf("after 1.5 slices: err %v, slept %v; want one sleep of %v", err, slept, 3*pacedSlice*3/2)
 	}
 	now = now.Add(10 * time.Millisecond)
-	p.Err()
+	checkpoint(pc)
 	if len(slept) != 2 || slept[1] != 30*time.Millisecond {
 		t.Fatalf("after 10ms more: slept %v; want 30ms", slept)
 	}
@@ -37,7 +38,7 @@ func TestPacedSleepsItsShare(t *testing.T) {
 		t.Errorf("work share %.3f, want 0.25", share)
 	}
 	cancel()
-	if err := p.Err(); err != context.Canceled {
+	if err := checkpoint(pc); err != context.Canceled {
 		t.Errorf("after cancel: %v", err)
 	}
 	if got := Paced(ctx, 1); got != ctx {
@@ -69,7 +70,7 @@ func TestPacedFitEqualsUnpaced(t *testing.T) {
 	if !reflect.DeepEqual(plain.Models, slow.Models) {
 		t.Errorf("rows %+v unpaced, %+v paced", plain.Models, slow.Models)
 	}
-	if ctx.(*paced).slept == 0 {
+	if ctx.Value(pacerKey{}).(*pacer).slept == 0 {
 		t.Error("the paced fit never slept")
 	}
 }

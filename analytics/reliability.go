@@ -135,7 +135,7 @@ func (f *CrowdFit) bootstrapContributors(ctx context.Context, n int, opt Options
 			}
 		}()
 	}
-	for r := 0; r < opt.Rounds && ctx.Err() == nil; r++ {
+	for r := 0; r < opt.Rounds && checkpoint(ctx) == nil; r++ {
 		next <- r
 	}
 	close(next)

@@ -145,7 +145,7 @@ func newStyleSolver(d *Dataset, ids, keep []int32, z zScale, n int, prior float6
 func (st *styleSolver) newton(ctx context.Context, tol float64, sf *styleFit) error {
 	const maxIter = 50
 	for it := 0; ; it++ {
-		if err := ctx.Err(); err != nil {
+		if err := checkpoint(ctx); err != nil {
 			return err
 		}
 		st.pass()

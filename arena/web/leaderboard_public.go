@@ -197,7 +197,7 @@ func (p *publicBoards) run(ctx context.Context) error {
 // first.
 func (p *publicBoards) fit(ctx context.Context, b *publicBoard) bool {
 	opt := b.opt
-	opt.MaxAge, opt.Workers = p.maxAge, 1
+	opt.Workers = 1 // freshness is decided here: refit whenever votes arrived since
 	p.mu.Lock()
 	gen := p.gen
 	p.mu.Unlock()
