@@ -62,9 +62,10 @@ type publicBoard struct {
 	err    error         // the last fit's error (unfittable votes, say)
 	at     time.Time     // when it was last fitted for a request; zero: never
 	took   time.Duration // how long the last fit took
-	queued bool
+	queued bool          // a fit is queued, not started yet
 	asked  bool          // a request asked for it (else it is a standard variant fitted at start)
-	done   chan struct{} // closed when the queued fit ends, then replaced
+	done   chan struct{} // closed when the queued fit ends
+	waits  int           // requests waiting for it
 }
 
 // newPublicBoards returns the published leaderboards of lbs, with the
@@ -140,6 +141,7 @@ func (p *publicBoards) get(ctx context.Context, opt analytics.Options) (*analyti
 	}
 	p.enqueue(b)
 	done, wait := b.done, p.wait
+	b.waits++
 	p.mu.Unlock()
 
 	t := time.NewTimer(wait)
@@ -148,10 +150,13 @@ func (p *publicBoards) get(ctx context.Context, opt analytics.Options) (*analyti
 	case <-done:
 	case <-t.C:
 	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	b.waits--
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if b.lb == nil && b.err == nil {
 		return nil, rateLimited("requests for a leaderboard not fitted yet", wait)
 	}
@@ -194,21 +199,22 @@ func (p *publicBoards) run(ctx context.Context) error {
 }
 
 // fit fits b and publishes the result; it reports false when ctx ended
-// first.
+// first. A request that comes once the fit has started waits for the
+// next one: this one's votes may predate it.
 func (p *publicBoards) fit(ctx context.Context, b *publicBoard) bool {
+	p.mu.Lock()
+	done, asked, gen, start := b.done, b.asked, p.gen, p.now()
+	b.done, b.queued = make(chan struct{}), false
+	p.mu.Unlock()
+	defer close(done)
 	opt := b.opt
 	opt.Workers = 1 // freshness is decided here: refit whenever votes arrived since
-	p.mu.Lock()
-	gen := p.gen
-	p.mu.Unlock()
-	start := p.now()
 	lb, err := p.lbs.Leaderboard(analytics.Paced(ctx, p.share), opt)
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		return false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	b.queued = false
 	if gen != p.gen { // forgotten meanwhile: fit again
 		p.enqueue(b)
 		return true
@@ -217,11 +223,9 @@ func (p *publicBoards) fit(ctx context.Context, b *publicBoard) bool {
 	// the first request asks for a refit (cheap if no vote came since)
 	// and gets this one only if the refit is slow.
 	b.lb, b.err, b.at, b.took = lb, err, time.Time{}, p.now().Sub(start)
-	if b.asked {
-		b.at = p.now()
+	if asked {
+		b.at = start
 	}
-	close(b.done)
-	b.done = make(chan struct{})
 	return true
 }
 

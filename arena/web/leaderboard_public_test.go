@@ -75,15 +75,25 @@ func TestPublicBoardsFitOnlyInTheWorker(t *testing.T) {
 		if opt := <-g.calls; opt.Style != style || opt.Workers != 1 || !opt.Matrices {
 			t.Fatalf("fit %+v: want style %v, one worker, matrices", opt, style)
 		}
-		g.release <- struct{}{}
+		if !style {
+			g.release <- struct{}{}
+		}
 	}
+	// While the style variant is being fitted, requests for the default
+	// one queue its refit and wait for it, all for the one fit.
 	var wg sync.WaitGroup
 	got := make([]*analytics.Leaderboard, 8)
 	for i := range got {
 		wg.Go(func() { got[i], _ = p.get(ctx, plain) })
 	}
-	<-g.calls               // the first request's refit
-	g.release <- struct{}{} // ends: every request gets it, waiting or not
+	waitFor(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.boards[publicKey(plain)].waits == len(got)
+	})
+	g.release <- struct{}{} // the style variant
+	<-g.calls               // the default's refit
+	g.release <- struct{}{}
 	wg.Wait()
 	for i, lb := range got {
 		if lb == nil || lb.Battles != 3 {
