@@ -164,6 +164,7 @@ func (l *Live) add(s *rlhf.Summary) error {
 	}
 	if !s.Counted() {
 		l.data.uncounted++
+		l.version++ // the board reports them
 		return nil
 	}
 	b := FromSummary(s)
