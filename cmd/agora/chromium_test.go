@@ -28,7 +28,6 @@ func TestPageBattleInChromium(t *testing.T) {
 	answerA := browsertest.Run(t, ctx, chromedp.Text(chromedp.ID("answer-a")))
 	answerB := browsertest.Run(t, ctx, chromedp.Text(chromedp.ID("answer-b")))
 	err = chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`input[name=strength][value=clear]`)),
 		chromedp.Click(chromedp.ID("vote-a")),
 		chromedp.WaitVisible(chromedp.ID("reveal")),
 	)
