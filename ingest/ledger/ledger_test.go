@@ -156,7 +156,7 @@ func rootOf(t *testing.T, leaves []tlog.Hash) tlog.Hash {
 // TestFailedVotesAppendNothing runs concurrent votes of which some fail
 // (second votes on a battle): the group commit undoes their writes, and
 // the log keeps exactly one leaf per committed vote, in a tree that
-// matches them.
+// matches them, each with a receipt that opens to its leaf.
 func TestFailedVotesAppendNothing(t *testing.T) {
 	tl := openLog(t, ledger.Config{})
 	ctx := context.Background()
@@ -198,6 +198,14 @@ func TestFailedVotesAppendNothing(t *testing.T) {
 		}
 		delete(committed, id)
 		leaves = append(leaves, tlog.RecordHash(r))
+		// Its receipt, signed with the others of its commit, opens to it.
+		rc, err := tl.log.Receipt(ctx, nil, &rlhf.Vote{ID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if idx, h, err := ledger.OpenReceipt(rc, tl.key.VerifierKey()); err != nil || idx != int64(i) || h != leaves[i] {
+			t.Errorf("receipt of vote %s opens to leaf %d %v (%v); want leaf %d %v", id, idx, h, err, i, leaves[i])
+		}
 	}
 	if err := tl.log.Publish(ctx); err != nil {
 		t.Fatal(err)

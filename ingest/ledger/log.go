@@ -19,6 +19,8 @@ type Store interface {
 	ReadHashes(ctx context.Context, indexes []int64) ([]Hash, error)
 	LeafRecords(ctx context.Context, from, n int64) ([][]byte, error)
 	LeafIndex(ctx context.Context, ref string) (int64, error)
+	// VoteLeaf returns the index and leaf hash of a vote's leaf.
+	VoteLeaf(ctx context.Context, id string) (int64, Hash, error)
 	PutCheckpoint(ctx context.Context, size int64, note []byte) error
 	Cosigned(ctx context.Context, size int64, note []byte) error
 	Checkpoints(ctx context.Context, limit int) ([][]byte, error)
@@ -53,6 +55,8 @@ type Log struct {
 
 	cosign sync.Mutex // held by AddCosignature, so that merges do not race
 
+	receipts receiptCache // receipts signed at commit, until Receipt asks
+
 	mu     sync.Mutex    // guards the fields below
 	recent []*Checkpoint // newest last
 	final  *Checkpoint   // newest checkpoint cosigned by Quorum witnesses
@@ -76,6 +80,7 @@ func New(ctx context.Context, cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("ledger: a quorum of %d witnesses out of %d", cfg.Quorum, len(cfg.Witnesses))
 	}
 	l := &Log{cfg: cfg, enc: NewEncoder(cfg.Key.PseudonymKey()), witnesses: map[string]bool{}}
+	l.enc.committed = l.signCommitted
 	list := []note.Verifier{cfg.Key.verifier}
 	for _, w := range cfg.Witnesses {
 		v, err := note.NewVerifier(w)

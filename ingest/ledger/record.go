@@ -21,9 +21,28 @@ const (
 )
 
 // Encoder writes the canonical records of leaves (docs/ledger.md). Its key
-// turns contributor ids into pseudonyms.
+// turns contributor ids into pseudonyms. The store also tells it which
+// votes' leaves each transaction committed (Committed).
 type Encoder struct {
-	key []byte
+	key       []byte
+	committed func([]CommittedVote) // set by the Log that made the encoder
+}
+
+// A CommittedVote is a vote whose leaf the store has just committed.
+type CommittedVote struct {
+	ID    string
+	Index int64
+	Hash  Hash // the leaf hash
+}
+
+// Committed tells the log that one transaction committed votes' leaves:
+// the Log that made e signs their receipts together, now (receipt.go). The
+// store calls it after each commit, before the votes are acknowledged; it
+// must not keep votes.
+func (e *Encoder) Committed(votes []CommittedVote) {
+	if e.committed != nil && len(votes) > 0 {
+		e.committed(votes)
+	}
 }
 
 // NewEncoder returns an Encoder whose pseudonyms are keyed by key.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/agora-rlhf/agora/ingest/ledger"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -52,11 +51,7 @@ func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) erro
 		if err != nil || record == nil {
 			return err
 		}
-		n, err := s.appendLeaf(ctx, tx, ledger.KindVote, v.ID, nil, record)
-		if err == nil {
-			s.noteLeaf(v.ID, n)
-		}
-		return err
+		return s.appendVoteLeaf(ctx, tx, v.ID, record)
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agora-rlhf/agora/ingest/ledger"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -71,8 +72,22 @@ func BenchmarkRecords(b *testing.B) {
 
 // BenchmarkSaveVote measures committed votes per second from 64
 // concurrent callers through group commit (synchronous=FULL).
-func BenchmarkSaveVote(b *testing.B) {
+func BenchmarkSaveVote(b *testing.B) { benchmarkSaveVote(b, false) }
+
+// BenchmarkSaveVoteLog is BenchmarkSaveVote without and with the
+// verifiable log (a leaf and its tree hashes in every vote's commit): the
+// store's share of the log's cost, to compare within one run.
+func BenchmarkSaveVoteLog(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("log=%v", on), func(b *testing.B) { benchmarkSaveVote(b, on) })
+	}
+}
+
+func benchmarkSaveVote(b *testing.B, log bool) {
 	s, recs := votableStore(b)
+	if log {
+		s.UseLedger(ledger.NewEncoder([]byte("bench pseudonym key")))
+	}
 	ctx := context.Background()
 	b.ResetTimer()
 	var wg sync.WaitGroup

@@ -34,6 +34,9 @@ func (s *Store) PutRelease(ctx context.Context, r *ledger.StoredRelease) (int64,
 	root := r.Root.String()
 	var leaf int64
 	err := s.do(ctx, func(tx *sql.Tx) error {
+		if err := s.flushLog(ctx, tx); err != nil { // the query reads log_leaves
+			return err
+		}
 		var data []byte
 		err := tx.QueryRowContext(ctx, `SELECT r.leaf, l.data FROM releases r JOIN log_leaves l ON l.idx = r.leaf WHERE r.root = ?`, root).Scan(&leaf, &data)
 		if err == nil {

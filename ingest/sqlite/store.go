@@ -46,12 +46,11 @@ type Store struct {
 
 	stmts map[string]*sql.Stmt // hotQueries, prepared at Open; read-only after
 
-	ledger  atomic.Pointer[ledger.Encoder] // writes votes' leaves; nil: no log
-	logSize int64                          // leaves in the log, the open transaction's included; the writer's alone
-	hashes  map[int64]ledger.Hash          // recent tree hashes, for the next leaves; the writer's alone
+	ledger atomic.Pointer[ledger.Encoder] // writes votes' leaves; nil: no log
+	log    logWriter                      // the log's size and the open transaction's leaves; the writer's alone
 
 	leavesMu sync.Mutex       // guards leaves
-	leaves   map[string]int64 // leaf index of votes just saved, until LeafIndex asks
+	leaves   map[string]noted // leaf of votes just saved, until VoteLeaf asks
 
 	onCommit atomic.Pointer[CommitObserver] // see ObserveCommits
 }
@@ -261,7 +260,7 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 		return fail(&groupError{"begin", err})
 	}
 	// Leaves appended by a write that is undone are undone too.
-	logMark := s.logSize
+	logMark := s.log.size
 	for i, req := range group {
 		if err := req.ctx.Err(); err != nil {
 			errs[i] = err
@@ -279,8 +278,8 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 			errs[i] = err
 			continue
 		}
-		writeMark := s.logSize
-		if err := req.fn(tx); err != nil {
+		writeMark := s.log.size
+		if err := s.runWrite(ctx, tx, req); err != nil {
 			errs[i] = err
 			s.undoLog(writeMark)
 			if _, rerr := s.exec(ctx, tx, "ROLLBACK TO w"); rerr != nil {
@@ -291,10 +290,18 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 			errs[i] = err
 		}
 	}
+	if !savepoints {
+		if err := s.flushLog(ctx, tx); err != nil { // run again with savepoints: the failing write fails alone
+			tx.Rollback()
+			s.undoLog(logMark)
+			return nil, false
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		s.undoLog(logMark)
 		return fail(&groupError{"commit", err})
 	}
+	s.logCommitted()
 	return errs, true
 }
 
@@ -305,11 +312,10 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 var hotQueries = []string{
 	"SAVEPOINT w", "ROLLBACK TO w", "RELEASE w",
 	insertBattleSQL, insertTurnSQL, insertVoteSQL, voteExistsSQL, finishBattleSQL, insertSummarySQL,
-	insertLeafSQL, insertHashSQL, readHashSQL,
 }
 
 func (s *Store) prepare(ctx context.Context) error {
-	for _, q := range hotQueries {
+	for _, q := range append(hotQueries, logQueries()...) {
 		st, err := s.write.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare %q: %w", q, err)
