@@ -36,6 +36,7 @@ func (s *Server) Routes() []Route {
 		s.ledgerRoutes(c.Ledger),
 		s.contributionRoutes(c.Contributions),
 		s.goldRoutes(c.MyGold),
+		s.releaseRoutes(c.Releaser),
 		s.quarantineRoutes(c.Quarantine),
 		s.termsRoutes(c.Terms),
 		s.privacyRoutes(c.Privacy),
@@ -141,6 +142,16 @@ func (s *Server) goldRoutes(g GoldScorer) []Route {
 	}
 	return []Route{
 		{"GET", "/api/v1/me/gold", Anyone, s.wrap(s.handleMyGold)},
+	}
+}
+
+// releaseRoutes build releases while the server runs (api_releases.go).
+func (s *Server) releaseRoutes(rel Releaser) []Route {
+	if rel == nil {
+		return nil
+	}
+	return []Route{
+		{"POST", "/api/v1/admin/releases", ResearcherOrAdmin, s.wrap(s.handleBuildRelease(rel))},
 	}
 }
 

@@ -130,6 +130,9 @@ type Config struct {
 	// PoW is the proof of work a new anonymous identity costs (pow.go);
 	// zero Bits is none.
 	PoW PoWConfig
+	// Releaser builds releases (POST /api/v1/admin/releases); nil answers
+	// 404.
+	Releaser Releaser
 }
 
 // WSConfig tunes websocket connections. Zero fields take the defaults.

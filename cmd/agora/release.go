@@ -8,10 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 
+	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/configs"
 	"github.com/agora-rlhf/agora/ingest/ledger"
 	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/rlhf"
 	"github.com/agora-rlhf/agora/rlhf/formats"
 	"github.com/agora-rlhf/agora/rlhf/formats/langdetect"
 )
@@ -146,4 +150,42 @@ func exportLicence(cfg *configs.Config) string {
 		return ""
 	}
 	return or(xc.Licence, xc.License)
+}
+
+// serverReleaser builds releases for POST /api/v1/admin/releases, into
+// DATA/releases/SIZE-FORMAT-CAP, through the running server's store.
+type serverReleaser struct {
+	store   *sqlite.Store
+	log     *ledger.Log
+	data    string
+	licence string
+	mu      sync.Mutex // one build at a time
+}
+
+func (r *serverReleaser) Release(ctx context.Context, req web.ReleaseRequest) (*web.ReleaseBuilt, error) {
+	format, err := formats.ParseFormat(or(req.Format, string(formats.ArenaJSONL)))
+	if err != nil {
+		return nil, rlhf.Errorf(rlhf.EInvalid, "%v", err)
+	}
+	capRat, err := ledger.ParseShareCap(or(req.ShareCap, ledger.DefaultShareCap))
+	if err != nil {
+		return nil, rlhf.Errorf(rlhf.EInvalid, "%v", err)
+	}
+	size := req.LogSize
+	if c := r.log.Latest(); size == 0 && c != nil {
+		size = c.Size
+	}
+	name := fmt.Sprintf("%d-%s-%s", size, format, strings.ReplaceAll(capRat.RatString(), "/", "of"))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rel, err := ledger.BuildRelease(ctx, ledger.ReleaseConfig{
+		Store: r.store, Records: r.store.ExportSource(sqlite.RecordFilter{}), Size: size, Origin: r.log.Origin(),
+		Key: r.log.PseudonymKey(), Format: format, Options: formats.Options{Detector: langdetect.New()},
+		Licence: or(req.Licence, r.licence), Cap: capRat, Dir: filepath.Join(r.data, "releases", name),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &web.ReleaseBuilt{Root: rel.Root, Leaf: rel.Leaf, LogSize: rel.LogSize, LogRoot: rel.LogRoot, Votes: rel.Votes,
+		Excluded: len(rel.Excluded), Contributors: len(rel.Shares), Dir: filepath.Join("releases", name), Files: rel.Files}, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/ingest/ledger"
 )
 
@@ -82,7 +83,7 @@ func TestReleaseCommand(t *testing.T) {
 		t.Errorf("verify of a leaf not in the release: %v\n%s", err, out)
 	}
 
-	p = startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
+	p = startSubprocessEnv(t, []string{"AGORA_ADMIN_TOKEN=release-admin-token-1234"}, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfg)
 	defer p.stop(t)
 	waitCheckpoint(t, p.url, key, 23)
 	out, _, err = runAgora(t, "verify", "--server", p.url, "--key", key, "--release", one, "--leaf", "3", "--release-leaf", leaf[1])
@@ -92,6 +93,7 @@ func TestReleaseCommand(t *testing.T) {
 	t.Logf("agora verify --release:\n%s", out)
 	me.base = p.url // the same token, on the server started again
 	checkReleaseAPI(t, p.url, me, frames[0]["vote_id"].(string))
+	checkBuildAPI(t, p.url, data, one)
 }
 
 // checkReleaseAPI reads the release through the API: the list, a vote's
@@ -177,4 +179,40 @@ func (c *contributor) points(t *testing.T, status int) *ledger.Points {
 		}
 	}
 	return &p
+}
+
+// checkBuildAPI builds the same release through the API: the same root
+// and leaf (nothing appended again) and the same bytes as agora release.
+func checkBuildAPI(t *testing.T, base, data, cli string) {
+	t.Helper()
+	post := func(token, body string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("POST", base+"/api/v1/admin/releases", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	if resp, body := post("not-the-admin", `{"log_size": 20}`); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("POST /api/v1/admin/releases without the admin token: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := post("release-admin-token-1234", `{"log_size": 9999}`); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("POST /api/v1/admin/releases of a state the log has not reached: %d %s", resp.StatusCode, body)
+	}
+	resp, body := post("release-admin-token-1234", `{"log_size": 20}`)
+	var got web.ReleaseBuilt
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &got) != nil || got.Leaf != 20 || got.Votes != 20 {
+		t.Fatalf("POST /api/v1/admin/releases: %d %s; want release leaf 20 with 20 votes", resp.StatusCode, body)
+	}
+	for _, name := range got.Files {
+		a, _ := os.ReadFile(filepath.Join(cli, name))
+		b, _ := os.ReadFile(filepath.Join(data, got.Dir, name))
+		if len(b) == 0 && name != ledger.ExcludedFile || !bytes.Equal(a, b) {
+			t.Errorf("%s built by the server differs from agora release's", name)
+		}
+	}
 }

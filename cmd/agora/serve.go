@@ -328,6 +328,7 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		OnConnect:       p.watch.connected,
 		PoW:             powConfig(cfg.ProofOfWork, p.secret, p.store),
 		Contributors:    contributorViews{Store: p.store, det: p.watch.det},
+		Releaser:        &serverReleaser{store: p.store, log: p.votesLog, data: cfg.Server.Data, licence: exportLicence(cfg)},
 		Log:             p.log,
 	})
 	if err != nil {

@@ -98,23 +98,52 @@ func BenchmarkProof(b *testing.B) {
 			}
 			claims = append(claims, p)
 		}
-		k := 0
-		for b.Loop() {
-			claim := claims[k%len(claims)]
-			k++
-			i := claim.Index
-			cp, err := a.Checkpoint(ctx, "checkpoint")
+		verifyClaims(b, a, claims)
+	})
+	// agora verify --tiles DIR: the same checks from a saved copy of the
+	// checkpoint and tiles (saved once, as --save does), files only.
+	b.Run("verify-offline", func(b *testing.B) {
+		dir := b.TempDir()
+		save := &ledger.Auditor{Src: logSource{l}, Key: l.VerifierKey(), Save: dir}
+		var claims []*ledger.InclusionProof
+		for range 64 {
+			p, err := l.ProveInclusion(ctx, rng.Int64N(c.Size), 0)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := a.CheckInclusion(ctx, cp, i, claim.LeafHash); err != nil {
-				b.Fatal(err)
-			}
-			if err := a.CheckRecords(ctx, cp, i, i+1, nil); err != nil {
-				b.Fatal(err)
-			}
+			claims = append(claims, p)
+			verifyClaim(b, save, p)
 		}
+		b.ResetTimer()
+		verifyClaims(b, &ledger.Auditor{Src: ledger.DirSource(dir), Key: l.VerifierKey()}, claims)
 	})
+}
+
+// verifyClaims checks the claims in turn, one per iteration.
+func verifyClaims(b *testing.B, a *ledger.Auditor, claims []*ledger.InclusionProof) {
+	k := 0
+	for b.Loop() {
+		verifyClaim(b, a, claims[k%len(claims)])
+		k++
+	}
+}
+
+// verifyClaim does what agora verify --receipt does with a receipt's leaf
+// and hash: the checkpoint's signature, the inclusion proof from the
+// tiles, and the leaf's record against the tree.
+func verifyClaim(b *testing.B, a *ledger.Auditor, claim *ledger.InclusionProof) {
+	ctx := context.Background()
+	i := claim.Index
+	cp, err := a.Checkpoint(ctx, "checkpoint")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := a.CheckInclusion(ctx, cp, i, claim.LeafHash); err != nil {
+		b.Fatal(err)
+	}
+	if err := a.CheckRecords(ctx, cp, i, i+1, nil); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // logSource serves a Log's files in process, as its HTTP routes do.

@@ -102,6 +102,10 @@ func nameHash(name string, hash uint32) string { return fmt.Sprintf("%s+%08x", n
 // Encoder returns the encoder of the log's records, for the store.
 func (l *Log) Encoder() *Encoder { return l.enc }
 
+// PseudonymKey returns the key of the log's contributor pseudonyms, which
+// releases use for their data's judges.
+func (l *Log) PseudonymKey() []byte { return l.cfg.Key.PseudonymKey() }
+
 // Origin returns the log's origin line.
 func (l *Log) Origin() string { return l.cfg.Key.Name() }
 

@@ -6,6 +6,8 @@ import (
 	"sort"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // LeafReader reads the log's leaves and tree hashes: what a release is
@@ -56,7 +58,7 @@ func scanLog(ctx context.Context, r LeafReader, size int64) (*logState, error) {
 		return nil, err
 	}
 	if size <= 0 || size > n {
-		return nil, fmt.Errorf("the log has %d leaves: a release needs a state of 1 to %d leaves, not %d", n, n, size)
+		return nil, rlhf.Errorf(rlhf.EInvalid, "the log has %d leaves: a release needs a state of 1 to %d leaves, not %d", n, n, size)
 	}
 	root, err := tlog.TreeHash(size, tlog.HashReaderFunc(func(x []int64) ([]tlog.Hash, error) { return r.ReadHashes(ctx, x) }))
 	if err != nil {
