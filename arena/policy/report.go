@@ -11,13 +11,22 @@ import (
 // Release is a data release and its licence, as the transparency report
 // lists it.
 type Release struct {
-	ID      string    `json:"id"`       // the release root
-	Leaf    int64     `json:"log_leaf"` // the release's leaf in the verifiable log
-	Licence string    `json:"licence"`  // "" when the release record names none
-	Scope   string    `json:"scope,omitempty"`
-	Format  string    `json:"format,omitempty"`
-	Votes   int64     `json:"votes"`
-	At      time.Time `json:"at,omitzero"`
+	ID      string `json:"id"`       // the release root
+	Leaf    int64  `json:"log_leaf"` // the release's leaf in the verifiable log
+	Licence string `json:"licence"`  // "" when the release record names none
+	// Licences are the release's votes by licence (SPDX ids), from its
+	// data card; empty for releases kept before they were counted.
+	Licences []ReleaseLicence `json:"licences"`
+	Scope    string           `json:"scope,omitempty"`
+	Format   string           `json:"format,omitempty"`
+	Votes    int64            `json:"votes"`
+	At       time.Time        `json:"at,omitzero"`
+}
+
+// ReleaseLicence is how many of a release's votes are under one licence.
+type ReleaseLicence struct {
+	Licence string `json:"licence"` // SPDX id; NOASSERTION when the votes name none
+	Votes   int64  `json:"votes"`
 }
 
 // Report is the public transparency report (GET /api/v1/transparency).
@@ -77,6 +86,9 @@ func (g *Governor) Report(ctx context.Context) (*Report, error) {
 	r.History = orEmpty(r.History)
 	r.Deprecations = orEmpty(r.Deprecations)
 	r.Releases = orEmpty(r.Releases)
+	for i := range r.Releases {
+		r.Releases[i].Licences = orEmpty(r.Releases[i].Licences)
+	}
 	return r, nil
 }
 

@@ -20,20 +20,22 @@ type ReleaseRequest struct {
 	LogSize  int64  `json:"log_size"`  // the state of the log; 0: the latest checkpoint's
 	Format   string `json:"format"`    // an export format; "": arena-jsonl
 	ShareCap string `json:"share_cap"` // "": ledger.DefaultShareCap
+	Scope    string `json:"scope"`     // only votes allowing this use; "": research, as agora release
 	Licence  string `json:"licence"`
 }
 
 // ReleaseBuilt is what a release build answers.
 type ReleaseBuilt struct {
-	Root         ledger.Hash `json:"release_root"`
-	Leaf         int64       `json:"release_leaf"`
-	LogSize      int64       `json:"log_size"`
-	LogRoot      ledger.Hash `json:"log_root"`
-	Votes        int         `json:"votes"`
-	Excluded     int         `json:"excluded"`
-	Contributors int         `json:"contributors"`
-	Dir          string      `json:"dir"`   // where the files are, under the data directory
-	Files        []string    `json:"files"` // their names
+	Root         ledger.Hash           `json:"release_root"`
+	Leaf         int64                 `json:"release_leaf"`
+	LogSize      int64                 `json:"log_size"`
+	LogRoot      ledger.Hash           `json:"log_root"`
+	Votes        int                   `json:"votes"`
+	Excluded     int                   `json:"excluded"`
+	Contributors int                   `json:"contributors"`
+	Licences     []ledger.LicenceCount `json:"licences"` // the data's votes by licence (SPDX), from its card
+	Dir          string                `json:"dir"`      // where the files are, under the data directory
+	Files        []string              `json:"files"`    // their names
 }
 
 // handleBuildRelease serves POST /api/v1/admin/releases: builds the

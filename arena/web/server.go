@@ -130,8 +130,8 @@ type Config struct {
 	// PoW is the proof of work a new anonymous identity costs (pow.go);
 	// zero Bits is none.
 	PoW PoWConfig
-	// Releaser builds releases (POST /api/v1/admin/releases); nil answers
-	// 404.
+	// Releaser builds releases (POST /api/v1/admin/releases); nil: the
+	// route is not served.
 	Releaser Releaser
 }
 

@@ -118,7 +118,8 @@ func labelledBoards(lbs web.Leaderboards, gov *policy.Governor) web.Leaderboards
 
 // storeReleases lists the releases kept in store for the transparency
 // report, from their release records (docs/ledger.md): root, votes,
-// format, and the licence and scope when the record names them.
+// format, and the scope when the record names it; the licences of their
+// votes, as their data cards count them.
 func storeReleases(store *sqlite.Store) func(context.Context) ([]policy.Release, error) {
 	return func(ctx context.Context) ([]policy.Release, error) {
 		rs, err := store.Releases(ctx)
@@ -127,7 +128,13 @@ func storeReleases(store *sqlite.Store) func(context.Context) ([]policy.Release,
 		}
 		out := make([]policy.Release, 0, len(rs))
 		for _, r := range rs {
-			rel := policy.Release{ID: r.Root.String(), Leaf: r.Leaf}
+			rel := policy.Release{ID: r.Root.String(), Leaf: r.Leaf, Licences: []policy.ReleaseLicence{}}
+			var ids []string
+			for _, l := range r.Licences {
+				rel.Licences = append(rel.Licences, policy.ReleaseLicence{Licence: l.Licence, Votes: l.Votes})
+				ids = append(ids, l.Licence)
+			}
+			rel.Licence = strings.Join(ids, ", ") // unless the record names one
 			for l := range strings.Lines(string(r.Record)) {
 				key, value, _ := strings.Cut(strings.TrimSpace(l), " ")
 				switch key {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -91,8 +92,8 @@ func runRelease(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	cfg.Server.Data = or(f.data, or(cfg.Server.Data, "./agora-data"))
-	rc := ledger.ReleaseConfig{Format: format, Cap: capRat, Dir: f.output, Size: f.logSize, DryRun: f.dryRun,
-		Licence: or(f.licence, exportLicence(cfg)), Options: formats.Options{Detector: langdetect.New(), Scope: scope, Licence: or(f.licence, exportLicence(cfg))}}
+	rc := releaseConfig(format, capRat, scope, or(f.licence, exportLicence(cfg)))
+	rc.Dir, rc.Size, rc.DryRun = f.output, f.logSize, f.dryRun
 	rel, err := buildRelease(ctx, cfg, rc)
 	if err != nil {
 		return err
@@ -105,6 +106,14 @@ func runRelease(ctx context.Context, args []string, e env) error {
 	fmt.Fprintf(e.stdout, "files in %s: %v\nbuild it again with: agora release --output DIR --log-size %s --format %s --share-cap %s\n",
 		f.output, rel.Files, strconv.FormatInt(rel.LogSize, 10), format, capRat.RatString())
 	return nil
+}
+
+// releaseConfig is the release agora release and POST
+// /api/v1/admin/releases build from the same choices: the same config,
+// and so, for one state of the log, the same bytes.
+func releaseConfig(format formats.Format, capRat *big.Rat, scope rlhf.Scope, licence string) ledger.ReleaseConfig {
+	return ledger.ReleaseConfig{Format: format, Cap: capRat, Licence: licence,
+		Options: formats.Options{Detector: langdetect.New(), Scope: scope, Licence: licence}}
 }
 
 // buildRelease opens the store and its log in cfg.Server.Data and builds
@@ -171,21 +180,25 @@ func (r *serverReleaser) Release(ctx context.Context, req web.ReleaseRequest) (*
 	if err != nil {
 		return nil, rlhf.Errorf(rlhf.EInvalid, "%v", err)
 	}
+	scope, err := rlhf.ParseScope(or(req.Scope, string(rlhf.ScopeResearch)))
+	if err != nil {
+		return nil, err
+	}
 	size := req.LogSize
 	if c := r.log.Latest(); size == 0 && c != nil {
 		size = c.Size
 	}
-	name := fmt.Sprintf("%d-%s-%s", size, format, strings.ReplaceAll(capRat.RatString(), "/", "of"))
+	name := fmt.Sprintf("%d-%s-%s-%s", size, format, scope, strings.ReplaceAll(capRat.RatString(), "/", "of"))
+	rc := releaseConfig(format, capRat, scope, or(req.Licence, r.licence))
+	rc.Store, rc.Records, rc.Size, rc.Origin, rc.Key = r.store, r.store.ExportSource(sqlite.RecordFilter{}), size, r.log.Origin(), r.log.PseudonymKey()
+	rc.Dir = filepath.Join(r.data, "releases", name)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rel, err := ledger.BuildRelease(ctx, ledger.ReleaseConfig{
-		Store: r.store, Records: r.store.ExportSource(sqlite.RecordFilter{}), Size: size, Origin: r.log.Origin(),
-		Key: r.log.PseudonymKey(), Format: format, Options: formats.Options{Detector: langdetect.New()},
-		Licence: or(req.Licence, r.licence), Cap: capRat, Dir: filepath.Join(r.data, "releases", name),
-	})
+	rel, err := ledger.BuildRelease(ctx, rc)
 	if err != nil {
 		return nil, err
 	}
 	return &web.ReleaseBuilt{Root: rel.Root, Leaf: rel.Leaf, LogSize: rel.LogSize, LogRoot: rel.LogRoot, Votes: rel.Votes,
-		Excluded: len(rel.Excluded), Contributors: len(rel.Shares), Dir: filepath.Join("releases", name), Files: rel.Files}, nil
+		Excluded: len(rel.Excluded), Contributors: len(rel.Shares), Licences: rel.Licences,
+		Dir: filepath.Join("releases", name), Files: rel.Files}, nil
 }

@@ -215,4 +215,40 @@ func checkBuildAPI(t *testing.T, base, data, cli string) {
 			t.Errorf("%s built by the server differs from agora release's", name)
 		}
 	}
+	// The same votes from the state after the release's own two leaves:
+	// the same root, a release of its own.
+	resp, body = post("release-admin-token-1234", `{"log_size": 22}`)
+	var later web.ReleaseBuilt
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &later) != nil || later.Leaf != 22 || later.Root != got.Root {
+		t.Fatalf("POST /api/v1/admin/releases of state 22: %d %s; want release leaf 22 with root %s", resp.StatusCode, body, got.Root)
+	}
+	checkReleaseLicences(t, base, 20)
+}
+
+// checkReleaseLicences checks that the release list and the transparency
+// report give each release's votes by licence: all n under the
+// configuration's licence (the test votes name none of their own).
+func checkReleaseLicences(t *testing.T, base string, n int64) {
+	t.Helper()
+	var list struct {
+		Releases []ledger.ReleaseSummary `json:"releases"`
+	}
+	var report struct {
+		Releases []struct {
+			Licence  string                `json:"licence"`
+			Licences []ledger.LicenceCount `json:"licences"`
+		} `json:"releases"`
+	}
+	if err := json.Unmarshal(httpGet(t, base+"/api/v1/releases"), &list); err != nil || len(list.Releases) != 2 {
+		t.Fatalf("GET /api/v1/releases after a second state: %v, %d releases; want 2", err, len(list.Releases))
+	}
+	if err := json.Unmarshal(httpGet(t, base+"/api/v1/transparency"), &report); err != nil || len(report.Releases) != 2 {
+		t.Fatalf("GET /api/v1/transparency: %v, %d releases; want 2", err, len(report.Releases))
+	}
+	for i, r := range list.Releases {
+		l, tr := r.Licences, report.Releases[i]
+		if len(l) != 1 || l[0].Votes != n || fmt.Sprint(tr.Licences) != fmt.Sprint(l) || tr.Licence != l[0].Licence {
+			t.Errorf("release %d by licence: %+v; in the transparency report %+v; want one licence with %d votes", i, l, tr, n)
+		}
+	}
 }

@@ -144,11 +144,12 @@ func (c *Contributions) shares(ctx context.Context, pseudonym string) ([]Release
 
 // ReleaseSummary describes a release for GET /api/v1/releases.
 type ReleaseSummary struct {
-	Root    Hash   `json:"release_root"`
-	Leaf    int64  `json:"release_leaf"`
-	LogSize int64  `json:"log_size"`
-	Record  string `json:"record"` // the release leaf's record
-	Shares  string `json:"shares"` // the share table
+	Root     Hash           `json:"release_root"`
+	Leaf     int64          `json:"release_leaf"`
+	LogSize  int64          `json:"log_size"`
+	Record   string         `json:"record"`   // the release leaf's record
+	Shares   string         `json:"shares"`   // the share table
+	Licences []LicenceCount `json:"licences"` // its votes by licence (SPDX); empty for releases kept before licences were
 }
 
 // Releases lists the releases in the log, oldest first.
@@ -159,7 +160,7 @@ func (c *Contributions) Releases(ctx context.Context) ([]ReleaseSummary, error) 
 	}
 	out := []ReleaseSummary{}
 	for _, r := range rels {
-		out = append(out, ReleaseSummary{Root: r.Root, Leaf: r.Leaf, LogSize: r.LogSize, Record: string(r.Record), Shares: string(r.Table)})
+		out = append(out, ReleaseSummary{Root: r.Root, Leaf: r.Leaf, LogSize: r.LogSize, Record: string(r.Record), Shares: string(r.Table), Licences: orEmpty(r.Licences)})
 	}
 	return out, nil
 }
@@ -185,4 +186,12 @@ func (c *Contributions) ProveInRelease(ctx context.Context, root string, leaf in
 		return nil, rlhf.Errorf(rlhf.ENotFound, "%v", err)
 	}
 	return p, nil
+}
+
+// orEmpty is l, or an empty list (JSON [], not null).
+func orEmpty(l []LicenceCount) []LicenceCount {
+	if l == nil {
+		return []LicenceCount{}
+	}
+	return l
 }

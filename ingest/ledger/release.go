@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,7 +11,9 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/agora-rlhf/agora/rlhf"
 	"github.com/agora-rlhf/agora/rlhf/formats"
@@ -34,8 +37,34 @@ type StoredRelease struct {
 	Record   []byte
 	Shares   []byte // the shares leaf's record
 	Manifest []byte
-	Table    []byte // the share table
+	Table    []byte         // the share table
+	Licences []LicenceCount // the data's votes by licence, as its card counts them
 }
+
+// LicenceCount is how many of a release's votes are under one licence.
+type LicenceCount struct {
+	Licence string `json:"licence"` // an SPDX id; NOASSERTION when the votes name none
+	Votes   int64  `json:"votes"`
+}
+
+// licenceCounts sums the export's rows by licence (over scopes), in the
+// order of the licences' ids.
+func licenceCounts(st formats.Stats) []LicenceCount {
+	sum := map[string]int64{}
+	for k, n := range st.Consent {
+		sum[cmp.Or(k.Licence, NoLicence)] += int64(n)
+	}
+	out := make([]LicenceCount, 0, len(sum))
+	for l, n := range sum {
+		out = append(out, LicenceCount{Licence: l, Votes: n})
+	}
+	slices.SortFunc(out, func(a, b LicenceCount) int { return strings.Compare(a.Licence, b.Licence) })
+	return out
+}
+
+// NoLicence stands for the licence of votes that name none (SPDX's word
+// for information not given).
+const NoLicence = "NOASSERTION"
 
 // ReleaseStore reads the log and keeps releases: ingest/sqlite's Store.
 type ReleaseStore interface {
@@ -74,7 +103,8 @@ type Release struct {
 	Votes    int
 	Excluded []Exclusion
 	Shares   []ShareRow
-	Files    []string // in the directory, in the order of the record
+	Files    []string       // in the directory, in the order of the record
+	Licences []LicenceCount // the data's votes by licence
 }
 
 // BuildRelease builds the release cfg describes into cfg.Dir and appends
@@ -103,7 +133,7 @@ func BuildRelease(ctx context.Context, cfg ReleaseConfig) (*Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	rel := &Release{Leaf: -1, LogSize: st.size, LogRoot: st.root, Excluded: st.excluded, Votes: len(written)}
+	rel := &Release{Leaf: -1, LogSize: st.size, LogRoot: st.root, Excluded: st.excluded, Votes: len(written), Licences: licenceCounts(stats)}
 	manifest := Manifest(written)
 	if rel.Root, err = ManifestRoot(manifest); err != nil {
 		return nil, err
@@ -130,7 +160,7 @@ func BuildRelease(ctx context.Context, cfg ReleaseConfig) (*Release, error) {
 	if cfg.DryRun {
 		return rel, nil
 	}
-	sr := &StoredRelease{Root: rel.Root, LogSize: rel.LogSize, Record: record, Shares: sharesRecord(rel.Root, cfg.Cap, len(rel.Shares), table), Manifest: manifest, Table: table}
+	sr := &StoredRelease{Root: rel.Root, LogSize: rel.LogSize, Record: record, Shares: sharesRecord(rel.Root, cfg.Cap, len(rel.Shares), table), Manifest: manifest, Table: table, Licences: rel.Licences}
 	if rel.Leaf, err = cfg.Store.PutRelease(ctx, sr); err != nil {
 		return nil, fmt.Errorf("append the release to the log: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/agora-rlhf/agora/rlhf"
 	"github.com/agora-rlhf/agora/rlhf/formats"
 )
 
@@ -14,6 +15,12 @@ import (
 func releaseCard(cfg *ReleaseConfig, rel *Release, st formats.Stats, data string) ([]byte, error) {
 	var b strings.Builder
 	cmd := fmt.Sprintf("agora release --log-size %d --format %s --share-cap %s", rel.LogSize, cfg.Format, cfg.Cap.RatString())
+	switch s := cfg.Options.Scope; { // the default is left out, so that older cards read the same
+	case s == "":
+		cmd += " --scope all"
+	case s != rlhf.DefaultScope:
+		cmd += " --scope " + string(s)
+	}
 	card := formats.Card{Title: "Agora preference data: release " + rel.Root.String(), Files: []string{data},
 		Licence: cfg.Licence, Command: cmd, Options: cfg.Options, Stats: st}
 	if err := formats.WriteCard(&b, card); err != nil {

@@ -94,6 +94,34 @@ func TestReleaseReproducible(t *testing.T) {
 	}
 	checkExcluded(t, tl, d1, tomb)
 	checkReleaseProofs(t, tl, d1, r1)
+	checkReleaseStates(t, tl, r1)
+}
+
+// checkReleaseStates releases the votes of r again from the log's state
+// after r's own leaves: the same root, but a release of its own (kept by
+// root and state of the log); both list their votes by licence.
+func checkReleaseStates(t *testing.T, tl *testLog, r *ledger.Release) {
+	t.Helper()
+	later, err := tl.release(t, t.TempDir(), r.LogSize+2, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if later.Root != r.Root || later.Leaf != r.LogSize+2 {
+		t.Errorf("release of state %d: root %s leaf %d; want root %s at a leaf of its own, %d", r.LogSize+2, later.Root, later.Leaf, r.Root, r.LogSize+2)
+	}
+	kept, err := tl.store.Releases(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ledger.LicenceCount{{Licence: ledger.NoLicence, Votes: int64(r.Votes)}} // votes name no licence
+	if len(kept) != 2 || kept[0].LogSize != r.LogSize || kept[1].LogSize != r.LogSize+2 {
+		t.Fatalf("releases kept: %d; want the two states %d and %d", len(kept), r.LogSize, r.LogSize+2)
+	}
+	for _, k := range kept {
+		if fmt.Sprint(k.Licences) != fmt.Sprint(want) || fmt.Sprint(r.Licences) != fmt.Sprint(want) {
+			t.Errorf("release of state %d by licence: %v (built: %v); want %v", k.LogSize, k.Licences, r.Licences, want)
+		}
+	}
 }
 
 // checkExcluded checks that each vote left out names a leaf that says why.

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/agora-rlhf/agora/ingest/ledger"
 	"github.com/agora-rlhf/agora/rlhf"
@@ -21,9 +23,29 @@ const ReleaseMigration = `CREATE TABLE releases (
 	shares   BLOB NOT NULL     -- the share table
 );`
 
+// ReleaseKeyMigration keys releases by their root and the state of the log
+// they were built from: the same votes released from two states of the log
+// (with only releases' leaves between them) have one root but two release
+// records. It also keeps each release's votes by licence (as its card
+// counts them), for the release list and the transparency report.
+const ReleaseKeyMigration = `CREATE TABLE releases_by_state (
+	root     TEXT NOT NULL,    -- the release root, base64
+	leaf     INTEGER NOT NULL, -- the release leaf's index
+	log_size INTEGER NOT NULL, -- the state of the log it was built from
+	manifest BLOB NOT NULL,
+	shares   BLOB NOT NULL,    -- the share table
+	licences TEXT NOT NULL DEFAULT '', -- "SPDX id<TAB>votes" lines; '' for releases kept before
+	PRIMARY KEY (root, log_size)
+);
+INSERT INTO releases_by_state (root, leaf, log_size, manifest, shares)
+	SELECT root, leaf, log_size, manifest, shares FROM releases;
+DROP TABLE releases;
+ALTER TABLE releases_by_state RENAME TO releases;`
+
 // PutRelease appends the release and shares leaves of r and keeps r, in
 // one transaction, and returns the release leaf's index. A release already
-// kept with the same root and record is not appended again.
+// kept with the same root, state of the log and record is not appended
+// again.
 func (s *Store) PutRelease(ctx context.Context, r *ledger.StoredRelease) (int64, error) {
 	if k, _ := ledger.KindOf(r.Record); k != ledger.KindRelease {
 		return 0, rlhf.Errorf(rlhf.EInvalid, "not a release record")
@@ -38,7 +60,8 @@ func (s *Store) PutRelease(ctx context.Context, r *ledger.StoredRelease) (int64,
 			return err
 		}
 		var data []byte
-		err := tx.QueryRowContext(ctx, `SELECT r.leaf, l.data FROM releases r JOIN log_leaves l ON l.idx = r.leaf WHERE r.root = ?`, root).Scan(&leaf, &data)
+		err := tx.QueryRowContext(ctx, `SELECT r.leaf, l.data FROM releases r JOIN log_leaves l ON l.idx = r.leaf
+			WHERE r.root = ? AND r.log_size = ?`, root, r.LogSize).Scan(&leaf, &data)
 		if err == nil {
 			if string(data) != string(r.Record) {
 				return rlhf.Errorf(rlhf.EConflict, "release %s is in the log (leaf %d) with another record", root, leaf)
@@ -54,8 +77,8 @@ func (s *Store) PutRelease(ctx context.Context, r *ledger.StoredRelease) (int64,
 		if _, err := s.appendLeaf(ctx, tx, ledger.KindShares, "shares "+root, r.Shares, r.Shares); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO releases (root, leaf, log_size, manifest, shares) VALUES (?, ?, ?, ?, ?)`,
-			root, leaf, r.LogSize, r.Manifest, r.Table)
+		_, err = tx.ExecContext(ctx, `INSERT INTO releases (root, leaf, log_size, manifest, shares, licences) VALUES (?, ?, ?, ?, ?, ?)`,
+			root, leaf, r.LogSize, r.Manifest, r.Table, licencesText(r.Licences))
 		return err
 	})
 	if err != nil {
@@ -67,7 +90,7 @@ func (s *Store) PutRelease(ctx context.Context, r *ledger.StoredRelease) (int64,
 // Releases returns the releases kept, oldest first, with their records
 // and share tables but not their manifests (ReleaseManifest).
 func (s *Store) Releases(ctx context.Context) ([]*ledger.StoredRelease, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT r.root, r.leaf, r.log_size, r.shares, l.data, coalesce(sh.data, x'')
+	rows, err := s.read.QueryContext(ctx, `SELECT r.root, r.leaf, r.log_size, r.shares, r.licences, l.data, coalesce(sh.data, x'')
 		FROM releases r JOIN log_leaves l ON l.idx = r.leaf LEFT JOIN log_leaves sh ON sh.idx = r.leaf + 1
 		ORDER BY r.leaf`)
 	if err != nil {
@@ -77,9 +100,12 @@ func (s *Store) Releases(ctx context.Context) ([]*ledger.StoredRelease, error) {
 	var out []*ledger.StoredRelease
 	for rows.Next() {
 		var r ledger.StoredRelease
-		var root string
-		if err := rows.Scan(&root, &r.Leaf, &r.LogSize, &r.Table, &r.Record, &r.Shares); err != nil {
+		var root, licences string
+		if err := rows.Scan(&root, &r.Leaf, &r.LogSize, &r.Table, &licences, &r.Record, &r.Shares); err != nil {
 			return nil, fmt.Errorf("read releases: %w", err)
+		}
+		if r.Licences, err = parseLicences(licences); err != nil {
+			return nil, fmt.Errorf("release %s: %w", root, err)
 		}
 		if r.Root, err = ledger.ReleaseRoot(r.Record); err != nil || r.Root.String() != root {
 			return nil, fmt.Errorf("release %s: its leaf %d is not its release record", root, r.Leaf)
@@ -92,7 +118,8 @@ func (s *Store) Releases(ctx context.Context) ([]*ledger.StoredRelease, error) {
 // ReleaseManifest returns the manifest of the release with root.
 func (s *Store) ReleaseManifest(ctx context.Context, root ledger.Hash) ([]byte, error) {
 	var m []byte
-	err := s.read.QueryRowContext(ctx, `SELECT manifest FROM releases WHERE root = ?`, root.String()).Scan(&m)
+	// Releases of one root from several states of the log have one manifest.
+	err := s.read.QueryRowContext(ctx, `SELECT manifest FROM releases WHERE root = ? LIMIT 1`, root.String()).Scan(&m)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rlhf.Errorf(rlhf.ENotFound, "no release with root %s", root)
 	}
@@ -100,6 +127,30 @@ func (s *Store) ReleaseManifest(ctx context.Context, root ledger.Hash) ([]byte, 
 		return nil, fmt.Errorf("read the manifest of release %s: %w", root, err)
 	}
 	return m, nil
+}
+
+// licencesText writes a release's votes by licence as the releases
+// table keeps them: "SPDX id<TAB>votes" lines.
+func licencesText(ls []ledger.LicenceCount) string {
+	var b strings.Builder
+	for _, l := range ls {
+		fmt.Fprintf(&b, "%s\t%d\n", l.Licence, l.Votes)
+	}
+	return b.String()
+}
+
+// parseLicences reads licencesText's lines.
+func parseLicences(text string) ([]ledger.LicenceCount, error) {
+	var out []ledger.LicenceCount
+	for l := range strings.Lines(text) {
+		id, n, ok := strings.Cut(strings.TrimSuffix(l, "\n"), "\t")
+		votes, err := strconv.ParseInt(n, 10, 64)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("malformed licence line %q", l)
+		}
+		out = append(out, ledger.LicenceCount{Licence: id, Votes: votes})
+	}
+	return out, nil
 }
 
 // PointsMigration indexes votes by contributor, for their points and

@@ -93,6 +93,8 @@ var migrations = []string{
 	PoWMigration,
 	// 17: battles and turns laid out in the order they are written (layout.go).
 	LayoutMigration,
+	// 18: releases keyed by root and state of the log, with their licences (releases.go).
+	ReleaseKeyMigration,
 }
 
 // SchemaVersion is the schema version this code writes.
