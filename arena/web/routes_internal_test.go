@@ -105,6 +105,7 @@ func fullConfig() Config {
 	c.Metrics = []Metrics{struct{ Metrics }{}}
 	c.Ledger = struct{ Ledger }{}
 	c.Contributions = struct{ Contributions }{}
+	c.Releaser = struct{ Releaser }{}
 	c.Quarantine = struct{ Quarantines }{}
 	c.Terms = Terms{Version: "1", Keeper: struct{ TermsKeeper }{}}
 	c.Privacy = struct{ Privacy }{}
