@@ -197,16 +197,16 @@ func checkBuildAPI(t *testing.T, base, data, cli string) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp, b
 	}
-	if resp, body := post("not-the-admin", `{"log_size": 20}`); resp.StatusCode != http.StatusUnauthorized {
+	if resp, body := post("not-the-admin", `{"log_size": 21}`); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("POST /api/v1/admin/releases without the admin token: %d %s", resp.StatusCode, body)
 	}
 	if resp, body := post("release-admin-token-1234", `{"log_size": 9999}`); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("POST /api/v1/admin/releases of a state the log has not reached: %d %s", resp.StatusCode, body)
 	}
-	resp, body := post("release-admin-token-1234", `{"log_size": 20}`)
+	resp, body := post("release-admin-token-1234", `{"log_size": 21}`)
 	var got web.ReleaseBuilt
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &got) != nil || got.Leaf != 20 || got.Votes != 20 {
-		t.Fatalf("POST /api/v1/admin/releases: %d %s; want release leaf 20 with 20 votes", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &got) != nil || got.Leaf != 21 || got.Votes != 20 {
+		t.Fatalf("POST /api/v1/admin/releases: %d %s; want release leaf 21 with 20 votes", resp.StatusCode, body)
 	}
 	for _, name := range got.Files {
 		a, _ := os.ReadFile(filepath.Join(cli, name))
@@ -217,10 +217,10 @@ func checkBuildAPI(t *testing.T, base, data, cli string) {
 	}
 	// The same votes from the state after the release's own two leaves:
 	// the same root, a release of its own.
-	resp, body = post("release-admin-token-1234", `{"log_size": 22}`)
+	resp, body = post("release-admin-token-1234", `{"log_size": 23}`)
 	var later web.ReleaseBuilt
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &later) != nil || later.Leaf != 22 || later.Root != got.Root {
-		t.Fatalf("POST /api/v1/admin/releases of state 22: %d %s; want release leaf 22 with root %s", resp.StatusCode, body, got.Root)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &later) != nil || later.Leaf != 23 || later.Root != got.Root {
+		t.Fatalf("POST /api/v1/admin/releases of state 23: %d %s; want release leaf 23 with root %s", resp.StatusCode, body, got.Root)
 	}
 	checkReleaseLicences(t, base, 20)
 }
