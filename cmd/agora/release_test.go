@@ -185,28 +185,20 @@ func (c *contributor) points(t *testing.T, status int) *ledger.Points {
 // and leaf (nothing appended again) and the same bytes as agora release.
 func checkBuildAPI(t *testing.T, base, data, cli string) {
 	t.Helper()
-	post := func(token, body string) (*http.Response, []byte) {
-		req, _ := http.NewRequest("POST", base+"/api/v1/admin/releases", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, b
+	post := func(token, body string) (int, []byte) {
+		code, out := call(t, "POST", base+"/api/v1/admin/releases", token, body)
+		return code, []byte(out)
 	}
-	if resp, body := post("not-the-admin", `{"log_size": 21}`); resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("POST /api/v1/admin/releases without the admin token: %d %s", resp.StatusCode, body)
+	if code, body := post("not-the-admin", `{"log_size": 21}`); code != http.StatusUnauthorized {
+		t.Errorf("POST /api/v1/admin/releases without the admin token: %d %s", code, body)
 	}
-	if resp, body := post("release-admin-token-1234", `{"log_size": 9999}`); resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("POST /api/v1/admin/releases of a state the log has not reached: %d %s", resp.StatusCode, body)
+	if code, body := post("release-admin-token-1234", `{"log_size": 9999}`); code != http.StatusBadRequest {
+		t.Errorf("POST /api/v1/admin/releases of a state the log has not reached: %d %s", code, body)
 	}
-	resp, body := post("release-admin-token-1234", `{"log_size": 21}`)
+	code, body := post("release-admin-token-1234", `{"log_size": 21}`)
 	var got web.ReleaseBuilt
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &got) != nil || got.Leaf != 21 || got.Votes != 20 {
-		t.Fatalf("POST /api/v1/admin/releases: %d %s; want release leaf 21 with 20 votes", resp.StatusCode, body)
+	if code != http.StatusOK || json.Unmarshal(body, &got) != nil || got.Leaf != 21 || got.Votes != 20 {
+		t.Fatalf("POST /api/v1/admin/releases: %d %s; want release leaf 21 with 20 votes", code, body)
 	}
 	for _, name := range got.Files {
 		a, _ := os.ReadFile(filepath.Join(cli, name))
@@ -217,10 +209,10 @@ func checkBuildAPI(t *testing.T, base, data, cli string) {
 	}
 	// The same votes from the state after the release's own two leaves:
 	// the same root, a release of its own.
-	resp, body = post("release-admin-token-1234", `{"log_size": 23}`)
+	code, body = post("release-admin-token-1234", `{"log_size": 23}`)
 	var later web.ReleaseBuilt
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &later) != nil || later.Leaf != 23 || later.Root != got.Root {
-		t.Fatalf("POST /api/v1/admin/releases of state 23: %d %s; want release leaf 23 with root %s", resp.StatusCode, body, got.Root)
+	if code != http.StatusOK || json.Unmarshal(body, &later) != nil || later.Leaf != 23 || later.Root != got.Root {
+		t.Fatalf("POST /api/v1/admin/releases of state 23: %d %s; want release leaf 23 with root %s", code, body, got.Root)
 	}
 	checkReleaseLicences(t, base, 20)
 }

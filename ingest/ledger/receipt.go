@@ -197,13 +197,9 @@ func OpenReceipt(r *rlhf.Receipt, logKey string) (int64, Hash, error) {
 // checkSingle checks a single receipt statement's lines (index, hash)
 // against the receipt's leaf.
 func checkSingle(lines []string, index int64, hash Hash) error {
-	i, err := strconv.ParseInt(lines[2], 10, 64)
-	if err != nil || i < 0 {
-		return fmt.Errorf("malformed receipt leaf index %q", lines[2])
-	}
-	h, err := tlog.ParseHash(lines[3])
+	i, h, err := numberAndHash(lines, 0, "leaf index", "leaf hash")
 	if err != nil {
-		return fmt.Errorf("malformed receipt leaf hash %q", lines[3])
+		return err
 	}
 	if i != index || h != hash {
 		return fmt.Errorf("the signed statement says leaf %d with hash %s; the receipt says leaf %d with hash %s", i, h, index, hash)
@@ -211,16 +207,26 @@ func checkSingle(lines []string, index int64, hash Hash) error {
 	return nil
 }
 
+// numberAndHash parses a receipt statement's third and fourth lines: a
+// number, at least least, and a hash; num and hash name them in errors.
+func numberAndHash(lines []string, least int64, num, hash string) (int64, Hash, error) {
+	n, err := strconv.ParseInt(lines[2], 10, 64)
+	if err != nil || n < least {
+		return 0, Hash{}, fmt.Errorf("malformed receipt %s %q", num, lines[2])
+	}
+	h, err := tlog.ParseHash(lines[3])
+	if err != nil {
+		return 0, Hash{}, fmt.Errorf("malformed receipt %s %q", hash, lines[3])
+	}
+	return n, h, nil
+}
+
 // checkBatch checks that a batch statement's root (lines: count, root)
 // includes the receipt's entry at its position.
 func checkBatch(lines []string, r *rlhf.Receipt, hash Hash) error {
-	count, err := strconv.ParseInt(lines[2], 10, 64)
-	if err != nil || count < 1 {
-		return fmt.Errorf("malformed receipt batch size %q", lines[2])
-	}
-	root, err := tlog.ParseHash(lines[3])
+	count, root, err := numberAndHash(lines, 1, "batch size", "batch root")
 	if err != nil {
-		return fmt.Errorf("malformed receipt batch root %q", lines[3])
+		return err
 	}
 	proof := make(tlog.RecordProof, len(r.BatchProof))
 	for i, s := range r.BatchProof {
