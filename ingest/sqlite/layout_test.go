@@ -81,7 +81,7 @@ func TestLayoutMigration(t *testing.T) {
 	}
 	want := layoutContents(t, s, open)
 	path := filepath.Join(t.TempDir(), "old.db")
-	oldLayoutStore(t, s, path, SchemaVersion-1)
+	oldLayoutStore(t, s, path, slices.Index(migrations, LayoutMigration)) // the version before it (later ones follow)
 	m, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
