@@ -171,7 +171,7 @@ func TestGoldBattlesEndToEnd(t *testing.T) {
 	}
 
 	var lb struct{ Battles, Uncounted int64 }
-	getJSON(t, base+"/api/v1/leaderboard", "", &lb)
+	json.Unmarshal(waitBoard(t, base, 2*perContributor), &lb)
 	if lb.Battles != 0 || lb.Uncounted != 2*perContributor {
 		t.Errorf("live leaderboard %+v: want 0 battles and %d uncounted", lb, 2*perContributor)
 	}

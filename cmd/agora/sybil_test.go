@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +45,34 @@ func honestJudge(prompt string, rng *mrand.Rand) func([2]string) string {
 		}
 		return "tie"
 	}
+}
+
+// waitBoard waits until the public leaderboard, published from the live
+// one a moment after the votes, has seen votes votes (counted or not) and
+// returns it.
+func waitBoard(t *testing.T, base string, votes int64) []byte {
+	t.Helper()
+	var body []byte
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		resp, err := http.Get(base + "/api/v1/leaderboard")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode == http.StatusTooManyRequests {
+			continue // the board's limit: ask again a second later
+		}
+		var lb struct{ Battles, Uncounted int64 }
+		if err := json.Unmarshal(body, &lb); err == nil && resp.StatusCode == http.StatusOK && lb.Battles+lb.Uncounted >= votes {
+			return body
+		}
+	}
+	t.Fatalf("the public leaderboard never saw %d votes: %s", votes, body)
+	return nil
 }
 
 // boardRank returns the rank of model on a leaderboard JSON, and its
@@ -108,7 +138,7 @@ func TestSybilAttackLive(t *testing.T) {
 			}
 		}
 	}
-	before := []byte(get(t, base+"/api/v1/leaderboard", ""))
+	before := waitBoard(t, base, honest*honestBattles)
 	rankBefore, battlesBefore := boardRank(t, before, target)
 
 	const sybils, sybilBattles = 30, 8
@@ -135,7 +165,7 @@ func TestSybilAttackLive(t *testing.T) {
 		}
 	}
 	quarantined := waitQuarantined(t, base, admin, ids)
-	after := []byte(get(t, base+"/api/v1/leaderboard", ""))
+	after := waitBoard(t, base, int64(honest*honestBattles+attackVotes))
 	rankAfter, battlesAfter := boardRank(t, after, target)
 
 	rows := exportRows(t, base, researcher)
