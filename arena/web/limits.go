@@ -57,7 +57,7 @@ func RetryAfter(err error) time.Duration {
 func rateLimited(what string, after time.Duration) error {
 	after = max(after.Round(time.Millisecond), time.Millisecond)
 	return &rlhf.Error{Code: rlhf.ERateLimited, Err: &retryError{after},
-		Message: fmt.Sprintf("too many %s; try again in %s", what, after.Round(100*time.Millisecond))}
+		Message: fmt.Sprintf("too many %s; try again in %s", what, max(after.Round(100*time.Millisecond), 100*time.Millisecond))}
 }
 
 // limiter is a set of token buckets, one per key, kept as the theoretical

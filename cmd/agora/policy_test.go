@@ -50,9 +50,15 @@ func TestTransparencyLive(t *testing.T) {
 	}
 	p.stop(t)
 
+	// Eight battles may leave one of the four demo models unmatched: every
+	// model the board lists is provisional.
 	out, _, err := runAgora(t, "leaderboard", "--data", data, "--rounds", "10")
-	if err != nil || strings.Count(out, "provisional: ") != 4 {
-		t.Errorf("agora leaderboard: %v, want 4 provisional rows (min_votes 100):\n%s", err, out)
+	var listed int
+	if m := regexp.MustCompile(`(\d+) models;`).FindStringSubmatch(out); m != nil {
+		listed, _ = strconv.Atoi(m[1])
+	}
+	if err != nil || listed < 2 || strings.Count(out, "provisional: ") != listed {
+		t.Errorf("agora leaderboard: %v, want every listed model provisional (min_votes 100):\n%s", err, out)
 	}
 	out, _, err = runAgora(t, "release", "--data", data, "--config", cfg, "--output", filepath.Join(t.TempDir(), "rel"))
 	leaf := regexp.MustCompile(`release leaf: (\d+)`).FindStringSubmatch(out)
