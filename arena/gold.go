@@ -98,7 +98,9 @@ func (g *goldModel) Stream(ctx context.Context, msgs []rlhf.Message, onText func
 }
 
 // truncate streams the model's answer and stops it after about words
-// words, as a model that ends early would.
+// words, as a model that ends early would. It stops at the first piece
+// with words in it that comes after those: an answer that ends right
+// there is whole, not cut, and the battle is left unscored.
 func (g *goldModel) truncate(ctx context.Context, msgs []rlhf.Message, onText func(string), words int) (string, int, error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -107,12 +109,15 @@ func (g *goldModel) truncate(ctx context.Context, msgs []rlhf.Message, onText fu
 		if cut {
 			return
 		}
-		onText(s)
-		pieces++
-		if seen += len(strings.Fields(s)); seen >= words {
+		n := len(strings.Fields(s))
+		if seen >= words && n > 0 {
 			cut = true
 			cancel()
+			return
 		}
+		onText(s)
+		pieces++
+		seen += n
 	})
 	if cut && ctx.Err() == nil {
 		return "stop", pieces, nil

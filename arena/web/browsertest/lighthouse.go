@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -122,10 +123,24 @@ func Lighthouse(t *testing.T, url, preset, name string) (def, calibrated *Lighth
 	if preset == "desktop" {
 		base = append(base, "--preset=desktop")
 	}
-	artifacts := t.TempDir()
-	lighthouseRun(t, chrome, append([]string{cli, url}, append(base[1:], "--gather-mode="+artifacts,
-		"--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-component-update --disable-background-networking --disable-sync --user-data-dir="+t.TempDir())...))
-	def = lighthouseAudit(t, chrome, base, artifacts, filepath.Join(dir, name+".json"))
+	// Lighthouse asks to be run again when Chromium's trace of the load
+	// is unusable (NO_NAVSTART and the like): up to three loads.
+	var artifacts string
+	for attempt := 1; ; attempt++ {
+		artifacts = t.TempDir()
+		err = lighthouseRun(chrome, append([]string{cli, url}, append(base[1:], "--gather-mode="+artifacts,
+			"--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-component-update --disable-background-networking --disable-sync --user-data-dir="+t.TempDir())...))
+		if err == nil {
+			def, err = lighthouseAudit(t, chrome, base, artifacts, filepath.Join(dir, name+".json"))
+		}
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "run Lighthouse again") {
+			break
+		}
+		t.Logf("attempt %d: %v", attempt, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	cpu, slow := Calibrated(preset, def.Environment.BenchmarkIndex)
 	if !slow {
 		return def, nil
@@ -150,39 +165,44 @@ func Lighthouse(t *testing.T, url, preset, name string) (def, calibrated *Lighth
 	if err != nil {
 		t.Fatal(err)
 	}
-	calibrated = lighthouseAudit(t, chrome, append(base, fmt.Sprintf("--throttling.cpuSlowdownMultiplier=%v", cpu)), artifacts,
+	calibrated, err = lighthouseAudit(t, chrome, append(base, fmt.Sprintf("--throttling.cpuSlowdownMultiplier=%v", cpu)), artifacts,
 		filepath.Join(dir, name+"-calibrated.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return def, calibrated
 }
 
 // lighthouseAudit scores the load saved in artifacts, writes the JSON
 // report to out and returns it.
-func lighthouseAudit(t *testing.T, chrome string, args []string, artifacts, out string) *LighthouseReport {
+func lighthouseAudit(t *testing.T, chrome string, args []string, artifacts, out string) (*LighthouseReport, error) {
 	t.Helper()
-	lighthouseRun(t, chrome, append(args, "--audit-mode="+artifacts, "--output=json", "--output-path="+out))
+	if err := lighthouseRun(chrome, append(args, "--audit-mode="+artifacts, "--output=json", "--output-path="+out)); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(out)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var r LighthouseReport
 	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatalf("lighthouse report %s: %v", out, err)
+		return nil, fmt.Errorf("lighthouse report %s: %v", out, err)
 	}
 	if r.RuntimeError != nil && r.RuntimeError.Code != "" {
-		t.Fatalf("lighthouse (%s): %s: %s", out, r.RuntimeError.Code, r.RuntimeError.Message)
+		return nil, fmt.Errorf("lighthouse (%s): %s: %s", out, r.RuntimeError.Code, r.RuntimeError.Message)
 	}
 	t.Logf("lighthouse report: %s", out)
-	return &r
+	return &r, nil
 }
 
 // lighthouseRun runs Lighthouse's CLI with args on Chromium at chrome.
-func lighthouseRun(t *testing.T, chrome string, args []string) {
-	t.Helper()
+func lighthouseRun(chrome string, args []string) error {
 	cmd := exec.Command("node", args...)
 	cmd.Env = append(os.Environ(), "CHROME_PATH="+chrome)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("lighthouse %v: %v\n%s", args[1:], err, stderr.String())
+		return fmt.Errorf("lighthouse %v: %v\n%s", args[1:], err, stderr.String())
 	}
+	return nil
 }
