@@ -9,14 +9,14 @@ import (
 	"time"
 
 	"github.com/agora-rlhf/agora/arena"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // pendingArena is an arena on a real store with the given pending caps.
-func pendingArena(t *testing.T, maxBattles int, maxBytes int64) (*arena.Arena, *sqlite.Store) {
+func pendingArena(t *testing.T, maxBattles int, maxBytes int64) (*arena.Arena, *store.Store) {
 	t.Helper()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "agora.db"))
+	store, err := store.Open(filepath.Join(t.TempDir(), "agora.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func startReady(t *testing.T, a *arena.Arena, contributor, prompt string) string
 
 // checkKept checks which of ids can still be voted on (kept) and that the
 // others are abandoned in the store.
-func checkKept(t *testing.T, a *arena.Arena, store *sqlite.Store, contributor string, ids []string, kept int) {
+func checkKept(t *testing.T, a *arena.Arena, store *store.Store, contributor string, ids []string, kept int) {
 	t.Helper()
 	ctx := context.Background()
 	for i, id := range ids {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/agora-rlhf/agora/arena"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -20,7 +20,7 @@ func (echoModel) Stream(ctx context.Context, msgs []rlhf.Message, onText func(st
 }
 
 func TestRestore(t *testing.T) {
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "agora.db"))
+	store, err := store.Open(filepath.Join(t.TempDir(), "agora.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestRestore(t *testing.T) {
 // store (a restart: the battle is no longer in memory) for the same vote:
 // the answer is the original vote, found in the store.
 func TestRetriedVoteAfterRestart(t *testing.T) {
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "agora.db"))
+	store, err := store.Open(filepath.Join(t.TempDir(), "agora.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

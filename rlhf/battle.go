@@ -159,7 +159,7 @@ type Record struct {
 
 // RecordSource yields voted records to fn, one at a time, in an order
 // of its own; it stops at fn's first error and returns it. fn must not
-// keep r. The store (*sqlite.Store) is one, in vote order; leaderboards,
+// keep r. The store (*store.Store) is one, in vote order; leaderboards,
 // matchmaking and exports read through it.
 type RecordSource interface {
 	Records(ctx context.Context, fn func(r *Record) error) error

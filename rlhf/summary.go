@@ -61,7 +61,7 @@ func (r *Record) Summary() Summary {
 // SummarySource yields the summaries of stored votes with seq in (after,
 // upTo] (all of them after after when upTo is negative), in seq order,
 // to fn; it stops at fn's first error and returns it. fn must not keep s.
-// The store (*sqlite.Store) is one.
+// The store (*store.Store) is one.
 type SummarySource interface {
 	Summaries(ctx context.Context, after, upTo int64, fn func(s *Summary) error) error
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // Store keeps the policy's history, the listings and the deprecation log,
-// and counts battles and votes; *sqlite.Store implements it.
+// and counts battles and votes; *store.Store implements it.
 type Store interface {
 	AddPolicyChange(ctx context.Context, c Change, logged bool) (Change, error)
 	PolicyChanges(ctx context.Context) ([]Change, error)

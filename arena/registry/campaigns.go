@@ -7,7 +7,7 @@ import (
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
-// PromptSource hands out the prompts of campaigns; *sqlite.Store
+// PromptSource hands out the prompts of campaigns; *store.Store
 // implements it.
 type PromptSource interface {
 	NextPrompt(ctx context.Context, campaignID string) (*rlhf.Campaign, *rlhf.Prompt, error)

@@ -34,7 +34,7 @@ type Health interface {
 	Remove(name string)
 }
 
-// Store keeps the registered models; *sqlite.Store implements it.
+// Store keeps the registered models; *store.Store implements it.
 type Store interface {
 	CreateModel(ctx context.Context, m *rlhf.EndpointModel) error
 	UpdateModel(ctx context.Context, m *rlhf.EndpointModel) error

@@ -10,7 +10,7 @@ import (
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
-// QuarantineStore keeps quarantine decisions durably; *sqlite.Store
+// QuarantineStore keeps quarantine decisions durably; *store.Store
 // implements it.
 type QuarantineStore interface {
 	Quarantine(ctx context.Context, q rlhf.Quarantine, actor string) error

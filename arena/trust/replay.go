@@ -9,7 +9,7 @@ import (
 )
 
 // History is what the detectors' state is rebuilt from when the server
-// starts; *sqlite.Store implements it.
+// starts; *store.Store implements it.
 type History interface {
 	// Summaries passes the stored votes with seq in (after, upTo], in
 	// commit order, to fn.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 )
 
 // The abuse tests run a real agora against real sockets, each reproducing
@@ -183,7 +183,7 @@ func readyBattle(t *testing.T, conn interface {
 // the vote's id.
 func waitVote(t *testing.T, path, id string) string {
 	t.Helper()
-	store, err := sqlite.Open(path)
+	store, err := store.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,9 +7,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/agora-rlhf/agora/arena/httpapi"
 	"github.com/agora-rlhf/agora/arena/openid"
 	"github.com/agora-rlhf/agora/arena/passkey"
-	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/configs"
 )
 
@@ -65,9 +65,9 @@ func openIDConfig(o configs.OIDC, origin string, getenv func(string) string) (op
 // signInMethods returns the passkey ceremonies and the OpenID provider
 // that the configuration turns on (nil interfaces when off). listen is
 // the configured host with the listener's actual port.
-func signInMethods(c configs.Contributors, listen string, getenv func(string) string) (web.PasskeyCeremonies, web.OpenID, error) {
+func signInMethods(c configs.Contributors, listen string, getenv func(string) string) (httpapi.PasskeyCeremonies, httpapi.OpenID, error) {
 	pc := passkeyConfig(c.Passkeys, listen)
-	var keys web.PasskeyCeremonies
+	var keys httpapi.PasskeyCeremonies
 	if c.Passkeys.Enabled {
 		k, err := passkey.New(pc)
 		if err != nil {

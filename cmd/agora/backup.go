@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 )
 
 const backupUsage = `backup [--data DIR] OUT
@@ -43,7 +43,7 @@ func runBackup(ctx context.Context, args []string, e env) error {
 	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 		out = filepath.Join(out, "agora-"+time.Now().UTC().Format("20060102T150405Z")+".db")
 	}
-	st, err := sqlite.Backup(ctx, filepath.Join(dir, storeFile), out)
+	st, err := store.Backup(ctx, filepath.Join(dir, storeFile), out)
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func runRestore(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.Restore(ctx, fs.Arg(0), dir, storeFile)
+	st, err := store.Restore(ctx, fs.Arg(0), dir, storeFile)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/agora-rlhf/agora/arena/web/browsertest"
+	"github.com/agora-rlhf/agora/arena/httpapi/browsertest"
 )
 
 // TestPageBattleInChromium drives the arena page in a real browser: a

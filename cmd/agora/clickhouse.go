@@ -9,7 +9,7 @@ import (
 	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/ingest/clickhouse"
 	"github.com/agora-rlhf/agora/ingest/ship"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -18,7 +18,7 @@ import (
 // while the shipping backlog is at its cap, and the shipper is woken after
 // each committed vote.
 type admittingStore struct {
-	*sqlite.Store
+	*store.Store
 	shipper *ship.Shipper
 }
 

@@ -8,21 +8,21 @@ import (
 	"time"
 
 	"github.com/agora-rlhf/agora/analytics"
-	"github.com/agora-rlhf/agora/arena/web"
+	"github.com/agora-rlhf/agora/arena/httpapi"
 	"github.com/agora-rlhf/agora/configs"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // loadTerms reads the operator's terms, when configured.
-func loadTerms(c *configs.Consent, keeper web.TermsKeeper) (web.Terms, error) {
+func loadTerms(c *configs.Consent, keeper httpapi.TermsKeeper) (httpapi.Terms, error) {
 	if c.TermsFile == "" {
-		return web.Terms{}, nil
+		return httpapi.Terms{}, nil
 	}
 	text, err := os.ReadFile(c.TermsFile)
 	if err != nil {
-		return web.Terms{}, usageError{fmt.Sprintf("configuration: consent.terms_file: %v", err)}
+		return httpapi.Terms{}, usageError{fmt.Sprintf("configuration: consent.terms_file: %v", err)}
 	}
-	return web.Terms{Version: c.TermsVersion, Text: string(text), Keeper: keeper}, nil
+	return httpapi.Terms{Version: c.TermsVersion, Text: string(text), Keeper: keeper}, nil
 }
 
 // eraseWait bounds how long an erasure request waits for ClickHouse; past

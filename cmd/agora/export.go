@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 	"github.com/agora-rlhf/agora/rlhf/formats"
 	"github.com/agora-rlhf/agora/rlhf/formats/langdetect"
@@ -104,20 +104,20 @@ func runExport(ctx context.Context, args []string, e env) error {
 	if _, err := os.Stat(filepath.Join(dir, storeFile)); err != nil {
 		return fmt.Errorf("no store in %s: %w", dir, err)
 	}
-	store, err := openStore(dir)
+	db, err := openStore(dir)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer db.Close()
 
 	// The export makes garbage as fast as it reads (every text it reads
 	// is a new string) while what it keeps is small: a soft limit on the
 	// Go heap makes the collector keep up, so that the resident size stays
-	// flat whatever the size of the store. GOMEMLIMIT, when set, wins.
+	// flat whatever the size of the db. GOMEMLIMIT, when set, wins.
 	if e.getenv("GOMEMLIMIT") == "" {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(ExportMemoryLimit))
 	}
-	st, err := f.export(ctx, e, store, format, opts)
+	st, err := f.export(ctx, e, db, format, opts)
 	if err != nil {
 		return err
 	}
@@ -189,15 +189,15 @@ func (f *exportFlags) check(fs *flag.FlagSet) (formats.Format, error) {
 
 // export writes the store's records to the output in format, showing
 // progress.
-func (f *exportFlags) export(ctx context.Context, e env, store *sqlite.Store, format formats.Format, opts formats.Options) (formats.Stats, error) {
+func (f *exportFlags) export(ctx context.Context, e env, db *store.Store, format formats.Format, opts formats.Options) (formats.Stats, error) {
 	prog := newProgress(e.stderr)
 	defer prog.done()
-	if votes, err := store.ExportCount(ctx); err == nil {
+	if votes, err := db.ExportCount(ctx); err == nil {
 		opts.Progress = func(records, rows int) { prog.update("exporting records", records, int(votes)) }
 	}
 	// The filters the store can apply itself go down to SQL; the records
 	// come in battle id order, in memory that does not grow with the store.
-	src := store.ExportSource(sqlite.RecordFilter{Since: opts.Since, Until: opts.Until, Sources: opts.Sources})
+	src := db.ExportSource(store.RecordFilter{Since: opts.Since, Until: opts.Until, Sources: opts.Sources})
 	return writeExport(f.output, e.stdout, func(w io.Writer) (formats.Stats, error) {
 		if f.parquet {
 			return parquet.Export(ctx, w, string(format), opts, src)

@@ -4,14 +4,14 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/agora-rlhf/agora/arena/web"
+	"github.com/agora-rlhf/agora/arena/httpapi"
 	"github.com/agora-rlhf/agora/configs"
 )
 
 // newHTTPServer returns the http.Server for h with every timeout set: a
 // client that sends its headers or body slowly, or holds a keep-alive
 // connection without using it, is cut off. Streaming routes extend the
-// write deadline per write (web.Config.WriteTimeout).
+// write deadline per write (httpapi.Config.WriteTimeout).
 func newHTTPServer(h http.Handler, t configs.Timeouts, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
@@ -25,9 +25,9 @@ func newHTTPServer(h http.Handler, t configs.Timeouts, log *slog.Logger) *http.S
 }
 
 // webLimits translates the configuration's limits for the web package.
-func webLimits(l configs.Limits) web.Limits {
-	rate := func(r configs.Rate) web.Rate { return web.Rate{Every: r.Every(), Burst: r.Burst} }
-	return web.Limits{
+func webLimits(l configs.Limits) httpapi.Limits {
+	rate := func(r configs.Rate) httpapi.Rate { return httpapi.Rate{Every: r.Every(), Burst: r.Burst} }
+	return httpapi.Limits{
 		ConnectionsPerAddress:     l.ConnectionsPerAddress,
 		ConnectionsPerContributor: l.ConnectionsPerContributor,
 		NewAddressShare:           l.NewAddressShare,

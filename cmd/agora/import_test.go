@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/agora-rlhf/agora/analytics"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 	"github.com/agora-rlhf/agora/rlhf/formats"
 )
@@ -46,7 +46,7 @@ func TestImportLLMFAO(t *testing.T) {
 	// In vote order, as the leaderboard reads them (online Elo depends on
 	// the order; exports come in battle id order).
 	src := formats.RecordsFunc(func(ctx context.Context, fn func(*rlhf.Record) error) error {
-		return s.RecordsWhere(ctx, sqlite.RecordFilter{Sources: []string{"llmfao"}}, func(_ int64, r *rlhf.Record) error { return fn(r) })
+		return s.RecordsWhere(ctx, store.RecordFilter{Sources: []string{"llmfao"}}, func(_ int64, r *rlhf.Record) error { return fn(r) })
 	})
 	skipped, err := analytics.LoadRecords(context.Background(), src, &stored)
 	if err != nil || skipped != 0 {

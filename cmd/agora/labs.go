@@ -10,7 +10,7 @@ import (
 	"github.com/agora-rlhf/agora/arena/openai"
 	"github.com/agora-rlhf/agora/arena/registry"
 	"github.com/agora-rlhf/agora/configs"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 )
 
 // labSecrets reads the admin token (AGORA_ADMIN_TOKEN, else the
@@ -69,7 +69,7 @@ func newModelParts(cfg *configs.Config, addr *net.TCPAddr) (*modelParts, error) 
 // resolved to this server) and those labs registered, loaded from the
 // store. Both are built the same way: limits, usage, circuit breaker,
 // redaction, client.
-func openRegistry(ctx context.Context, cfg *configs.Config, keys map[string]string, store *sqlite.Store, battles *arena.Arena,
+func openRegistry(ctx context.Context, cfg *configs.Config, keys map[string]string, store *store.Store, battles *arena.Arena,
 	mp *modelParts, sealer *registry.Sealer, self string, log *slog.Logger) (*registry.Registry, error) {
 	reg, err := registry.New(registry.Config{Store: store, Arena: battles, Health: mp.health, Guard: mp.guard, Sealer: sealer,
 		Observers: []arena.Observer{mp.health, mp.usage}, Log: log})

@@ -14,7 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/agora-rlhf/agora/analytics"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -80,7 +80,7 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 	readStart := time.Now()
 	var d analytics.Dataset
 	in := inputInfo{}
-	var liveStore *sqlite.Store // the live store read, if any: its policy labels the board
+	var liveStore *store.Store // the live store read, if any: its policy labels the board
 	if fs.NArg() == 1 {
 		if err := f.readFile(fs.Arg(0), &d, &in, e); err != nil {
 			return err
@@ -91,7 +91,7 @@ func runLeaderboard(ctx context.Context, args []string, e env) error {
 			return err
 		}
 		defer closer.Close()
-		liveStore, _ = closer.(*sqlite.Store)
+		liveStore, _ = closer.(*store.Store)
 	}
 	in.ReadSeconds = time.Since(readStart).Seconds()
 	fitStart := time.Now()

@@ -9,7 +9,7 @@ import (
 	"github.com/agora-rlhf/agora/arena/trust"
 	"github.com/agora-rlhf/agora/configs"
 	"github.com/agora-rlhf/agora/ingest/ledger"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 )
 
 // logKeyFile is the log's signing key's file inside the data directory.
@@ -20,7 +20,7 @@ const logKeyFile = "log.key"
 // of the tree as it is. A tree that no longer matches its last checkpoint
 // is logged loudly, and published as it is: witnesses and auditors then
 // see the break.
-func openLedger(ctx context.Context, cfg *configs.Config, store *sqlite.Store, log *slog.Logger) (*ledger.Log, error) {
+func openLedger(ctx context.Context, cfg *configs.Config, store *store.Store, log *slog.Logger) (*ledger.Log, error) {
 	key, err := ledger.LoadKey(filepath.Join(cfg.Server.Data, logKeyFile), cfg.Log.Origin)
 	if err != nil {
 		return nil, usageError{"configuration: log.origin: " + err.Error()}
@@ -50,7 +50,7 @@ func openLedger(ctx context.Context, cfg *configs.Config, store *sqlite.Store, l
 // newContributions answers contributors about their points, receipts and
 // shares, from the store and its log; a quarantined contributor's votes
 // earn nothing while the quarantine lasts.
-func newContributions(store *sqlite.Store, l *ledger.Log, q *trust.Quarantine) *ledger.Contributions {
+func newContributions(store *store.Store, l *ledger.Log, q *trust.Quarantine) *ledger.Contributions {
 	var quarantined func(string) bool
 	if q != nil {
 		quarantined = q.Has

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/agora-rlhf/agora/arena/httpapi"
 	"github.com/agora-rlhf/agora/arena/loadtest"
-	"github.com/agora-rlhf/agora/arena/web"
 )
 
 const loadtestUsage = `loadtest [flags]
@@ -75,7 +75,7 @@ func runLoadtest(ctx context.Context, args []string, e env) error {
 		return usageError{fmt.Sprintf("loadtest takes no arguments; got %q", fs.Arg(0))}
 	}
 	cfg.Mode = loadtest.Mode(mode)
-	cfg.Dial = func(ctx context.Context) (loadtest.Conn, error) { return web.DialArena(ctx, base, "") }
+	cfg.Dial = func(ctx context.Context) (loadtest.Conn, error) { return httpapi.DialArena(ctx, base, "") }
 	if err := cfg.Validate(); err != nil {
 		return usageError{err.Error()}
 	}

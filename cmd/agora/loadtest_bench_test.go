@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agora-rlhf/agora/arena/httpapi"
 	"github.com/agora-rlhf/agora/arena/loadtest"
-	"github.com/agora-rlhf/agora/arena/web"
 )
 
 // loadtestConfig is the server configuration of docs/BENCHMARKS.md's load
@@ -54,7 +54,7 @@ func BenchmarkLoadtestAgreement(b *testing.B) {
 					base = serveInProcess(b, "--config", cfg, "--log-level", "error")
 				}
 				rep, err := loadtest.Run(context.Background(), loadtest.Config{
-					Dial:         func(ctx context.Context) (loadtest.Conn, error) { return web.DialArena(ctx, base, "") },
+					Dial:         func(ctx context.Context) (loadtest.Conn, error) { return httpapi.DialArena(ctx, base, "") },
 					Contributors: 64, Mode: loadtest.ModeVotes, Rate: rate, Jobs: b.N, Duration: 30 * time.Minute,
 					Prompt: "How do I learn Go?", ServerPID: pid,
 				})

@@ -3,14 +3,14 @@ package main
 import (
 	"github.com/agora-rlhf/agora/arena/metrics"
 	"github.com/agora-rlhf/agora/ingest/ship"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 )
 
 // newMetrics makes the server's metrics and wires the store's commits,
 // the models' usage and breakers, and (when shipping) the ClickHouse
 // shipper into them. The web server's traffic is wired through
-// web.Config.Observer, and its connections once it exists.
-func newMetrics(store *sqlite.Store, shipper *ship.Shipper, text ...metrics.TextSource) *metrics.Registry {
+// httpapi.Config.Observer, and its connections once it exists.
+func newMetrics(store *store.Store, shipper *ship.Shipper, text ...metrics.TextSource) *metrics.Registry {
 	m := metrics.New(readBuildInfo())
 	store.ObserveCommits(m.StoreCommit)
 	for _, t := range text {

@@ -9,11 +9,11 @@ import (
 	"strings"
 
 	"github.com/agora-rlhf/agora/analytics"
+	"github.com/agora-rlhf/agora/arena/httpapi"
 	"github.com/agora-rlhf/agora/arena/policy"
 	"github.com/agora-rlhf/agora/arena/registry"
-	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/configs"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 )
 
 // governor is the leaderboard policy's governor (serve.go's parts name
@@ -24,7 +24,7 @@ type governor = policy.Governor
 // the policy file path ("" for the embedded default) put in force as
 // policy.Governor.Start says. reg is read when labs' models are looked up,
 // after the registry is opened.
-func newGovernor(ctx context.Context, store *sqlite.Store, path string, reg **registry.Registry, log *slog.Logger) (*policy.Governor, error) {
+func newGovernor(ctx context.Context, store *store.Store, path string, reg **registry.Registry, log *slog.Logger) (*policy.Governor, error) {
 	g, err := policy.New(ctx, policy.Config{
 		Store: store,
 		Parse: configs.ParsePolicy,
@@ -65,7 +65,7 @@ func modelLabs(ms []registry.Model) map[string]string {
 // labelStoreBoard labels lb, fitted from store, by the policy
 // recorded there (the embedded default when none is): what
 // "agora leaderboard" prints for a live store.
-func labelStoreBoard(ctx context.Context, store *sqlite.Store, lb *analytics.Leaderboard) (*analytics.Leaderboard, error) {
+func labelStoreBoard(ctx context.Context, store *store.Store, lb *analytics.Leaderboard) (*analytics.Leaderboard, error) {
 	g, err := policy.New(ctx, policy.Config{
 		Store: store,
 		Parse: configs.ParsePolicy,
@@ -91,7 +91,7 @@ func labelStoreBoard(ctx context.Context, store *sqlite.Store, lb *analytics.Lea
 
 // labelLive labels lb by the policy of the live store it was read from;
 // a board read from a file (store nil) is returned as it is.
-func labelLive(ctx context.Context, lb *analytics.Leaderboard, store *sqlite.Store) (*analytics.Leaderboard, error) {
+func labelLive(ctx context.Context, lb *analytics.Leaderboard, store *store.Store) (*analytics.Leaderboard, error) {
 	if store == nil {
 		return lb, nil
 	}
@@ -112,7 +112,7 @@ func policyLabel(r analytics.Row) string {
 }
 
 // labelledBoards labels every leaderboard of lbs by gov's policy in force.
-func labelledBoards(lbs web.Leaderboards, gov *policy.Governor) web.Leaderboards {
+func labelledBoards(lbs httpapi.Leaderboards, gov *policy.Governor) httpapi.Leaderboards {
 	return policy.Boards{Inner: lbs, Gov: gov}
 }
 
@@ -120,7 +120,7 @@ func labelledBoards(lbs web.Leaderboards, gov *policy.Governor) web.Leaderboards
 // report, from their release records (docs/ledger.md): root, votes,
 // format, and the scope when the record names it; the licences of their
 // votes, as their data cards count them.
-func storeReleases(store *sqlite.Store) func(context.Context) ([]policy.Release, error) {
+func storeReleases(store *store.Store) func(context.Context) ([]policy.Release, error) {
 	return func(ctx context.Context) ([]policy.Release, error) {
 		rs, err := store.Releases(ctx)
 		if err != nil {

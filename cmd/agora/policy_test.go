@@ -11,8 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/agora-rlhf/agora/arena/httpapi/browsertest"
 	"github.com/agora-rlhf/agora/arena/policy"
-	"github.com/agora-rlhf/agora/arena/web/browsertest"
 )
 
 // writePolicy writes a policy file of version and min_votes.

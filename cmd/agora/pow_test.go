@@ -11,7 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/agora-rlhf/agora/arena/web"
+	"github.com/agora-rlhf/agora/arena/httpapi"
 )
 
 // serveUntilStopped runs "agora serve" with args in this process and
@@ -41,9 +41,9 @@ func serveUntilStopped(t *testing.T, args ...string) (string, func()) {
 // powSolution gets a challenge from base and solves it.
 func powSolution(t *testing.T, base string) string {
 	t.Helper()
-	var c web.Challenge
+	var c httpapi.Challenge
 	getJSON(t, base+"/api/v1/arena/challenge", "", &c)
-	sol, err := web.SolveChallenge(c.Challenge, c.Bits, 1<<30)
+	sol, err := httpapi.SolveChallenge(c.Challenge, c.Bits, 1<<30)
 	if err != nil || c.Bits != 8 {
 		t.Fatalf("challenge %+v: %v", c, err)
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/agora-rlhf/agora/analytics"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -137,7 +137,7 @@ func benchArenaStore(b *testing.B, n int, text bool) string {
 
 // fillArena imports n voted single-turn battles among 50 models, with
 // about 2 KB of text each or one word per answer, in vote order.
-func fillArena(s *sqlite.Store, n int, text bool) error {
+func fillArena(s *store.Store, n int, text bool) error {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	prompt := strings.Repeat("Explain the difference between a list and a tuple. ", 4)[:200]
 	answer := strings.Repeat("## Lists\n\nA **list** is mutable; a tuple is not.\n1. one\n- two \"quoted\"\n", 14)[:900]

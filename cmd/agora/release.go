@@ -12,10 +12,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/agora-rlhf/agora/arena/web"
+	"github.com/agora-rlhf/agora/arena/httpapi"
 	"github.com/agora-rlhf/agora/configs"
 	"github.com/agora-rlhf/agora/ingest/ledger"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 	"github.com/agora-rlhf/agora/rlhf/formats"
 	"github.com/agora-rlhf/agora/rlhf/formats/langdetect"
@@ -127,20 +127,20 @@ func buildRelease(ctx context.Context, cfg *configs.Config, rc ledger.ReleaseCon
 	if _, err := os.Stat(filepath.Join(dir, logKeyFile)); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no log key in %s: the store has no verifiable log to release from", dir)
 	}
-	store, err := openStore(dir)
+	db, err := openStore(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer store.Close()
+	defer db.Close()
 	key, err := ledger.LoadKey(filepath.Join(dir, logKeyFile), cfg.Log.Origin)
 	if err != nil {
 		return nil, usageError{"configuration: log.origin: " + err.Error()}
 	}
-	l, err := ledger.New(ctx, ledger.Config{Store: store, Key: key})
+	l, err := ledger.New(ctx, ledger.Config{Store: db, Key: key})
 	if err != nil {
 		return nil, err
 	}
-	store.UseLedger(l.Encoder())
+	db.UseLedger(l.Encoder())
 	if rc.Size == 0 {
 		c := l.Latest()
 		if c == nil {
@@ -148,7 +148,7 @@ func buildRelease(ctx context.Context, cfg *configs.Config, rc ledger.ReleaseCon
 		}
 		rc.Size = c.Size
 	}
-	rc.Store, rc.Records, rc.Origin, rc.Key = store, store.ExportSource(sqlite.RecordFilter{}), l.Origin(), key.PseudonymKey()
+	rc.Store, rc.Records, rc.Origin, rc.Key = db, db.ExportSource(store.RecordFilter{}), l.Origin(), key.PseudonymKey()
 	return ledger.BuildRelease(ctx, rc)
 }
 
@@ -164,14 +164,14 @@ func exportLicence(cfg *configs.Config) string {
 // serverReleaser builds releases for POST /api/v1/admin/releases, into
 // DATA/releases/SIZE-FORMAT-CAP, through the running server's store.
 type serverReleaser struct {
-	store   *sqlite.Store
+	store   *store.Store
 	log     *ledger.Log
 	data    string
 	licence string
 	mu      sync.Mutex // one build at a time
 }
 
-func (r *serverReleaser) Release(ctx context.Context, req web.ReleaseRequest) (*web.ReleaseBuilt, error) {
+func (r *serverReleaser) Release(ctx context.Context, req httpapi.ReleaseRequest) (*httpapi.ReleaseBuilt, error) {
 	format, err := formats.ParseFormat(or(req.Format, string(formats.ArenaJSONL)))
 	if err != nil {
 		return nil, rlhf.Errorf(rlhf.EInvalid, "%v", err)
@@ -190,7 +190,7 @@ func (r *serverReleaser) Release(ctx context.Context, req web.ReleaseRequest) (*
 	}
 	name := fmt.Sprintf("%d-%s-%s-%s", size, format, scope, strings.ReplaceAll(capRat.RatString(), "/", "of"))
 	rc := releaseConfig(format, capRat, scope, or(req.Licence, r.licence))
-	rc.Store, rc.Records, rc.Size, rc.Origin, rc.Key = r.store, r.store.ExportSource(sqlite.RecordFilter{}), size, r.log.Origin(), r.log.PseudonymKey()
+	rc.Store, rc.Records, rc.Size, rc.Origin, rc.Key = r.store, r.store.ExportSource(store.RecordFilter{}), size, r.log.Origin(), r.log.PseudonymKey()
 	rc.Dir = filepath.Join(r.data, "releases", name)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -198,7 +198,7 @@ func (r *serverReleaser) Release(ctx context.Context, req web.ReleaseRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	return &web.ReleaseBuilt{Root: rel.Root, Leaf: rel.Leaf, LogSize: rel.LogSize, LogRoot: rel.LogRoot, Votes: rel.Votes,
+	return &httpapi.ReleaseBuilt{Root: rel.Root, Leaf: rel.Leaf, LogSize: rel.LogSize, LogRoot: rel.LogRoot, Votes: rel.Votes,
 		Excluded: len(rel.Excluded), Contributors: len(rel.Shares), Licences: rel.Licences,
 		Dir: filepath.Join("releases", name), Files: rel.Files}, nil
 }

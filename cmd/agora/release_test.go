@@ -16,7 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/agora-rlhf/agora/arena/web"
+	"github.com/agora-rlhf/agora/arena/httpapi"
 	"github.com/agora-rlhf/agora/ingest/ledger"
 )
 
@@ -196,7 +196,7 @@ func checkBuildAPI(t *testing.T, base, data, cli string) {
 		t.Errorf("POST /api/v1/admin/releases of a state the log has not reached: %d %s", code, body)
 	}
 	code, body := post("release-admin-token-1234", `{"log_size": 21}`)
-	var got web.ReleaseBuilt
+	var got httpapi.ReleaseBuilt
 	if code != http.StatusOK || json.Unmarshal(body, &got) != nil || got.Leaf != 21 || got.Votes != 20 {
 		t.Fatalf("POST /api/v1/admin/releases: %d %s; want release leaf 21 with 20 votes", code, body)
 	}
@@ -210,7 +210,7 @@ func checkBuildAPI(t *testing.T, base, data, cli string) {
 	// The same votes from the state after the release's own two leaves:
 	// the same root, a release of its own.
 	code, body = post("release-admin-token-1234", `{"log_size": 23}`)
-	var later web.ReleaseBuilt
+	var later httpapi.ReleaseBuilt
 	if code != http.StatusOK || json.Unmarshal(body, &later) != nil || later.Leaf != 23 || later.Root != got.Root {
 		t.Fatalf("POST /api/v1/admin/releases of state 23: %d %s; want release leaf 23 with root %s", code, body, got.Root)
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 
 	"github.com/agora-rlhf/agora/analytics"
-	"github.com/agora-rlhf/agora/arena/web"
+	"github.com/agora-rlhf/agora/arena/httpapi"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // goldScores is the store's gold accuracy of every contributor;
-// *sqlite.Store implements it.
+// *store.Store implements it.
 type goldScores interface {
 	GoldScores(ctx context.Context) ([]rlhf.GoldScore, error)
 }
@@ -41,7 +41,7 @@ func withGoldPrior(ctx context.Context, src any, opt *analytics.Options) error {
 // and the detectors' clusters (identities voting from one address and
 // user agent) for the cap on a cluster's weight.
 type reliabilityBoards struct {
-	web.Leaderboards
+	httpapi.Leaderboards
 	gold     goldScores
 	clusters func(min int) []rlhf.Cluster
 }

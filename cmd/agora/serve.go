@@ -18,15 +18,15 @@ import (
 	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/arena"
 	"github.com/agora-rlhf/agora/arena/demo"
+	"github.com/agora-rlhf/agora/arena/httpapi"
 	"github.com/agora-rlhf/agora/arena/metrics"
 	"github.com/agora-rlhf/agora/arena/registry"
 	"github.com/agora-rlhf/agora/arena/trust"
-	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/configs"
 	"github.com/agora-rlhf/agora/ingest/clickhouse"
 	"github.com/agora-rlhf/agora/ingest/ledger"
 	"github.com/agora-rlhf/agora/ingest/ship"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 	"github.com/agora-rlhf/agora/rlhf/formats/langdetect"
 )
@@ -166,11 +166,11 @@ type serveParts struct {
 	cfg      *configs.Config
 	e        env
 	log      *slog.Logger
-	store    *sqlite.Store
+	store    *store.Store
 	started  time.Time
 	secret   []byte
-	identity *web.Identity
-	proxies  web.Proxies
+	identity *httpapi.Identity
+	proxies  httpapi.Proxies
 	votesLog *ledger.Log
 	policy   arena.Matcher
 	learner  arena.Learner // nil when the policy does not learn
@@ -194,7 +194,7 @@ type serveParts struct {
 // listening is the server's listener and its connection caps.
 type listening struct {
 	ln             net.Listener
-	limited        *web.Listener
+	limited        *httpapi.Listener
 	self           string // the URL the server reaches itself at
 	files          uint64
 	maxOpen, maxWS int
@@ -212,7 +212,7 @@ func listen(cfg *configs.Config, log *slog.Logger) (listening, error) {
 		log.Warn("could not read the open-file limit", "err", err)
 	}
 	l.maxOpen, l.maxWS = connectionCaps(cfg.Limits.MaxOpenConnections, cfg.Arena.MaxConnections, l.files, log)
-	l.limited = web.NewListener(ln, l.maxOpen)
+	l.limited = httpapi.NewListener(ln, l.maxOpen)
 	return l, nil
 }
 
@@ -265,7 +265,7 @@ func newArena(p *serveParts) (*arena.Arena, error) {
 }
 
 // newWebServer builds the HTTP API over the parts.
-func newWebServer(p *serveParts) (*web.Server, error) {
+func newWebServer(p *serveParts) (*httpapi.Server, error) {
 	cfg, e := p.cfg, p.e
 	var demoHandler http.Handler
 	if cfg.Demo.Enabled {
@@ -283,7 +283,7 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := web.New(web.Config{
+	srv, err := httpapi.New(httpapi.Config{
 		Battles:         p.battles,
 		Identity:        p.identity,
 		Store:           p.store,
@@ -297,11 +297,11 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 		Leaderboards:    labelledBoards(quarantinedBoards{Leaderboards: reliabilityBoards{p.ch.leaderboards, p.store, p.watch.det.Clusters}, q: p.watch.quarantine}, p.gov),
 		Daily:           quarantinedDaily{live: p.live, q: p.watch.quarantine},
 		MyGold:          p.store,
-		Records:         p.store.ExportSource(sqlite.RecordFilter{}),
+		Records:         p.store.ExportSource(store.RecordFilter{}),
 		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
 		ExportKey:       exportKey(e.getenv, p.secret),
 		Languages:       langdetect.New(),
-		Metrics:         []web.Metrics{p.meters},
+		Metrics:         []httpapi.Metrics{p.meters},
 		MetricsToken:    metricsToken,
 		Observer:        p.meters,
 		AdminToken:      p.adminToken,
@@ -340,7 +340,7 @@ func newWebServer(p *serveParts) (*web.Server, error) {
 
 // abandonStale marks the battles the last run left streaming as abandoned,
 // and those waiting for a vote beyond their window.
-func abandonStale(ctx context.Context, store *sqlite.Store, started time.Time, window time.Duration, log *slog.Logger) error {
+func abandonStale(ctx context.Context, store *store.Store, started time.Time, window time.Duration, log *slog.Logger) error {
 	n, err := store.AbandonStale(ctx, started, started.Add(-window))
 	if err != nil {
 		return fmt.Errorf("mark unfinished battles: %w", err)
@@ -353,17 +353,17 @@ func abandonStale(ctx context.Context, store *sqlite.Store, started time.Time, w
 
 // serveIdentity returns the server's secret, the identity that signs
 // contributor tokens with it, and the trusted proxies.
-func serveIdentity(cfg *configs.Config, e env) ([]byte, *web.Identity, web.Proxies, error) {
+func serveIdentity(cfg *configs.Config, e env) ([]byte, *httpapi.Identity, httpapi.Proxies, error) {
 	secret, err := loadSecret(cfg.Server.Data, e.getenv("AGORA_SECRET"))
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	identity, err := web.NewIdentity(secret)
+	identity, err := httpapi.NewIdentity(secret)
 	if err != nil {
 		return nil, nil, nil, usageError{"AGORA_SECRET: " + err.Error()}
 	}
 	identity.TTL = cfg.Limits.TokenTTL.D()
-	proxies, err := web.ParseProxies(cfg.Limits.TrustedProxies)
+	proxies, err := httpapi.ParseProxies(cfg.Limits.TrustedProxies)
 	if err != nil {
 		return nil, nil, nil, usageError{"configuration: limits.trusted_proxies: " + err.Error()}
 	}
@@ -375,7 +375,7 @@ func serveIdentity(cfg *configs.Config, e env) ([]byte, *web.Identity, web.Proxi
 // (not the battles' text) while the server runs: start-up does not wait
 // for it, whatever the size of the store. Votes committed after the last
 // one stored now reach both through the vote feed instead.
-func loadLeaderboard(ctx context.Context, cfg *configs.Config, store *sqlite.Store, log *slog.Logger) (arena.Matcher, arena.Learner, *analytics.Live, func(context.Context) error, error) {
+func loadLeaderboard(ctx context.Context, cfg *configs.Config, store *store.Store, log *slog.Logger) (arena.Matcher, arena.Learner, *analytics.Live, func(context.Context) error, error) {
 	policy, err := arena.NewMatcher(cfg.Matchmaking, nil)
 	if err != nil {
 		return nil, nil, nil, nil, usageError{"configuration: matchmaking: " + err.Error()}
@@ -409,13 +409,13 @@ func loadLeaderboard(ctx context.Context, cfg *configs.Config, store *sqlite.Sto
 // alone without ClickHouse.
 type clickhouseParts struct {
 	arenaStore   arena.Store
-	leaderboards web.Leaderboards
+	leaderboards httpapi.Leaderboards
 	shipper      *ship.Shipper // nil without ClickHouse
 	close        func()
 }
 
 // openClickHouse connects to ClickHouse when it is configured.
-func openClickHouse(cfg *configs.Config, e env, secret []byte, store *sqlite.Store, live *analytics.Live, log *slog.Logger) (clickhouseParts, error) {
+func openClickHouse(cfg *configs.Config, e env, secret []byte, store *store.Store, live *analytics.Live, log *slog.Logger) (clickhouseParts, error) {
 	parts := clickhouseParts{arenaStore: store, leaderboards: live, close: func() {}}
 	chCfg := clickhouse.ConfigFromEnv(cfg.ClickHouse, e.getenv)
 	if !chCfg.Enabled() {
@@ -484,7 +484,7 @@ func shipperWorker(shipper *ship.Shipper, log *slog.Logger) func(context.Context
 type serverParts struct {
 	http    *http.Server
 	ln      net.Listener
-	web     *web.Server
+	web     *httpapi.Server
 	battles *arena.Arena
 	// workers are the long-lived goroutines, each until its context
 	// ends; their errors are theirs to log.
@@ -633,7 +633,7 @@ func or(s, def string) string {
 
 // restoreBattles gives the arena back the battles that were waiting for a
 // vote when the last run stopped and are still within their vote window.
-func restoreBattles(ctx context.Context, store *sqlite.Store, battles *arena.Arena, since time.Time, log *slog.Logger) error {
+func restoreBattles(ctx context.Context, store *store.Store, battles *arena.Arena, since time.Time, log *slog.Logger) error {
 	ready, err := store.ReadyBattles(ctx, since)
 	if err != nil {
 		return fmt.Errorf("restore battles waiting for a vote: %w", err)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 )
 
 var demoNames = []string{"curt-1", "verbose-2", "contrarian-3", "helpful-4"}
@@ -189,7 +189,7 @@ func voteUntilKilled(t *testing.T, p *subprocess, round, killAfter int, pause ti
 // vote in acked and at most sent votes.
 func checkVotesStored(t *testing.T, data string, acked map[string]string, sent int) {
 	t.Helper()
-	store, err := sqlite.Open(filepath.Join(data, "agora.db"))
+	store, err := store.Open(filepath.Join(data, "agora.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -14,11 +14,11 @@ import (
 const storeFile = "agora.db"
 
 // openStore opens (creating if needed) the embedded store in dir.
-func openStore(dir string) (*sqlite.Store, error) {
+func openStore(dir string) (*store.Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	s, err := sqlite.Open(filepath.Join(dir, storeFile))
+	s, err := store.Open(filepath.Join(dir, storeFile))
 	if err != nil {
 		return nil, fmt.Errorf("open the store: %w", err)
 	}

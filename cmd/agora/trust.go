@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/agora-rlhf/agora/analytics"
+	"github.com/agora-rlhf/agora/arena/httpapi"
 	"github.com/agora-rlhf/agora/arena/trust"
-	"github.com/agora-rlhf/agora/arena/web"
 	"github.com/agora-rlhf/agora/configs"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -83,7 +83,7 @@ func (w *watch) connected(contributor, address, agent string) {
 	w.clients[contributor] = client{address, agent}
 }
 
-// watchStore is what the watch reads and writes; *sqlite.Store
+// watchStore is what the watch reads and writes; *store.Store
 // implements it.
 type watchStore interface {
 	trust.QuarantineStore
@@ -198,7 +198,7 @@ func (w *watch) voted(r *rlhf.Record) {
 // contributorViews are the admin views of contributors: the store's gold
 // accuracy and votes, the detectors' clusters.
 type contributorViews struct {
-	*sqlite.Store
+	*store.Store
 	det *trust.Detector
 }
 
@@ -207,7 +207,7 @@ func (v contributorViews) Clusters(min int) []rlhf.Cluster { return v.det.Cluste
 // quarantinedBoards leaves quarantined contributors out of every
 // leaderboard: their votes weigh nothing while the quarantine lasts.
 type quarantinedBoards struct {
-	web.Leaderboards
+	httpapi.Leaderboards
 	q *trust.Quarantine
 }
 

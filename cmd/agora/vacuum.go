@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 )
 
 const vacuumUsage = `vacuum [--data DIR] [--page-size BYTES]
@@ -37,7 +37,7 @@ func runVacuum(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("no store to vacuum: %w", err)
 	}
 	fmt.Fprintf(e.stderr, "agora: vacuuming %s (this rewrites the whole file)\n", path)
-	before, after, err := sqlite.Vacuum(ctx, path, *pageSize)
+	before, after, err := store.Vacuum(ctx, path, *pageSize)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/agora-rlhf/agora/ingest/ledger"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 )
 
 // benchLeaves is the size of the log the proof benchmarks read.
@@ -27,7 +27,7 @@ func openBenchLog(b *testing.B) *ledger.Log {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	store, err := sqlite.Open(filepath.Join(dir, "agora.db"))
+	store, err := store.Open(filepath.Join(dir, "agora.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func (e *Encoder) Pseudonym(contributor string) string {
 }
 
 // Appender appends leaves that are not votes, with their records kept by
-// the store: ingest/sqlite's Store is one.
+// the store: ingest/store's Store is one.
 type Appender interface {
 	AppendRecords(ctx context.Context, kind Kind, refs []string, records [][]byte) (int64, error)
 }

@@ -6,7 +6,7 @@
 // auditor. docs/ledger.md describes the format.
 //
 // It is the only package that imports golang.org/x/mod/sumdb. The store
-// (ingest/sqlite) keeps leaves and tree hashes and calls Encoder and
+// (ingest/store) keeps leaves and tree hashes and calls Encoder and
 // StoredHashes from inside the vote's transaction.
 package ledger
 

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/agora-rlhf/agora/ingest/ledger"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 	"github.com/agora-rlhf/agora/rlhf/formats"
 )
@@ -21,7 +21,7 @@ var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
 // testLog is a real store with its log.
 type testLog struct {
-	store *sqlite.Store
+	store *store.Store
 	key   *ledger.Key
 	log   *ledger.Log
 	dir   string
@@ -30,7 +30,7 @@ type testLog struct {
 func openLog(t *testing.T, cfg ledger.Config) *testLog {
 	t.Helper()
 	dir := t.TempDir()
-	store, err := sqlite.Open(filepath.Join(dir, "agora.db"))
+	store, err := store.Open(filepath.Join(dir, "agora.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

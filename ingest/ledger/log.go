@@ -13,7 +13,7 @@ import (
 )
 
 // Store keeps the log: its leaves and tree hashes (written with the votes
-// themselves), and its checkpoints. ingest/sqlite's Store is one.
+// themselves), and its checkpoints. ingest/store's Store is one.
 type Store interface {
 	LogSize(ctx context.Context) (int64, error)
 	ReadHashes(ctx context.Context, indexes []int64) ([]Hash, error)

@@ -24,7 +24,7 @@ type ContributorLeaf struct {
 }
 
 // ContributionStore is what contributors' points are read from:
-// ingest/sqlite's Store.
+// ingest/store's Store.
 type ContributionStore interface {
 	ReadHashes(ctx context.Context, indexes []int64) ([]Hash, error)
 	LeafIndex(ctx context.Context, ref string) (int64, error)

@@ -66,7 +66,7 @@ func licenceCounts(st formats.Stats) []LicenceCount {
 // for information not given).
 const NoLicence = "NOASSERTION"
 
-// ReleaseStore reads the log and keeps releases: ingest/sqlite's Store.
+// ReleaseStore reads the log and keeps releases: ingest/store's Store.
 type ReleaseStore interface {
 	LeafReader
 	// PutRelease appends the release and shares leaves and keeps r in one

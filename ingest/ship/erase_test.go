@@ -8,7 +8,7 @@ import (
 
 	"github.com/agora-rlhf/agora/ingest/clickhouse/chtest"
 	"github.com/agora-rlhf/agora/ingest/ship"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -16,7 +16,7 @@ import (
 // it has read them, until release is closed: a batch read before an
 // erasure and shipped after it.
 type gatedStore struct {
-	*sqlite.Store
+	*store.Store
 	from    int64
 	once    sync.Once
 	read    chan struct{} // closed when the held read has its records

@@ -16,7 +16,7 @@ import (
 	"github.com/agora-rlhf/agora/ingest/clickhouse"
 	"github.com/agora-rlhf/agora/ingest/clickhouse/chtest"
 	"github.com/agora-rlhf/agora/ingest/ship"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 )
 
 // The test binary re-executes itself as a shipping Agora when these are set.
@@ -29,7 +29,7 @@ const (
 
 // shipperChild ships the store named in the environment until it is killed.
 func shipperChild() {
-	st, err := sqlite.Open(os.Getenv(childEnv))
+	st, err := store.Open(os.Getenv(childEnv))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		os.Exit(3)

@@ -17,7 +17,7 @@ import (
 	"github.com/agora-rlhf/agora/ingest/clickhouse"
 	"github.com/agora-rlhf/agora/ingest/clickhouse/chtest"
 	"github.com/agora-rlhf/agora/ingest/ship"
-	"github.com/agora-rlhf/agora/ingest/sqlite"
+	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -36,9 +36,9 @@ func testLog(t testing.TB) *slog.Logger {
 	return nil
 }
 
-func openStore(t testing.TB, path string) *sqlite.Store {
+func openStore(t testing.TB, path string) *store.Store {
 	t.Helper()
-	st, err := sqlite.Open(path)
+	st, err := store.Open(path)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -46,13 +46,13 @@ func openStore(t testing.TB, path string) *sqlite.Store {
 	return st
 }
 
-func newStore(t testing.TB) *sqlite.Store {
+func newStore(t testing.TB) *store.Store {
 	t.Helper()
 	return openStore(t, filepath.Join(t.TempDir(), "agora.db"))
 }
 
 // importVotes stores n new records in chunks, as a bulk setup.
-func importVotes(t testing.TB, st *sqlite.Store, gen *chtest.Records, n int) {
+func importVotes(t testing.TB, st *store.Store, gen *chtest.Records, n int) {
 	t.Helper()
 	for done := 0; done < n; {
 		k := min(n-done, 2000)
@@ -121,7 +121,7 @@ func startShipper(t testing.TB, st ship.Source, sink ship.Sink, opt ship.Options
 
 // waitDrained waits until the shipper has shipped everything the store
 // holds.
-func waitDrained(t testing.TB, sh *ship.Shipper, st *sqlite.Store, timeout time.Duration) {
+func waitDrained(t testing.TB, sh *ship.Shipper, st *store.Store, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -141,10 +141,10 @@ func waitDrained(t testing.TB, sh *ship.Shipper, st *sqlite.Store, timeout time.
 }
 
 // allRecords reads every record of the store.
-func allRecords(t testing.TB, st *sqlite.Store) []rlhf.Record {
+func allRecords(t testing.TB, st *store.Store) []rlhf.Record {
 	t.Helper()
 	var recs []rlhf.Record
-	err := st.RecordsWhere(context.Background(), sqlite.RecordFilter{}, func(seq int64, r *rlhf.Record) error {
+	err := st.RecordsWhere(context.Background(), store.RecordFilter{}, func(seq int64, r *rlhf.Record) error {
 		c := *r
 		c.Battle.Turns = slices.Clone(r.Battle.Turns)
 		recs = append(recs, c)
@@ -237,7 +237,7 @@ type voter struct {
 	errors []error
 }
 
-func startVoting(t testing.TB, st *sqlite.Store, sh *ship.Shipper, gen *chtest.Records, workers int, every time.Duration) *voter {
+func startVoting(t testing.TB, st *store.Store, sh *ship.Shipper, gen *chtest.Records, workers int, every time.Duration) *voter {
 	v := &voter{stopc: make(chan struct{})}
 	var genMu sync.Mutex
 	for range workers {

@@ -1,0 +1,455 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/agora-rlhf/agora/arena"
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// BenchmarkVoteAck measures how many votes per second the arena can
+// acknowledge: 64 clients each vote as fast as they can (a closed loop),
+// over loopback, into a real SQLite file (synchronous=FULL). Its latency is
+// latency at saturation: every client always has a vote queued, so by
+// Little's law the mean is clients/throughput.
+//
+// It runs with the verifiable log off and on (a leaf in every vote's
+// commit, a receipt signed per vote, a checkpoint every second), to compare
+// within one run.
+func BenchmarkVoteAck(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("log=%v", on), func(b *testing.B) { benchmarkVoteAck(b, on) })
+	}
+}
+
+func benchmarkVoteAck(b *testing.B, log bool) {
+	const clients = 64
+	s := newSetup(&testing.T{}, options{tokens: []string{"x"}, maxBattles: 1 << 20, ledger: log})
+	defer s.cleanup()
+	conns, ids := readyBattles(b, s, clients, b.N/clients+1)
+	lat := make([][]time.Duration, clients)
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	cpu0 := cpuTime()
+	for i, conn := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, id := range ids[i] {
+				t0 := time.Now()
+				if err := vote(conn, id); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[i] = append(lat[i], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	reportVotes(b, lat, time.Since(start), cpuTime()-cpu0)
+}
+
+// reportVotes reports the acknowledgement latencies of every client, the
+// votes acknowledged per second over elapsed, and the process's processor
+// time per vote (clients included).
+func reportVotes(b *testing.B, lat [][]time.Duration, elapsed, cpu time.Duration) {
+	b.StopTimer()
+	all := slices.Concat(lat...)
+	reportLatency(b, all, "ack")
+	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "votes/s")
+	b.ReportMetric(float64(cpu)/float64(time.Microsecond)/float64(len(all)), "cpu-us/vote")
+}
+
+// cpuTime returns the processor time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkVoteAckAt10k measures acknowledgement latency at a steady
+// 10,000 votes/s offered by 256 clients: an open loop, as real contributors
+// vote whether or not someone else's vote was acknowledged. One pacer sends
+// every vote that is due, once a millisecond, round robin over the clients;
+// latency runs from the moment a vote was due, not the moment it was sent,
+// so a server that falls behind is charged for every vote it delayed.
+func BenchmarkVoteAckAt10k(b *testing.B) { benchmarkVoteAckAtLogs(b, 10000) }
+
+// BenchmarkVoteAckAt5k is BenchmarkVoteAckAt10k at 5,000 votes/s: with
+// the log on, its checkpoints/s is the issue's "a checkpoint every second
+// at 5,000 votes/s" (1 or more is met).
+func BenchmarkVoteAckAt5k(b *testing.B) { benchmarkVoteAckAtLogs(b, 5000) }
+
+// BenchmarkVoteAckAt2k is BenchmarkVoteAckAt10k at 2,000 votes/s.
+func BenchmarkVoteAckAt2k(b *testing.B) { benchmarkVoteAckAtLogs(b, 2000) }
+
+// benchmarkVoteAckAtLogs runs benchmarkVoteAckAt without and with the log.
+func benchmarkVoteAckAtLogs(b *testing.B, rate int) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("log=%v", on), func(b *testing.B) { benchmarkVoteAckAt(b, rate, on) })
+	}
+}
+
+// benchmarkVoteAckAt offers rate votes/s from 256 clients.
+func benchmarkVoteAckAt(b *testing.B, rate int, log bool) {
+	const clients = 256
+	s := newSetup(&testing.T{}, options{tokens: []string{"x"}, maxBattles: 1 << 20, ledger: log})
+	defer s.cleanup()
+	perClient := b.N/clients + 1
+	conns, ids := readyBattles(b, s, clients, perClient)
+	total := perClient * clients
+	lat := make([][]time.Duration, clients)
+	dues := make([]chan time.Time, clients)
+	var wg sync.WaitGroup
+	for i, conn := range conns {
+		dues[i] = make(chan time.Time, perClient)
+		wg.Add(1)
+		go func() { // acks come back in order on one connection
+			defer wg.Done()
+			for due := range dues[i] {
+				if err := readVoted(conn); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[i] = append(lat[i], time.Since(due))
+			}
+		}()
+	}
+	cps0 := checkpoints(b, s, log)
+	b.ResetTimer()
+	start := time.Now()
+	cpu0 := cpuTime()
+	interval := time.Second / time.Duration(rate)
+	for j := 0; j < total; {
+		now := time.Now()
+		for ; j < total; j++ {
+			due := start.Add(time.Duration(j) * interval)
+			if due.After(now) {
+				break
+			}
+			i := j % clients
+			dues[i] <- due
+			if err := conns[i].WriteMessage(websocket.TextMessage, voteMsg(ids[i][j/clients])); err != nil {
+				b.Fatal(err)
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for _, due := range dues {
+		close(due)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	reportVotes(b, lat, elapsed, cpuTime()-cpu0)
+	if log {
+		b.ReportMetric(float64(checkpoints(b, s, log)-cps0)/elapsed.Seconds(), "checkpoints/s")
+	}
+}
+
+// checkpoints counts the checkpoints the store keeps, when the log is on.
+func checkpoints(b *testing.B, s *setup, log bool) int {
+	if !log {
+		return 0
+	}
+	cps, err := s.store.Checkpoints(context.Background(), 1<<30)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return len(cps)
+}
+
+// readyBattles opens n connections and starts perConn battles on each,
+// waiting until every one is ready for a vote.
+func readyBattles(b *testing.B, s *setup, n, perConn int) ([]*websocket.Conn, [][]string) {
+	b.Helper()
+	conns := make([]*websocket.Conn, n)
+	ids := make([][]string, n)
+	for i := range conns {
+		conn, _, err := websocket.DefaultDialer.Dial(s.url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { conn.Close() })
+		conns[i] = conn
+		var hello map[string]any
+		conn.ReadJSON(&hello)
+	}
+	var wg sync.WaitGroup
+	for i, conn := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range perConn {
+				conn.WriteJSON(map[string]any{"type": "start", "prompt": "p"})
+				var id string
+				for {
+					var f map[string]any
+					if err := conn.ReadJSON(&f); err != nil {
+						b.Error(err)
+						return
+					}
+					if f["type"] == "battle" {
+						id = f["battle_id"].(string)
+					}
+					if f["type"] == "ready" {
+						break
+					}
+				}
+				ids[i] = append(ids[i], id)
+			}
+		}()
+	}
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
+	return conns, ids
+}
+
+func voteMsg(battleID string) []byte {
+	return []byte(`{"type":"vote","battle_id":"` + battleID + `","winner":"a"}`)
+}
+
+// vote sends a vote and waits for its acknowledgement.
+func vote(conn *websocket.Conn, battleID string) error {
+	if err := conn.WriteMessage(websocket.TextMessage, voteMsg(battleID)); err != nil {
+		return err
+	}
+	return readVoted(conn)
+}
+
+func readVoted(conn *websocket.Conn) error {
+	var f struct{ Type, Code, Message string }
+	if err := conn.ReadJSON(&f); err != nil {
+		return err
+	}
+	if f.Type != "voted" {
+		return fmt.Errorf("vote: got %+v", f)
+	}
+	return nil
+}
+
+// BenchmarkTokenRelay measures the time from a token leaving the model
+// endpoint to the client receiving it, at 100 concurrent battles streaming
+// 50 tokens/s per side. Battles start at random moments, as contributors'
+// battles do. It reports two legs of that path:
+//
+//   - relay: from Agora's model client handing the token to the arena
+//     (go-openai has read and decoded the chunk) to the contributor's
+//     websocket client reading it;
+//   - e2e: from the endpoint writing the token to the contributor reading
+//     it, which adds the loopback hop from the endpoint and go-openai's
+//     decoding.
+//
+// BenchmarkTokenRelayFloor runs the same endpoint, load and clients through
+// the least a relay can do; compare e2e with its e2e.
+func BenchmarkTokenRelay(b *testing.B) { benchmarkTokenRelay(b, false) }
+
+// BenchmarkTokenRelayLockstep is BenchmarkTokenRelay with every battle
+// starting at the same instant, so that all 200 streams emit their tokens
+// in the same millisecond: the worst case for queueing.
+func BenchmarkTokenRelayLockstep(b *testing.B) { benchmarkTokenRelay(b, true) }
+
+func benchmarkTokenRelay(b *testing.B, lockstep bool) {
+	endpoint := httptest.NewServer(stampEndpoint)
+	defer endpoint.Close()
+	var handedOver sync.Map // token text → time the model client handed it over
+	wrap := func(m arena.Model) arena.Model { return handoffModel{m, &handedOver} }
+	s := newSetupWith(&testing.T{}, options{maxBattles: 1 << 20, wrap: wrap}, endpoint.URL)
+	defer s.cleanup()
+	relay, e2e := relayClients(b, s.url, lockstep, func(data []byte) (tokens []string, ready bool) {
+		var f struct{ Type, Text string }
+		json.Unmarshal(data, &f)
+		return strings.Fields(f.Text), f.Type == "ready"
+	}, &handedOver)
+	reportLatency(b, relay, "relay")
+	reportLatency(b, e2e, "e2e")
+}
+
+// BenchmarkTokenRelayFloor is the floor under BenchmarkTokenRelay on the
+// same machine: the same endpoint, load and clients, with the least a relay
+// can do. For each "start" it opens both streams with net/http and writes
+// every SSE data line to the websocket the moment it is read: no go-openai,
+// no arena, no queue, no JSON of its own.
+func BenchmarkTokenRelayFloor(b *testing.B) {
+	endpoint := httptest.NewServer(stampEndpoint)
+	defer endpoint.Close()
+	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		var mu sync.Mutex // one writer at a time
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+			var wg sync.WaitGroup
+			for range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					resp, err := http.Post(endpoint.URL, "application/json", strings.NewReader("{}"))
+					if err != nil {
+						return
+					}
+					defer resp.Body.Close()
+					sc := bufio.NewScanner(resp.Body)
+					for sc.Scan() {
+						if data, ok := bytes.CutPrefix(sc.Bytes(), []byte("data: {")); ok {
+							mu.Lock()
+							conn.WriteMessage(websocket.TextMessage, append([]byte("{"), data...))
+							mu.Unlock()
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			mu.Lock()
+			conn.WriteMessage(websocket.TextMessage, []byte(`{"ready":true}`))
+			mu.Unlock()
+		}
+	}))
+	defer relay.Close()
+	_, e2e := relayClients(b, "ws"+strings.TrimPrefix(relay.URL, "http"), false, func(data []byte) (tokens []string, ready bool) {
+		var f struct {
+			Ready   bool
+			Choices []struct{ Delta struct{ Content string } }
+		}
+		json.Unmarshal(data, &f)
+		for _, c := range f.Choices {
+			tokens = append(tokens, strings.Fields(c.Delta.Content)...)
+		}
+		return tokens, f.Ready
+	}, nil)
+	reportLatency(b, e2e, "e2e")
+}
+
+// relayClients runs 100 websocket clients against url, each starting
+// battles one after another until b.N tokens have streamed, and returns
+// the relay and end-to-end latencies of every token. parse returns the
+// stamped tokens of a frame and whether the battle is ready for a vote.
+// handedOver, when not nil, holds when each token was handed to the arena.
+func relayClients(b *testing.B, url string, lockstep bool, parse func([]byte) ([]string, bool), handedOver *sync.Map) (relay, e2e []time.Duration) {
+	const battles = 100
+	rounds := b.N/(battles*2*stampTokens) + 1
+	conns := make([]*websocket.Conn, battles)
+	for i := range conns {
+		conn, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close()
+		conns[i] = conn
+	}
+	var mu sync.Mutex
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for _, conn := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !lockstep {
+				time.Sleep(rand.N(stampDelay))
+			}
+			var localRelay, localE2E []time.Duration
+			for range rounds {
+				conn.WriteJSON(map[string]any{"type": "start", "prompt": "p"})
+				for {
+					_, data, err := conn.ReadMessage()
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					now := time.Now()
+					tokens, ready := parse(data)
+					// Tokens queued behind each other may arrive in one frame.
+					for _, tok := range tokens {
+						ns, err := strconv.ParseInt(tok, 10, 64)
+						if err != nil {
+							continue
+						}
+						localE2E = append(localE2E, now.Sub(time.Unix(0, ns)))
+						if handedOver == nil {
+							continue
+						}
+						if at, ok := handedOver.LoadAndDelete(tok); ok {
+							localRelay = append(localRelay, now.Sub(at.(time.Time)))
+						}
+					}
+					if ready {
+						break
+					}
+				}
+			}
+			mu.Lock()
+			relay = append(relay, localRelay...)
+			e2e = append(e2e, localE2E...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	return relay, e2e
+}
+
+// handoffModel records when its model hands each token to the arena.
+type handoffModel struct {
+	arena.Model
+	at *sync.Map
+}
+
+func (m handoffModel) Stream(ctx context.Context, msgs []rlhf.Message, onText func(string)) (string, int, error) {
+	return m.Model.Stream(ctx, msgs, func(text string) {
+		m.at.Store(strings.TrimSpace(text), time.Now())
+		onText(text)
+	})
+}
+
+// The stamp endpoint streams stampTokens tokens, one every stampDelay (50
+// tokens/s, as a fast model streams), each carrying the time it was written.
+const (
+	stampTokens = 40
+	stampDelay  = 20 * time.Millisecond
+)
+
+var stampEndpoint = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	fl := w.(http.Flusher)
+	for range stampTokens {
+		time.Sleep(stampDelay)
+		fmt.Fprintf(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%d \"}}]}\n\n", time.Now().UnixNano())
+		fl.Flush()
+	}
+	fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+	fl.Flush()
+})
+
+func reportLatency(b *testing.B, lat []time.Duration, name string) {
+	if len(lat) == 0 {
+		b.Fatal("no samples")
+	}
+	slices.Sort(lat)
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(q(0.50), name+"-p50-ms")
+	b.ReportMetric(q(0.99), name+"-p99-ms")
+	b.ReportMetric(0, "ns/op")
+}

@@ -1,0 +1,261 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/agora-rlhf/agora/analytics"
+	"github.com/agora-rlhf/agora/arena/httpapi"
+)
+
+// benchVotesAt offers 2·b.N votes at 500/s over 32 connections while
+// quiet and loaded blocks alternate: a quiet block lasts benchBlock; a
+// loaded one runs load for benchBlock (its context then ends), and lasts
+// until settle reports the server done with the work load caused (fits
+// it asked for). Each vote counts in the block it was due in. Blocks of
+// a second or two put the shared machine's other work on both sides
+// alike, which two long phases do not. It reports each side's
+// acknowledgement p50 and p99 and the ratio of the p99s. The live
+// leaderboard holds 1,000,000 battles and takes the votes through its
+// feed, as in agora serve.
+func benchVotesAt(b *testing.B, load func(ctx context.Context, s *setup, live *analytics.Live), settle func(s *setup) bool) {
+	const clients, rate = 32, 500
+	live, feed, stop := liveFeed(b, 1_000_000)
+	defer stop()
+	s := newSetup(&testing.T{}, options{tokens: []string{"x"}, maxBattles: 1 << 20, onVote: feed.Add, leaderboards: live})
+	defer s.cleanup()
+	conns, ids := readyBattles(b, s, clients, 2*(b.N/clients+1))
+	for !httpapi.LeaderboardsIdle(s.server) { // the standard variants' first fits
+		time.Sleep(10 * time.Millisecond)
+	}
+	var loaded atomic.Bool
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	wg.Go(func() {
+		for sleepCtx(ctx, benchBlock) {
+			loaded.Store(true)
+			lctx, lcancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { load(lctx, s, live); close(done) }()
+			sleepCtx(ctx, benchBlock)
+			lcancel()
+			<-done
+			for ctx.Err() == nil && settle != nil && !settle(s) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			loaded.Store(false)
+		}
+	})
+	lat := paceVotes(b, conns, ids, rate, func() int {
+		if loaded.Load() {
+			return 1
+		}
+		return 0
+	})
+	cancel()
+	wg.Wait()
+	b.StopTimer()
+	qp, lp := quantiles(lat[0]), quantiles(lat[1])
+	b.ReportMetric(qp[0], "quiet-p50-ms")
+	b.ReportMetric(qp[1], "quiet-p99-ms")
+	b.ReportMetric(lp[0], "loaded-p50-ms")
+	b.ReportMetric(lp[1], "loaded-p99-ms")
+	b.ReportMetric(lp[1]/qp[1], "p99-ratio")
+	b.ReportMetric(float64(len(lat[1]))/float64(len(lat[0])+len(lat[1])), "loaded-share")
+	b.ReportMetric(0, "ns/op")
+}
+
+// benchBlock is the length of benchVotesAt's quiet and loaded blocks.
+const benchBlock = 1500 * time.Millisecond
+
+// sleepCtx sleeps for d and reports whether ctx is still live.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// quantiles returns the p50 and p99 of lat in milliseconds.
+func quantiles(lat []time.Duration) [2]float64 {
+	if len(lat) == 0 {
+		return [2]float64{}
+	}
+	slices.Sort(lat)
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	return [2]float64{q(0.50), q(0.99)}
+}
+
+// BenchmarkVoteAckBlocks is benchVotesAt with nothing in the loaded
+// blocks: its p99-ratio is the noise of the comparison on this machine
+// at this moment. Run it beside the others.
+//
+//	go test -run XXX -bench 'VoteAck(Blocks|LeaderboardFlood)' -benchtime 4000x ./arena/httpapi
+func BenchmarkVoteAckBlocks(b *testing.B) {
+	benchVotesAt(b, func(ctx context.Context, _ *setup, _ *analytics.Live) { <-ctx.Done() }, nil)
+}
+
+// BenchmarkVoteAckDuringStyleFit compares vote acknowledgements without
+// and with style-controlled leaderboards over 1,000,000 battles being
+// fitted back to back (every vote makes the last fit stale): share=1 as a
+// researcher's fit runs (one worker per two processors, unpaced),
+// share=0.25 as the published leaderboards' worker runs (one worker
+// paced to a quarter of a processor, analytics.Paced).
+//
+//	go test -run XXX -bench VoteAckDuringStyleFit -benchtime 4000x ./arena/httpapi
+func BenchmarkVoteAckDuringStyleFit(b *testing.B) {
+	for _, share := range []float64{1, 0.25} {
+		b.Run(fmt.Sprint("share=", share), func(b *testing.B) {
+			var fits, cut atomic.Int64
+			benchVotesAt(b, func(ctx context.Context, _ *setup, live *analytics.Live) {
+				opt := analytics.DefaultOptions()
+				opt.Style = true
+				if share < 1 {
+					opt.Workers = 1
+				}
+				for ctx.Err() == nil {
+					_, err := live.Leaderboard(analytics.Paced(ctx, share), opt)
+					switch {
+					case err == nil:
+						fits.Add(1)
+					case ctx.Err() != nil:
+						cut.Add(1) // the block ended mid-fit
+					default:
+						b.Error(err)
+						return
+					}
+				}
+			}, nil)
+			b.ReportMetric(float64(fits.Load()), "fits")
+			b.ReportMetric(float64(cut.Load()), "fits-cut")
+		})
+	}
+}
+
+// BenchmarkVoteAckLeaderboardFlood compares vote acknowledgements without
+// and with 4 clients, from 4 client addresses (so 4 rate-limit buckets),
+// asking the public leaderboard as fast as they are answered for random
+// parameters: published variants, and seeds, rounds and filters that need
+// a researcher token.
+//
+//	go test -run XXX -bench VoteAckLeaderboardFlood -benchtime 4000x ./arena/httpapi
+func BenchmarkVoteAckLeaderboardFlood(b *testing.B) {
+	var mu sync.Mutex
+	codes := map[int]int{}
+	benchVotesAt(b, func(ctx context.Context, s *setup, _ *analytics.Live) {
+		var wg sync.WaitGroup
+		for k := range 4 {
+			wg.Go(func() {
+				client := clientFrom(net.IPv4(127, 0, 0, byte(2+k)))
+				defer client.CloseIdleConnections()
+				rng := rand.New(rand.NewPCG(uint64(k), 1))
+				for ctx.Err() == nil {
+					code := floodOnce(ctx, client, s.http.URL, rng)
+					mu.Lock()
+					codes[code]++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+	}, func(s *setup) bool { return httpapi.LeaderboardsIdle(s.server) })
+	for code, n := range codes {
+		b.ReportMetric(float64(n), fmt.Sprintf("http-%d", code))
+	}
+}
+
+// clientFrom returns an HTTP client whose connections come from ip (any
+// of 127/8 on loopback).
+func clientFrom(ip net.IP) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+}
+
+// floodOnce asks for one leaderboard with random parameters and returns
+// the status (0 when the request failed).
+func floodOnce(ctx context.Context, client *http.Client, base string, rng *rand.Rand) int {
+	params := []string{
+		fmt.Sprint("seed=", rng.Uint64()), fmt.Sprint("rounds=", rng.IntN(10001)),
+		fmt.Sprint("style=", rng.IntN(2) == 0), "ties=exclude", "category=x", fmt.Sprint("matrices=", rng.IntN(2) == 0),
+	}
+	rng.Shuffle(len(params), func(i, j int) { params[i], params[j] = params[j], params[i] })
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/leaderboard?"+strings.Join(params[:1+rng.IntN(3)], "&"), nil)
+	res, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	io.Copy(io.Discard, res.Body)
+	return res.StatusCode
+}
+
+// paceVotes offers every vote of ids at rate votes/s, round robin over the
+// connections (ids[i] are conns[i]'s ready battles), from one pacer that
+// sends every vote that is due once a millisecond, as BenchmarkVoteAckAt10k
+// does. It returns the acknowledgement latencies, measured from when each
+// vote was due, by the phase (0 or 1) phase gave when it was sent.
+func paceVotes(b *testing.B, conns []*websocket.Conn, ids [][]string, rate int, phase func() int) [2][]time.Duration {
+	b.Helper()
+	type due struct {
+		at    time.Time
+		phase int
+	}
+	clients, perClient := len(conns), len(ids[0])
+	total := perClient * clients
+	lat := make([][2][]time.Duration, clients)
+	dues := make([]chan due, clients)
+	var wg sync.WaitGroup
+	for i, conn := range conns {
+		dues[i] = make(chan due, perClient)
+		wg.Go(func() { // acks come back in order on one connection
+			for d := range dues[i] {
+				if err := readVoted(conn); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[i][d.phase] = append(lat[i][d.phase], time.Since(d.at))
+			}
+		})
+	}
+	start := time.Now()
+	interval := time.Second / time.Duration(rate)
+	for j := 0; j < total; {
+		for now := time.Now(); j < total; j++ {
+			at := start.Add(time.Duration(j) * interval)
+			if at.After(now) {
+				break
+			}
+			dues[j%clients] <- due{at, phase()}
+			if err := conns[j%clients].WriteMessage(websocket.TextMessage, voteMsg(ids[j%clients][j/clients])); err != nil {
+				b.Fatal(err)
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for _, d := range dues {
+		close(d)
+	}
+	wg.Wait()
+	var out [2][]time.Duration
+	for _, l := range lat {
+		out[0], out[1] = append(out[0], l[0]...), append(out[1], l[1]...)
+	}
+	return out
+}

@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// importRecs returns n records with 1 to 3 turns, ids prefix0…
+func importRecs(prefix string, n int) []rlhf.Record {
+	recs := make([]rlhf.Record, n)
+	for i := range recs {
+		b := testBattle(fmt.Sprintf("%s%d", prefix, i), 1+i%3)
+		b.Status, b.Source = rlhf.StatusVoted, "file.jsonl"
+		recs[i] = rlhf.Record{Battle: *b, Vote: *testVote(b, fmt.Sprintf("%s-v%d", prefix, i))}
+	}
+	return recs
+}
+
+// feed returns a read function that passes recs to put one at a time
+// through one reused record, as the format readers do, and then fails
+// with err if it is not nil.
+func feed(recs []rlhf.Record, err error) func(func(*rlhf.Record) error) error {
+	return func(put func(*rlhf.Record) error) error {
+		var r rlhf.Record
+		for i := range recs {
+			r = recs[i]
+			r.Battle.Turns = append(r.Battle.Turns[:0:0], recs[i].Battle.Turns...)
+			if err := put(&r); err != nil {
+				return err
+			}
+			r.Battle.Turns[0].Prompt = "overwritten by the reader"
+		}
+		return err
+	}
+}
+
+func countVotes(t *testing.T, s *Store) int64 {
+	t.Helper()
+	_, votes, err := s.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return votes
+}
+
+func TestImportStreamsAndCounts(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	recs := importRecs("i", 3*importBatch+7)
+	st, err := s.Import(ctx, feed(recs, nil))
+	if err != nil || st != (ImportStats{Read: len(recs), Added: len(recs)}) {
+		t.Fatalf("Import = %+v, %v; want all %d added", st, err, len(recs))
+	}
+	var got []rlhf.Record
+	err = s.RecordsWhere(ctx, RecordFilter{}, func(_ int64, r *rlhf.Record) error {
+		c := *r
+		c.Battle.Turns = append([]rlhf.Turn(nil), r.Battle.Turns...)
+		got = append(got, c)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(recs) {
+		t.Fatalf("read back %d records, want %d", len(got), len(recs))
+	}
+	for i := range recs {
+		if g, w := fmt.Sprintf("%+v", got[i]), fmt.Sprintf("%+v", recs[i]); g != w {
+			t.Fatalf("record %d:\n got %s\nwant %s", i, g, w)
+		}
+	}
+
+	// Again, mixed with new ones: only the new ones are added, in every
+	// batch (each has some records present).
+	more := importRecs("j", 2*importBatch)
+	var mixed []rlhf.Record
+	for i := range more {
+		mixed = append(mixed, more[i], recs[i])
+	}
+	st, err = s.Import(ctx, feed(mixed, nil))
+	if err != nil || st != (ImportStats{Read: len(mixed), Added: len(more), Present: len(more)}) {
+		t.Fatalf("Import mixed = %+v, %v; want %d added, %d present", st, err, len(more), len(more))
+	}
+	st, err = s.Import(ctx, feed(recs, nil))
+	if err != nil || st.Added != 0 || st.Present != len(recs) {
+		t.Fatalf("Import again = %+v, %v; want nothing added", st, err)
+	}
+	if n := countVotes(t, s); n != int64(len(recs)+len(more)) {
+		t.Errorf("%d votes stored, want %d", n, len(recs)+len(more))
+	}
+}
+
+func TestImportAllOrNothing(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	recs := importRecs("a", 3)
+	if _, err := s.Import(ctx, feed(recs, nil)); err != nil {
+		t.Fatal(err)
+	}
+	bad := testBattle("a9", 1)
+	bad.Status = rlhf.StatusVoted
+	taken := recs[0]
+	taken.Battle.ID, taken.Vote.ID, taken.Vote.BattleID = "a10", "a-v10", "a10"
+	taken.Vote.ID = recs[1].Vote.ID // a vote id that is stored, on a new battle: skipped
+
+	for _, tc := range []struct {
+		name string
+		recs []rlhf.Record
+		err  error
+	}{
+		// The read fails after several batches were written.
+		{"read error", importRecs("b", 5*importBatch), errors.New("line 641: truncated JSON")},
+		// A record that fails validation after a batch was written.
+		{"invalid record", append(importRecs("c", importBatch+1), rlhf.Record{Battle: *bad, Vote: rlhf.Vote{ID: "x", BattleID: "other"}}), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Import(ctx, feed(tc.recs, tc.err))
+			if err == nil {
+				t.Fatal("Import succeeded")
+			}
+			if tc.err != nil && !errors.Is(err, tc.err) {
+				t.Errorf("err = %v, want %v", err, tc.err)
+			}
+			if n := countVotes(t, s); n != 3 {
+				t.Errorf("%d votes stored after a failed import, want 3", n)
+			}
+			if _, err := s.Battle(ctx, tc.recs[0].Battle.ID); rlhf.ErrorCode(err) != rlhf.ENotFound {
+				t.Errorf("battle %s stored after a failed import (err %v)", tc.recs[0].Battle.ID, err)
+			}
+		})
+	}
+
+	st, err := s.Import(ctx, feed([]rlhf.Record{taken}, nil))
+	if err != nil || st.Added != 0 || st.Present != 1 {
+		t.Errorf("Import of a stored vote id on a new battle = %+v, %v; want it present", st, err)
+	}
+	// The store still takes votes afterwards.
+	b := testBattle("after", 1)
+	b.Status = rlhf.StatusVoted
+	if err := s.SaveVote(ctx, b, testVote(b, "after-v")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestImportCancelled(t *testing.T) {
+	s := openTest(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	recs := importRecs("k", 3*importBatch)
+	_, err := s.Import(ctx, func(put func(*rlhf.Record) error) error {
+		return feed(recs, nil)(func(r *rlhf.Record) error {
+			if r.Battle.ID == "k300" {
+				cancel()
+			}
+			return put(r)
+		})
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if n := countVotes(t, s); n != 0 {
+		t.Errorf("%d votes stored after a cancelled import", n)
+	}
+}

@@ -1,0 +1,430 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/agora-rlhf/agora/ingest/ledger"
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// LogMigration creates the verifiable log's tables: its leaves, the tree
+// hashes tlog stores for them, and the signed checkpoints. A vote's leaf
+// keeps no copy of the vote: its record is rebuilt from the vote, its
+// battle and turns (LeafRecords), so that a vote changed or deleted in the
+// file no longer matches the tree.
+const LogMigration = `CREATE TABLE log_leaves (
+	idx  INTEGER PRIMARY KEY, -- the leaf's index in the tree
+	kind INTEGER NOT NULL,    -- ledger.Kind: the record's first byte
+	ref  TEXT NOT NULL,       -- what the leaf is about: the vote id for a vote
+	data BLOB                 -- the record, for kinds with no other home; NULL for votes
+);
+CREATE INDEX log_leaves_ref ON log_leaves(ref);
+CREATE TABLE log_hashes (
+	idx  INTEGER PRIMARY KEY, -- tlog's stored hash index
+	hash BLOB NOT NULL
+);
+CREATE TABLE log_checkpoints (
+	seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+	size INTEGER NOT NULL,
+	note BLOB NOT NULL,       -- the signed checkpoint, with any witnesses' cosignatures
+	at   INTEGER NOT NULL
+);
+CREATE INDEX log_checkpoints_size ON log_checkpoints(size);`
+
+const (
+	readHashSQL = `SELECT hash FROM log_hashes WHERE idx = ?`
+	logSizeSQL  = `SELECT coalesce(max(idx) + 1, 0) FROM log_leaves`
+)
+
+// logRows are the sizes of the multi-row inserts that write a group's
+// leaves and tree hashes, largest first, each prepared at Open: a group of
+// any size is written with a few statements.
+var logRows = []int{256, 64, 16, 4, 1}
+
+// insertLeavesSQL inserts n leaves; insertHashesSQL, n tree hashes.
+func insertLeavesSQL(n int) string {
+	return `INSERT INTO log_leaves (idx, kind, ref, data) VALUES ` + rowsSQL("(?, ?, ?, ?)", n)
+}
+
+func insertHashesSQL(n int) string {
+	return `INSERT OR REPLACE INTO log_hashes (idx, hash) VALUES ` + rowsSQL("(?, ?)", n)
+}
+
+func rowsSQL(row string, n int) string { return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") }
+
+// logQueries are the log's statements prepared at Open.
+func logQueries() []string {
+	q := []string{readHashSQL}
+	for _, n := range logRows {
+		q = append(q, insertLeavesSQL(n), insertHashesSQL(n))
+	}
+	return q
+}
+
+// logWriter is the writer goroutine's view of the log: its size with the
+// open transaction's leaves, recent tree hashes, and the leaves appended in
+// the open transaction but not yet written. Leaves are written in one go
+// (flush) at the end of the group, before its commit: a vote's leaf is in
+// the vote's commit, with a few statements for the whole group instead of
+// several per vote. Only the writer goroutine uses it.
+type logWriter struct {
+	size    int64                  // leaves in the log, the open transaction's included
+	hashes  map[int64]ledger.Hash  // recent tree hashes, written or pending, for the next leaves
+	pending []pendingLeaf          // appended, not yet written, in index order
+	pendAt  int64                  // stored-hash index of the first pending hash
+	pendH   []ledger.Hash          // their tree hashes, from pendAt on
+	votes   []ledger.CommittedVote // votes' leaves appended in the open transaction, for their receipts
+}
+
+// A pendingLeaf is a leaf appended in the open transaction, to be written.
+type pendingLeaf struct {
+	idx  int64
+	kind ledger.Kind
+	ref  string
+	data []byte
+}
+
+// UseLedger makes every vote saved from now on append its leaf to the log,
+// in the vote's own transaction, with records written by enc. Call it
+// before the first vote; nil turns the log off (benchmarks compare).
+func (s *Store) UseLedger(enc *ledger.Encoder) { s.ledger.Store(enc) }
+
+// appendLeaf appends the leaf with record to the log of the open
+// transaction and returns its index: its tree hashes are computed now, and
+// its rows written by flushLog before the transaction commits. data is
+// kept for kinds whose record has no other home. Only the writer goroutine
+// calls it.
+func (s *Store) appendLeaf(ctx context.Context, tx *sql.Tx, kind ledger.Kind, ref string, data, record []byte) (int64, error) {
+	w := &s.log
+	n := w.size
+	hashes, err := ledger.StoredHashes(n, record, func(indexes []int64) ([]ledger.Hash, error) {
+		return s.treeHashes(ctx, tx, indexes)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("append leaf %d: %w", n, err)
+	}
+	if len(w.pending) == 0 {
+		w.pendAt = ledger.StoredHashIndex(0, n)
+	}
+	w.pending = append(w.pending, pendingLeaf{idx: n, kind: kind, ref: ref, data: data})
+	w.pendH = append(w.pendH, hashes...)
+	w.size = n + 1
+	return n, nil
+}
+
+// treeHashes returns the tree hashes at indexes: pending, recent, or read
+// in tx.
+func (s *Store) treeHashes(ctx context.Context, tx *sql.Tx, indexes []int64) ([]ledger.Hash, error) {
+	w := &s.log
+	out := make([]ledger.Hash, len(indexes))
+	for i, x := range indexes {
+		if p := x - w.pendAt; len(w.pendH) > 0 && p >= 0 && p < int64(len(w.pendH)) {
+			out[i] = w.pendH[p]
+			continue
+		}
+		if h, ok := w.hashes[x]; ok {
+			out[i] = h
+			continue
+		}
+		var h []byte
+		if err := tx.StmtContext(ctx, s.stmts[readHashSQL]).QueryRowContext(ctx, x).Scan(&h); err != nil {
+			return nil, fmt.Errorf("read tree hash %d: %w", x, err)
+		}
+		copy(out[i][:], h)
+	}
+	return out, nil
+}
+
+// flushLog writes the pending leaves and their tree hashes in tx, with a
+// few multi-row inserts. The writer calls it before each commit (and, under
+// savepoints, at the end of each write); a write that reads log_leaves in
+// its transaction calls it first.
+func (s *Store) flushLog(ctx context.Context, tx *sql.Tx) error {
+	w := &s.log
+	if len(w.pending) == 0 {
+		return nil
+	}
+	first := w.pending[0].idx
+	err := insertRows(len(w.pending), 4, insertLeavesSQL, func(i int, args []any) []any {
+		l := &w.pending[i]
+		return append(args, l.idx, int(l.kind), l.ref, l.data)
+	}, func(q string, args []any) error {
+		_, err := s.exec(ctx, tx, q, args...)
+		return err
+	})
+	if err == nil {
+		err = insertRows(len(w.pendH), 2, insertHashesSQL, func(i int, args []any) []any {
+			return append(args, w.pendAt+int64(i), w.pendH[i][:])
+		}, func(q string, args []any) error {
+			_, err := s.exec(ctx, tx, q, args...)
+			return err
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("append leaves %d to %d: %w", first, w.size-1, err)
+	}
+	s.cacheHashes(w.pendAt, w.pendH)
+	w.pending, w.pendH = w.pending[:0], w.pendH[:0]
+	return nil
+}
+
+// insertRows inserts n rows of cols arguments each (row appends row i's
+// arguments) with the prepared statements of logRows rows, largest first.
+func insertRows(n, cols int, query func(rows int) string, row func(i int, args []any) []any, exec func(q string, args []any) error) error {
+	args := make([]any, 0, logRows[0]*cols)
+	for i := 0; i < n; {
+		k := logRows[len(logRows)-1]
+		for _, r := range logRows {
+			if r <= n-i {
+				k = r
+				break
+			}
+		}
+		args = args[:0]
+		for j := i; j < i+k; j++ {
+			args = row(j, args)
+		}
+		if err := exec(query(k), args); err != nil {
+			return err
+		}
+		i += k
+	}
+	return nil
+}
+
+// cacheHashes keeps the hashes just written from index at on: the next
+// leaves read their left siblings from there, not from the file. Only the
+// last few thousand are kept.
+func (s *Store) cacheHashes(at int64, hashes []ledger.Hash) {
+	w := &s.log
+	if w.hashes == nil || len(w.hashes)+len(hashes) > 4096 {
+		old := w.hashes
+		w.hashes = make(map[int64]ledger.Hash, 4096+len(hashes))
+		for x, h := range old {
+			if x >= at-1024 {
+				w.hashes[x] = h
+			}
+		}
+	}
+	for i, h := range hashes {
+		w.hashes[at+int64(i)] = h
+	}
+}
+
+// undoLog forgets the leaves appended after the log had size leaves, when
+// their transaction (or savepoint) is rolled back.
+func (s *Store) undoLog(size int64) {
+	w := &s.log
+	if w.size == size {
+		return
+	}
+	w.size, w.hashes = size, nil
+	for len(w.votes) > 0 && w.votes[len(w.votes)-1].Index >= size {
+		w.votes = w.votes[:len(w.votes)-1]
+	}
+	keep := 0
+	for keep < len(w.pending) && w.pending[keep].idx < size {
+		keep++
+	}
+	w.pending = w.pending[:keep]
+	if keep == 0 {
+		w.pendH = w.pendH[:0]
+	} else {
+		w.pendH = w.pendH[:ledger.StoredHashIndex(0, size)-w.pendAt]
+	}
+}
+
+// runWrite runs req's write and then writes its leaves: under a
+// savepoint, each write's leaves are written with it, so that a failing
+// write (or a failing insert of its leaves) undoes only itself.
+func (s *Store) runWrite(ctx context.Context, tx *sql.Tx, req *writeReq) error {
+	if err := req.fn(tx); err != nil {
+		return err
+	}
+	return s.flushLog(ctx, tx)
+}
+
+// appendVoteLeaf appends the leaf of vote id with record, and notes it
+// for the vote's receipt.
+func (s *Store) appendVoteLeaf(ctx context.Context, tx *sql.Tx, id string, record []byte) error {
+	n, err := s.appendLeaf(ctx, tx, ledger.KindVote, id, nil, record)
+	if err != nil {
+		return err
+	}
+	w := &s.log
+	h := w.pendH[ledger.StoredHashIndex(0, n)-w.pendAt]
+	w.votes = append(w.votes, ledger.CommittedVote{ID: id, Index: n, Hash: h})
+	s.noteLeaf(id, n, h)
+	return nil
+}
+
+// logCommitted tells the ledger which votes' leaves the transaction just
+// committed, so that their receipts are signed together.
+func (s *Store) logCommitted() {
+	w := &s.log
+	if enc := s.ledger.Load(); enc != nil {
+		enc.Committed(w.votes)
+	}
+	w.votes = w.votes[:0]
+}
+
+// noteLeaf remembers the leaf index and hash of vote id, just appended,
+// for VoteLeaf to answer without a query. A vote whose transaction fails
+// is never asked for; the map is cleared if it grows large.
+func (s *Store) noteLeaf(id string, n int64, hash ledger.Hash) {
+	s.leavesMu.Lock()
+	defer s.leavesMu.Unlock()
+	if s.leaves == nil || len(s.leaves) > 65536 {
+		s.leaves = map[string]noted{}
+	}
+	s.leaves[id] = noted{n, hash}
+}
+
+// noted is a leaf just appended: its index and hash.
+type noted struct {
+	idx  int64
+	hash ledger.Hash
+}
+
+// loadLogSize reads the log's size for the writer, at open.
+func (s *Store) loadLogSize(ctx context.Context) error {
+	if err := s.write.QueryRowContext(ctx, logSizeSQL).Scan(&s.log.size); err != nil {
+		return fmt.Errorf("read the log's size: %w", err)
+	}
+	return nil
+}
+
+// LogSize returns the number of leaves committed to the log.
+func (s *Store) LogSize(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.read.QueryRowContext(ctx, logSizeSQL).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read the log's size: %w", err)
+	}
+	return n, nil
+}
+
+// ReadHashes returns the tree hashes stored at indexes, in their order.
+func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]ledger.Hash, error) {
+	out := make([]ledger.Hash, len(indexes))
+	pos := make(map[int64][]int, len(indexes))
+	for i, x := range indexes {
+		pos[x] = append(pos[x], i)
+	}
+	const chunk = 500
+	for lo := 0; lo < len(indexes); lo += chunk {
+		part := indexes[lo:min(lo+chunk, len(indexes))]
+		args := make([]any, len(part))
+		for i, x := range part {
+			args[i] = x
+		}
+		rows, err := s.read.QueryContext(ctx, `SELECT idx, hash FROM log_hashes WHERE idx IN `+placeholders(len(part)), args...)
+		if err != nil {
+			return nil, fmt.Errorf("read tree hashes: %w", err)
+		}
+		for rows.Next() {
+			var x int64
+			var h []byte
+			if err := rows.Scan(&x, &h); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read tree hashes: %w", err)
+			}
+			for _, i := range pos[x] {
+				copy(out[i][:], h)
+			}
+			delete(pos, x)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read tree hashes: %w", err)
+		}
+	}
+	for x := range pos {
+		return nil, rlhf.Errorf(rlhf.ENotFound, "tree hash %d is not stored", x)
+	}
+	return out, nil
+}
+
+// LeafIndex returns the index of the first leaf about ref (a vote id).
+func (s *Store) LeafIndex(ctx context.Context, ref string) (int64, error) {
+	s.leavesMu.Lock()
+	l, ok := s.leaves[ref]
+	s.leavesMu.Unlock()
+	if ok {
+		return l.idx, nil
+	}
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT idx FROM log_leaves WHERE ref = ? ORDER BY idx LIMIT 1`, ref).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, rlhf.Errorf(rlhf.ENotFound, "no leaf for %s", ref)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find the leaf of %s: %w", ref, err)
+	}
+	return n, nil
+}
+
+// VoteLeaf returns the index and leaf hash of vote id's leaf: for the
+// vote's receipt, once, right after it is saved (then without a query), or
+// later from the tree's stored hashes.
+func (s *Store) VoteLeaf(ctx context.Context, id string) (int64, ledger.Hash, error) {
+	s.leavesMu.Lock()
+	l, ok := s.leaves[id]
+	delete(s.leaves, id)
+	s.leavesMu.Unlock()
+	if ok {
+		return l.idx, l.hash, nil
+	}
+	n, err := s.LeafIndex(ctx, id)
+	if err != nil {
+		return 0, ledger.Hash{}, err
+	}
+	h, err := s.ReadHashes(ctx, []int64{ledger.StoredHashIndex(0, n)})
+	if err != nil {
+		return 0, ledger.Hash{}, fmt.Errorf("the leaf of %s: %w", id, err)
+	}
+	return n, h[0], nil
+}
+
+// AppendRecords appends one leaf of kind for each record, about refs[i],
+// in one transaction, and keeps the records: for kinds whose record has no
+// other home (not votes). It returns the first leaf's index.
+func (s *Store) AppendRecords(ctx context.Context, kind ledger.Kind, refs []string, records [][]byte) (int64, error) {
+	if kind == ledger.KindVote || len(refs) != len(records) {
+		return 0, rlhf.Errorf(rlhf.EInvalid, "append %d records of kind %q with %d refs", len(records), kind, len(refs))
+	}
+	var first int64
+	err := s.do(ctx, func(tx *sql.Tx) error {
+		for i, rec := range records {
+			if len(rec) == 0 || rec[0] != byte(kind) {
+				return rlhf.Errorf(rlhf.EInvalid, "record %d is not of kind %q", i, kind)
+			}
+			n, err := s.appendLeaf(ctx, tx, kind, refs[i], rec, rec)
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				first = n
+			}
+		}
+		return nil
+	})
+	return first, err
+}
+
+// appendQuarantineLeaf appends the leaf of a quarantine decision inside
+// its transaction, when the store has a ledger: the decision is in the log
+// as soon as it is made, so that releases can explain the votes they leave
+// out.
+func (s *Store) appendQuarantineLeaf(ctx context.Context, tx *sql.Tx, ev rlhf.QuarantineEvent) error {
+	enc := s.ledger.Load()
+	if enc == nil {
+		return nil
+	}
+	rec := enc.Quarantine(ev)
+	_, err := s.appendLeaf(ctx, tx, ledger.KindQuarantine, enc.Pseudonym(ev.Contributor), rec, rec)
+	return err
+}
