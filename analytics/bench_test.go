@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/agora-rlhf/agora/rlhf"
+	"github.com/agora-rlhf/agora/rlhf/formats"
 )
 
 var benchData struct {
@@ -148,9 +149,9 @@ func BenchmarkReadJSONL(b *testing.B) {
 	b.SetBytes(fi.Size())
 	for b.Loop() {
 		var d Dataset
-		st, err := ReadFile(path, &d, ReadOptions{})
-		if err != nil || st.Battles != lines {
-			b.Fatalf("read %d battles, err %v", st.Battles, err)
+		st, err := readBenchFile(b, path, &d)
+		if err != nil || st.Records != lines {
+			b.Fatalf("read %d battles, err %v", st.Records, err)
 		}
 	}
 	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mlines/s")
@@ -209,4 +210,24 @@ func BenchmarkStyleControl(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// readBenchFile reads the Arena JSONL file at path into d.
+func readBenchFile(b *testing.B, path string, d *Dataset) (formats.ReadStats, error) {
+	b.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		return formats.ReadStats{}, err
+	}
+	defer f.Close()
+	return formats.ReadCounts(f, formats.ImportArena, formats.ReadOptions{SizeHint: fileSize(f)}, d)
+}
+
+// fileSize returns f's size, or 0.
+func fileSize(f *os.File) int64 {
+	fi, err := f.Stat()
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }

@@ -108,9 +108,10 @@ func (d *Dataset) Uncounted() int64 { return d.uncounted }
 // side failed.
 func (d *Dataset) Failed() int64 { return d.failed }
 
-// grow makes room for n more battles in the fixed columns, so that a
-// reader that knows the file size does not copy them while appending.
-func (d *Dataset) grow(n int) {
+// Grow makes room for n more battles in the fixed columns, so that a
+// reader that knows the size of its input does not copy them while
+// appending (see formats.CountSink).
+func (d *Dataset) Grow(n int) {
 	d.a = slices.Grow(d.a, n)
 	d.b = slices.Grow(d.b, n)
 	d.w = slices.Grow(d.w, n)
@@ -130,15 +131,6 @@ func (d *Dataset) add(a, b int32, w uint8, t int64, cat, lang, contrib, src stri
 	d.language.add(i, lang)
 	d.contributor.add(i, contrib)
 	d.source.add(i, src)
-}
-
-// addRaw is add for names held in byte slices, used by the file readers.
-func (d *Dataset) addRaw(a, b int32, w uint8, t int64, cat, lang, contrib, src []byte, st *[numStyle]float32) {
-	i := d.addCore(a, b, w, t, st)
-	d.category.addBytes(i, cat)
-	d.language.addBytes(i, lang)
-	d.contributor.addBytes(i, contrib)
-	d.source.addBytes(i, src)
 }
 
 // addCore appends the fixed columns and returns the new battle's index.
@@ -231,15 +223,6 @@ func (s *symbols) id(name string) int32 {
 	return id
 }
 
-// idBytes is id for a name held in a byte slice; it allocates only for a
-// name not seen before.
-func (s *symbols) idBytes(name []byte) int32 {
-	if id, ok := s.ids[string(name)]; ok {
-		return id
-	}
-	return s.id(string(name))
-}
-
 // lookup returns the id of name and whether it is known.
 func (s *symbols) lookup(name string) (int32, bool) {
 	id, ok := s.ids[name]
@@ -262,17 +245,6 @@ func (c *column) add(i int, v string) {
 		c.ids = make([]int32, i, max(16, i+i/4))
 	}
 	c.ids = append(c.ids, c.sym.id(v))
-}
-
-func (c *column) addBytes(i int, v []byte) {
-	if len(v) == 0 && c.ids == nil {
-		return
-	}
-	if c.ids == nil {
-		c.sym.id("")
-		c.ids = make([]int32, i, max(16, i+i/4))
-	}
-	c.ids = append(c.ids, c.sym.idBytes(v))
 }
 
 // at returns the id of battle i's value (0 for empty).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/agora-rlhf/agora/rlhf"
+	"github.com/agora-rlhf/agora/rlhf/formats"
 )
 
 func failedRecord(id string, failed bool) rlhf.Record {
@@ -40,19 +41,19 @@ func TestFailedNeverRated(t *testing.T) {
 		}
 	}
 	var file Dataset
-	st, err := Read(strings.NewReader(`{"model_a":"x","model_b":"y","winner":"model_b"}
+	_, err := formats.ReadCounts(strings.NewReader(`{"model_a":"x","model_b":"y","winner":"model_b"}
 {"model_a":"x","model_b":"y","winner":"model_b","failed":true}
 {"model_a":"x","model_b":"y","winner":"model_b","failed":false}
-`), &file, ReadOptions{Strict: true})
+`), formats.ImportArena, formats.ReadOptions{Strict: true}, &file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Battles != 2 || st.Failed != 1 {
-		t.Errorf("Read: %d battles, %d failed; want 2 and 1", st.Battles, st.Failed)
+	if file.Len() != 2 || file.Failed() != 1 {
+		t.Errorf("ReadCounts: %d battles, %d failed; want 2 and 1", file.Len(), file.Failed())
 	}
 	var csvData Dataset
-	if st, err := Read(strings.NewReader("model_a,model_b,winner,failed\nx,y,model_b,true\nx,y,model_a,\n"), &csvData, ReadOptions{Format: "csv", Strict: true}); err != nil || st.Battles != 1 || st.Failed != 1 {
-		t.Errorf("Read CSV: %+v, %v; want 1 battle and 1 failed", st, err)
+	if _, err := formats.ReadCounts(strings.NewReader("model_a,model_b,winner,failed\nx,y,model_b,true\nx,y,model_a,\n"), formats.ImportCSV, formats.ReadOptions{Strict: true}, &csvData); err != nil || csvData.Len() != 1 || csvData.Failed() != 1 {
+		t.Errorf("ReadCounts CSV: %d battles, %d failed, %v; want 1 battle and 1 failed", csvData.Len(), csvData.Failed(), err)
 	}
 	boards := map[string]func() (*Leaderboard, error){
 		"records": func() (*Leaderboard, error) { return Compute(ctx, &d, Options{}) },

@@ -34,7 +34,7 @@ func TestImportLLMFAO(t *testing.T) {
 	}
 
 	var direct analytics.Dataset
-	if _, err := analytics.ReadFile(csv, &direct, analytics.ReadOptions{Strict: true}); err != nil {
+	if _, _, err := readBattleFile(csv, "", formats.ReadOptions{Strict: true}, &direct); err != nil {
 		t.Fatal(err)
 	}
 	s, err := openStore(dir)

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +19,7 @@ import (
 	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/ingest/store"
 	"github.com/agora-rlhf/agora/rlhf"
+	"github.com/agora-rlhf/agora/rlhf/formats"
 )
 
 const leaderboardUsage = `leaderboard [flags] [FILE]
@@ -148,25 +152,26 @@ func newLeaderboardFlags(e env) (*flag.FlagSet, *leaderboardFlags) {
 // readFile reads a file of battles into d, reporting its bad lines.
 func (f *leaderboardFlags) readFile(file string, d *analytics.Dataset, in *inputInfo, e env) error {
 	in.File = file
-	st, err := readBattleFile(in.File, d, analytics.ReadOptions{Format: f.format, Strict: f.strict, Style: f.style})
+	failedBefore := d.Failed()
+	st, format, err := readBattleFile(in.File, f.format, formats.ReadOptions{Strict: f.strict, Style: f.style}, d)
 	if err != nil {
 		return err
 	}
-	in.Format, in.Lines, in.Skipped, in.Failed = st.Format, st.Lines, st.Skipped, st.Failed
+	in.Format, in.Lines, in.Skipped, in.Failed = format, st.Lines, st.Bad, int(d.Failed()-failedBefore)
 	for _, le := range st.Errors {
 		in.Errors = append(in.Errors, le.Error())
 	}
-	if st.Skipped > 0 {
-		fmt.Fprintf(e.stderr, "agora: %s: skipped %d bad lines of %d (--strict to fail instead):\n", in.File, st.Skipped, st.Lines)
+	if st.Bad > 0 {
+		fmt.Fprintf(e.stderr, "agora: %s: skipped %d bad lines of %d (--strict to fail instead):\n", in.File, st.Bad, st.Lines)
 		for _, le := range st.Errors {
 			fmt.Fprintf(e.stderr, "  %v\n", le)
 		}
-		if st.Skipped > len(st.Errors) {
-			fmt.Fprintf(e.stderr, "  ... and %d more\n", st.Skipped-len(st.Errors))
+		if st.Bad > len(st.Errors) {
+			fmt.Fprintf(e.stderr, "  ... and %d more\n", st.Bad-len(st.Errors))
 		}
 	}
-	if st.Battles == 0 && st.Failed == 0 {
-		return fmt.Errorf("%s: no valid battle in %d lines (%d bad)", in.File, st.Lines, st.Skipped)
+	if st.Records == 0 {
+		return fmt.Errorf("%s: no valid battle in %d lines (%d bad)", in.File, st.Lines, st.Bad)
 	}
 	return nil
 }
@@ -195,32 +200,65 @@ func (f *leaderboardFlags) readStore(ctx context.Context, d *analytics.Dataset, 
 	return closer, nil
 }
 
-// readBattleFile reads a file of battles into d: a Parquet file (by its
-// content) row by row as Arena JSON, anything else by analytics.ReadFile.
-func readBattleFile(path string, d *analytics.Dataset, opt analytics.ReadOptions) (*analytics.ReadStats, error) {
-	if path == "-" {
-		return analytics.ReadFile(path, d, opt)
+// readBattleFile reads the battles of a file (the path "-" reads stdin)
+// as summaries passed to sink: a Parquet file (by its content) row by row as
+// Arena JSON, JSON, JSONL or CSV by format, else by the file's extension,
+// else by its first byte. It returns the format read.
+func readBattleFile(path, format string, opt formats.ReadOptions, sink formats.CountSink) (formats.ReadStats, string, error) {
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		fh, err := os.Open(path)
+		if err != nil {
+			return formats.ReadStats{}, "", err
+		}
+		defer fh.Close()
+		rows, stop, err := parquetInput(fh, false)
+		if err != nil {
+			return formats.ReadStats{}, "", fmt.Errorf("%s: %w", path, err)
+		}
+		if rows != nil {
+			defer stop()
+			st, err := formats.ReadCounts(rows, formats.ImportArena, opt, sink)
+			return st, "parquet", pathError(path, err)
+		}
+		r = fh
+		if fi, err := fh.Stat(); err == nil && fi.Mode().IsRegular() {
+			opt.SizeHint = fi.Size()
+		}
 	}
-	fh, err := os.Open(path)
+	br := bufio.NewReaderSize(r, 1<<20)
+	format = cmp.Or(format, battleFileFormat(path), formats.SniffBattles(br))
+	f := formats.ImportArena
+	switch format {
+	case "csv":
+		f = formats.ImportCSV
+	case "json", "jsonl":
+	default:
+		return formats.ReadStats{}, "", fmt.Errorf("unknown battle file format %q (want json, jsonl or csv)", format)
+	}
+	st, err := formats.ReadCounts(br, f, opt, sink)
+	return st, format, pathError(path, err)
+}
+
+// battleFileFormat returns the format a battle file's extension names, or "".
+func battleFileFormat(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		return "json"
+	case ".jsonl", ".ndjson":
+		return "jsonl"
+	case ".csv":
+		return "csv"
+	}
+	return ""
+}
+
+// pathError prefixes a read error with the file's path.
+func pathError(path string, err error) error {
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	defer fh.Close()
-	rows, stop, err := parquetInput(fh, false)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if rows == nil {
-		return analytics.ReadFile(path, d, opt)
-	}
-	defer stop()
-	opt.Format = "jsonl"
-	st, err := analytics.Read(rows, d, opt)
-	if err != nil {
-		return st, fmt.Errorf("%s: %w", path, err)
-	}
-	st.Format = "parquet"
-	return st, nil
+	return nil
 }
 
 // inputInfo says what was read; it is the "input" member of --json output.

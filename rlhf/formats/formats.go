@@ -1,6 +1,9 @@
 // Package formats writes Agora's records as the preference data sets labs
 // train on — TRL, OpenAI preference fine-tuning, Anthropic HH-RLHF and
 // Chatbot Arena battles — and reads existing data sets back into records.
+// An Arena battle file (or a battle CSV) is read either as whole records
+// (Read, for import) or as summaries without the text (ReadCounts, the
+// columnar reader leaderboards use), with the same options and errors.
 //
 // Every writer streams: Export reads one record at a time from a
 // rlhf.RecordSource and writes its rows before reading the next, so memory does

@@ -80,6 +80,13 @@ type ReadOptions struct {
 	// column of each verdict. A row must set exactly one of them (1 or
 	// true); the winner column is then not read.
 	WinnerColumns map[rlhf.Winner]string
+
+	// Style makes ReadCounts measure both sides' style (from conv_metadata,
+	// or the conversations when it is absent). Reading is faster without.
+	Style bool
+	// SizeHint is the input's size in bytes, when known: ReadCounts sizes
+	// its sink's columns from it (see CountSink).
+	SizeHint int64
 }
 
 // LineError is a bad record at a line of the input.

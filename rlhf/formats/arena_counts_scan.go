@@ -1,65 +1,62 @@
-package analytics
+package formats
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
+
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
-// readJSONL reads one Arena battle object per line. Lines are scanned by
+// readLines reads one Arena battle object per line. Lines are scanned by
 // hand for the few fields needed; values with escapes are decoded by
 // encoding/json.
-func readJSONL(br *bufio.Reader, d *Dataset, opt ReadOptions, st *ReadStats) error {
-	var f fields
-	var long []byte // a line longer than the reader's buffer
-	var read int64
-	for {
-		if st.Lines == 4096 && opt.sizeHint > 0 && read > 0 {
-			// Size the columns for the whole file from the first lines.
-			d.grow(int(float64(opt.sizeHint) / float64(read) * 4096 * 1.02))
+func (c *counter) readLines(br *bufio.Reader) error {
+	var buf []byte
+	for n := 1; ; n++ {
+		line, tooLong, err := readLine(br, buf[:0], c.rd.opts.MaxLineBytes)
+		buf = line
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("read line %d: %w", n, err)
 		}
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long[:0], line...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = br.ReadSlice('\n')
-				long = append(long, line...)
-			}
-			line = long
+		if len(line) == 0 && !tooLong && err == io.EOF {
+			return nil
 		}
-		read += int64(len(line))
-		if len(line) > 0 {
-			st.Lines++
-			if perr := parseLine(line, &f, opt.Style); perr != nil {
-				if e := st.bad(opt, "line", st.Lines, perr); e != nil {
-					return e
-				}
-			} else if len(bytes.TrimSpace(line)) > 0 {
-				if cerr := f.commit(d); cerr != nil {
-					if e := st.bad(opt, "line", st.Lines, cerr); e != nil {
-						return e
-					}
-				} else {
-					st.Battles++
-				}
-			}
+		c.rd.st.Lines++
+		if c.grow != nil {
+			c.sizeColumns(len(line))
+		}
+		var perr error
+		switch {
+		case tooLong:
+			perr = &LineError{Line: n, Err: fmt.Errorf("line is longer than %d bytes", c.rd.opts.MaxLineBytes)}
+		case isBlank(line):
+			c.rd.st.Lines--
+		default:
+			perr = c.line(n, line)
+		}
+		if err := c.rd.handle(perr); err != nil {
+			return err
 		}
 		if err == io.EOF {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("line %d: %w", st.Lines+1, err)
-		}
 	}
 }
 
+// line reads one battle object and passes it on.
+func (c *counter) line(n int, text []byte) error {
+	if err := parseLine(text, &c.f, c.rd.opts.Style); err != nil {
+		return &LineError{Line: n, Err: err}
+	}
+	return c.battle(n)
+}
+
 // parseLine fills f from one JSONL line; a blank line leaves f empty.
-func parseLine(line []byte, f *fields, style bool) error {
+func parseLine(line []byte, f *countedFields, style bool) error {
 	f.reset()
 	i := skipWS(line, 0)
 	if i == len(line) {
@@ -115,7 +112,7 @@ func parseLine(line []byte, f *fields, style bool) error {
 }
 
 // set stores the value of one key.
-func (f *fields) set(key, raw []byte, style bool) error {
+func (f *countedFields) set(key, raw []byte, style bool) error {
 	str := func(dst *[]byte) error {
 		if raw[0] == 'n' { // null
 			return nil
@@ -324,7 +321,7 @@ type arenaMessage struct {
 	NumTokens int    `json:"num_tokens"`
 }
 
-func sum(m map[string]int) int {
+func sumCounts(m map[string]int) int {
 	n := 0
 	for _, v := range m {
 		n += v
@@ -334,16 +331,16 @@ func sum(m map[string]int) int {
 
 // measureStyle sets f.style from conv_metadata, or else from the
 // conversations; it leaves it nil when neither is present.
-func (f *fields) measureStyle() error {
-	var a, b Style
+func (f *countedFields) measureStyle() error {
+	var a, b rlhf.Style
 	switch {
 	case len(f.convMeta) > 0 && f.convMeta[0] == '{':
 		var m arenaMeta
 		if err := json.Unmarshal(f.convMeta, &m); err != nil {
 			return fmt.Errorf("%w: conv_metadata: %v", errBadBattle, err)
 		}
-		a = Style{Tokens: m.TokensA, Headers: sum(m.HeaderA), Lists: sum(m.ListA), Bold: sum(m.BoldA)}
-		b = Style{Tokens: m.TokensB, Headers: sum(m.HeaderB), Lists: sum(m.ListB), Bold: sum(m.BoldB)}
+		a = rlhf.Style{Tokens: m.TokensA, Headers: sumCounts(m.HeaderA), Lists: sumCounts(m.ListA), Bold: sumCounts(m.BoldA)}
+		b = rlhf.Style{Tokens: m.TokensB, Headers: sumCounts(m.HeaderB), Lists: sumCounts(m.ListB), Bold: sumCounts(m.BoldB)}
 	case len(f.convA) > 0 && len(f.convB) > 0 && f.convA[0] == '[' && f.convB[0] == '[':
 		var err error
 		if a, err = conversationStyle(f.convA); err != nil {
@@ -355,25 +352,22 @@ func (f *fields) measureStyle() error {
 	default:
 		return nil
 	}
-	f.styleBuf = [numStyle]float32{
-		styleDiff(a.Tokens, b.Tokens), styleDiff(a.Headers, b.Headers),
-		styleDiff(a.Lists, b.Lists), styleDiff(a.Bold, b.Bold),
-	}
-	f.style = &f.styleBuf
+	f.styleA, f.styleB, f.hasStyle = a, b, true
 	return nil
 }
 
-func conversationStyle(raw []byte) (Style, error) {
+// conversationStyle measures the assistant's answers in a conversation.
+func conversationStyle(raw []byte) (rlhf.Style, error) {
 	var msgs []arenaMessage
 	if err := json.Unmarshal(raw, &msgs); err != nil {
-		return Style{}, err
+		return rlhf.Style{}, err
 	}
-	var s Style
+	var s rlhf.Style
 	for _, m := range msgs {
 		if m.Role != "assistant" {
 			continue
 		}
-		ms := MeasureStyle(m.Content)
+		ms := rlhf.MeasureStyle(m.Content)
 		if m.NumTokens > 0 {
 			ms.Tokens = m.NumTokens
 		}
@@ -382,38 +376,27 @@ func conversationStyle(raw []byte) (Style, error) {
 	return s, nil
 }
 
-// readJSONArray reads a JSON array of Arena battle objects with
-// encoding/json, one element at a time. Errors name the element (1-based).
-func readJSONArray(br *bufio.Reader, d *Dataset, opt ReadOptions, st *ReadStats) error {
-	dec := json.NewDecoder(br)
-	tok, err := dec.Token()
-	if err != nil {
-		return fmt.Errorf("reading JSON array: %w", err)
+// readArray reads a JSON array of Arena battle objects with
+// encoding/json, one element at a time. Errors name the element's line.
+func (c *counter) readArray(r io.Reader) error {
+	lt := &lineTracker{r: r}
+	dec := json.NewDecoder(lt)
+	if _, err := dec.Token(); err != nil { // the opening bracket
+		return &LineError{Line: 1, Err: jsonError(err)}
 	}
-	if delim, ok := tok.(json.Delim); !ok || delim != '[' {
-		return fmt.Errorf("not a JSON array of battles")
-	}
-	var f fields
+	var raw json.RawMessage
 	for dec.More() {
-		var raw json.RawMessage
+		raw = raw[:0]
 		if err := dec.Decode(&raw); err != nil {
-			return fmt.Errorf("element %d (byte %d): %w", st.Lines+1, dec.InputOffset(), err)
+			return &LineError{Line: lt.lastLine(), Err: fmt.Errorf("array element %d: %w", c.rd.st.Lines+1, jsonError(err))}
 		}
-		st.Lines++
-		perr := parseLine(raw, &f, opt.Style)
-		if perr == nil {
-			perr = f.commit(d)
+		c.rd.st.Lines++
+		if err := c.rd.handle(c.line(lt.lineAt(dec.InputOffset()-int64(len(raw))), raw)); err != nil {
+			return err
 		}
-		if perr != nil {
-			if e := st.bad(opt, "element", st.Lines, perr); e != nil {
-				return e
-			}
-			continue
-		}
-		st.Battles++
 	}
-	if _, err := dec.Token(); err != nil {
-		return fmt.Errorf("end of JSON array: %w", err)
+	if _, err := dec.Token(); err != nil { // the closing bracket
+		return &LineError{Line: lt.lastLine(), Err: fmt.Errorf("after element %d: %w", c.rd.st.Lines, jsonError(err))}
 	}
 	return nil
 }
