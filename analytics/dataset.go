@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -173,35 +174,53 @@ func (d *Dataset) addCore(a, b int32, w uint8, t int64, st *[numStyle]float32) i
 	return i
 }
 
-// order returns the battle indexes in time order, or nil when the stored
-// order already is. The sort is stable, so equal times keep file order, and
-// a battle without a time sorts with the timed battle before it, keeping
-// its place among its neighbours.
-func (d *Dataset) order() []int32 {
+// inOrder calls fn with every battle's index in time order: a stable
+// sort by time, so that equal times keep file order, and a battle without
+// a time sorts with the timed battle before it, keeping its place among
+// its neighbours. Only the battles after the longest ordered prefix are
+// sorted (live votes come nearly in order: a few late ones at the end),
+// and merged with the prefix as they are visited, so the cost is a pass
+// plus a sort of that tail, and nothing the size of d is allocated.
+func (d *Dataset) inOrder(fn func(i int)) {
+	n := len(d.a)
 	if d.t == nil || !d.unordered {
-		return nil
+		for i := range n {
+			fn(i)
+		}
+		return
 	}
-	idx := make([]int32, len(d.a))
-	keys := make([]int64, len(d.a))
-	var last int64 = noTime
-	for i := range idx {
-		idx[i] = int32(i)
+	key := func(i int, last int64) int64 {
 		if d.t[i] != noTime {
-			last = d.t[i]
+			return d.t[i]
 		}
-		keys[i] = last
+		return last
 	}
-	slices.SortStableFunc(idx, func(x, y int32) int {
-		kx, ky := keys[x], keys[y]
-		switch {
-		case kx < ky:
-			return -1
-		case kx > ky:
-			return 1
+	p, last := 0, int64(noTime)
+	for ; p < n; p++ {
+		k := key(p, last)
+		if k < last {
+			break
 		}
-		return 0
-	})
-	return idx
+		last = k
+	}
+	tail, keys := make([]int32, n-p), make([]int64, n-p)
+	for j := range tail {
+		tail[j], last = int32(p+j), key(p+j, last)
+		keys[j] = last
+	}
+	slices.SortStableFunc(tail, func(x, y int32) int { return cmp.Compare(keys[int(x)-p], keys[int(y)-p]) })
+	j, last := 0, int64(noTime)
+	for i := 0; i < p; i++ {
+		k := key(i, last)
+		for ; j < len(tail) && keys[int(tail[j])-p] < k; j++ {
+			fn(int(tail[j]))
+		}
+		fn(i)
+		last = k
+	}
+	for ; j < len(tail); j++ {
+		fn(int(tail[j]))
+	}
 }
 
 // symbols interns strings as dense int32 ids.

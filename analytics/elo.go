@@ -1,6 +1,9 @@
 package analytics
 
-import "math"
+import (
+	"context"
+	"math"
+)
 
 // EloParams are the parameters of online Elo.
 type EloParams struct {
@@ -68,20 +71,28 @@ func OnlineElo(battles []Battle, p EloParams) map[string]float64 {
 // elo runs online Elo over the battles sel keeps, in time order (file order
 // among equal or missing times), and returns ratings by dataset model id.
 func (d *Dataset) elo(sel *selector, p EloParams) []float64 {
+	return d.eloPaced(context.Background(), sel, p)
+}
+
+// eloPaced is elo with a checkpoint every eloSlice battles, so that a paced
+// fit (Paced) sleeps during it as during the rest of the fit. It always
+// runs to the end: once ctx ends it no longer sleeps, and the caller
+// finds ctx's error at its next checkpoint.
+func (d *Dataset) eloPaced(ctx context.Context, sel *selector, p EloParams) []float64 {
 	e := newElo(p, len(d.models.names))
 	all := sel.all()
-	if ord := d.order(); ord != nil {
-		for _, i := range ord {
-			if all || sel.keep(d, int(i)) {
-				e.update(int(d.a[i]), int(d.b[i]), eloScore[d.w[i]])
-			}
+	seen := 0
+	d.inOrder(func(i int) {
+		if seen++; seen%eloSlice == 0 {
+			_ = checkpoint(ctx) // ctx's error is the caller's to see
 		}
-		return e.ratings
-	}
-	for i := range d.a {
 		if all || sel.keep(d, i) {
 			e.update(int(d.a[i]), int(d.b[i]), eloScore[d.w[i]])
 		}
-	}
+	})
 	return e.ratings
 }
+
+// eloSlice is how many battles Elo visits between two checkpoints (about
+// a millisecond).
+const eloSlice = 1 << 15

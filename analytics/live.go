@@ -315,7 +315,7 @@ func (l *Live) fit(ctx context.Context, job *fitJob) (*Leaderboard, error) {
 	d, sel, opt := &job.data, &job.sel, job.opt
 	eloByID := job.elo
 	if eloByID == nil {
-		eloByID = d.elo(sel, opt.Elo)
+		eloByID = d.eloPaced(ctx, sel, opt.Elo)
 		if job.keepElo {
 			l.mu.Lock()
 			if l.version == job.version {

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -55,12 +56,18 @@ func checkpoint(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// pace sleeps if the fit has worked its slice.
+// pace sleeps if the fit has worked its slice, else yields the processor
+// to any goroutine waiting for it (a vote, say), so that the fit holds a
+// processor another goroutine wants for a checkpoint's work at most
+// (about a millisecond), not a whole slice.
 func (p *pacer) pace() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	worked := p.now().Sub(p.since)
 	if worked < pacedSlice {
+		p.mu.Unlock()
+		runtime.Gosched()
+		p.mu.Lock()
 		return
 	}
 	d := time.Duration(float64(worked) * (1 - p.share) / p.share)

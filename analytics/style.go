@@ -75,16 +75,19 @@ type zScale struct {
 	active    [numStyle]bool
 }
 
-// styleBattles returns the battles sel keeps, the z-scale of their style
-// features and how many have style.
+// styleBattles returns the battles sel keeps (nil when it keeps them
+// all: nothing the size of d is allocated then), the z-scale of their
+// style features and how many have style.
 func styleBattles(d *Dataset, sel *selector) (keep []int32, z zScale, styled int64) {
 	all := sel.all()
 	var sum, sumSq [numStyle]float64
 	for i := range d.a {
-		if !all && !sel.keep(d, i) {
-			continue
+		if !all {
+			if !sel.keep(d, i) {
+				continue
+			}
+			keep = append(keep, int32(i))
 		}
-		keep = append(keep, int32(i))
 		if d.style != nil && !isMissing(d.style[numStyle*i]) {
 			styled++
 			for k := 0; k < numStyle; k++ {
@@ -93,6 +96,9 @@ func styleBattles(d *Dataset, sel *selector) (keep []int32, z zScale, styled int
 				sumSq[k] += v * v
 			}
 		}
+	}
+	if !all && keep == nil {
+		keep = []int32{} // none kept, not all
 	}
 	cnt := float64(max(styled, 1))
 	for k := 0; k < numStyle; k++ {
@@ -111,7 +117,8 @@ func styleBattles(d *Dataset, sel *selector) (keep []int32, z zScale, styled int
 type styleSolver struct {
 	d       *Dataset
 	ids     []int32 // dataset model id → index in θ
-	keep    []int32
+	keep    []int32 // the battles fitted; nil: all of d's
+	battles int     // how many
 	z       zScale
 	n, m    int
 	prior   float64
@@ -131,7 +138,10 @@ func newStyleSolver(d *Dataset, ids, keep []int32, z zScale, n int, prior float6
 	st := &styleSolver{
 		d: d, ids: ids, keep: keep, z: z, n: n, m: m, prior: prior, workers: workers,
 		theta: make([]float64, m), g: make([]float64, m), h: make([]float64, m*m), step: make([]float64, m),
-		accs: make([]styleAcc, workers),
+		accs: make([]styleAcc, workers), battles: len(d.a),
+	}
+	if keep != nil {
+		st.battles = len(keep)
 	}
 	for w := range st.accs {
 		st.accs[w] = styleAcc{make([]float64, m), make([]float64, m*m)}
@@ -148,7 +158,7 @@ func (st *styleSolver) newton(ctx context.Context, tol float64, sf *styleFit) er
 		if err := checkpoint(ctx); err != nil {
 			return err
 		}
-		st.pass()
+		st.pass(ctx)
 		gmax := 0.0
 		for _, v := range st.g {
 			gmax = max(gmax, math.Abs(v))
@@ -197,13 +207,22 @@ func (st *styleSolver) move() {
 }
 
 // pass computes g and h at θ over the kept battles, split among the
-// workers.
-func (st *styleSolver) pass() {
+// workers, each stopping at a checkpoint every styleSlice battles (so
+// that a paced fit sleeps within a pass; ctx's error is newton's to see).
+func (st *styleSolver) pass(ctx context.Context) {
 	var wg sync.WaitGroup
-	chunk := (len(st.keep) + st.workers - 1) / st.workers
+	chunk := (st.battles + st.workers - 1) / st.workers
 	for w := 0; w < st.workers; w++ {
-		lo, hi := min(w*chunk, len(st.keep)), min((w+1)*chunk, len(st.keep))
-		wg.Go(func() { st.accumulate(st.accs[w], st.keep[lo:hi]) })
+		lo, hi := min(w*chunk, st.battles), min((w+1)*chunk, st.battles)
+		wg.Go(func() {
+			a := st.accs[w]
+			clear(a.g)
+			clear(a.h)
+			for ; lo < hi; lo += styleSlice {
+				st.accumulate(a, lo, min(lo+styleSlice, hi))
+				_ = checkpoint(ctx)
+			}
+		})
 	}
 	wg.Wait()
 	clear(st.g)
@@ -219,15 +238,17 @@ func (st *styleSolver) pass() {
 	st.mirror()
 }
 
-// accumulate adds the battles idx to a's gradient and Hessian (the style
-// blocks on one side only; mirror fills the other).
-func (st *styleSolver) accumulate(a styleAcc, idx []int32) {
-	clear(a.g)
-	clear(a.h)
+// accumulate adds the kept battles lo to hi (positions in keep) to a's
+// gradient and Hessian (the style blocks on one side only; mirror fills
+// the other).
+func (st *styleSolver) accumulate(a styleAcc, lo, hi int) {
 	d, n, m, theta, zs := st.d, st.n, st.m, st.theta, &st.z
 	var z [numStyle]float64
-	for _, bi := range idx {
-		i := int(bi)
+	for j := lo; j < hi; j++ {
+		i := j
+		if st.keep != nil {
+			i = int(st.keep[j])
+		}
 		x, y := int(st.ids[d.a[i]]), int(st.ids[d.b[i]])
 		eta := theta[x] - theta[y]
 		z = [numStyle]float64{}
@@ -268,6 +289,10 @@ func (st *styleSolver) accumulate(a styleAcc, idx []int32) {
 		}
 	}
 }
+
+// styleSlice is how many battles a style pass fits between two
+// checkpoints (about a millisecond).
+const styleSlice = 1 << 15
 
 // outcomeScore is a battle's outcome for A: 1 won, 0 lost, ½ a tie.
 func outcomeScore(w uint8) float64 {

@@ -18,18 +18,20 @@ import (
 
 	"github.com/agora-rlhf/agora/analytics"
 	"github.com/agora-rlhf/agora/arena/httpapi"
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // benchVotesAt offers 2·b.N votes at 500/s over 32 connections while
-// quiet and loaded blocks alternate: a quiet block lasts benchBlock; a
-// loaded one runs load for benchBlock (its context then ends), and lasts
-// until settle reports the server done with the work load caused (fits
-// it asked for). Each vote counts in the block it was due in. Blocks of
-// a second or two put the shared machine's other work on both sides
-// alike, which two long phases do not. It reports each side's
-// acknowledgement p50 and p99 and the ratio of the p99s. The live
-// leaderboard holds 1,000,000 battles and takes the votes through its
-// feed, as in agora serve.
+// quiet and loaded blocks alternate: a loaded block runs load for
+// benchBlock (its context then ends), and lasts until settle reports the
+// server done with the work load caused (fits it asked for); the quiet
+// block after it lasts as long (at least benchBlock), so that each side
+// gets about half the votes. Each vote counts in the block it was due in.
+// Blocks of a second or two put the shared machine's other work on both
+// sides alike, which two long phases do not. It reports each side's
+// acknowledgement p50 and p99, the ratio of the p99s and each side's
+// share of the votes. The live leaderboard holds 1,000,000 battles and
+// takes the votes through its feed, as in agora serve.
 func benchVotesAt(b *testing.B, load func(ctx context.Context, s *setup, live *analytics.Live), settle func(s *setup) bool) {
 	const clients, rate = 32, 500
 	live, feed, stop := liveFeed(b, 1_000_000)
@@ -45,7 +47,8 @@ func benchVotesAt(b *testing.B, load func(ctx context.Context, s *setup, live *a
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	wg.Go(func() {
-		for sleepCtx(ctx, benchBlock) {
+		for quiet := benchBlock; sleepCtx(ctx, quiet); {
+			start := time.Now()
 			loaded.Store(true)
 			lctx, lcancel := context.WithCancel(ctx)
 			done := make(chan struct{})
@@ -57,6 +60,7 @@ func benchVotesAt(b *testing.B, load func(ctx context.Context, s *setup, live *a
 				time.Sleep(10 * time.Millisecond)
 			}
 			loaded.Store(false)
+			quiet = max(benchBlock, time.Since(start))
 		}
 	})
 	lat := paceVotes(b, conns, ids, rate, func() int {
@@ -107,7 +111,7 @@ func quantiles(lat []time.Duration) [2]float64 {
 // blocks: its p99-ratio is the noise of the comparison on this machine
 // at this moment. Run it beside the others.
 //
-//	go test -run XXX -bench 'VoteAck(Blocks|LeaderboardFlood)' -benchtime 4000x ./arena/httpapi
+//	go test -run XXX -bench 'VoteAck(Blocks|LeaderboardFlood)$' -benchtime 8000x -count 3 ./arena/httpapi
 func BenchmarkVoteAckBlocks(b *testing.B) {
 	benchVotesAt(b, func(ctx context.Context, _ *setup, _ *analytics.Live) { <-ctx.Done() }, nil)
 }
@@ -152,13 +156,15 @@ func BenchmarkVoteAckDuringStyleFit(b *testing.B) {
 // BenchmarkVoteAckLeaderboardFlood compares vote acknowledgements without
 // and with 4 clients, from 4 client addresses (so 4 rate-limit buckets),
 // asking the public leaderboard as fast as they are answered for random
-// parameters: published variants, and seeds, rounds and filters that need
-// a researcher token.
+// parameters (floodOnce): published variants, and seeds, rounds and
+// filters that need a researcher token. Besides the latencies it reports
+// the answers by status (http-0: the request failed; cut: the block
+// ended while it waited, for a refit or in the tarpit).
 //
-//	go test -run XXX -bench VoteAckLeaderboardFlood -benchtime 4000x ./arena/httpapi
+//	go test -run XXX -bench VoteAckLeaderboardFlood -benchtime 8000x ./arena/httpapi
 func BenchmarkVoteAckLeaderboardFlood(b *testing.B) {
 	var mu sync.Mutex
-	codes := map[int]int{}
+	codes := map[string]int{}
 	benchVotesAt(b, func(ctx context.Context, s *setup, _ *analytics.Live) {
 		var wg sync.WaitGroup
 		for k := range 4 {
@@ -177,7 +183,7 @@ func BenchmarkVoteAckLeaderboardFlood(b *testing.B) {
 		wg.Wait()
 	}, func(s *setup) bool { return httpapi.LeaderboardsIdle(s.server) })
 	for code, n := range codes {
-		b.ReportMetric(float64(n), fmt.Sprintf("http-%d", code))
+		b.ReportMetric(float64(n), code)
 	}
 }
 
@@ -188,22 +194,48 @@ func clientFrom(ip net.IP) *http.Client {
 	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 }
 
-// floodOnce asks for one leaderboard with random parameters and returns
-// the status (0 when the request failed).
-func floodOnce(ctx context.Context, client *http.Client, base string, rng *rand.Rand) int {
-	params := []string{
-		fmt.Sprint("seed=", rng.Uint64()), fmt.Sprint("rounds=", rng.IntN(10001)),
-		fmt.Sprint("style=", rng.IntN(2) == 0), "ties=exclude", "category=x", fmt.Sprint("matrices=", rng.IntN(2) == 0),
+// floodParams returns random leaderboard parameters: half the time only
+// public ones (a published variant: style and matrices on or off, perhaps
+// one known category or language), else besides them some of those the
+// issue's flood used, which need a researcher token: a random seed,
+// rounds up to 10,000, ties excluded, an unknown category.
+func floodParams(rng *rand.Rand) []string {
+	params := []string{fmt.Sprint("style=", rng.IntN(2) == 0), fmt.Sprint("matrices=", rng.IntN(2) == 0)}
+	switch rng.IntN(3) {
+	case 0:
+		params = append(params, "category="+rlhf.PromptCategories[rng.IntN(len(rlhf.PromptCategories))])
+	case 1:
+		params = append(params, "language="+[]string{"English", "Chinese", "French"}[rng.IntN(3)])
+	}
+	if rng.IntN(2) == 0 {
+		heavy := []string{fmt.Sprint("seed=", rng.Uint64()), fmt.Sprint("rounds=", rng.IntN(10001)), "ties=exclude", "category=x"}
+		rng.Shuffle(len(heavy), func(i, j int) { heavy[i], heavy[j] = heavy[j], heavy[i] })
+		params = append(params, heavy[:1+rng.IntN(len(heavy))]...)
 	}
 	rng.Shuffle(len(params), func(i, j int) { params[i], params[j] = params[j], params[i] })
-	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/leaderboard?"+strings.Join(params[:1+rng.IntN(3)], "&"), nil)
+	return params
+}
+
+// floodOnce asks for one leaderboard with random parameters and returns
+// its answer's name: http- and the status, cut when ctx ended first, or
+// http-0 when the request failed otherwise.
+func floodOnce(ctx context.Context, client *http.Client, base string, rng *rand.Rand) string {
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/leaderboard?"+strings.Join(floodParams(rng), "&"), nil)
+	if err != nil {
+		panic(err)
+	}
 	res, err := client.Do(req)
 	if err != nil {
-		return 0
+		if ctx.Err() != nil {
+			return "cut"
+		}
+		return "http-0"
 	}
 	defer res.Body.Close()
-	io.Copy(io.Discard, res.Body)
-	return res.StatusCode
+	if _, err := io.Copy(io.Discard, res.Body); err != nil && ctx.Err() != nil {
+		return "cut"
+	}
+	return fmt.Sprint("http-", res.StatusCode)
 }
 
 // paceVotes offers every vote of ids at rate votes/s, round robin over the
