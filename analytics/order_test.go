@@ -6,17 +6,6 @@ import (
 	"testing"
 )
 
-// firstInOrder returns the first battle d.inOrder visits.
-func firstInOrder(d *Dataset) int {
-	first := -1
-	d.inOrder(func(i int) {
-		if first < 0 {
-			first = i
-		}
-	})
-	return first
-}
-
 // sortedByTime is the reference for inOrder: a stable sort of every
 // battle by its time, a battle without one taking the time before it.
 func sortedByTime(d *Dataset) []int {
