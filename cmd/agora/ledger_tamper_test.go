@@ -152,7 +152,9 @@ func TestLedgerTamperEvidence(t *testing.T) {
 	}{
 		{"winner changed", "UPDATE votes SET winner = CASE winner WHEN 'a' THEN 'b' ELSE 'a' END WHERE id = (SELECT ref FROM log_leaves WHERE idx = 5)", 5},
 		{"vote deleted", "DELETE FROM votes WHERE id = (SELECT ref FROM log_leaves WHERE idx = 9)", 9},
-		{"log truncated", fmt.Sprintf("DELETE FROM log_leaves WHERE idx >= 12; DELETE FROM log_hashes WHERE idx >= %d", cut), 12},
+		{"log truncated", fmt.Sprintf(`DELETE FROM log_leaves WHERE idx >= 12; DELETE FROM log_hashes WHERE idx >= %[1]d;
+			DELETE FROM log_hash_runs WHERE at >= %[1]d;
+			UPDATE log_hash_runs SET hashes = substr(hashes, 1, (%[1]d - at) * 32) WHERE at + length(hashes) / 32 > %[1]d`, cut), 12},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := copyDir(t, data)

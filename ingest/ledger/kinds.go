@@ -71,10 +71,28 @@ func PolicyRecord(name, textHash string, at time.Time) []byte {
 	return line(buf, "time", stamp(at))
 }
 
-// Pseudonym returns the log's pseudonym of a contributor id.
+// Pseudonym returns the log's pseudonym of a contributor id. Pseudonyms
+// of recent contributors are kept: a contributor votes many times, and an
+// HMAC is a good share of a vote's record.
 func (e *Encoder) Pseudonym(contributor string) string {
-	return formats.Pseudonym(e.key, contributor)
+	e.mu.Lock()
+	p, ok := e.pseudonyms[contributor]
+	e.mu.Unlock()
+	if ok {
+		return p
+	}
+	p = formats.Pseudonym(e.key, contributor)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.pseudonyms == nil || len(e.pseudonyms) >= maxPseudonyms {
+		e.pseudonyms = make(map[string]string)
+	}
+	e.pseudonyms[contributor] = p
+	return p
 }
+
+// maxPseudonyms is how many contributors' pseudonyms an Encoder keeps.
+const maxPseudonyms = 1 << 16
 
 // Appender appends leaves that are not votes, with their records kept by
 // the store: ingest/store's Store is one.

@@ -52,3 +52,6 @@ func StoredHashIndex(level int, n int64) int64 { return tlog.StoredHashIndex(lev
 func StoredHashes(n int64, record []byte, read func(indexes []int64) ([]Hash, error)) ([]Hash, error) {
 	return tlog.StoredHashes(n, record, tlog.HashReaderFunc(read))
 }
+
+// NodeHash returns the hash of an interior node: SHA-256(0x01 ‖ left ‖ right).
+func NodeHash(left, right Hash) Hash { return tlog.NodeHash(left, right) }

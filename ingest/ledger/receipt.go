@@ -28,127 +28,144 @@ const (
 //
 // An ed25519 signature costs about as much as the rest of a vote's
 // acknowledgement, so the votes of one commit share one: when the store
-// commits votes' leaves it tells the log (Encoder.Committed), which signs
-// one statement over the Merkle root of a batch of entries, one per vote,
-// and gives each receipt its entry's inclusion proof in that batch
-// (docs/ledger.md, Receipts). A vote the log was not told of gets a batch
-// of its own.
+// commits votes' leaves it tells the log (Encoder.Committed), which keeps
+// them as one batch; the first of them asked for signs one statement over
+// the Merkle root of the batch's entries, one per vote, and each receipt
+// gives its entry's inclusion proof in that batch (docs/ledger.md,
+// Receipts). The signing happens in the callers, which run in parallel, not
+// in the store's one writer. A vote the log was not told of gets a batch of
+// its own.
 func (l *Log) Receipt(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) (*rlhf.Receipt, error) {
-	if r := l.receipts.take(v.ID); r != nil {
-		return r, nil
+	if s, ok := l.receipts.take(v.ID); ok {
+		return s.batch.receipt(l, s.pos)
 	}
 	index, hash, err := l.cfg.Store.VoteLeaf(ctx, v.ID)
 	if err != nil {
 		return nil, fmt.Errorf("receipt of vote %s: %w", v.ID, err)
 	}
-	req := &receiptReq{index: index, hash: hash}
-	l.signBatch([]*receiptReq{req})
-	if req.err != nil {
-		return nil, fmt.Errorf("receipt of vote %s: %w", v.ID, req.err)
+	r, err := newReceiptBatch([]CommittedVote{{ID: v.ID, Index: index, Hash: hash}}).receipt(l, 0)
+	if err != nil {
+		return nil, fmt.Errorf("receipt of vote %s: %w", v.ID, err)
 	}
-	return req.out, nil
+	return r, nil
 }
 
-// signCommitted signs the receipts of votes, committed together, in one
-// batch, and keeps them for Receipt.
+// signCommitted keeps the votes committed together as one batch of
+// receipts, signed when the first is asked for: the store's writer only
+// hands them over.
 func (l *Log) signCommitted(votes []CommittedVote) {
-	batch := make([]*receiptReq, len(votes))
-	for i, v := range votes {
-		batch[i] = &receiptReq{index: v.Index, hash: v.Hash}
-	}
-	l.signBatch(batch)
+	batch := newReceiptBatch(votes)
 	l.receipts.mu.Lock()
 	defer l.receipts.mu.Unlock()
 	if l.receipts.m == nil || len(l.receipts.m) > 65536 { // receipts never asked for
-		l.receipts.m = make(map[string]*rlhf.Receipt, len(votes))
+		l.receipts.m = make(map[string]receiptSlot, 4096)
 	}
-	for i, r := range batch {
-		if r.err == nil {
-			l.receipts.m[votes[i].ID] = r.out
-		}
+	for i, v := range votes {
+		l.receipts.m[v.ID] = receiptSlot{batch, i}
 	}
 }
 
-// receiptCache keeps the receipts signed at commit until Receipt takes
-// them.
+// receiptCache keeps the batches of the votes committed, by vote id, until
+// Receipt takes each vote's receipt.
 type receiptCache struct {
 	mu sync.Mutex // guards m
-	m  map[string]*rlhf.Receipt
+	m  map[string]receiptSlot
 }
 
-func (c *receiptCache) take(id string) *rlhf.Receipt {
+// A receiptSlot is a vote's entry in its batch.
+type receiptSlot struct {
+	batch *receiptBatch
+	pos   int
+}
+
+func (c *receiptCache) take(id string) (receiptSlot, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	r := c.m[id]
+	s, ok := c.m[id]
 	delete(c.m, id)
-	return r
+	return s, ok
 }
 
-// A receiptReq is one receipt to sign: its leaf, and then the receipt or
-// why there is none.
-type receiptReq struct {
+// A receiptBatch is the receipts of the votes of one commit, signed once.
+type receiptBatch struct {
+	leaves []receiptLeaf
+	once   sync.Once
+	// Set by sign:
+	statement string     // the signed statement
+	nodes     [][]string // the tree's hashes in base64, level by level, without the root
+	err       error
+}
+
+// A receiptLeaf is one vote's leaf in a batch.
+type receiptLeaf struct {
 	index int64
 	hash  Hash
-	out   *rlhf.Receipt
-	err   error
+	text  string // hash in base64, set by sign
 }
 
-// signBatch signs one statement for batch and sets each request's receipt.
-func (l *Log) signBatch(batch []*receiptReq) {
-	tree := &memTree{}
-	for _, r := range batch {
-		tree.add(receiptEntry(r.index, r.hash))
+func newReceiptBatch(votes []CommittedVote) *receiptBatch {
+	b := &receiptBatch{leaves: make([]receiptLeaf, len(votes))}
+	for i, v := range votes {
+		b.leaves[i] = receiptLeaf{index: v.Index, hash: v.Hash}
 	}
-	n := int64(len(batch))
-	root, err := tlog.TreeHash(n, tree)
-	var msg []byte
-	if err == nil {
-		msg, err = l.cfg.Key.Sign(receiptsText(l.Origin(), n, root, l.cfg.Now()))
+	return b
+}
+
+// receipt returns the receipt of the batch's entry pos, signing the batch
+// first if no receipt of it has been asked for yet.
+func (b *receiptBatch) receipt(l *Log, pos int) (*rlhf.Receipt, error) {
+	b.once.Do(func() { b.sign(l) })
+	if b.err != nil {
+		return nil, b.err
 	}
-	for i, r := range batch {
-		if err != nil {
-			r.err = err
-			continue
+	path := make([]string, 0, len(b.nodes))
+	for level, j := 0, pos; level < len(b.nodes); level, j = level+1, j>>1 {
+		if s := j ^ 1; s < len(b.nodes[level]) {
+			path = append(path, b.nodes[level][s])
 		}
-		var proof tlog.RecordProof
-		if proof, r.err = tlog.ProveRecord(n, int64(i), tree); r.err != nil {
-			continue
-		}
-		path := make([]string, len(proof))
-		for j, h := range proof {
-			path[j] = h.String()
-		}
-		r.out = &rlhf.Receipt{LeafIndex: r.index, LeafHash: r.hash.String(), Statement: string(msg), Batch: int64(i), BatchProof: path}
 	}
+	leaf := &b.leaves[pos]
+	return &rlhf.Receipt{LeafIndex: leaf.index, LeafHash: leaf.text, Statement: b.statement, Batch: int64(pos), BatchProof: path}, nil
+}
+
+// sign builds the batch's tree of entries and signs its root. The tree is
+// RFC 6962's, built level by level: pairs are hashed together and a last
+// node without a pair goes up a level as it is, which gives the same root
+// and proofs as tlog's (a receipt's proof is its entry's siblings, level by
+// level, where there is one), each hash encoded once for every receipt.
+func (b *receiptBatch) sign(l *Log) {
+	level := make([]Hash, len(b.leaves))
+	for i := range b.leaves {
+		leaf := &b.leaves[i]
+		leaf.text = leaf.hash.String()
+		level[i] = tlog.RecordHash(receiptEntry(leaf.index, leaf.text))
+	}
+	for len(level) > 1 {
+		texts := make([]string, len(level))
+		next := make([]Hash, (len(level)+1)/2)
+		for i, h := range level {
+			texts[i] = h.String()
+			if i%2 == 1 {
+				next[i/2] = tlog.NodeHash(level[i-1], h)
+			} else if i == len(level)-1 {
+				next[i/2] = h
+			}
+		}
+		b.nodes = append(b.nodes, texts)
+		level = next
+	}
+	msg, err := l.cfg.Key.Sign(receiptsText(l.Origin(), int64(len(b.leaves)), level[0], l.cfg.Now()))
+	b.statement, b.err = string(msg), err
 }
 
 // receiptEntry is the record of a receipt's entry in its batch: the leaf's
-// index and hash, "INDEX HASH\n".
-func receiptEntry(index int64, hash Hash) []byte {
-	return []byte(strconv.FormatInt(index, 10) + " " + hash.String() + "\n")
-}
-
-// memTree is a small tlog tree in memory: a batch of receipts' entries.
-type memTree struct {
-	n      int64  // records
-	hashes []Hash // their stored hashes
-}
-
-func (t *memTree) add(record []byte) {
-	hs, _ := tlog.StoredHashes(t.n, record, t) // reads only hashes add stored
-	t.hashes = append(t.hashes, hs...)
-	t.n++
-}
-
-func (t *memTree) ReadHashes(indexes []int64) ([]Hash, error) {
-	out := make([]Hash, len(indexes))
-	for i, x := range indexes {
-		if x < 0 || x >= int64(len(t.hashes)) {
-			return nil, fmt.Errorf("no stored hash %d in a tree of %d", x, len(t.hashes))
-		}
-		out[i] = t.hashes[x]
-	}
-	return out, nil
+// index and hash (base64), "INDEX HASH\n".
+func receiptEntry(index int64, hash string) []byte {
+	buf := make([]byte, 0, 20+len(hash)+2)
+	buf = strconv.AppendInt(buf, index, 10)
+	buf = append(buf, ' ')
+	buf = append(buf, hash...)
+	return append(buf, '\n')
 }
 
 // receiptsText is a batch's signed statement: a header line, the log's
@@ -237,7 +254,7 @@ func checkBatch(lines []string, r *rlhf.Receipt, hash Hash) error {
 	if r.Batch < 0 || r.Batch >= count {
 		return fmt.Errorf("receipt entry %d is outside its batch of %d", r.Batch, count)
 	}
-	if err := tlog.CheckRecord(proof, count, root, r.Batch, tlog.RecordHash(receiptEntry(r.LeafIndex, hash))); err != nil {
+	if err := tlog.CheckRecord(proof, count, root, r.Batch, tlog.RecordHash(receiptEntry(r.LeafIndex, hash.String()))); err != nil {
 		return fmt.Errorf("the signed statement does not include leaf %d with hash %s: %w", r.LeafIndex, hash, err)
 	}
 	return nil

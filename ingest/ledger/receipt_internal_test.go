@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,20 +26,19 @@ func testSigner(t *testing.T) *Log {
 // its own leaf, and none opens with another's entry, position or leaf.
 func TestReceiptBatch(t *testing.T) {
 	l := testSigner(t)
-	batch := make([]*receiptReq, 5)
+	b := newReceiptBatch(committed(5))
+	batch := make([]*rlhf.Receipt, 5)
 	for i := range batch {
-		batch[i] = &receiptReq{index: int64(10 + i), hash: tlog.RecordHash([]byte(fmt.Sprint(i)))}
-	}
-	l.signBatch(batch)
-	for i, r := range batch {
-		if r.err != nil {
-			t.Fatal(r.err)
+		r, err := b.receipt(l, i)
+		if err != nil {
+			t.Fatal(err)
 		}
-		idx, h, err := OpenReceipt(r.out, l.VerifierKey())
-		if err != nil || idx != r.index || h != r.hash {
-			t.Errorf("OpenReceipt(receipt %d) = %d, %v, %v; want %d, %v", i, idx, h, err, r.index, r.hash)
+		batch[i] = r
+		idx, h, err := OpenReceipt(r, l.VerifierKey())
+		if leaf := b.leaves[i]; err != nil || idx != leaf.index || h != leaf.hash {
+			t.Errorf("OpenReceipt(receipt %d) = %d, %v, %v; want %d, %v", i, idx, h, err, leaf.index, leaf.hash)
 		}
-		if r.out.Statement != batch[0].out.Statement {
+		if r.Statement != batch[0].Statement {
 			t.Errorf("receipt %d has a statement of its own; want the batch's", i)
 		}
 	}
@@ -46,22 +46,96 @@ func TestReceiptBatch(t *testing.T) {
 		name   string
 		change func(i int)
 	}{
-		{"another leaf index", func(i int) { batch[i].out.LeafIndex++ }},
-		{"another leaf hash", func(i int) { batch[i].out.LeafHash = batch[(i+1)%5].out.LeafHash }},
-		{"another position", func(i int) { batch[i].out.Batch = int64((i + 1) % 5) }},
-		{"another's proof", func(i int) { batch[i].out.BatchProof = batch[(i+1)%5].out.BatchProof }},
-		{"a position past the batch", func(i int) { batch[i].out.Batch = 5 }},
+		{"another leaf index", func(i int) { batch[i].LeafIndex++ }},
+		{"another leaf hash", func(i int) { batch[i].LeafHash = batch[(i+1)%5].LeafHash }},
+		{"another position", func(i int) { batch[i].Batch = int64((i + 1) % 5) }},
+		{"another's proof", func(i int) { batch[i].BatchProof = batch[(i+1)%5].BatchProof }},
+		{"a position past the batch", func(i int) { batch[i].Batch = 5 }},
 	}
 	for _, tc := range forged {
-		r := *batch[2].out
-		saved := batch[2].out
-		batch[2].out = &r
+		r := *batch[2]
+		saved := batch[2]
+		batch[2] = &r
 		tc.change(2)
 		if _, _, err := OpenReceipt(&r, l.VerifierKey()); err == nil {
 			t.Errorf("a receipt with %s opens", tc.name)
 		}
-		batch[2].out = saved
+		batch[2] = saved
 	}
+}
+
+// committed returns n committed votes, v0 to v(n-1), at leaves 10 on.
+func committed(n int) []CommittedVote {
+	votes := make([]CommittedVote, n)
+	for i := range votes {
+		votes[i] = CommittedVote{ID: fmt.Sprint("v", i), Index: int64(10 + i), Hash: tlog.RecordHash([]byte(fmt.Sprint(i)))}
+	}
+	return votes
+}
+
+// TestReceiptBatchIsTlogs checks the batch tree, built level by level,
+// against tlog's own tree of the same entries for every batch size up to
+// 70: the same root, and each receipt's proof is tlog's proof.
+func TestReceiptBatchIsTlogs(t *testing.T) {
+	l := testSigner(t)
+	for n := 1; n <= 70; n++ {
+		b := newReceiptBatch(committed(n))
+		tree := &memTree{}
+		for _, v := range b.leaves {
+			tree.add(receiptEntry(v.index, v.hash.String()))
+		}
+		root, err := tlog.TreeHash(int64(n), tree)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			r, err := b.receipt(l, i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(r.Statement, "\n"+root.String()+"\n") {
+				t.Fatalf("batch of %d: the statement does not sign tlog's root %v:\n%s", n, root, r.Statement)
+			}
+			want, err := tlog.ProveRecord(int64(n), int64(i), tree)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(r.BatchProof, ","); got != proofText(want) {
+				t.Fatalf("batch of %d, entry %d: proof %s; tlog's %s", n, i, got, proofText(want))
+			}
+		}
+	}
+}
+
+func proofText(p tlog.RecordProof) string {
+	s := make([]string, len(p))
+	for i, h := range p {
+		s[i] = h.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// memTree is a small tlog tree in memory, to check batches against.
+type memTree struct {
+	n      int64
+	hashes []Hash
+}
+
+func (t *memTree) add(record []byte) {
+	hs, _ := tlog.StoredHashes(t.n, record, t)
+	t.hashes = append(t.hashes, hs...)
+	t.n++
+}
+
+func (t *memTree) ReadHashes(indexes []int64) ([]Hash, error) {
+	out := make([]Hash, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= int64(len(t.hashes)) {
+			return nil, fmt.Errorf("no stored hash %d in a tree of %d", x, len(t.hashes))
+		}
+		out[i] = t.hashes[x]
+	}
+	return out, nil
 }
 
 // TestReceiptSingle opens a receipt of the older, one-vote statement.
@@ -106,7 +180,7 @@ func TestReceiptsCommitted(t *testing.T) {
 			t.Errorf("receipt of %s has a statement of its own; want the commit's", v.ID)
 		}
 		statement = r.Statement
-		if l.receipts.take(v.ID) != nil {
+		if _, ok := l.receipts.take(v.ID); ok {
 			t.Errorf("the receipt of %s is kept after Receipt took it", v.ID)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/agora-rlhf/agora/rlhf"
 )
@@ -26,6 +27,9 @@ const (
 type Encoder struct {
 	key       []byte
 	committed func([]CommittedVote) // set by the Log that made the encoder
+
+	mu         sync.Mutex        // guards pseudonyms
+	pseudonyms map[string]string // contributor id → pseudonym, for recent ones
 }
 
 // A CommittedVote is a vote whose leaf the store has just committed.
@@ -96,11 +100,15 @@ func Missing(kind Kind, ref string) []byte {
 // answer, each preceded by its length in bytes as 8 bytes big-endian.
 func ConversationHash(b *rlhf.Battle) string {
 	h := sha256.New()
-	var n [8]byte
+	var buf [512]byte // strings go through it, so that none is copied to the heap
 	put := func(s string) {
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
+		binary.BigEndian.PutUint64(buf[:8], uint64(len(s)))
+		h.Write(buf[:8])
+		for len(s) > 0 {
+			k := copy(buf[:], s)
+			h.Write(buf[:k])
+			s = s[k:]
+		}
 	}
 	for i := range b.Turns {
 		t := &b.Turns[i]

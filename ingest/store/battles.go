@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/agora-rlhf/agora/ingest/ledger"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -32,9 +33,10 @@ func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) erro
 	if v.BattleID != b.ID {
 		return rlhf.Errorf(rlhf.EInvalid, "vote %s is for battle %s, not %s", v.ID, v.BattleID, b.ID)
 	}
-	var record []byte // the vote's leaf, written in its transaction
+	var leaf *ledger.Hash // the vote's leaf, hashed here and written in its transaction
 	if enc := s.ledger.Load(); enc != nil {
-		record = enc.Vote(b, v)
+		h := ledger.RecordHash(enc.Vote(b, v))
+		leaf = &h
 	}
 	summary := summaryArgs(&rlhf.Record{Battle: *b, Vote: *v}) // measured outside the writer
 	return s.do(ctx, func(tx *sql.Tx) error {
@@ -48,10 +50,10 @@ func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) erro
 		if err == nil {
 			err = s.insertSummary(ctx, tx, v.ID, summary)
 		}
-		if err != nil || record == nil {
+		if err != nil || leaf == nil {
 			return err
 		}
-		return s.appendVoteLeaf(ctx, tx, v.ID, record)
+		return s.appendVoteLeaf(ctx, tx, v.ID, *leaf)
 	})
 }
 

@@ -90,6 +90,7 @@ func benchmarkSaveVote(b *testing.B, log bool) {
 	}
 	ctx := context.Background()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	var wg sync.WaitGroup
 	const workers = 64
 	lat := make([][]time.Duration, workers)
@@ -109,6 +110,7 @@ func benchmarkSaveVote(b *testing.B, log bool) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "votes/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/vote")
 	reportLatency(b, slices.Concat(lat...))
 }
 

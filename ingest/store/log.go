@@ -35,45 +35,43 @@ CREATE TABLE log_checkpoints (
 );
 CREATE INDEX log_checkpoints_size ON log_checkpoints(size);`
 
-const (
-	readHashSQL = `SELECT hash FROM log_hashes WHERE idx = ?`
-	logSizeSQL  = `SELECT coalesce(max(idx) + 1, 0) FROM log_leaves`
-)
+const logSizeSQL = `SELECT coalesce(max(idx) + 1, 0) FROM log_leaves`
 
 // logRows are the sizes of the multi-row inserts that write a group's
-// leaves and tree hashes, largest first, each prepared at Open: a group of
-// any size is written with a few statements.
+// leaves, largest first, each prepared at Open: a group of any size is
+// written with a few statements.
 var logRows = []int{256, 64, 16, 4, 1}
 
-// insertLeavesSQL inserts n leaves; insertHashesSQL, n tree hashes.
+// insertLeavesSQL inserts n leaves.
 func insertLeavesSQL(n int) string {
 	return `INSERT INTO log_leaves (idx, kind, ref, data) VALUES ` + rowsSQL("(?, ?, ?, ?)", n)
-}
-
-func insertHashesSQL(n int) string {
-	return `INSERT OR REPLACE INTO log_hashes (idx, hash) VALUES ` + rowsSQL("(?, ?)", n)
 }
 
 func rowsSQL(row string, n int) string { return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") }
 
 // logQueries are the log's statements prepared at Open.
 func logQueries() []string {
-	q := []string{readHashSQL}
+	q := []string{readRunSQL, readOldHashSQL, insertRunSQL}
 	for _, n := range logRows {
-		q = append(q, insertLeavesSQL(n), insertHashesSQL(n))
+		q = append(q, insertLeavesSQL(n))
 	}
 	return q
 }
 
 // logWriter is the writer goroutine's view of the log: its size with the
-// open transaction's leaves, recent tree hashes, and the leaves appended in
-// the open transaction but not yet written. Leaves are written in one go
-// (flush) at the end of the group, before its commit: a vote's leaf is in
-// the vote's commit, with a few statements for the whole group instead of
-// several per vote. Only the writer goroutine uses it.
+// open transaction's leaves, the tree's right edge, and the leaves appended
+// in the open transaction but not yet written. Leaves are written in one
+// go (flush) at the end of the group, before its commit: a vote's leaf is
+// in the vote's commit, with a few statements for the whole group instead
+// of several per vote. Only the writer goroutine uses it.
 type logWriter struct {
-	size    int64                  // leaves in the log, the open transaction's included
-	hashes  map[int64]ledger.Hash  // recent tree hashes, written or pending, for the next leaves
+	size int64 // leaves in the log, the open transaction's included
+	// edge[i] is the hash of the newest complete subtree of 2^i leaves:
+	// the left siblings the next leaves need, so that appending reads
+	// nothing. It is the edge of a log of edgeN leaves, read again when
+	// that is not size (at open, after a rollback).
+	edge    []ledger.Hash
+	edgeN   int64
 	pending []pendingLeaf          // appended, not yet written, in index order
 	pendAt  int64                  // stored-hash index of the first pending hash
 	pendH   []ledger.Hash          // their tree hashes, from pendAt on
@@ -94,49 +92,73 @@ type pendingLeaf struct {
 func (s *Store) UseLedger(enc *ledger.Encoder) { s.ledger.Store(enc) }
 
 // appendLeaf appends the leaf with record to the log of the open
-// transaction and returns its index: its tree hashes are computed now, and
-// its rows written by flushLog before the transaction commits. data is
-// kept for kinds whose record has no other home. Only the writer goroutine
-// calls it.
+// transaction (see appendLeafHash); data is kept for kinds whose record
+// has no other home.
 func (s *Store) appendLeaf(ctx context.Context, tx *sql.Tx, kind ledger.Kind, ref string, data, record []byte) (int64, error) {
+	return s.appendLeafHash(ctx, tx, kind, ref, data, ledger.RecordHash(record))
+}
+
+// appendLeafHash appends the leaf whose hash is leaf (its record's hash,
+// made by the caller) and returns its index: its tree hashes are computed
+// now, from the tree's right edge, and its rows written by flushLog before
+// the transaction commits. Only the writer goroutine calls it.
+func (s *Store) appendLeafHash(ctx context.Context, tx *sql.Tx, kind ledger.Kind, ref string, data []byte, leaf ledger.Hash) (int64, error) {
 	w := &s.log
 	n := w.size
-	hashes, err := ledger.StoredHashes(n, record, func(indexes []int64) ([]ledger.Hash, error) {
-		return s.treeHashes(ctx, tx, indexes)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("append leaf %d: %w", n, err)
+	if w.edgeN != n {
+		if err := s.loadEdge(ctx, tx); err != nil {
+			return 0, fmt.Errorf("append leaf %d: %w", n, err)
+		}
 	}
 	if len(w.pending) == 0 {
 		w.pendAt = ledger.StoredHashIndex(0, n)
 	}
+	// Leaf n completes one subtree per trailing 1 bit of n, each with the
+	// edge's subtree of its size on its left; they are the new edge.
+	at := len(w.pendH)
+	h := leaf
+	w.pendH = append(w.pendH, h)
+	for level := 0; n>>level&1 == 1; level++ {
+		h = ledger.NodeHash(w.edge[level], h)
+		w.pendH = append(w.pendH, h)
+	}
+	for i, h := range w.pendH[at:] {
+		if i < len(w.edge) {
+			w.edge[i] = h
+		} else {
+			w.edge = append(w.edge, h)
+		}
+	}
 	w.pending = append(w.pending, pendingLeaf{idx: n, kind: kind, ref: ref, data: data})
-	w.pendH = append(w.pendH, hashes...)
-	w.size = n + 1
+	w.size, w.edgeN = n+1, n+1
 	return n, nil
 }
 
-// treeHashes returns the tree hashes at indexes: pending, recent, or read
-// in tx.
-func (s *Store) treeHashes(ctx context.Context, tx *sql.Tx, indexes []int64) ([]ledger.Hash, error) {
+// loadEdge reads the tree's right edge for a log of s.log.size leaves:
+// for each size 2^i of subtree, the newest complete one.
+func (s *Store) loadEdge(ctx context.Context, tx *sql.Tx) error {
 	w := &s.log
-	out := make([]ledger.Hash, len(indexes))
-	for i, x := range indexes {
-		if p := x - w.pendAt; len(w.pendH) > 0 && p >= 0 && p < int64(len(w.pendH)) {
-			out[i] = w.pendH[p]
-			continue
+	n := w.size
+	w.edge = w.edge[:0]
+	for level := 0; n>>level > 0; level++ {
+		h, err := s.treeHash(ctx, tx, ledger.StoredHashIndex(level, n>>level-1))
+		if err != nil {
+			return err
 		}
-		if h, ok := w.hashes[x]; ok {
-			out[i] = h
-			continue
-		}
-		var h []byte
-		if err := tx.StmtContext(ctx, s.stmts[readHashSQL]).QueryRowContext(ctx, x).Scan(&h); err != nil {
-			return nil, fmt.Errorf("read tree hash %d: %w", x, err)
-		}
-		copy(out[i][:], h)
+		w.edge = append(w.edge, h)
 	}
-	return out, nil
+	w.edgeN = n
+	return nil
+}
+
+// treeHash returns the tree hash at stored index x: pending, or read in
+// tx.
+func (s *Store) treeHash(ctx context.Context, tx *sql.Tx, x int64) (ledger.Hash, error) {
+	w := &s.log
+	if p := x - w.pendAt; len(w.pendH) > 0 && p >= 0 && p < int64(len(w.pendH)) {
+		return w.pendH[p], nil
+	}
+	return s.readTreeHash(ctx, tx, x)
 }
 
 // flushLog writes the pending leaves and their tree hashes in tx, with a
@@ -157,17 +179,11 @@ func (s *Store) flushLog(ctx context.Context, tx *sql.Tx) error {
 		return err
 	})
 	if err == nil {
-		err = insertRows(len(w.pendH), 2, insertHashesSQL, func(i int, args []any) []any {
-			return append(args, w.pendAt+int64(i), w.pendH[i][:])
-		}, func(q string, args []any) error {
-			_, err := s.exec(ctx, tx, q, args...)
-			return err
-		})
+		err = s.insertRuns(ctx, tx, w.pendAt, w.pendH)
 	}
 	if err != nil {
 		return fmt.Errorf("append leaves %d to %d: %w", first, w.size-1, err)
 	}
-	s.cacheHashes(w.pendAt, w.pendH)
 	w.pending, w.pendH = w.pending[:0], w.pendH[:0]
 	return nil
 }
@@ -196,25 +212,6 @@ func insertRows(n, cols int, query func(rows int) string, row func(i int, args [
 	return nil
 }
 
-// cacheHashes keeps the hashes just written from index at on: the next
-// leaves read their left siblings from there, not from the file. Only the
-// last few thousand are kept.
-func (s *Store) cacheHashes(at int64, hashes []ledger.Hash) {
-	w := &s.log
-	if w.hashes == nil || len(w.hashes)+len(hashes) > 4096 {
-		old := w.hashes
-		w.hashes = make(map[int64]ledger.Hash, 4096+len(hashes))
-		for x, h := range old {
-			if x >= at-1024 {
-				w.hashes[x] = h
-			}
-		}
-	}
-	for i, h := range hashes {
-		w.hashes[at+int64(i)] = h
-	}
-}
-
 // undoLog forgets the leaves appended after the log had size leaves, when
 // their transaction (or savepoint) is rolled back.
 func (s *Store) undoLog(size int64) {
@@ -222,7 +219,7 @@ func (s *Store) undoLog(size int64) {
 	if w.size == size {
 		return
 	}
-	w.size, w.hashes = size, nil
+	w.size = size // and the edge is read again
 	for len(w.votes) > 0 && w.votes[len(w.votes)-1].Index >= size {
 		w.votes = w.votes[:len(w.votes)-1]
 	}
@@ -248,17 +245,15 @@ func (s *Store) runWrite(ctx context.Context, tx *sql.Tx, req *writeReq) error {
 	return s.flushLog(ctx, tx)
 }
 
-// appendVoteLeaf appends the leaf of vote id with record, and notes it
-// for the vote's receipt.
-func (s *Store) appendVoteLeaf(ctx context.Context, tx *sql.Tx, id string, record []byte) error {
-	n, err := s.appendLeaf(ctx, tx, ledger.KindVote, id, nil, record)
+// appendVoteLeaf appends the leaf of vote id, whose record hashes to
+// leaf, and notes it for the vote's receipt.
+func (s *Store) appendVoteLeaf(ctx context.Context, tx *sql.Tx, id string, leaf ledger.Hash) error {
+	n, err := s.appendLeafHash(ctx, tx, ledger.KindVote, id, nil, leaf)
 	if err != nil {
 		return err
 	}
-	w := &s.log
-	h := w.pendH[ledger.StoredHashIndex(0, n)-w.pendAt]
-	w.votes = append(w.votes, ledger.CommittedVote{ID: id, Index: n, Hash: h})
-	s.noteLeaf(id, n, h)
+	s.log.votes = append(s.log.votes, ledger.CommittedVote{ID: id, Index: n, Hash: leaf})
+	s.noteLeaf(id, n, leaf)
 	return nil
 }
 
@@ -305,47 +300,6 @@ func (s *Store) LogSize(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("read the log's size: %w", err)
 	}
 	return n, nil
-}
-
-// ReadHashes returns the tree hashes stored at indexes, in their order.
-func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]ledger.Hash, error) {
-	out := make([]ledger.Hash, len(indexes))
-	pos := make(map[int64][]int, len(indexes))
-	for i, x := range indexes {
-		pos[x] = append(pos[x], i)
-	}
-	const chunk = 500
-	for lo := 0; lo < len(indexes); lo += chunk {
-		part := indexes[lo:min(lo+chunk, len(indexes))]
-		args := make([]any, len(part))
-		for i, x := range part {
-			args[i] = x
-		}
-		rows, err := s.read.QueryContext(ctx, `SELECT idx, hash FROM log_hashes WHERE idx IN `+placeholders(len(part)), args...)
-		if err != nil {
-			return nil, fmt.Errorf("read tree hashes: %w", err)
-		}
-		for rows.Next() {
-			var x int64
-			var h []byte
-			if err := rows.Scan(&x, &h); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("read tree hashes: %w", err)
-			}
-			for _, i := range pos[x] {
-				copy(out[i][:], h)
-			}
-			delete(pos, x)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("read tree hashes: %w", err)
-		}
-	}
-	for x := range pos {
-		return nil, rlhf.Errorf(rlhf.ENotFound, "tree hash %d is not stored", x)
-	}
-	return out, nil
 }
 
 // LeafIndex returns the index of the first leaf about ref (a vote id).

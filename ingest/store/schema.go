@@ -95,6 +95,8 @@ var migrations = []string{
 	LayoutMigration,
 	// 18: releases keyed by root and state of the log, with their licences (releases.go).
 	ReleaseKeyMigration,
+	// 19: the log's tree hashes in runs, a row per commit (log_runs.go).
+	LogRunsMigration,
 }
 
 // SchemaVersion is the schema version this code writes.

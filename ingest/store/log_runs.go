@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/agora-rlhf/agora/ingest/ledger"
+	"github.com/agora-rlhf/agora/rlhf"
+)
+
+// LogRunsMigration keeps the log's tree hashes in runs: one row holds the
+// hashes a commit added, consecutive in tlog's stored-hash order, instead of
+// a row per hash. A vote's commit writes one row (and one page) for them
+// instead of two rows per vote. Hashes written before stay in log_hashes,
+// read where no run has them.
+const LogRunsMigration = `CREATE TABLE log_hash_runs (
+	at     INTEGER PRIMARY KEY, -- tlog's stored-hash index of the first hash
+	hashes BLOB NOT NULL        -- the hashes from at on, 32 bytes each
+);`
+
+const (
+	readRunSQL     = `SELECT at, hashes FROM log_hash_runs WHERE at <= ? ORDER BY at DESC LIMIT 1`
+	readOldHashSQL = `SELECT hash FROM log_hashes WHERE idx = ?`
+	insertRunSQL   = `INSERT OR REPLACE INTO log_hash_runs (at, hashes) VALUES (?, ?)`
+)
+
+// maxRun is the most hashes one run holds: a large write (an import, a
+// release) is cut into runs that each read back quickly.
+const maxRun = 512
+
+// insertRuns writes hashes, from stored-hash index at on, in runs.
+func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, at int64, hashes []ledger.Hash) error {
+	for len(hashes) > 0 {
+		k := min(len(hashes), maxRun)
+		blob := make([]byte, 0, k*len(ledger.Hash{}))
+		for i := range k {
+			blob = append(blob, hashes[i][:]...)
+		}
+		if _, err := s.exec(ctx, tx, insertRunSQL, at, blob); err != nil {
+			return err
+		}
+		at, hashes = at+int64(k), hashes[k:]
+	}
+	return nil
+}
+
+// runHash returns the hash at stored index x from the run that starts at
+// at, and whether the run holds it.
+func runHash(at int64, run []byte, x int64) (ledger.Hash, bool) {
+	var h ledger.Hash
+	off := (x - at) * int64(len(h))
+	if x < at || off+int64(len(h)) > int64(len(run)) {
+		return h, false
+	}
+	copy(h[:], run[off:])
+	return h, true
+}
+
+// readTreeHash reads the tree hash at stored index x in tx: from its run,
+// or from log_hashes where it was written before runs.
+func (s *Store) readTreeHash(ctx context.Context, tx *sql.Tx, x int64) (ledger.Hash, error) {
+	var at int64
+	var run []byte
+	err := s.queryRow(ctx, tx, readRunSQL, x).Scan(&at, &run)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return ledger.Hash{}, fmt.Errorf("read tree hash %d: %w", x, err)
+	}
+	if h, ok := runHash(at, run, x); err == nil && ok {
+		return h, nil
+	}
+	var old []byte
+	if err := s.queryRow(ctx, tx, readOldHashSQL, x).Scan(&old); err != nil {
+		return ledger.Hash{}, fmt.Errorf("read tree hash %d: %w", x, err)
+	}
+	var h ledger.Hash
+	copy(h[:], old)
+	return h, nil
+}
+
+// ReadHashes returns the tree hashes stored at indexes, in their order.
+func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]ledger.Hash, error) {
+	out := make([]ledger.Hash, len(indexes))
+	pos := make(map[int64][]int, len(indexes))
+	for i, x := range indexes {
+		pos[x] = append(pos[x], i)
+	}
+	const chunk = 500
+	for lo := 0; lo < len(indexes); lo += chunk {
+		part := indexes[lo:min(lo+chunk, len(indexes))]
+		if err := s.readRuns(ctx, part, out, pos); err != nil {
+			return nil, err
+		}
+	}
+	var old []int64
+	for x := range pos {
+		old = append(old, x)
+	}
+	for lo := 0; lo < len(old); lo += chunk {
+		if err := s.readOldHashes(ctx, old[lo:min(lo+chunk, len(old))], out, pos); err != nil {
+			return nil, err
+		}
+	}
+	for x := range pos {
+		return nil, rlhf.Errorf(rlhf.ENotFound, "tree hash %d is not stored", x)
+	}
+	return out, nil
+}
+
+// readRuns reads the runs that hold indexes, with one query: each index's
+// run is the one that starts last at or before it. It sets out[i] for
+// each position i of pos[x] of every index x a run holds, and deletes x
+// from pos.
+func (s *Store) readRuns(ctx context.Context, indexes []int64, out []ledger.Hash, pos map[int64][]int) error {
+	args := make([]any, len(indexes))
+	for i, x := range indexes {
+		args[i] = x
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT at, hashes FROM log_hash_runs WHERE at IN
+		(SELECT (SELECT max(at) FROM log_hash_runs WHERE at <= q.column1) FROM (VALUES `+rowsSQL("(?)", len(indexes))+`) q)`, args...)
+	if err != nil {
+		return fmt.Errorf("read tree hashes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at int64
+		var run []byte
+		if err := rows.Scan(&at, &run); err != nil {
+			return fmt.Errorf("read tree hashes: %w", err)
+		}
+		for _, x := range indexes {
+			if h, ok := runHash(at, run, x); ok {
+				for _, i := range pos[x] {
+					out[i] = h
+				}
+				delete(pos, x)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read tree hashes: %w", err)
+	}
+	return nil
+}
+
+// readOldHashes reads indexes from log_hashes, where hashes were written
+// one per row before runs, as readRuns does from runs.
+func (s *Store) readOldHashes(ctx context.Context, indexes []int64, out []ledger.Hash, pos map[int64][]int) error {
+	args := make([]any, len(indexes))
+	for i, x := range indexes {
+		args[i] = x
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT idx, hash FROM log_hashes WHERE idx IN `+placeholders(len(indexes)), args...)
+	if err != nil {
+		return fmt.Errorf("read tree hashes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var x int64
+		var h []byte
+		if err := rows.Scan(&x, &h); err != nil {
+			return fmt.Errorf("read tree hashes: %w", err)
+		}
+		for _, i := range pos[x] {
+			copy(out[i][:], h)
+		}
+		delete(pos, x)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read tree hashes: %w", err)
+	}
+	return nil
+}
