@@ -45,8 +45,8 @@ func onErase(ch clickhouseParts, live *analytics.Live, store rlhf.RecordSource) 
 			if err != nil {
 				errs = append(errs, fmt.Errorf("clickhouse: %w", err))
 			}
-			if b, ok := ch.leaderboards.(*clickhouseLeaderboards); ok {
-				b.forget()
+			if b, ok := ch.leaderboards.(*analytics.CountsBoard); ok {
+				b.Forget()
 			}
 		}
 		if err := live.Reload(ctx, store); err != nil {

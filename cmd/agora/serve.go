@@ -434,7 +434,7 @@ func openClickHouse(cfg *configs.Config, e env, secret []byte, store *store.Stor
 	parts.close = func() { ch.Close() }
 	parts.shipper = ship.New(store, ch, ship.OptionsFrom(chCfg, log))
 	parts.arenaStore = admittingStore{Store: store, shipper: parts.shipper}
-	parts.leaderboards = &clickhouseLeaderboards{ch: ch, refresh: 2 * time.Second}
+	parts.leaderboards = analytics.NewCountsBoard(clickhouseCounts{ch}, 2*time.Second)
 	log.Info("shipping votes to ClickHouse", "addrs", chCfg.Addrs, "database", chCfg.WithDefaults().Database)
 	return parts, nil
 }

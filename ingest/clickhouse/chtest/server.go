@@ -28,8 +28,9 @@ import (
 
 // Server is one private clickhouse-server.
 type Server struct {
-	Addr string // host:port of the native protocol
-	Dir  string // data, logs and configuration
+	Addr     string // host:port of the native protocol
+	HTTPAddr string // host:port of the HTTP interface
+	Dir      string // data, logs and configuration
 
 	t       testing.TB
 	bin     string
@@ -125,16 +126,17 @@ func startServers(t testing.TB, cluster string, n int, env []string) []*Server {
 	}
 	servers := make([]*Server, n)
 	for i := range servers {
-		dir := t.TempDir()
+		dir, httpPort := t.TempDir(), freePort(t)
 		s := &Server{
-			Addr:   fmt.Sprintf("127.0.0.1:%d", ports[i]),
-			Dir:    dir,
-			t:      t,
-			bin:    bin,
-			config: filepath.Join(dir, "config.xml"),
-			env:    env,
+			Addr:     fmt.Sprintf("127.0.0.1:%d", ports[i]),
+			HTTPAddr: fmt.Sprintf("127.0.0.1:%d", httpPort),
+			Dir:      dir,
+			t:        t,
+			bin:      bin,
+			config:   filepath.Join(dir, "config.xml"),
+			env:      env,
 		}
-		writeConfig(t, dir, ports[i], freePort(t), remote)
+		writeConfig(t, dir, ports[i], httpPort, remote)
 		servers[i] = s
 		t.Cleanup(s.Kill)
 	}
