@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -30,7 +31,9 @@ import (
 // Blocks of a second or two put the shared machine's other work on both
 // sides alike, which two long phases do not. It reports each side's
 // acknowledgement p50 and p99, the ratio of the p99s and each side's
-// share of the votes. The live leaderboard holds 1,000,000 battles and
+// share of the votes; and each side's processor use and GC cycles per
+// second (phaseMeter), what the load costs the process, which the
+// machine's other work changes far less than it changes latencies. The live leaderboard holds 1,000,000 battles and
 // takes the votes through its feed, as in agora serve.
 func benchVotesAt(b *testing.B, load func(ctx context.Context, s *setup, live *analytics.Live), settle func(s *setup) bool) {
 	const clients, rate = 32, 500
@@ -46,9 +49,12 @@ func benchVotesAt(b *testing.B, load func(ctx context.Context, s *setup, live *a
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	b.ResetTimer()
+	var meter phaseMeter
+	meter.mark(0)
 	wg.Go(func() {
 		for quiet := benchBlock; sleepCtx(ctx, quiet); {
 			start := time.Now()
+			meter.mark(1)
 			loaded.Store(true)
 			lctx, lcancel := context.WithCancel(ctx)
 			done := make(chan struct{})
@@ -60,6 +66,7 @@ func benchVotesAt(b *testing.B, load func(ctx context.Context, s *setup, live *a
 				time.Sleep(10 * time.Millisecond)
 			}
 			loaded.Store(false)
+			meter.mark(0)
 			quiet = max(benchBlock, time.Since(start))
 		}
 	})
@@ -71,6 +78,7 @@ func benchVotesAt(b *testing.B, load func(ctx context.Context, s *setup, live *a
 	})
 	cancel()
 	wg.Wait()
+	meter.mark(-1)
 	b.StopTimer()
 	qp, lp := quantiles(lat[0]), quantiles(lat[1])
 	b.ReportMetric(qp[0], "quiet-p50-ms")
@@ -79,7 +87,46 @@ func benchVotesAt(b *testing.B, load func(ctx context.Context, s *setup, live *a
 	b.ReportMetric(lp[1], "loaded-p99-ms")
 	b.ReportMetric(lp[1]/qp[1], "p99-ratio")
 	b.ReportMetric(float64(len(lat[1]))/float64(len(lat[0])+len(lat[1])), "loaded-share")
+	meter.report(b)
 	b.ReportMetric(0, "ns/op")
+}
+
+// phaseMeter sums, for the quiet (0) and loaded (1) blocks, the time, this
+// process's processor time and the garbage collector's cycles: what the
+// load costs the process, which the machine's other work does not change
+// as it changes latencies.
+type phaseMeter struct {
+	phase  int // the phase running since the last mark; -1: none yet
+	at     time.Time
+	cpu    time.Duration
+	cycles uint64
+	wall   [2]time.Duration
+	used   [2]time.Duration
+	gcs    [2]uint64
+}
+
+// mark ends the phase running and starts phase (-1: none).
+func (m *phaseMeter) mark(phase int) {
+	sample := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(sample)
+	now, cpu, cycles := time.Now(), cpuTime(), sample[0].Value.Uint64()
+	if !m.at.IsZero() && m.phase >= 0 {
+		m.wall[m.phase] += now.Sub(m.at)
+		m.used[m.phase] += cpu - m.cpu
+		m.gcs[m.phase] += cycles - m.cycles
+	}
+	m.phase, m.at, m.cpu, m.cycles = phase, now, cpu, cycles
+}
+
+// report reports each phase's processor use (in processors) and GC
+// cycles per second.
+func (m *phaseMeter) report(b *testing.B) {
+	for k, name := range []string{"quiet", "loaded"} {
+		if secs := m.wall[k].Seconds(); secs > 0 {
+			b.ReportMetric(m.used[k].Seconds()/secs, name+"-cpus")
+			b.ReportMetric(float64(m.gcs[k])/secs, name+"-gc/s")
+		}
+	}
 }
 
 // benchBlock is the length of benchVotesAt's quiet and loaded blocks.
