@@ -158,7 +158,7 @@ func quantiles(lat []time.Duration) [2]float64 {
 // blocks: its p99-ratio is the noise of the comparison on this machine
 // at this moment. Run it beside the others.
 //
-//	go test -run XXX -bench 'VoteAck(Blocks|LeaderboardFlood)$' -benchtime 8000x -count 3 ./arena/httpapi
+//	go test -run XXX -bench 'VoteAck(Blocks|LeaderboardFlood)$' -benchtime 20000x -count 3 ./arena/httpapi
 func BenchmarkVoteAckBlocks(b *testing.B) {
 	benchVotesAt(b, func(ctx context.Context, _ *setup, _ *analytics.Live) { <-ctx.Done() }, nil)
 }
@@ -208,7 +208,7 @@ func BenchmarkVoteAckDuringStyleFit(b *testing.B) {
 // the answers by status (http-0: the request failed; cut: the block
 // ended while it waited, for a refit or in the tarpit).
 //
-//	go test -run XXX -bench VoteAckLeaderboardFlood -benchtime 8000x ./arena/httpapi
+//	go test -run XXX -bench VoteAckLeaderboardFlood -benchtime 20000x ./arena/httpapi
 func BenchmarkVoteAckLeaderboardFlood(b *testing.B) {
 	var mu sync.Mutex
 	codes := map[string]int{}
