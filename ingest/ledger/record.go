@@ -68,10 +68,25 @@ func NewEncoder(key []byte) *Encoder { return &Encoder{key: append([]byte(nil), 
 //
 // Every line ends in a newline; values are written as they are when they
 // are printable ASCII without spaces or quotes, and Go-quoted otherwise.
+//
+// A vote on a gold battle (b.Gold set) is written as "vote 2": the same
+// lines, then one more that says what the battle measured, so that a
+// release's shares can score it from the log alone:
+//
+//	gold <kind> <the right side, a or b; - when the battle is not scored>
+//
+// (rlhf.Record.GoldScored: a degraded side that came out whole, or a turn
+// that failed, leaves the battle unscored). Votes on gold battles logged
+// before this line existed are "vote 1": the store keeps, per vote, the
+// gold line its leaf was written with (empty for those).
 func (e *Encoder) Vote(b *rlhf.Battle, v *rlhf.Vote) []byte {
 	strength := orDash(string(v.Strength))
 	buf := make([]byte, 0, 512)
-	buf = append(buf, "vote 1\n"...)
+	if b.IsGold() {
+		buf = append(buf, "vote 2\n"...)
+	} else {
+		buf = append(buf, "vote 1\n"...)
+	}
 	buf = line(buf, "id", v.ID)
 	buf = line(buf, "battle", v.BattleID)
 	buf = line(buf, "contributor", e.Pseudonym(v.ContributorID))
@@ -81,7 +96,21 @@ func (e *Encoder) Vote(b *rlhf.Battle, v *rlhf.Vote) []byte {
 	buf = line(buf, "time", stamp(v.CreatedAt))
 	buf = line(buf, "consent", or(string(v.Scope), DefaultConsent))
 	buf = line(buf, "licence", or(v.Licence, DefaultLicence))
-	return line(buf, "conversation", ConversationHash(b))
+	buf = line(buf, "conversation", ConversationHash(b))
+	if b.IsGold() {
+		buf = line(buf, "gold", b.Gold, GoldSide(b))
+	}
+	return buf
+}
+
+// GoldSide is the right side of gold battle b as its vote's leaf says it:
+// "a" or "b" when the battle is scored, "-" when it is not (its degraded
+// side came out whole, or a turn failed).
+func GoldSide(b *rlhf.Battle) string {
+	if b.GoldWinner.Valid() && !b.Failed() {
+		return string(b.GoldWinner)
+	}
+	return "-"
 }
 
 // Missing returns the record served for a leaf whose content the store

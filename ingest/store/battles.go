@@ -43,7 +43,7 @@ func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) erro
 		if err := s.finishBattle(ctx, tx, b); err != nil {
 			return err
 		}
-		err := s.insertVote(ctx, tx, v)
+		err := s.insertVote(ctx, tx, v, leafGold(b))
 		if isUnique(err, "votes.battle_id") {
 			return rlhf.Errorf(rlhf.EConflict, "battle %s already has a vote", b.ID)
 		}
@@ -91,8 +91,8 @@ const (
 			 b_content, b_finish, b_tokens, b_ttft_us, b_duration_us, b_error_code, b_error)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertVoteSQL = `INSERT INTO votes
-		(id, battle_id, contributor_id, winner, strength, reason, created_at, scope, licence, leaf_scope, leaf_licence)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		(id, battle_id, contributor_id, winner, strength, reason, created_at, scope, licence, leaf_scope, leaf_licence, leaf_gold)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // finishBattle stores b's final status. When every turn of b is stored
@@ -134,10 +134,11 @@ func (s *Store) saveBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) erro
 	return nil
 }
 
-func (s *Store) insertVote(ctx context.Context, tx *sql.Tx, v *rlhf.Vote) error {
+// insertVote stores v; leafGold is the gold line of its leaf (leafGold).
+func (s *Store) insertVote(ctx context.Context, tx *sql.Tx, v *rlhf.Vote, leafGold string) error {
 	_, err := s.exec(ctx, tx, insertVoteSQL,
 		v.ID, v.BattleID, v.ContributorID, string(v.Winner), string(v.Strength), v.Reason, ms(v.CreatedAt),
-		string(v.Scope), v.Licence, string(v.Scope), v.Licence)
+		string(v.Scope), v.Licence, string(v.Scope), v.Licence, leafGold)
 	if err != nil {
 		return fmt.Errorf("save vote %s: %w", v.ID, err)
 	}

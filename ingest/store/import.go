@@ -349,7 +349,7 @@ func (im *importer) writeOneByOne(recs []rlhf.Record) error {
 		if err := s.saveBattle(ctx, tx, &r.Battle); err != nil {
 			return err
 		}
-		if err := s.insertVote(ctx, tx, &r.Vote); err != nil {
+		if err := s.insertVote(ctx, tx, &r.Vote, ""); err != nil {
 			return err
 		}
 		if err := s.insertSummary(ctx, tx, r.Vote.ID, summaryArgs(r)); err != nil {

@@ -66,7 +66,7 @@ type storedLeaf struct {
 func (s *Store) readLeaves(ctx context.Context, from, n int64) (map[int64]*storedLeaf, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT l.idx, l.kind, l.ref, l.data,
 		v.id, v.battle_id, v.contributor_id, v.winner, v.strength, v.created_at, b.model_a, b.model_b,
-		v.leaf_scope, v.leaf_licence
+		v.leaf_scope, v.leaf_licence, v.leaf_gold
 		FROM log_leaves l
 		LEFT JOIN votes v ON l.kind = ? AND v.id = l.ref
 		LEFT JOIN battles b ON b.id = v.battle_id
@@ -84,9 +84,9 @@ func (s *Store) readLeaves(ctx context.Context, from, n int64) (map[int64]*store
 			id, battle, contributor, win, str sql.NullString
 			created                           sql.NullInt64
 			modelA, modelB                    sql.NullString
-			scope, licence                    sql.NullString
+			scope, licence, gold              sql.NullString
 		)
-		if err := rows.Scan(&idx, &kind, &l.ref, &l.data, &id, &battle, &contributor, &win, &str, &created, &modelA, &modelB, &scope, &licence); err != nil {
+		if err := rows.Scan(&idx, &kind, &l.ref, &l.data, &id, &battle, &contributor, &win, &str, &created, &modelA, &modelB, &scope, &licence, &gold); err != nil {
 			return nil, fmt.Errorf("read leaves: %w", err)
 		}
 		l.kind = ledger.Kind(kind)
@@ -95,6 +95,7 @@ func (s *Store) readLeaves(ctx context.Context, from, n int64) (map[int64]*store
 				Winner: rlhf.Winner(win.String), Strength: rlhf.Strength(str.String), CreatedAt: fromMS(created.Int64),
 				Scope: rlhf.Scope(scope.String), Licence: licence.String}
 			l.b = &rlhf.Battle{ID: battle.String, ModelA: modelA.String, ModelB: modelB.String}
+			setLeafGold(l.b, gold.String)
 		}
 		leaves[idx] = &l
 	}

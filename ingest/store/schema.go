@@ -97,6 +97,8 @@ var migrations = []string{
 	ReleaseKeyMigration,
 	// 19: the log's tree hashes in runs, a row per commit (log_runs.go).
 	LogRunsMigration,
+	// 20: the gold line of each vote's leaf (gold_leaf.go).
+	GoldLeafMigration,
 }
 
 // SchemaVersion is the schema version this code writes.
