@@ -89,7 +89,10 @@ type ReleaseConfig struct {
 	Options formats.Options // the export's language detector and such; contributors and keys are set here
 	Licence string
 	Cap     *big.Rat // nil means DefaultShareCap
-	Dir     string
+	// GoldStrength is ρ, how much gold answers weigh in shares; nil means
+	// GoldStrength.
+	GoldStrength *big.Rat
+	Dir          string
 	// DryRun builds the files but appends nothing (to check a release).
 	DryRun bool
 }
@@ -103,8 +106,12 @@ type Release struct {
 	Votes    int
 	Excluded []Exclusion
 	Shares   []ShareRow
-	Files    []string       // in the directory, in the order of the record
-	Licences []LicenceCount // the data's votes by licence
+	// Population is the tally of every contributor in the release, and
+	// Quality the values of votes it gives (Shares).
+	Population Tally
+	Quality    Quality
+	Files      []string       // in the directory, in the order of the record
+	Licences   []LicenceCount // the data's votes by licence
 }
 
 // BuildRelease builds the release cfg describes into cfg.Dir and appends
@@ -116,6 +123,9 @@ func BuildRelease(ctx context.Context, cfg ReleaseConfig) (*Release, error) {
 	}
 	if cfg.Cap == nil {
 		cfg.Cap, _ = ParseShareCap(DefaultShareCap)
+	}
+	if cfg.GoldStrength == nil {
+		cfg.GoldStrength, _ = new(big.Rat).SetString(GoldStrength)
 	}
 	// Every vote is a contribution: duplicates are kept, and the judges
 	// are the log's pseudonyms.
@@ -138,15 +148,10 @@ func BuildRelease(ctx context.Context, cfg ReleaseConfig) (*Release, error) {
 	if rel.Root, err = ManifestRoot(manifest); err != nil {
 		return nil, err
 	}
-	votes, weights := map[string]int64{}, map[string]int64{}
-	for _, v := range written {
-		votes[v.contributor]++
-		weights[v.contributor]++ // quality 1 per accepted vote, until gold accuracy exists
-	}
-	if rel.Shares, err = Shares(votes, weights, cfg.Cap); err != nil {
+	table, err := releaseShares(&cfg, rel, st, written)
+	if err != nil {
 		return nil, err
 	}
-	table := ShareTable(rel.Root, cfg.Cap, rel.Shares)
 	card, err := releaseCard(&cfg, rel, stats, data)
 	if err != nil {
 		return nil, err
@@ -165,6 +170,42 @@ func BuildRelease(ctx context.Context, cfg ReleaseConfig) (*Release, error) {
 		return nil, fmt.Errorf("append the release to the log: %w", err)
 	}
 	return rel, nil
+}
+
+// releaseShares computes the share table of the release: every
+// contributor's tally over the votes of st (gold answers of every vote in
+// the release's state of the log; ordinary votes that gave a row of the
+// data), the population's, the values of votes, and the weights.
+func releaseShares(cfg *ReleaseConfig, rel *Release, st *logState, written []logVote) ([]byte, error) {
+	data := make(map[int64]bool, len(written))
+	for _, v := range written {
+		data[v.leaf] = true
+	}
+	tallies := map[string]*Tally{}
+	var pop Tally
+	for i := range st.votes {
+		v := &st.votes[i]
+		t := v.tally(data[v.leaf])
+		if t == (Tally{}) {
+			continue
+		}
+		if tallies[v.contributor] == nil {
+			tallies[v.contributor] = &Tally{}
+		}
+		tallies[v.contributor].Add(t)
+		pop.Add(t)
+	}
+	q := NewQuality(pop, cfg.GoldStrength)
+	rel.Population, rel.Quality = pop, q
+	rows := make([]ShareRow, 0, len(tallies))
+	for c, t := range tallies {
+		rows = append(rows, ShareRow{Contributor: c, Tally: *t, Weight: q.Weight(*t)})
+	}
+	var err error
+	if rel.Shares, err = Shares(rows, cfg.Cap); err != nil {
+		return nil, err
+	}
+	return ShareTable(rel.Root, cfg.Cap, cfg.GoldStrength, pop, q, rel.Shares), nil
 }
 
 // exportRelease writes the votes of st in the export format to path and

@@ -43,6 +43,8 @@ func releaseCard(cfg *ReleaseConfig, rel *Release, st formats.Stats, data string
 	fmt.Fprintf(&b, "`%s` lists each vote of the log left out, with the leaf (a quarantine decision or an erasure tombstone) that says why. ", ExcludedFile)
 	b.WriteString("`agora verify --release DIR --leaf N` proves a vote's leaf is in the release.\n\n")
 	fmt.Fprintf(&b, "## Shares\n\n`%s` gives each contributor (the log's pseudonym, as in the data's judge column) their share of this release; its SHA-256 is in the log as a shares leaf.\n\n", SharesFile)
-	b.WriteString(strings.ReplaceAll(ShareFormula, "CAP", cfg.Cap.RatString()) + "\n")
+	fmt.Fprintf(&b, "| | |\n|---|---|\n| ordinary votes (O) | %d |\n| scored gold answers (n) | %d |\n| right ones (c) | %d |\n", rel.Population.Votes, rel.Population.Gold, rel.Population.Correct)
+	fmt.Fprintf(&b, "| gold strength (RHO) | %s |\n| a right gold answer is worth (Right) | %s |\n| a wrong one (Wrong) | %s |\n\n", cfg.GoldStrength.RatString(), rel.Quality.Right.RatString(), rel.Quality.Wrong.RatString())
+	b.WriteString(strings.NewReplacer("CAP", cfg.Cap.RatString(), "RHO", cfg.GoldStrength.RatString()).Replace(ShareFormula) + "\n")
 	return []byte(b.String()), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -32,6 +33,66 @@ type logVote struct {
 	id          string
 	contributor string // pseudonym
 	hash        Hash
+	gold        goldAnswer
+}
+
+// goldAnswer is what a vote's leaf says about its gold battle.
+type goldAnswer uint8
+
+const (
+	notGold   goldAnswer = iota // an ordinary battle: the vote is data
+	goldNone                    // a gold battle not scored (or logged before the gold line)
+	goldRight                   // a scored gold battle, the right side picked
+	goldWrong                   // a scored gold battle, the wrong side (or a tie, or both bad)
+)
+
+// voteGold reads a vote record's lines: whether its battle is gold (a
+// model named gold:<kind>, or a gold line) and, if scored, whether the
+// winner is the right side.
+func voteGold(lines [][]string) goldAnswer {
+	var models, winner, gold []string
+	for _, f := range lines {
+		if len(f) == 0 {
+			continue
+		}
+		switch f[0] {
+		case "models":
+			models = f[1:]
+		case "winner":
+			winner = f[1:]
+		case "gold":
+			gold = f[1:]
+		}
+	}
+	isGold := gold != nil
+	for _, m := range models {
+		isGold = isGold || strings.HasPrefix(m, rlhf.GoldModelPrefix)
+	}
+	switch {
+	case !isGold:
+		return notGold
+	case len(gold) != 2 || (gold[1] != "a" && gold[1] != "b"):
+		return goldNone
+	case len(winner) == 1 && winner[0] == gold[1]:
+		return goldRight
+	}
+	return goldWrong
+}
+
+// tally is what v counts in a contributor's tally; data says whether it
+// gave a row of the release's data.
+func (v *logVote) tally(data bool) Tally {
+	switch v.gold {
+	case notGold:
+		if data {
+			return Tally{Votes: 1}
+		}
+	case goldRight:
+		return Tally{Gold: 1, Correct: 1}
+	case goldWrong:
+		return Tally{Gold: 1}
+	}
+	return Tally{}
 }
 
 // logState is what the first leaves of the log say about the votes: the
@@ -107,7 +168,8 @@ func (sc *scanner) leaf(i int64, rec []byte, want Hash) error {
 	if err != nil {
 		return fmt.Errorf("leaf %d: %w", i, err)
 	}
-	f := recordFields(rec)
+	lines := Fields(rec)
+	f := firstValues(lines)
 	if kind == KindMissing {
 		if f["kind"] == string(rune(KindVote)) {
 			sc.missing[f["ref"]] = i
@@ -120,7 +182,7 @@ func (sc *scanner) leaf(i int64, rec []byte, want Hash) error {
 	}
 	switch kind {
 	case KindVote:
-		sc.votes = append(sc.votes, logVote{leaf: i, id: f["id"], contributor: f["contributor"], hash: want})
+		sc.votes = append(sc.votes, logVote{leaf: i, id: f["id"], contributor: f["contributor"], hash: want, gold: voteGold(lines)})
 	case KindQuarantine:
 		switch f["action"] {
 		case "quarantine":
@@ -164,9 +226,13 @@ func (sc *scanner) state() (*logState, error) {
 }
 
 // recordFields returns the first value of each line of a record by key.
-func recordFields(rec []byte) map[string]string {
+func recordFields(rec []byte) map[string]string { return firstValues(Fields(rec)) }
+
+// firstValues returns the first value of each of a record's lines (as
+// Fields reads them) by key.
+func firstValues(lines [][]string) map[string]string {
 	m := map[string]string{}
-	for _, f := range Fields(rec) {
+	for _, f := range lines {
 		if len(f) >= 2 {
 			if _, ok := m[f[0]]; !ok {
 				m[f[0]] = f[1]

@@ -302,9 +302,10 @@ func parseShares(t *testing.T, table []byte) map[string]int64 {
 		if strings.HasPrefix(ln, "#") || f[0] == "contributor" {
 			continue
 		}
-		r, ok := new(big.Rat).SetString(f[3])
+		share := f[len(f)-1]
+		r, ok := new(big.Rat).SetString(share)
 		if !ok {
-			t.Fatalf("share %q", f[3])
+			t.Fatalf("share %q", share)
 		}
 		units := new(big.Rat).Mul(r, big.NewRat(ledger.ShareUnits, 1))
 		out[f[0]] = units.Num().Int64()

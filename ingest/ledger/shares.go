@@ -15,39 +15,69 @@ const ShareUnits = 1_000_000_000
 // the release says otherwise.
 const DefaultShareCap = "1/10"
 
-// ShareFormula describes, for the data card, how shares are computed.
-const ShareFormula = `Each contributor's weight is the sum, over their votes in the release, of
-the vote's quality (1 for every accepted vote until gold battles measure an
-accuracy). A contributor's share is their weight over the sum of all weights,
-capped at CAP: a capped contributor gets CAP and what the cap removed is
-shared among the others in proportion to their weights, again under the cap
+// ShareFormula describes, for the data card, how shares are computed;
+// CAP and RHO stand for the cap and the gold strength.
+const ShareFormula = `Each contributor's weight is the value of their votes in the release. A
+vote on an ordinary battle (the data) is worth 1. A vote on a gold battle
+(one side a degraded copy of the other, docs/trust.md) is not data; its leaf
+in the log says which side is right (the gold line of a vote 2 record), and
+it is worth Right when its winner is that side and Wrong (negative)
+otherwise, where, over the release's contributors, O is the ordinary votes,
+n the scored gold answers, c the right ones and mu = c/n:
+
+    Right = RHO * O * (n - c) / (c * n)      Wrong = - RHO * O / n
+
+A gold answer stands for the O/c ordinary votes per right answer and counts
+by how far it is from the population's accuracy, times the strength RHO: in
+expectation a contributor of gold accuracy a gets 1 + RHO * (a - mu) / mu
+per vote (a random clicker about 0.7, a careful contributor a little over
+1). Gold battles left unscored (their degraded side came out whole, or a
+turn failed) and those logged before the gold line existed are worth 0. A
+weight below 0 is 0. Without gold answers, every vote is worth 1.
+Quarantined and erased votes are not in the release and are worth nothing,
+gold answers included.
+
+A contributor's share is their weight over the sum of all weights, capped
+at CAP: a capped contributor gets CAP and what the cap removed is shared
+among the others in proportion to their weights, again under the cap
 (water-filling). When CAP times the number of contributors is less than 1,
-the cap is 1/contributors. Shares are computed exactly, in rational numbers, then
-rounded to billionths by largest remainder (ties by pseudonym), so that they
-add up to 1. A weight linear in votes is what makes splitting useless: one
-contributor who splits their votes over k identities gives those identities
-the same total weight, so the same total share, as long as the cap does not
-bind; splitting can at most undo the cap, never give more than the share
-the contributor would have with no cap.`
+the cap is 1/contributors. Weights and shares are computed exactly, in
+rational numbers, then rounded to billionths by largest remainder (ties by
+pseudonym), so that they add up to 1; the table shows weights to six
+decimals and Right and Wrong as exact fractions.
+
+Sybil resistance: the weight is linear in votes, gold answers included,
+and the population's figures do not change when someone splits, so one
+contributor who splits their votes over k identities gives those
+identities the same total weight, so the same total share, as long as the
+cap does not bind and no identity's weight would be below 0. A per-identity
+estimate of accuracy (a Beta posterior per identity) is not linear: an
+identity with fewer gold answers is pulled harder to the population's
+mean, so splitting would pay a poor contributor. Splitting can undo the
+cap, never give more than the share the contributor would have with no
+cap, and never lower a total weight (a weight clipped at 0 can only rise
+when split: the clip is the one place splitting can pay, and only for a
+contributor whose gold answers are so poor that their weight is about 0).`
 
 // ShareRow is one contributor's line of a share table.
 type ShareRow struct {
 	Contributor string // the log's pseudonym
-	Votes       int64  // votes in the release
-	Weight      int64  // quality-weighted votes
-	Units       int64  // the share, in billionths
+	Tally              // their votes and gold answers in the release
+	Weight      *big.Rat
+	Units       int64 // the share, in billionths
 }
 
-// Shares computes the share table of weights (pseudonym → votes, weight),
-// capped at cap, sorted by pseudonym.
-func Shares(votes, weights map[string]int64, cap *big.Rat) ([]ShareRow, error) {
-	rows := make([]ShareRow, 0, len(weights))
-	for c, w := range weights {
-		if w < 0 {
-			return nil, fmt.Errorf("contributor %s has weight %d", c, w)
+// Shares computes the share table of rows (their Weight set), capped at
+// cap, sorted by pseudonym. Rows of weight 0 have no share and are left
+// out.
+func Shares(in []ShareRow, cap *big.Rat) ([]ShareRow, error) {
+	rows := make([]ShareRow, 0, len(in))
+	for _, r := range in {
+		if r.Weight == nil || r.Weight.Sign() < 0 {
+			return nil, fmt.Errorf("contributor %s has weight %v", r.Contributor, r.Weight)
 		}
-		if w > 0 {
-			rows = append(rows, ShareRow{Contributor: c, Votes: votes[c], Weight: w})
+		if r.Weight.Sign() > 0 {
+			rows = append(rows, r)
 		}
 	}
 	if len(rows) == 0 {
@@ -55,8 +85,8 @@ func Shares(votes, weights map[string]int64, cap *big.Rat) ([]ShareRow, error) {
 	}
 	// Heaviest first (ties by pseudonym) for the water-filling.
 	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].Weight != rows[j].Weight {
-			return rows[i].Weight > rows[j].Weight
+		if c := rows[i].Weight.Cmp(rows[j].Weight); c != 0 {
+			return c > 0
 		}
 		return rows[i].Contributor < rows[j].Contributor
 	})
@@ -80,21 +110,21 @@ func effectiveCap(cap *big.Rat, n int) *big.Rat {
 // the k heaviest are capped, the rest share 1-k·cap by weight, with the
 // least k that leaves every uncapped share under the cap.
 func waterFill(rows []ShareRow, cap *big.Rat) []*big.Rat {
-	rest := new(big.Int)
+	rest := new(big.Rat)
 	for _, r := range rows {
-		rest.Add(rest, big.NewInt(r.Weight))
+		rest.Add(rest, r.Weight)
 	}
 	k := 0
 	left := big.NewRat(1, 1) // the mass the uncapped rows share
 	for ; k < len(rows); k++ {
 		// The heaviest uncapped row's share: w·left/rest.
-		s := new(big.Rat).SetFrac(big.NewInt(rows[k].Weight), rest)
+		s := new(big.Rat).Quo(rows[k].Weight, rest)
 		s.Mul(s, left)
 		if s.Cmp(cap) <= 0 {
 			break
 		}
 		left.Sub(left, cap)
-		rest.Sub(rest, big.NewInt(rows[k].Weight))
+		rest.Sub(rest, rows[k].Weight)
 	}
 	out := make([]*big.Rat, len(rows))
 	for i, r := range rows {
@@ -102,7 +132,7 @@ func waterFill(rows []ShareRow, cap *big.Rat) []*big.Rat {
 			out[i] = cap
 			continue
 		}
-		s := new(big.Rat).SetFrac(big.NewInt(r.Weight), rest)
+		s := new(big.Rat).Quo(r.Weight, rest)
 		out[i] = s.Mul(s, left)
 	}
 	return out
@@ -141,18 +171,39 @@ func roundUnits(rows []ShareRow, shares []*big.Rat) {
 // ShareTable writes the canonical text of a share table: a header, then
 // one line per contributor, sorted by pseudonym, tab-separated:
 //
-//	# agora share table 1
+//	# agora share table 2
 //	# release <release root, base64>
 //	# cap <the cap, as a fraction>
-//	contributor	votes	weight	share
-//	<pseudonym>	<votes>	<weight>	<share, 0.xxxxxxxxx>
-func ShareTable(release Hash, cap *big.Rat, rows []ShareRow) []byte {
+//	# gold strength <ρ> over <O> votes, <n> gold answers, <c> right
+//	# value vote 1 right <Right> wrong <Wrong>
+//	contributor	votes	gold	right	weight	share
+//	<pseudonym>	<votes>	<gold answers>	<right ones>	<weight, 6 decimals>	<share, 0.xxxxxxxxx>
+//
+// (Version 1, before gold answers were scored, had the columns
+// contributor, votes, weight and share, every vote worth 1.)
+func ShareTable(release Hash, cap, rho *big.Rat, pop Tally, q Quality, rows []ShareRow) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# agora share table 1\n# release %s\n# cap %s\ncontributor\tvotes\tweight\tshare\n", release, cap.RatString())
+	fmt.Fprintf(&b, "# agora share table 2\n# release %s\n# cap %s\n", release, cap.RatString())
+	fmt.Fprintf(&b, "# gold strength %s over %d votes, %d gold answers, %d right\n# %s\n", rho.RatString(), pop.Votes, pop.Gold, pop.Correct, q)
+	b.WriteString("contributor\tvotes\tgold\tright\tweight\tshare\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%s\t%d\t%d\t%s\n", r.Contributor, r.Votes, r.Weight, FormatShare(r.Units))
+		fmt.Fprintf(&b, "%s\t%d\t%d\t%d\t%s\t%s\n", r.Contributor, r.Votes, r.Gold, r.Correct, r.Weight.FloatString(6), FormatShare(r.Units))
 	}
 	return []byte(b.String())
+}
+
+// TableQuality reads the values of votes from a share table's header; a
+// version 1 table (every vote worth 1) gives gold answers no value.
+func TableQuality(table []byte) (Quality, error) {
+	for ln := range strings.Lines(string(table)) {
+		if !strings.HasPrefix(ln, "#") {
+			break
+		}
+		if v, ok := strings.CutPrefix(strings.TrimSpace(ln), "# value "); ok {
+			return ParseQuality("value " + v)
+		}
+	}
+	return NewQuality(Tally{}, new(big.Rat)), nil
 }
 
 // FormatShare writes a share given in billionths as a decimal fraction.

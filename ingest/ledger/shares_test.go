@@ -23,7 +23,7 @@ func TestShares(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rows, err := ledger.Shares(tt.weights, tt.weights, cap)
+			rows, err := ledger.Shares(shareRows(tt.weights), cap)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +80,7 @@ func TestSharesSplitIsUseless(t *testing.T) {
 
 func shareOf(t *testing.T, w map[string]int64, cap *big.Rat, ids ...string) int64 {
 	t.Helper()
-	rows, err := ledger.Shares(w, w, cap)
+	rows, err := ledger.Shares(shareRows(w), cap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,4 +101,13 @@ func copyWeights(m map[string]int64) map[string]int64 {
 		out[k] = v
 	}
 	return out
+}
+
+// shareRows makes rows of whole weights.
+func shareRows(w map[string]int64) []ledger.ShareRow {
+	var rows []ledger.ShareRow
+	for c, n := range w {
+		rows = append(rows, ledger.ShareRow{Contributor: c, Tally: ledger.Tally{Votes: n}, Weight: big.NewRat(n, 1)})
+	}
+	return rows
 }
