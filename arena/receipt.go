@@ -11,9 +11,9 @@ type Receipts interface {
 	Receipt(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) (*rlhf.Receipt, error)
 }
 
-// Points gives the points a committed vote earns.
+// Points gives the points a committed vote v on battle b earns.
 type Points interface {
-	VotePoints(v *rlhf.Vote) int
+	VotePoints(b *rlhf.Battle, v *rlhf.Vote) int
 }
 
 // seal adds to the answer to a committed vote what the server gives for
@@ -21,7 +21,7 @@ type Points interface {
 func (a *Arena) seal(ctx context.Context, res *VoteResult, b *rlhf.Battle, v *rlhf.Vote) {
 	res.Receipt = a.receipt(ctx, b, v)
 	if a.cfg.Points != nil {
-		p := a.cfg.Points.VotePoints(v)
+		p := a.cfg.Points.VotePoints(b, v)
 		res.Points = &p
 	}
 }

@@ -33,23 +33,23 @@ type logVote struct {
 	id          string
 	contributor string // pseudonym
 	hash        Hash
-	gold        goldAnswer
+	gold        GoldAnswer
 }
 
-// goldAnswer is what a vote's leaf says about its gold battle.
-type goldAnswer uint8
+// GoldAnswer is what a vote's leaf says about its battle.
+type GoldAnswer uint8
 
 const (
-	notGold   goldAnswer = iota // an ordinary battle: the vote is data
-	goldNone                    // a gold battle not scored (or logged before the gold line)
-	goldRight                   // a scored gold battle, the right side picked
-	goldWrong                   // a scored gold battle, the wrong side (or a tie, or both bad)
+	NotGold      GoldAnswer = iota // an ordinary battle: the vote is data
+	GoldUnscored                   // a gold battle not scored (or logged before the gold line)
+	GoldRight                      // a scored gold battle, the right side picked
+	GoldWrong                      // a scored gold battle, the wrong side (or a tie, or both bad)
 )
 
 // voteGold reads a vote record's lines: whether its battle is gold (a
 // model named gold:<kind>, or a gold line) and, if scored, whether the
 // winner is the right side.
-func voteGold(lines [][]string) goldAnswer {
+func voteGold(lines [][]string) GoldAnswer {
 	var models, winner, gold []string
 	for _, f := range lines {
 		if len(f) == 0 {
@@ -70,26 +70,30 @@ func voteGold(lines [][]string) goldAnswer {
 	}
 	switch {
 	case !isGold:
-		return notGold
+		return NotGold
 	case len(gold) != 2 || (gold[1] != "a" && gold[1] != "b"):
-		return goldNone
+		return GoldUnscored
 	case len(winner) == 1 && winner[0] == gold[1]:
-		return goldRight
+		return GoldRight
 	}
-	return goldWrong
+	return GoldWrong
 }
 
 // tally is what v counts in a contributor's tally; data says whether it
 // gave a row of the release's data.
-func (v *logVote) tally(data bool) Tally {
-	switch v.gold {
-	case notGold:
+func (v *logVote) tally(data bool) Tally { return v.gold.tally(data) }
+
+// tally is what a vote of answer g counts; data says whether it is in the
+// data (ordinary votes count only then).
+func (g GoldAnswer) tally(data bool) Tally {
+	switch g {
+	case NotGold:
 		if data {
 			return Tally{Votes: 1}
 		}
-	case goldRight:
+	case GoldRight:
 		return Tally{Gold: 1, Correct: 1}
-	case goldWrong:
+	case GoldWrong:
 		return Tally{Gold: 1}
 	}
 	return Tally{}

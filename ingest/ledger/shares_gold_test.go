@@ -195,7 +195,7 @@ func weightOf(t *testing.T, table, who string) float64 {
 	return 0
 }
 
-func countOrdinary(votes []goldVote, who string) (n int) {
+func countOrdinary(votes []goldVote, who string) (n int64) {
 	for _, v := range votes {
 		if v.who == who && !v.gold {
 			n++

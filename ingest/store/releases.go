@@ -159,6 +159,7 @@ const PointsMigration = `CREATE INDEX votes_contributor ON votes(contributor_id,
 
 // ContributorLeaves returns the newest limit votes of contributor that
 // have a leaf in the log, newest first, and how many they have in all.
+// Each says what its leaf says of its gold battle, if any.
 func (s *Store) ContributorLeaves(ctx context.Context, contributor string, limit int) ([]ledger.ContributorLeaf, int64, error) {
 	var n int64
 	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM votes v JOIN log_leaves l ON l.ref = v.id AND l.kind = ?
@@ -166,7 +167,8 @@ func (s *Store) ContributorLeaves(ctx context.Context, contributor string, limit
 	if err != nil {
 		return nil, 0, fmt.Errorf("count the votes of %s: %w", contributor, err)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT l.idx, v.id, v.created_at FROM votes v JOIN log_leaves l ON l.ref = v.id AND l.kind = ?
+	rows, err := s.read.QueryContext(ctx, `SELECT l.idx, v.id, v.created_at, `+leafGoldSQL+`
+		FROM votes v JOIN log_leaves l ON l.ref = v.id AND l.kind = ? JOIN battles b ON b.id = v.battle_id
 		WHERE v.contributor_id = ? ORDER BY v.seq DESC LIMIT ?`, int(ledger.KindVote), contributor, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read the votes of %s: %w", contributor, err)
@@ -176,11 +178,47 @@ func (s *Store) ContributorLeaves(ctx context.Context, contributor string, limit
 	for rows.Next() {
 		var l ledger.ContributorLeaf
 		var at int64
-		if err := rows.Scan(&l.Leaf, &l.Vote, &at); err != nil {
+		if err := rows.Scan(&l.Leaf, &l.Vote, &at, &l.Gold); err != nil {
 			return nil, 0, fmt.Errorf("read the votes of %s: %w", contributor, err)
 		}
 		l.At = fromMS(at)
 		out = append(out, l)
 	}
 	return out, n, rows.Err()
+}
+
+// leafGoldSQL is what a vote's leaf says of its battle, a
+// ledger.GoldAnswer: 0 an ordinary battle (no gold line, no model named
+// gold:…), 1 a gold battle its leaf does not score, 2 a right gold
+// answer, 3 a wrong one. v is the vote, b its battle.
+const leafGoldSQL = `CASE WHEN v.leaf_gold = '' AND b.model_a NOT GLOB 'gold:*' AND b.model_b NOT GLOB 'gold:*' THEN 0
+	WHEN substr(v.leaf_gold, 1, 2) NOT IN ('a:', 'b:') THEN 1
+	WHEN substr(v.leaf_gold, 1, 1) = v.winner THEN 2 ELSE 3 END`
+
+// ContributorTally counts contributor's votes with a leaf in the log as a
+// release does: ordinary votes, scored gold answers, right ones.
+func (s *Store) ContributorTally(ctx context.Context, contributor string) (ledger.Tally, error) {
+	var t ledger.Tally
+	err := s.read.QueryRowContext(ctx, `SELECT coalesce(sum(g = 0), 0), coalesce(sum(g >= 2), 0), coalesce(sum(g = 2), 0)
+		FROM (SELECT `+leafGoldSQL+` AS g FROM votes v JOIN log_leaves l ON l.ref = v.id AND l.kind = ?
+		JOIN battles b ON b.id = v.battle_id WHERE v.contributor_id = ?)`, int(ledger.KindVote), contributor).
+		Scan(&t.Votes, &t.Gold, &t.Correct)
+	if err != nil {
+		return t, fmt.Errorf("count the votes of %s: %w", contributor, err)
+	}
+	return t, nil
+}
+
+// LatestShareTable returns the share table of the newest release, or nil
+// when there is none.
+func (s *Store) LatestShareTable(ctx context.Context) ([]byte, error) {
+	var table []byte
+	err := s.read.QueryRowContext(ctx, `SELECT shares FROM releases ORDER BY leaf DESC LIMIT 1`).Scan(&table)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the newest share table: %w", err)
+	}
+	return table, nil
 }
