@@ -10,6 +10,12 @@ import (
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
+// migrationUndo undoes the migrations after LogRunsMigration, for tests
+// that make a store as it was before one.
+var migrationUndo = map[string]string{
+	GoldLeafMigration: `ALTER TABLE votes DROP COLUMN leaf_gold`,
+}
+
 // TestGoldLeaf: a vote on a gold battle gets a "vote 2" leaf with its gold
 // line (the right side, or - when the battle is not scored), rebuilt from
 // the store to the same bytes; a vote whose leaf was written before the

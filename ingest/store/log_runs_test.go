@@ -98,6 +98,15 @@ func unrunHashes(t *testing.T, path string) {
 	}
 	defer db.Close()
 	version := slices.Index(migrations, LogRunsMigration)
+	for _, m := range migrations[version+1:] { // later migrations are undone, to run again
+		undo, ok := migrationUndo[m]
+		if !ok {
+			t.Fatalf("no undo for the migration after LogRunsMigration:\n%s", m)
+		}
+		if _, err := db.Exec(undo); err != nil {
+			t.Fatalf("%s: %v", undo, err)
+		}
+	}
 	for _, q := range []string{
 		`WITH RECURSIVE k(at, i, hashes) AS (
 			SELECT at, 0, hashes FROM log_hash_runs
