@@ -223,7 +223,7 @@ func (f *exportFlags) options(e env, xc *exportConfig) (formats.Options, error) 
 	o.Margin = f.margin
 	o.Split = formats.Split(f.split)
 	o.TestFraction = f.testFraction
-	o.KeepDuplicates = f.keepDuplicates
+	o.KeepDuplicates, o.Spill = f.keepDuplicates, tempSpill
 	o.NoRedact = f.noRedact
 	o.Detector = langdetect.New()
 	o.Licence = or(f.licence, or(xc.Licence, xc.License))
@@ -250,6 +250,17 @@ func (f *exportFlags) options(e env, xc *exportConfig) (formats.Options, error) 
 		return o, usageError{rlhf.ErrorMessage(err)}
 	}
 	return o, nil
+}
+
+// tempSpill is the duplicate filter's scratch storage: a temporary file,
+// unlinked at once, so that it is gone when closed (or the process ends).
+func tempSpill() (formats.Spill, error) {
+	f, err := os.CreateTemp("", "agora-export-digests-*")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(f.Name())
+	return f, nil
 }
 
 // scopeFlag reads --scope: a scope, or "all" (no filter, for internal use).

@@ -113,7 +113,7 @@ func runRelease(ctx context.Context, args []string, e env) error {
 // and so, for one state of the log, the same bytes.
 func releaseConfig(format formats.Format, capRat *big.Rat, scope rlhf.Scope, licence string) ledger.ReleaseConfig {
 	return ledger.ReleaseConfig{Format: format, Cap: capRat, Licence: licence,
-		Options: formats.Options{Detector: langdetect.New(), Scope: scope, Licence: licence}}
+		Options: formats.Options{Detector: langdetect.New(), Scope: scope, Licence: licence, Spill: tempSpill}}
 }
 
 // buildRelease opens the store and its log in cfg.Server.Data and builds

@@ -4,27 +4,40 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
+	"io"
 	"slices"
 )
+
+// Spill is scratch storage the duplicate filter writes sorted runs of
+// digests to, one after the other, and reads back at their offsets. Close
+// releases it; nothing in it is needed after. cmd/agora gives an unlinked
+// temporary file (an *os.File is one); this package does no file I/O.
+type Spill interface {
+	io.Writer
+	io.ReaderAt
+	io.Closer
+}
 
 // digestSet is the set of row digests of the duplicate filter, exact and
 // in bounded memory: an open-addressing hash table of 16-byte digests
 // (16 bytes a row instead of about 35 in a Go map, no per-entry garbage)
 // that grows up to maxSlots. When it is full its digests are sorted and
-// written to a temporary file as a run, and the table starts again empty;
+// written to the spill storage as a run, and the table starts again empty;
 // a digest is then looked up in the table and in each run (one 4 KB read
 // a run, found through a small in-memory index of the runs' blocks). So
 // memory stays under 1.5×maxSlots×16 bytes (24 MiB, while the table grows
 // to its last size) whatever the number of rows, and rows past about
-// 786,000 pay one read each per run.
+// 786,000 pay one read each per run. Without spill storage the table
+// grows instead, 16 bytes a row.
 type digestSet struct {
 	slots    [][16]byte // zero digest = empty slot
 	used     int
 	hasZero  bool // the zero digest, which cannot live in a slot
 	maxSlots int
 
-	file *os.File // runs, back to back; nil until the first spill
+	open func() (Spill, error) // opens file at the first spill; nil: never spill
+	file Spill                 // runs, back to back; nil until the first spill
+	size int64                 // bytes written to file
 	runs []digestRun
 	buf  [runBlock * 16]byte
 }
@@ -43,11 +56,11 @@ const (
 	digestSetLoadFactor = 4 // full at 3/4
 )
 
-func newDigestSet(maxSlots int) *digestSet {
+func newDigestSet(maxSlots int, spill func() (Spill, error)) *digestSet {
 	if maxSlots <= 0 {
 		maxSlots = defaultMaxSlots
 	}
-	return &digestSet{slots: make([][16]byte, min(digestSetInitSlots, maxSlots)), maxSlots: maxSlots}
+	return &digestSet{slots: make([][16]byte, min(digestSetInitSlots, maxSlots)), maxSlots: maxSlots, open: spill}
 }
 
 // add adds d and reports whether it was new.
@@ -72,7 +85,7 @@ func (s *digestSet) add(d [16]byte) (bool, error) {
 	s.slots[i] = d
 	s.used++
 	if s.used*digestSetLoadFactor >= len(s.slots)*(digestSetLoadFactor-1) {
-		if len(s.slots) < s.maxSlots {
+		if len(s.slots) < s.maxSlots || s.open == nil {
 			s.grow()
 		} else if err := s.spill(); err != nil {
 			return false, err
@@ -110,11 +123,10 @@ func (s *digestSet) grow() {
 // empties the table.
 func (s *digestSet) spill() error {
 	if s.file == nil {
-		f, err := os.CreateTemp("", "agora-export-digests-*")
+		f, err := s.open()
 		if err != nil {
 			return fmt.Errorf("duplicate filter: %w", err)
 		}
-		os.Remove(f.Name()) // gone when closed
 		s.file = f
 	}
 	// The digests are moved to the front of the table and sorted there:
@@ -126,11 +138,7 @@ func (s *digestSet) spill() error {
 		}
 	}
 	slices.SortFunc(ds, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
-	off, err := s.file.Seek(0, 2)
-	if err != nil {
-		return fmt.Errorf("duplicate filter: %w", err)
-	}
-	run := digestRun{off: off, n: len(ds)}
+	run := digestRun{off: s.size, n: len(ds)}
 	w := bufio.NewWriterSize(s.file, 1<<16)
 	for i := range ds {
 		if i%runBlock == 0 {
@@ -141,6 +149,7 @@ func (s *digestSet) spill() error {
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("duplicate filter: %w", err)
 	}
+	s.size += int64(len(ds)) * 16
 	s.runs = append(s.runs, run)
 	clear(s.slots)
 	s.used = 0
@@ -183,7 +192,7 @@ func (s *digestSet) inRun(r *digestRun, d [16]byte) (bool, error) {
 	return false, nil
 }
 
-// close removes the runs' file.
+// close releases the runs' storage.
 func (s *digestSet) close() {
 	if s.file != nil {
 		s.file.Close()

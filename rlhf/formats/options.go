@@ -73,9 +73,13 @@ type Options struct {
 
 	// KeepDuplicates writes exact duplicate rows again instead of dropping
 	// them. The filter keeps a 16-byte digest of every row written, in at
-	// most 24 MiB; past about 786,000 rows it spills sorted digests to a
-	// temporary file and reads them back, so it stays exact.
+	// most 24 MiB when Spill is set: past about 786,000 rows it spills
+	// sorted digests to the storage Spill opens and reads them back, so it
+	// stays exact. Without Spill it keeps them all in memory.
 	KeepDuplicates bool
+	// Spill opens scratch storage for the duplicate filter, once it needs
+	// it (cmd/agora: an unlinked temporary file).
+	Spill          func() (Spill, error)
 	maxDigestSlots int // the filter's table size before it spills; 0 means 2^20 (tests set it lower)
 
 	Contributors ContributorMode

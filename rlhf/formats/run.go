@@ -153,7 +153,7 @@ func newPipeline(f Format, opts *Options, st *Stats, rw RowWriter) (*pipeline, e
 		p.mac = hmac.New(sha256.New, key)
 	}
 	if !opts.KeepDuplicates {
-		p.seen = newDigestSet(opts.maxDigestSlots)
+		p.seen = newDigestSet(opts.maxDigestSlots, opts.Spill)
 		p.seed1, p.seed2 = maphash.MakeSeed(), maphash.MakeSeed()
 	}
 	return p, nil
