@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,10 +37,10 @@ models:
 // --mode votes) over the same transport (websockets on loopback TCP),
 // the same 64 contributors voting in a closed loop (rate=0, as
 // BenchmarkVoteAck) or offered 2,000 votes/s (rate=2000, as
-// BenchmarkVoteAckAt2k). Both servers run side by side and take turns:
-// agreementRounds rounds of b.N/agreementRounds votes each, in
-// alternating order, so that the shared machine's other work falls on
-// both alike. It reports each side's median votes/s, acknowledgement p50
+// BenchmarkVoteAckAt2k). The two take turns: agreementRounds rounds of
+// b.N/agreementRounds votes each, in alternating order, so that the
+// shared machine's other work falls on both alike, each round against a
+// fresh server started for it. It reports each side's median votes/s, acknowledgement p50
 // and p99 and processor time per vote (load tester and server: in
 // process, one sum), and the median over the rounds of each round's
 // ratio process / in-process: votes/s-ratio, p99-ratio, cpu-ratio (the
@@ -54,19 +57,16 @@ func BenchmarkLoadtestAgreement(b *testing.B) {
 	}
 	for _, rate := range []float64{0, 2000} {
 		b.Run(fmt.Sprintf("rate=%g", rate), func(b *testing.B) {
-			p := startSubprocess(b, "serve", "--addr", "127.0.0.1:0", "--data", b.TempDir(), "--log-level", "error", "--config", cfg)
-			sides := []agreementSide{
-				{name: "process", base: p.url, pid: p.cmd.Process.Pid},
-				{name: "in-process", base: serveInProcess(b, "--config", cfg, "--log-level", "error")},
-			}
+			sides := []agreementSide{{name: "process"}, {name: "in-process"}}
 			var ratios [3][]float64
-			for r := range agreementRounds {
-				jobs := b.N / agreementRounds
+			rounds := min(agreementRounds, b.N)
+			for r := range rounds {
+				jobs := b.N / rounds
 				if r == 0 {
-					jobs += b.N % agreementRounds
+					jobs += b.N % rounds
 				}
 				for k := range sides {
-					sides[(k+r)%2].run(b, rate, jobs)
+					sides[(k+r)%2].run(b, cfg, rate, jobs)
 				}
 				proc, in := sides[0].reps[r], sides[1].reps[r]
 				ratios[0] = append(ratios[0], proc.VotesPerSec/in.VotesPerSec)
@@ -88,21 +88,43 @@ func BenchmarkLoadtestAgreement(b *testing.B) {
 // BenchmarkLoadtestAgreement.
 const agreementRounds = 4
 
-// agreementSide is one server of BenchmarkLoadtestAgreement and the
-// load tester's reports of its rounds.
+// agreementSide is one way of running the server in
+// BenchmarkLoadtestAgreement and the load tester's reports of its rounds.
 type agreementSide struct {
-	name string
-	base string
-	pid  int // the server's process; 0: this one
+	name string // process or in-process
 	reps []*loadtest.Report
+	gcs  []float64 // garbage collections per 1,000 votes, server and load tester
 }
 
-// run offers jobs votes at rate (0: closed loop) to the side's server.
-func (s *agreementSide) run(b *testing.B, rate float64, jobs int) {
+// run starts a server with the configuration file cfg (a fresh one each
+// round, so that neither side's store grows more, and no idle server
+// counts in the other side's processor time), offers it jobs votes at
+// rate (0: closed loop), and stops it.
+func (s *agreementSide) run(b *testing.B, cfg string, rate float64, jobs int) {
+	var base string
+	var pid int
+	var serverGCs func() int // the server's collections so far; nil: counted in this process
+	if s.name == "process" {
+		p := startSubprocessEnv(b, []string{"GODEBUG=gctrace=1"}, "serve", "--addr", "127.0.0.1:0", "--data", b.TempDir(), "--log-level", "error", "--config", cfg)
+		base, pid = p.url, p.cmd.Process.Pid
+		serverGCs = func() int { return strings.Count(p.errOut.String(), "\ngc ") }
+		defer func() {
+			p.cmd.Process.Signal(syscall.SIGTERM)
+			p.cmd.Wait()
+		}()
+	} else {
+		url, stop := serveInProcessStop(b, nil, "--config", cfg, "--log-level", "error")
+		base = url
+		defer stop()
+	}
+	gcs := gcCycles()
+	if serverGCs != nil {
+		gcs -= uint64(serverGCs())
+	}
 	rep, err := loadtest.Run(context.Background(), loadtest.Config{
-		Dial:         func(ctx context.Context) (loadtest.Conn, error) { return httpapi.DialArena(ctx, s.base, "") },
+		Dial:         func(ctx context.Context) (loadtest.Conn, error) { return httpapi.DialArena(ctx, base, "") },
 		Contributors: 64, Mode: loadtest.ModeVotes, Rate: rate, Jobs: jobs, Duration: 30 * time.Minute,
-		Prompt: "How do I learn Go?", ServerPID: s.pid,
+		Prompt: "How do I learn Go?", ServerPID: pid,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -110,7 +132,19 @@ func (s *agreementSide) run(b *testing.B, rate float64, jobs int) {
 	if rep.Votes != int64(jobs) || len(rep.Errors) != 0 {
 		b.Fatalf("%s: %d votes of %d, errors %v", s.name, rep.Votes, jobs, rep.Errors)
 	}
+	gcs = gcCycles() - gcs
+	if serverGCs != nil {
+		gcs += uint64(serverGCs())
+	}
 	s.reps = append(s.reps, rep)
+	s.gcs = append(s.gcs, 1000*float64(gcs)/float64(jobs))
+}
+
+// gcCycles returns this process's garbage collections so far.
+func gcCycles() uint64 {
+	sample := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(sample)
+	return sample[0].Value.Uint64()
 }
 
 // report reports the side's medians over its rounds.
@@ -124,6 +158,7 @@ func (s *agreementSide) report(b *testing.B) {
 	b.ReportMetric(median(p99), s.name+"-ack-p99-ms")
 	b.ReportMetric(median(cpu), s.name+"-cpu-us/vote")
 	b.ReportMetric(median(vps)*median(cpu)/1e6, s.name+"-cpus")
+	b.ReportMetric(median(s.gcs), s.name+"-gc/kvote")
 }
 
 // cpuPerVote is the processor time per vote of the load tester and the

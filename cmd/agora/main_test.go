@@ -79,19 +79,28 @@ func serveInProcess(t testing.TB, args ...string) string {
 // serveInProcessEnv is serveInProcess with the environment vars.
 func serveInProcessEnv(t testing.TB, vars map[string]string, args ...string) string {
 	t.Helper()
+	url, stop := serveInProcessStop(t, vars, args...)
+	t.Cleanup(stop)
+	return url
+}
+
+// serveInProcessStop is serveInProcessEnv that leaves stopping the
+// server, with the function it returns, to the caller.
+func serveInProcessStop(t testing.TB, vars map[string]string, args ...string) (string, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	e := env{getenv: func(k string) string { return vars[k] }, stdin: strings.NewReader(""), stdout: out, stderr: errOut}
 	done := make(chan error, 1)
 	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...)
 	go func() { done <- run(ctx, args, e) }()
-	t.Cleanup(func() {
+	stop := func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
-	})
-	return waitServing(t, out, errOut)
+	}
+	return waitServing(t, out, errOut), stop
 }
 
 // subprocess is a real agora process.
