@@ -246,14 +246,13 @@ func (s *Store) runWrite(ctx context.Context, tx *sql.Tx, req *writeReq) error {
 }
 
 // appendVoteLeaf appends the leaf of vote id, whose record hashes to
-// leaf, and notes it for the vote's receipt.
+// leaf, and notes it for the vote's receipt (logCommitted).
 func (s *Store) appendVoteLeaf(ctx context.Context, tx *sql.Tx, id string, leaf ledger.Hash) error {
 	n, err := s.appendLeafHash(ctx, tx, ledger.KindVote, id, nil, leaf)
 	if err != nil {
 		return err
 	}
 	s.log.votes = append(s.log.votes, ledger.CommittedVote{ID: id, Index: n, Hash: leaf})
-	s.noteLeaf(id, n, leaf)
 	return nil
 }
 
@@ -265,24 +264,6 @@ func (s *Store) logCommitted() {
 		enc.Committed(w.votes)
 	}
 	w.votes = w.votes[:0]
-}
-
-// noteLeaf remembers the leaf index and hash of vote id, just appended,
-// for VoteLeaf to answer without a query. A vote whose transaction fails
-// is never asked for; the map is cleared if it grows large.
-func (s *Store) noteLeaf(id string, n int64, hash ledger.Hash) {
-	s.leavesMu.Lock()
-	defer s.leavesMu.Unlock()
-	if s.leaves == nil || len(s.leaves) > 65536 {
-		s.leaves = map[string]noted{}
-	}
-	s.leaves[id] = noted{n, hash}
-}
-
-// noted is a leaf just appended: its index and hash.
-type noted struct {
-	idx  int64
-	hash ledger.Hash
 }
 
 // loadLogSize reads the log's size for the writer, at open.
@@ -304,12 +285,6 @@ func (s *Store) LogSize(ctx context.Context) (int64, error) {
 
 // LeafIndex returns the index of the first leaf about ref (a vote id).
 func (s *Store) LeafIndex(ctx context.Context, ref string) (int64, error) {
-	s.leavesMu.Lock()
-	l, ok := s.leaves[ref]
-	s.leavesMu.Unlock()
-	if ok {
-		return l.idx, nil
-	}
 	var n int64
 	err := s.read.QueryRowContext(ctx, `SELECT idx FROM log_leaves WHERE ref = ? ORDER BY idx LIMIT 1`, ref).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -321,17 +296,10 @@ func (s *Store) LeafIndex(ctx context.Context, ref string) (int64, error) {
 	return n, nil
 }
 
-// VoteLeaf returns the index and leaf hash of vote id's leaf: for the
-// vote's receipt, once, right after it is saved (then without a query), or
-// later from the tree's stored hashes.
+// VoteLeaf returns the index and leaf hash of vote id's leaf, from the
+// tree's stored hashes. (A vote's receipt right after its commit needs
+// neither: the store hands its leaf to the log with the commit.)
 func (s *Store) VoteLeaf(ctx context.Context, id string) (int64, ledger.Hash, error) {
-	s.leavesMu.Lock()
-	l, ok := s.leaves[id]
-	delete(s.leaves, id)
-	s.leavesMu.Unlock()
-	if ok {
-		return l.idx, l.hash, nil
-	}
 	n, err := s.LeafIndex(ctx, id)
 	if err != nil {
 		return 0, ledger.Hash{}, err

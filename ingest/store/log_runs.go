@@ -26,9 +26,10 @@ const (
 	insertRunSQL   = `INSERT OR REPLACE INTO log_hash_runs (at, hashes) VALUES (?, ?)`
 )
 
-// maxRun is the most hashes one run holds: a large write (an import, a
-// release) is cut into runs that each read back quickly.
-const maxRun = 512
+// maxRun is the most hashes one run holds (4 KiB, inside a page): a large
+// write (an import, a release) is cut into runs that each read back
+// quickly.
+const maxRun = 128
 
 // insertRuns writes hashes, from stored-hash index at on, in runs.
 func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, at int64, hashes []ledger.Hash) error {
@@ -117,15 +118,18 @@ func (s *Store) readRuns(ctx context.Context, indexes []int64, out []ledger.Hash
 	for i, x := range indexes {
 		args[i] = x
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT at, hashes FROM log_hash_runs WHERE at IN
-		(SELECT (SELECT max(at) FROM log_hash_runs WHERE at <= q.column1) FROM (VALUES `+rowsSQL("(?)", len(indexes))+`) q)`, args...)
+	// The indexes drive the join (CROSS JOIN keeps them outside): each
+	// finds its run's start with one seek, and its run with another.
+	rows, err := s.read.QueryContext(ctx, `SELECT r.at, r.hashes FROM
+		(SELECT DISTINCT (SELECT max(at) FROM log_hash_runs WHERE at <= column1) AS start FROM (VALUES `+rowsSQL("(?)", len(indexes))+`)) q
+		CROSS JOIN log_hash_runs r ON r.at = q.start`, args...)
 	if err != nil {
 		return fmt.Errorf("read tree hashes: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var at int64
-		var run []byte
+		var run sql.RawBytes
 		if err := rows.Scan(&at, &run); err != nil {
 			return fmt.Errorf("read tree hashes: %w", err)
 		}

@@ -49,9 +49,6 @@ type Store struct {
 	ledger atomic.Pointer[ledger.Encoder] // writes votes' leaves; nil: no log
 	log    logWriter                      // the log's size and the open transaction's leaves; the writer's alone
 
-	leavesMu sync.Mutex       // guards leaves
-	leaves   map[string]noted // leaf of votes just saved, until VoteLeaf asks
-
 	onCommit atomic.Pointer[CommitObserver] // see ObserveCommits
 }
 
