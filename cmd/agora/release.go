@@ -100,6 +100,8 @@ func runRelease(ctx context.Context, args []string, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "release %s\nlog state: %d leaves, root %s\nvotes: %d (left out: %d)\ncontributors with a share: %d\n",
 		rel.Root, rel.LogSize, rel.LogRoot, rel.Votes, len(rel.Excluded), len(rel.Shares))
+	fmt.Fprintf(e.stdout, "gold answers: %d (%d right); in shares a right one is worth %s votes, a wrong one %s\n",
+		rel.Population.Gold, rel.Population.Correct, rel.Quality.Right.FloatString(3), rel.Quality.Wrong.FloatString(3))
 	if rel.Leaf >= 0 {
 		fmt.Fprintf(e.stdout, "release leaf: %d (shares leaf: %d)\n", rel.Leaf, rel.Leaf+1)
 	}
