@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"sync"
@@ -22,6 +21,7 @@ import (
 type client struct {
 	s           *Server
 	conn        *websocket.Conn
+	net         *batchConn // conn's connection, which batches the writer's frames
 	contributor string
 	member      string        // the signed-in member, or ""
 	memberSince time.Time     // when the member was created (account-age limits)
@@ -61,14 +61,15 @@ func (s *Server) handleWebsocket(c *gin.Context) error {
 	if worked { // the page keeps the identity it earned
 		header = http.Header{"Set-Cookie": {s.tokenCookie(c.Request, token).String()}}
 	}
-	conn, err := s.upgrader.Upgrade(c.Writer, c.Request, header)
+	hijacker := &batchHijacker{ResponseWriter: c.Writer}
+	conn, err := s.upgrader.Upgrade(hijacker, c.Request, header)
 	if err != nil {
 		s.conns.release(addr, contributor)
 		return nil // the upgrader has answered the client
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cl := &client{
-		s: s, conn: conn, contributor: contributor, member: w.member, memberSince: w.memberSince, addr: addr,
+		s: s, conn: conn, net: hijacker.conn, contributor: contributor, member: w.member, memberSince: w.memberSince, addr: addr,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 		ctx: ctx, cancel: cancel, closeCode: websocket.CloseNormalClosure,
 	}
@@ -285,10 +286,8 @@ func (cl *client) writeLoop() {
 	for {
 		select {
 		case <-cl.wake:
-			for _, f := range cl.takeQueue() {
-				if !cl.write(f) {
-					return
-				}
+			if !cl.writeQueued() {
+				return
 			}
 		case <-ping.C:
 			if err := cl.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(ws.WriteWait)); err != nil {
@@ -296,10 +295,8 @@ func (cl *client) writeLoop() {
 				return
 			}
 		case <-cl.done:
-			for _, f := range cl.takeQueue() {
-				if !cl.write(f) {
-					return
-				}
+			if !cl.writeQueued() {
+				return
 			}
 			cl.mu.Lock()
 			code := cl.closeCode
@@ -311,19 +308,61 @@ func (cl *client) writeLoop() {
 	}
 }
 
-func (cl *client) write(f arena.Frame) bool {
-	data, err := json.Marshal(f)
+// writeQueued writes the queued frames, and those queued meanwhile, until
+// the queue is empty, gathering them into as few socket writes as it can.
+// It reports false when the connection failed.
+func (cl *client) writeQueued() bool {
+	buf := framePool.Get().(*[]byte)
+	defer framePool.Put(buf)
+	cl.net.gather()
+	for q := cl.takeQueue(); len(q) > 0; q = cl.takeQueue() {
+		for i := range q {
+			var ok bool
+			if *buf, ok = cl.write(&q[i], (*buf)[:0]); !ok {
+				cl.net.discard()
+				return false
+			}
+			if cl.net.full() {
+				if !cl.flush() {
+					return false
+				}
+				cl.net.gather()
+			}
+		}
+	}
+	if cap(*buf) > maxBatch {
+		*buf = nil
+	}
+	return cl.flush()
+}
+
+// flush writes the gathered frames.
+func (cl *client) flush() bool {
+	if err := cl.net.flush(cl.s.cfg.WS.WriteWait); err != nil {
+		cl.conn.NetConn().Close()
+		return false
+	}
+	return true
+}
+
+// framePool holds buffers frames are encoded into.
+var framePool = sync.Pool{New: func() any { return new([]byte) }}
+
+// write encodes f into buf and writes it as one websocket message. It
+// returns buf, to be used again, and false when the connection failed.
+func (cl *client) write(f *arena.Frame, buf []byte) ([]byte, bool) {
+	data, err := f.AppendJSON(buf)
 	if err != nil {
 		cl.s.log.Error("encode frame", "type", f.Type, "err", err)
-		return true
+		return data, true
 	}
 	cl.conn.SetWriteDeadline(time.Now().Add(cl.s.cfg.WS.WriteWait))
 	if err := cl.conn.WriteMessage(websocket.TextMessage, data); err != nil {
 		cl.conn.NetConn().Close()
-		return false
+		return data, false
 	}
-	cl.s.cfg.Observer.WebsocketFrame("out", string(f.Type))
-	return true
+	cl.s.cfg.Observer.WebsocketFrame("out", f.Type)
+	return data, true
 }
 
 var closeText = map[int]string{

@@ -1,0 +1,88 @@
+package httpapi
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// batchConn is the connection under a client's websocket. While its
+// writer collects, the frames the websocket writes gather in one buffer
+// and reach the socket in one write: a write to a socket costs more than
+// the frame in it, and frames queue up in bursts (both sides' tokens, a
+// token and the done after it). Control frames the reader answers (pong,
+// close) join the batch if one is gathering, else go out at once.
+type batchConn struct {
+	net.Conn
+	mu      sync.Mutex
+	collect bool
+	buf     []byte
+}
+
+// maxBatch is about the most a batch gathers before it is written.
+const maxBatch = 64 << 10
+
+func (c *batchConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.collect {
+		c.buf = append(c.buf, p...)
+		c.mu.Unlock()
+		return len(p), nil
+	}
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+// gather starts a batch.
+func (c *batchConn) gather() {
+	c.mu.Lock()
+	c.collect = true
+	c.mu.Unlock()
+}
+
+// full reports whether the batch is big enough to be written now.
+func (c *batchConn) full() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.buf) >= maxBatch
+}
+
+// flush writes the batch within wait and ends it. The buffer is dropped
+// when it is empty afterwards, so an idle connection holds none.
+func (c *batchConn) flush(wait time.Duration) error {
+	c.mu.Lock()
+	data := c.buf
+	c.buf, c.collect = nil, false
+	c.mu.Unlock()
+	if len(data) == 0 {
+		return nil
+	}
+	c.Conn.SetWriteDeadline(time.Now().Add(wait))
+	_, err := c.Conn.Write(data)
+	return err
+}
+
+// discard ends the batch without writing it: the connection has failed.
+func (c *batchConn) discard() {
+	c.mu.Lock()
+	c.buf, c.collect = nil, false
+	c.mu.Unlock()
+}
+
+// batchHijacker hands the websocket upgrader a batchConn in place of the
+// hijacked connection.
+type batchHijacker struct {
+	http.ResponseWriter
+	conn *batchConn
+}
+
+func (h *batchHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.conn = &batchConn{Conn: conn}
+	return h.conn, rw, nil
+}
