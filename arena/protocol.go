@@ -128,6 +128,14 @@ func ParseRequest(data []byte) (*Request, error) {
 	if !utf8.Valid(data) {
 		return nil, rlhf.Errorf(rlhf.EInvalid, "malformed message: not valid UTF-8")
 	}
+	if r, ok := parsePlain(data); ok {
+		return knownType(&r)
+	}
+	return parseFull(data)
+}
+
+// parseFull is ParseRequest for any valid UTF-8 frame, with encoding/json.
+func parseFull(data []byte) (*Request, error) {
 	if err := checkKeys(data); err != nil {
 		return nil, err
 	}
@@ -140,6 +148,11 @@ func ParseRequest(data []byte) (*Request, error) {
 	if dec.More() {
 		return nil, rlhf.Errorf(rlhf.EInvalid, "malformed message: data after the JSON object")
 	}
+	return knownType(&r)
+}
+
+// knownType returns r if its type is one of the protocol's.
+func knownType(r *Request) (*Request, error) {
 	switch r.Type {
 	case RequestStart, RequestMessage, RequestVote, RequestAcceptTerms:
 	case "":
@@ -147,7 +160,7 @@ func ParseRequest(data []byte) (*Request, error) {
 	default:
 		return nil, rlhf.Errorf(rlhf.EInvalid, "unknown message type %q (want start, message, vote or accept_terms)", r.Type)
 	}
-	return &r, nil
+	return r, nil
 }
 
 // jsonProblem describes a decoding error without echoing large input.

@@ -1,8 +1,11 @@
 package arena
 
 import (
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/agora-rlhf/agora/rlhf"
 )
@@ -31,6 +34,11 @@ func TestParseRequest(t *testing.T) {
 		{`{"type":"start","prompt":"x","type":"start"}`, "", `"type" appears twice`},
 		{`{"type":"start","prompt":{"a":[1,{"b":2}]},"prompt":"y"}`, "", `appears twice`},
 		{`{"type":"start","promp\u0074":"x","prompt":"y"}`, "", `appears twice`},
+		{` { "type" : "vote" , "battle_id":"b",` + "\n\t\r" + `"winner":"a"} `, RequestVote, ""},
+		{`{"type":"vote","battle_id":"b","winner":"a",}`, "", "malformed"},
+		{`{"type":"vote","battle_id":"b","winner":"a"`, "", "malformed"},
+		{`{"type":"vote","battle_id":"b","winner":null}`, RequestVote, ""},
+		{`{"type":"start","prompt":"a\"b"}`, RequestStart, ""},
 	}
 	for _, tt := range tests {
 		r, err := ParseRequest([]byte(tt.in))
@@ -53,11 +61,19 @@ func FuzzParseRequest(f *testing.F) {
 		`{"type":"start","prompt":"hi"}`,
 		`{"type":"vote","battle_id":"b","winner":"both_bad","strength":"negligible"}`,
 		`{"type":"message","battle_id":"b","content":"x"}`,
+		`{"type":"vote","battle_id":"b","winner":"a","winner":"b"}`, `{"Type":"vote"}`, ` {"type":"vote"} x`,
 		`{"type":"vote","weight":1e999}`, `{"type":"start","prompt":"\ud800"}`, `null`, `"x"`, `{"type":null}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if plain, ok := parsePlain(data); ok && utf8.Valid(data) {
+			fast, fastErr := knownType(&plain)
+			full, fullErr := parseFull(data)
+			if fmt.Sprint(fastErr) != fmt.Sprint(fullErr) || (fullErr == nil && *fast != *full) {
+				t.Fatalf("parsePlain(%q) = %+v, %v; the full decoder gives %+v, %v", data, fast, fastErr, full, fullErr)
+			}
+		}
 		r, err := ParseRequest(data)
 		if err != nil {
 			if rlhf.ErrorCode(err) != rlhf.EInvalid {
@@ -71,4 +87,20 @@ func FuzzParseRequest(f *testing.F) {
 			t.Fatalf("ParseRequest(%q) accepted type %q", data, r.Type)
 		}
 	})
+}
+
+// TestPlainKeys checks that the plain parser knows exactly the protocol's
+// keys: those of Request's JSON tags, which checkKeys allows.
+func TestPlainKeys(t *testing.T) {
+	typ := reflect.TypeFor[Request]()
+	for i := range typ.NumField() {
+		key, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		var r Request
+		if field, _ := r.field([]byte(key)); field == nil || !requestKeys[key] {
+			t.Errorf("key %q of Request: plain parser knows it %v, checkKeys %v", key, field != nil, requestKeys[key])
+		}
+	}
+	if len(requestKeys) != typ.NumField() {
+		t.Errorf("checkKeys allows %d keys; Request has %d fields", len(requestKeys), typ.NumField())
+	}
 }

@@ -134,7 +134,8 @@ func (s *Server) unregister(cl *client) {
 func (cl *client) readLoop() {
 	ws := cl.s.cfg.WS
 	cl.conn.SetReadLimit(ws.ReadLimit)
-	cl.conn.SetReadDeadline(time.Now().Add(ws.PongWait))
+	extended := time.Now()
+	cl.conn.SetReadDeadline(extended.Add(ws.PongWait))
 	cl.conn.SetPongHandler(func(string) error {
 		cl.extendRead()
 		return nil
@@ -157,7 +158,12 @@ func (cl *client) readLoop() {
 			continue
 		}
 		cl.handle(data)
-		cl.extendRead()
+		if now := time.Now(); now.Sub(extended) > ws.PongWait/64 {
+			// Not at every frame: at thousands of frames a second,
+			// moving the deadline costs more than the frames.
+			extended = now
+			cl.extendRead()
+		}
 	}
 }
 
