@@ -64,56 +64,48 @@ func appendInt(b []byte, key string, v int64) []byte {
 	return strconv.AppendInt(append(b, key...), v, 10)
 }
 
-const hexDigits = "0123456789abcdef"
+// escapes[c] is how encoding/json writes ASCII byte c inside a string by
+// default, or "" where it writes c as it is.
+var escapes = func() (t [utf8.RuneSelf]string) {
+	const hex = "0123456789abcdef"
+	for c := range t {
+		if c < 0x20 || c == '<' || c == '>' || c == '&' {
+			t[c] = `\u00` + hex[c>>4:c>>4+1] + hex[c&0xf:c&0xf+1]
+		}
+	}
+	t['"'], t['\\'], t['\n'], t['\r'], t['\t'], t['\b'], t['\f'] = `\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`
+	return t
+}()
 
 // appendJSONString appends s as encoding/json writes a string by default:
-// control characters, '"' and '\\' escaped, '<', '>' and '&' as \u00XX,
-// U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD.
+// the escapes above, U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		if c := s[i]; c < utf8.RuneSelf {
+			if e := escapes[c]; e != "" {
+				b = append(append(b, s[start:i]...), e...)
+				start = i + 1
 			}
 			i++
-			start = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
+		var e string
 		switch {
 		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
+			e = `\ufffd`
+		case r == '\u2028':
+			e = `\u2028`
+		case r == '\u2029':
+			e = `\u2029`
+		}
+		if e != "" {
+			b = append(append(b, s[start:i]...), e...)
+			start = i + size
 		}
 		i += size
-		start = i
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')

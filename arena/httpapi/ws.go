@@ -266,6 +266,9 @@ func (cl *client) sink(f arena.Frame) {
 		}
 		return
 	}
+	if cl.queue == nil {
+		cl.queue = (*queuePool.Get().(*[]arena.Frame))[:0]
+	}
 	cl.queue = append(cl.queue, f)
 	cl.mu.Unlock()
 	select {
@@ -274,7 +277,12 @@ func (cl *client) sink(f arena.Frame) {
 	}
 }
 
-// takeQueue returns the queued frames and empties the queue.
+// queuePool holds emptied queues: a frame is large, and a streaming
+// client's queue would otherwise be allocated anew at almost every frame.
+var queuePool = sync.Pool{New: func() any { return new([]arena.Frame) }}
+
+// takeQueue returns the queued frames and empties the queue. Give the
+// frames back with putQueue once they are written.
 func (cl *client) takeQueue() []arena.Frame {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
@@ -322,24 +330,35 @@ func (cl *client) writeQueued() bool {
 	defer framePool.Put(buf)
 	cl.net.gather()
 	for q := cl.takeQueue(); len(q) > 0; q = cl.takeQueue() {
-		for i := range q {
-			var ok bool
-			if *buf, ok = cl.write(&q[i], (*buf)[:0]); !ok {
-				cl.net.discard()
-				return false
-			}
-			if cl.net.full() {
-				if !cl.flush() {
-					return false
-				}
-				cl.net.gather()
-			}
+		ok := cl.writeFrames(q, buf)
+		putQueue(q)
+		if !ok {
+			cl.net.discard()
+			return false
 		}
 	}
 	if cap(*buf) > maxBatch {
 		*buf = nil
 	}
 	return cl.flush()
+}
+
+// writeFrames writes q, encoding each frame in buf, and writes the batch
+// out whenever it is full.
+func (cl *client) writeFrames(q []arena.Frame, buf *[]byte) bool {
+	for i := range q {
+		var ok bool
+		if *buf, ok = cl.write(&q[i], (*buf)[:0]); !ok {
+			return false
+		}
+		if cl.net.full() {
+			if !cl.flush() {
+				return false
+			}
+			cl.net.gather()
+		}
+	}
+	return true
 }
 
 // flush writes the gathered frames.
@@ -349,6 +368,16 @@ func (cl *client) flush() bool {
 		return false
 	}
 	return true
+}
+
+// putQueue gives back a queue that takeQueue returned.
+func putQueue(q []arena.Frame) {
+	if cap(q) > 256 {
+		return // a burst's; let it go
+	}
+	clear(q)
+	q = q[:0]
+	queuePool.Put(&q)
 }
 
 // framePool holds buffers frames are encoded into.

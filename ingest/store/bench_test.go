@@ -125,7 +125,7 @@ func BenchmarkSaveVoteAt10k(b *testing.B) {
 	lat := make([]time.Duration, len(recs))
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for j := 0; j < len(recs); {
 		now := time.Now()
 		for ; j < len(recs); j++ {
@@ -147,6 +147,7 @@ func BenchmarkSaveVoteAt10k(b *testing.B) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(len(recs))/time.Since(start).Seconds(), "votes/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(len(recs)), "cpu-us/vote")
 	reportLatency(b, lat)
 }
 
