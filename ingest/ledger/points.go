@@ -96,8 +96,12 @@ func (pv PointValues) of(g GoldAnswer) int64 {
 	return 0
 }
 
-// total returns the points of a tally: never below 0, as a weight.
+// total returns the points of a tally: never below 0, and 0 with no
+// ordinary vote, as a weight in a release.
 func (pv PointValues) total(t Tally) int64 {
+	if t.Votes == 0 {
+		return 0
+	}
 	return max(0, pv.Vote*t.Votes+pv.Right*t.Correct+pv.Wrong*(t.Gold-t.Correct))
 }
 

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/agora-rlhf/agora/ingest/ledger"
@@ -63,6 +64,8 @@ func TestPointsGold(t *testing.T) {
 	tl := openLog(t, ledger.Config{})
 	ctx := context.Background()
 	votes := plan([]goldVoter{{"alice", 60, 0.8}, {"bob", 40, 0}, {"carol", 40, 1}})
+	// dave answers one gold battle right and casts no ordinary vote.
+	votes = append(votes, goldVote{who: "dave", gold: true, scored: true, right: rlhf.SideA, pick: rlhf.SideA})
 	tl.cast(t, votes, false)
 	c := ledger.NewContributions(tl.store, tl.log.Encoder(), nil)
 	b, v := battleAndVote(1000)
@@ -110,6 +113,10 @@ func TestPointsGold(t *testing.T) {
 	wp, _ := w.Float64()
 	if s.Votes != countOrdinary(votes, "alice") || s.Gold != p.Gold || s.Right != p.Right || math.Abs(wp*10-float64(p.Total)) > 0.5*float64(p.Gold)+1e-6 {
 		t.Errorf("share line %+v against points %d (%d gold, %d right)", s, p.Total, p.Gold, p.Right)
+	}
+	// Gold answers alone are not data: no share, no points.
+	if d, err := c.Points(ctx, "dave"); err != nil || d.Gold != 1 || d.Right != 1 || d.Total != 0 || strings.Contains(string(table), d.Contributor) {
+		t.Errorf("a contributor with only a right gold answer: %+v, %v; want no points and no line in the table\n%s", d, err, table)
 	}
 	q2 := ledger.NewContributions(tl.store, tl.log.Encoder(), func(string) bool { return true })
 	if p, err := q2.Points(ctx, "alice"); err != nil || p.Total != 0 || p.Receipts[0].Points != 0 || q2.VotePoints(b, v) != 0 {

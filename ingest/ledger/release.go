@@ -199,7 +199,11 @@ func releaseShares(cfg *ReleaseConfig, rel *Release, st *logState, written []log
 	rel.Population, rel.Quality = pop, q
 	rows := make([]ShareRow, 0, len(tallies))
 	for c, t := range tallies {
-		rows = append(rows, ShareRow{Contributor: c, Tally: *t, Weight: q.Weight(*t)})
+		w := new(big.Rat) // no data in the release, no share: gold answers alone earn none
+		if t.Votes > 0 {
+			w = q.Weight(*t)
+		}
+		rows = append(rows, ShareRow{Contributor: c, Tally: *t, Weight: w})
 	}
 	var err error
 	if rel.Shares, err = Shares(rows, cfg.Cap); err != nil {

@@ -33,7 +33,10 @@ expectation a contributor of gold accuracy a gets 1 + RHO * (a - mu) / mu
 per vote (a random clicker about 0.7, a careful contributor a little over
 1). Gold battles left unscored (their degraded side came out whole, or a
 turn failed) and those logged before the gold line existed are worth 0. A
-weight below 0 is 0. Without gold answers, every vote is worth 1.
+weight below 0 is 0, and so is the weight of a contributor with no ordinary
+vote in the release (gold answers alone, which are not data, earn no
+share; they still count in O, n and c). Without gold answers, every vote
+is worth 1.
 Quarantined and erased votes are not in the release and are worth nothing,
 gold answers included.
 
