@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Replicate adds times copies of every stored battle with its vote, turns
+// and vote summary, under new ids, in one transaction: copy k of a battle
+// id X is "r00000k-X" (of a vote id likewise), its seq the battle's plus k
+// times the largest battle seq (votes likewise). It is for benchmarks that
+// need a store of many millions of battles: SQLite copies the rows itself,
+// appended in order, many times faster than importing them. Stores must
+// hold votes only of battles (as imports make them).
+func (s *Store) Replicate(ctx context.Context, times int) error {
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("replicate: %w", err)
+	}
+	defer conn.Close()
+	im := &importer{s: s, ctx: ctx, conn: conn}
+	if err := im.begin(); err != nil {
+		return errors.Join(err, im.end())
+	}
+	err = replicate(ctx, im.tx, times)
+	if err != nil {
+		im.tx.Rollback()
+	} else if err = im.tx.Commit(); err != nil {
+		err = fmt.Errorf("replicate: commit: %w", err)
+	}
+	if rerr := im.end(); rerr != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+		err = errors.Join(err, rerr)
+	}
+	return err
+}
+
+// replicate runs Replicate's copies in tx.
+func replicate(ctx context.Context, tx *sql.Tx, times int) error {
+	var battles, votes int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM battles`).Scan(&battles); err != nil {
+		return fmt.Errorf("replicate: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM votes`).Scan(&votes); err != nil {
+		return fmt.Errorf("replicate: %w", err)
+	}
+	for k := int64(1); k <= int64(times); k++ {
+		// How each table's key columns change in copy k, and which rows
+		// are the originals; the other columns are copied as they are.
+		prefix := fmt.Sprintf("'r%06d-' || ", k)
+		tables := []struct {
+			name, orig string
+			key        map[string]string
+		}{
+			{"battles", fmt.Sprint("seq <= ", battles), map[string]string{"seq": fmt.Sprint("seq + ", k*battles), "id": prefix + "id"}},
+			{"turns", fmt.Sprint("battle_seq <= ", battles), map[string]string{"battle_seq": fmt.Sprint("battle_seq + ", k*battles)}},
+			{"votes", fmt.Sprint("seq <= ", votes), map[string]string{"seq": fmt.Sprint("seq + ", k*votes), "id": prefix + "id", "battle_id": prefix + "battle_id"}},
+			{"vote_summaries", fmt.Sprint("seq <= ", votes), map[string]string{"seq": fmt.Sprint("seq + ", k*votes)}},
+		}
+		for _, t := range tables {
+			q, err := copyQuery(ctx, tx, t.name, t.orig, t.key)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("replicate %s: %w", t.name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// copyQuery returns an INSERT … SELECT copying the rows of table that
+// orig selects, in the order of orig's column, with key's expressions in
+// place of its columns.
+func copyQuery(ctx context.Context, tx *sql.Tx, table, orig string, key map[string]string) (string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+	if err != nil {
+		return "", fmt.Errorf("replicate: %w", err)
+	}
+	defer rows.Close()
+	var cols, exprs []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return "", fmt.Errorf("replicate: %w", err)
+		}
+		cols = append(cols, c)
+		exprs = append(exprs, c)
+		if e, ok := key[c]; ok {
+			exprs[len(exprs)-1] = e
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("replicate: %w", err)
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE %s ORDER BY %s",
+		table, strings.Join(cols, ", "), strings.Join(exprs, ", "), table, orig, strings.Fields(orig)[0]), nil
+}
