@@ -12,12 +12,11 @@ import (
 const failedBattleSQL = `EXISTS (SELECT 1 FROM turns t WHERE t.battle_seq = b.seq AND (t.a_error_code != '' OR t.b_error_code != ''))`
 
 // BattleSides returns how many sides of the arena's own battles (not
-// imported ones) each model took, voted or not.
+// imported ones) each model took, voted or not, by model: kept in
+// battle_sides as battles are written (BattleSidesMigration), so that
+// reading them at start does not grow with the store.
 func (s *Store) BattleSides(ctx context.Context) ([]policy.Sides, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT model, count(*) FROM (
-			SELECT model_a AS model FROM battles WHERE source = 'arena'
-			UNION ALL SELECT model_b FROM battles WHERE source = 'arena')
-		GROUP BY model ORDER BY model`)
+	rows, err := s.read.QueryContext(ctx, `SELECT model, sides FROM battle_sides WHERE sides > 0 ORDER BY model`)
 	if err != nil {
 		return nil, fmt.Errorf("count battle sides: %w", err)
 	}

@@ -12,7 +12,8 @@ import (
 // Replicate adds times copies of every stored battle with its vote, turns
 // and vote summary, under new ids, in one transaction: copy k of a battle
 // id X is "r00000k-X" (of a vote id likewise), its seq the battle's plus k
-// times the largest battle seq (votes likewise). It is for benchmarks that
+// times the largest battle seq (votes likewise), its times (not the
+// turns') the battle's plus k times the span of the battles' times. It is for benchmarks that
 // need a store of many millions of battles: SQLite copies the rows itself,
 // appended in order, many times faster than importing them. Stores must
 // hold votes only of battles (as imports make them).
@@ -25,6 +26,13 @@ func (s *Store) Replicate(ctx context.Context, times int) error {
 	im := &importer{s: s, ctx: ctx, conn: conn}
 	if err := im.begin(); err != nil {
 		return errors.Join(err, im.end())
+	}
+	// The copies go into secondary indexes (by contributor, by time) at
+	// thousands of places at once: a page cache that holds them keeps
+	// that from spilling to the WAL (ten times faster at 10M).
+	if _, err := im.tx.ExecContext(ctx, "PRAGMA cache_size = -1048576"); err != nil {
+		im.tx.Rollback()
+		return errors.Join(fmt.Errorf("replicate: %w", err), im.end())
 	}
 	err = replicate(ctx, im.tx, times)
 	if err != nil {
@@ -48,25 +56,33 @@ func replicate(ctx context.Context, tx *sql.Tx, times int) error {
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM votes`).Scan(&votes); err != nil {
 		return fmt.Errorf("replicate: %w", err)
 	}
+	// Copy k's times are the originals' plus k times their span.
+	var span int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(created_at) - min(created_at), 0) + 1 FROM battles`).Scan(&span); err != nil {
+		return fmt.Errorf("replicate: %w", err)
+	}
 	for k := int64(1); k <= int64(times); k++ {
 		// How each table's key columns change in copy k, and which rows
 		// are the originals; the other columns are copied as they are.
 		prefix := fmt.Sprintf("'r%06d-' || ", k)
+		later := fmt.Sprintf("%d * ?1 + ", k) // after the originals' last time
 		tables := []struct {
 			name, orig string
 			key        map[string]string
 		}{
-			{"battles", fmt.Sprint("seq <= ", battles), map[string]string{"seq": fmt.Sprint("seq + ", k*battles), "id": prefix + "id"}},
+			{"battles", fmt.Sprint("seq <= ", battles), map[string]string{"seq": fmt.Sprint("seq + ", k*battles), "id": prefix + "id",
+				"created_at": later + "created_at", "updated_at": later + "updated_at"}},
 			{"turns", fmt.Sprint("battle_seq <= ", battles), map[string]string{"battle_seq": fmt.Sprint("battle_seq + ", k*battles)}},
-			{"votes", fmt.Sprint("seq <= ", votes), map[string]string{"seq": fmt.Sprint("seq + ", k*votes), "id": prefix + "id", "battle_id": prefix + "battle_id"}},
-			{"vote_summaries", fmt.Sprint("seq <= ", votes), map[string]string{"seq": fmt.Sprint("seq + ", k*votes)}},
+			{"votes", fmt.Sprint("seq <= ", votes), map[string]string{"seq": fmt.Sprint("seq + ", k*votes), "id": prefix + "id", "battle_id": prefix + "battle_id",
+				"created_at": later + "created_at"}},
+			{"vote_summaries", fmt.Sprint("seq <= ", votes), map[string]string{"seq": fmt.Sprint("seq + ", k*votes), "at": "CASE at WHEN 0 THEN 0 ELSE " + later + "at END"}},
 		}
 		for _, t := range tables {
 			q, err := copyQuery(ctx, tx, t.name, t.orig, t.key)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, q); err != nil {
+			if _, err := tx.ExecContext(ctx, q, span); err != nil {
 				return fmt.Errorf("replicate %s: %w", t.name, err)
 			}
 		}

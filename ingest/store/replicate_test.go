@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/agora-rlhf/agora/rlhf"
 )
@@ -48,6 +49,14 @@ func TestReplicate(t *testing.T) {
 				t.Errorf("copy %d of %s: battle %s, vote's battle %s", k, want.Battle.ID, got.Battle.ID, got.Vote.BattleID)
 			}
 			got.Battle.ID, got.Vote.ID, got.Vote.BattleID = want.Battle.ID, want.Vote.ID, want.Vote.BattleID
+			// The battles' times span a millisecond: copy k is k ms later.
+			later := time.Duration(k) * time.Millisecond
+			if orig := stored[want.Vote.ID]; got.Battle.CreatedAt.Sub(orig.Battle.CreatedAt) != later ||
+				got.Battle.UpdatedAt.Sub(orig.Battle.UpdatedAt) != later || got.Vote.CreatedAt.Sub(orig.Vote.CreatedAt) != later {
+				t.Errorf("copy %d of %s: times %v %v %v, want %v after the original's", k, want.Battle.ID,
+					got.Battle.CreatedAt, got.Battle.UpdatedAt, got.Vote.CreatedAt, later)
+			}
+			got.Battle.CreatedAt, got.Battle.UpdatedAt, got.Vote.CreatedAt = want.Battle.CreatedAt, want.Battle.UpdatedAt, want.Vote.CreatedAt
 			if orig := stored[want.Vote.ID]; !reflect.DeepEqual(got, orig) || !reflect.DeepEqual(got.Battle.Turns, want.Battle.Turns) {
 				t.Errorf("copy %d of %s differs:\n%+v\nwant\n%+v", k, want.Battle.ID, got, orig)
 			}

@@ -99,6 +99,8 @@ var migrations = []string{
 	LogRunsMigration,
 	// 20: the gold line of each vote's leaf (gold_leaf.go).
 	GoldLeafMigration,
+	// 21: the sides each model took in the arena's battles (battle_sides.go).
+	BattleSidesMigration,
 }
 
 // SchemaVersion is the schema version this code writes.
