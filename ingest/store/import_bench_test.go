@@ -94,6 +94,23 @@ func BenchmarkImportText(b *testing.B) {
 	}
 	b.ReportMetric(took[0].Seconds()/took[1].Seconds(), "store/floor-time")
 	b.ReportMetric(cpu[0].Seconds()/cpu[1].Seconds(), "store/floor-cpu")
+	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
+}
+
+// peakRSSMiB returns the largest resident set this process has had
+// (/proc/self/status's VmHWM), in MiB, or 0.
+func peakRSSMiB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }
 
 // cpuTime returns the processor time this process has used, user and
@@ -310,6 +327,7 @@ func BenchmarkExportText(b *testing.B) {
 	b.ReportMetric(cpu[0].Seconds()/cpu[1].Seconds(), "export/floor-cpu")
 	b.ReportMetric(took[2].Seconds()/took[1].Seconds(), "no-redact/floor-time")
 	b.ReportMetric(cpu[2].Seconds()/cpu[1].Seconds(), "no-redact/floor-cpu")
+	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
 }
 
 // selectAndWrite is BenchmarkExportText's floor.
