@@ -129,15 +129,16 @@ func processCPU(b *testing.B, pid int) float64 {
 }
 
 // benchArenaStore returns a data directory holding a store of n voted
-// battles among 50 models, made once and kept (v2: some v1 stores were
-// made by a branch whose migrations were numbered otherwise).
+// battles among 50 models, made once and kept (the version in the name
+// changes when stores made by branches whose migrations were numbered
+// otherwise are about).
 func benchArenaStore(b *testing.B, n int, text bool) string {
 	b.Helper()
 	root := os.Getenv("AGORA_BENCH_DIR")
 	if root == "" {
 		root = os.TempDir()
 	}
-	dir := filepath.Join(root, fmt.Sprintf("agora-bench-arena-v2-%d-%v", n, text))
+	dir := filepath.Join(root, fmt.Sprintf("agora-bench-arena-v3-%d-%v", n, text))
 	if _, err := os.Stat(filepath.Join(dir, storeFile)); err == nil {
 		return dir
 	}
