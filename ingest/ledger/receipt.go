@@ -27,14 +27,14 @@ const (
 // includes them.
 //
 // An ed25519 signature costs about as much as the rest of a vote's
-// acknowledgement, so the votes of one commit share one: when the store
-// commits votes' leaves it tells the log (Encoder.Committed), which keeps
-// them as one batch; the first of them asked for signs one statement over
-// the Merkle root of the batch's entries, one per vote, and each receipt
-// gives its entry's inclusion proof in that batch (docs/ledger.md,
-// Receipts). The signing happens in the callers, which run in parallel, not
-// in the store's one writer. A vote the log was not told of gets a batch of
-// its own.
+// acknowledgement, so votes committed together share one: when the store
+// commits votes' leaves it tells the log (Encoder.Committed), which adds
+// them to the open batch; the first of its votes asked for closes it and
+// signs one statement over the Merkle root of the batch's entries, one per
+// vote, and each receipt gives its entry's inclusion proof in that batch
+// (docs/ledger.md, Receipts). The signing happens in the callers, which run
+// in parallel, not in the store's one writer. A vote the log was not told
+// of gets a batch of its own.
 func (l *Log) Receipt(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) (*rlhf.Receipt, error) {
 	if s, ok := l.receipts.take(v.ID); ok {
 		return s.batch.receipt(l, s.pos)
@@ -50,26 +50,36 @@ func (l *Log) Receipt(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) (*rlhf.
 	return r, nil
 }
 
-// signCommitted keeps the votes committed together as one batch of
-// receipts, signed when the first is asked for: the store's writer only
-// hands them over.
+// signCommitted adds the votes of a commit to the open batch of receipts,
+// which the first of its votes asked for signs (and closes): the store's
+// writer only hands them over, and commits that follow each other faster
+// than batches are signed share a signature.
 func (l *Log) signCommitted(votes []CommittedVote) {
-	batch := newReceiptBatch(votes)
-	l.receipts.mu.Lock()
-	defer l.receipts.mu.Unlock()
-	if l.receipts.m == nil || len(l.receipts.m) > 65536 { // receipts never asked for
-		l.receipts.m = make(map[string]receiptSlot, 4096)
+	c := &l.receipts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 65536 { // receipts never asked for
+		c.m = make(map[string]receiptSlot, 4096)
 	}
-	for i, v := range votes {
-		l.receipts.m[v.ID] = receiptSlot{batch, i}
+	if c.open == nil || len(c.open.leaves)+len(votes) > maxBatch {
+		c.open = &receiptBatch{}
+	}
+	b := c.open
+	for _, v := range votes {
+		c.m[v.ID] = receiptSlot{b, len(b.leaves)}
+		b.leaves = append(b.leaves, receiptLeaf{index: v.Index, hash: v.Hash})
 	}
 }
 
+// maxBatch is the most receipts one statement signs.
+const maxBatch = 4096
+
 // receiptCache keeps the batches of the votes committed, by vote id, until
-// Receipt takes each vote's receipt.
+// Receipt takes each vote's receipt, and the batch still open.
 type receiptCache struct {
-	mu sync.Mutex // guards m
-	m  map[string]receiptSlot
+	mu   sync.Mutex // guards m, open, and open's leaves
+	m    map[string]receiptSlot
+	open *receiptBatch // takes committed votes until it is signed
 }
 
 // A receiptSlot is a vote's entry in its batch.
@@ -86,7 +96,8 @@ func (c *receiptCache) take(id string) (receiptSlot, bool) {
 	return s, ok
 }
 
-// A receiptBatch is the receipts of the votes of one commit, signed once.
+// A receiptBatch is the receipts of the votes of one or more commits,
+// signed once.
 type receiptBatch struct {
 	leaves []receiptLeaf
 	once   sync.Once
@@ -114,7 +125,15 @@ func newReceiptBatch(votes []CommittedVote) *receiptBatch {
 // receipt returns the receipt of the batch's entry pos, signing the batch
 // first if no receipt of it has been asked for yet.
 func (b *receiptBatch) receipt(l *Log, pos int) (*rlhf.Receipt, error) {
-	b.once.Do(func() { b.sign(l) })
+	b.once.Do(func() {
+		c := &l.receipts
+		c.mu.Lock()
+		if c.open == b { // no more votes join it
+			c.open = nil
+		}
+		c.mu.Unlock()
+		b.sign(l)
+	})
 	if b.err != nil {
 		return nil, b.err
 	}

@@ -185,3 +185,34 @@ func TestReceiptsCommitted(t *testing.T) {
 		}
 	}
 }
+
+// TestReceiptsShareOpenBatch commits votes twice before any receipt is
+// asked for: all four share one statement. A commit after that starts a
+// batch of its own.
+func TestReceiptsShareOpenBatch(t *testing.T) {
+	l := testSigner(t)
+	votes := committed(6)
+	l.signCommitted(votes[:2])
+	l.signCommitted(votes[2:4])
+	statement := func(v CommittedVote) string {
+		t.Helper()
+		r, err := l.Receipt(context.Background(), nil, &rlhf.Vote{ID: v.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if idx, h, err := OpenReceipt(r, l.VerifierKey()); err != nil || idx != v.Index || h != v.Hash {
+			t.Errorf("receipt of %s opens to %d, %v, %v; want %d, %v", v.ID, idx, h, err, v.Index, v.Hash)
+		}
+		return r.Statement
+	}
+	first := statement(votes[3])
+	l.signCommitted(votes[4:])
+	for _, v := range votes[:3] {
+		if statement(v) != first {
+			t.Errorf("vote %s, committed before the first receipt, has a statement of its own", v.ID)
+		}
+	}
+	if statement(votes[4]) == first || statement(votes[5]) == first {
+		t.Error("votes committed after the batch was signed share its statement")
+	}
+}
