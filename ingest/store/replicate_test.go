@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,8 +20,20 @@ func TestReplicate(t *testing.T) {
 	if _, err := s.Import(ctx, feed(recs, nil)); err != nil {
 		t.Fatal(err)
 	}
+	indexes := func() string {
+		var all string
+		if err := s.read.QueryRow(`SELECT group_concat(name || ': ' || sql, '; ') FROM
+			(SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name)`).Scan(&all); err != nil {
+			t.Fatal(err)
+		}
+		return all
+	}
+	before := indexes()
 	if err := s.Replicate(ctx, 2); err != nil {
 		t.Fatal(err)
+	}
+	if after := indexes(); after != before || !strings.Contains(after, "battles_contributor") {
+		t.Fatalf("indexes after Replicate:\n%s\nbefore:\n%s", after, before)
 	}
 	if got := countVotes(t, s); got != 21 {
 		t.Fatalf("%d votes after two copies of 7, want 21", got)
