@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,10 +30,7 @@ type Privacy interface {
 // the page say it.
 const Unrecallable = "Data releases made before the deletion, and models already trained on them, cannot be recalled."
 
-var (
-	noPrivacy     = rlhf.Errorf(rlhf.ENotFound, "consent and erasure are not available on this server")
-	noContributor = rlhf.Errorf(rlhf.EUnauthorized, "a contributor token is required (the page's cookie, or Authorization: Bearer TOKEN with the token of the websocket's hello)")
-)
+var noContributor = rlhf.Errorf(rlhf.EUnauthorized, "a contributor token is required (the page's cookie, or Authorization: Bearer TOKEN with the token of the websocket's hello)")
 
 // contributor returns the contributor the request's token proves. Unlike
 // the websocket, it never hands out a new identity.
@@ -50,17 +49,38 @@ func (s *Server) contributor(c *gin.Context) (string, error) {
 	return w.contributor, nil
 }
 
-// privacy returns the store, the contributor the request is about (the
-// caller, or the :contributor of an admin route) and who acts.
-func (s *Server) privacy(c *gin.Context) (Privacy, string, string, error) {
-	if s.cfg.Privacy == nil {
-		return nil, "", "", noPrivacy
+// privacyAPI serves contributors' consent, download and erasure, with
+// what they use: the store, who the caller is, the operator's default
+// consent, and what an erasure must also reach.
+type privacyAPI struct {
+	p           Privacy
+	contributor func(c *gin.Context) (string, error) // the contributor the request's token proves
+	defaults    rlhf.Consent                         // the operator's, with rlhf.DefaultScope when none is configured
+	onErase     func(ctx context.Context, battles []string) error
+	forget      func() // drops the published leaderboards, which count erased votes; nil without them
+	log         *slog.Logger
+	now         func() time.Time
+}
+
+// newPrivacyAPI gives consent and erasure what they use of s.
+func (s *Server) newPrivacyAPI(p Privacy) *privacyAPI {
+	api := &privacyAPI{p: p, contributor: s.contributor, defaults: s.cfg.DefaultConsent,
+		onErase: s.cfg.OnErase, log: s.log, now: s.now}
+	api.defaults.Scope = api.defaults.Scope.Effective()
+	if s.public != nil {
+		api.forget = s.public.forget
 	}
+	return api
+}
+
+// subject returns the contributor the request is about (the caller, or
+// the :contributor of an admin route) and who acts.
+func (api *privacyAPI) subject(c *gin.Context) (string, string, error) {
 	if id := c.Param("contributor"); id != "" {
-		return s.cfg.Privacy, id, "admin", nil
+		return id, "admin", nil
 	}
-	id, err := s.contributor(c)
-	return s.cfg.Privacy, id, "contributor", err
+	id, err := api.contributor(c)
+	return id, "contributor", err
 }
 
 // consentAnswer is GET /api/v1/me/consent's answer.
@@ -73,14 +93,14 @@ type consentAnswer struct {
 }
 
 // handleGetConsent answers the consent the caller's next vote gets.
-func (s *Server) handleGetConsent(c *gin.Context) error {
-	p, id, _, err := s.privacy(c)
+func (api *privacyAPI) handleGetConsent(c *gin.Context) error {
+	id, _, err := api.subject(c)
 	if err != nil {
 		return err
 	}
-	ans := consentAnswer{Consent: s.defaultConsent(), Default: s.defaultConsent(), Scopes: rlhf.Scopes,
+	ans := consentAnswer{Consent: api.defaults, Default: api.defaults, Scopes: rlhf.Scopes,
 		Unrecallable: "Narrowing applies to releases made after it. " + Unrecallable}
-	got, err := p.ConsentDefaults(c.Request.Context(), id)
+	got, err := api.p.ConsentDefaults(c.Request.Context(), id)
 	switch {
 	case err == nil:
 		ans.Consent, ans.Chosen = *got, true
@@ -94,17 +114,9 @@ func (s *Server) handleGetConsent(c *gin.Context) error {
 	return nil
 }
 
-// defaultConsent is the operator's, with rlhf.DefaultScope when none is
-// configured.
-func (s *Server) defaultConsent() rlhf.Consent {
-	d := s.cfg.DefaultConsent
-	d.Scope = d.Scope.Effective()
-	return d
-}
-
 // handlePutConsent sets the consent of the caller's future votes.
-func (s *Server) handlePutConsent(c *gin.Context) error {
-	p, id, _, err := s.privacy(c)
+func (api *privacyAPI) handlePutConsent(c *gin.Context) error {
+	id, _, err := api.subject(c)
 	if err != nil {
 		return err
 	}
@@ -112,8 +124,8 @@ func (s *Server) handlePutConsent(c *gin.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	body.At = s.now()
-	if err := p.SetConsentDefaults(c.Request.Context(), id, body); err != nil {
+	body.At = api.now()
+	if err := api.p.SetConsentDefaults(c.Request.Context(), id, body); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, body)
@@ -122,8 +134,8 @@ func (s *Server) handlePutConsent(c *gin.Context) error {
 
 // handleNarrow narrows the scope of the caller's past votes (all, or
 // those named); it never widens one.
-func (s *Server) handleNarrow(c *gin.Context) error {
-	p, id, _, err := s.privacy(c)
+func (api *privacyAPI) handleNarrow(c *gin.Context) error {
+	id, _, err := api.subject(c)
 	if err != nil {
 		return err
 	}
@@ -131,8 +143,8 @@ func (s *Server) handleNarrow(c *gin.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	body.Contributor, body.At = id, s.now()
-	n, err := p.NarrowVotes(c.Request.Context(), body)
+	body.Contributor, body.At = id, api.now()
+	n, err := api.p.NarrowVotes(c.Request.Context(), body)
 	if err != nil {
 		return err
 	}
@@ -143,12 +155,12 @@ func (s *Server) handleNarrow(c *gin.Context) error {
 
 // handleDownload answers everything Agora holds about the contributor, as
 // one JSON document.
-func (s *Server) handleDownload(c *gin.Context) error {
-	p, id, _, err := s.privacy(c)
+func (api *privacyAPI) handleDownload(c *gin.Context) error {
+	id, _, err := api.subject(c)
 	if err != nil {
 		return err
 	}
-	d, err := p.ContributorData(c.Request.Context(), id)
+	d, err := api.p.ContributorData(c.Request.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -159,28 +171,28 @@ func (s *Server) handleDownload(c *gin.Context) error {
 
 // handleErase deletes everything Agora holds about the contributor, and
 // answers the content-free tombstone that stays.
-func (s *Server) handleErase(c *gin.Context) error {
-	p, id, actor, err := s.privacy(c)
+func (api *privacyAPI) handleErase(c *gin.Context) error {
+	id, actor, err := api.subject(c)
 	if err != nil {
 		return err
 	}
 	var b [8]byte
 	rand.Read(b[:])
-	e := &rlhf.Erasure{ID: "e_" + hex.EncodeToString(b[:]), Actor: actor, At: s.now()}
+	e := &rlhf.Erasure{ID: "e_" + hex.EncodeToString(b[:]), Actor: actor, At: api.now()}
 	ctx := c.Request.Context()
-	battles, err := p.Erase(ctx, id, e)
+	battles, err := api.p.Erase(ctx, id, e)
 	if err != nil && rlhf.ErrorCode(err) != rlhf.EUnavailable { // unavailable: deleted, but the WAL not yet cleared
 		return err
 	}
-	s.log.Info("erased a contributor's data", "erasure", e.ID, "actor", actor, "battles", e.Battles, "votes", e.Votes)
-	if s.cfg.OnErase != nil {
-		if err := s.cfg.OnErase(context.WithoutCancel(ctx), battles); err != nil {
+	api.log.Info("erased a contributor's data", "erasure", e.ID, "actor", actor, "battles", e.Battles, "votes", e.Votes)
+	if api.onErase != nil {
+		if err := api.onErase(context.WithoutCancel(ctx), battles); err != nil {
 			return &rlhf.Error{Code: rlhf.EUnavailable, Err: err,
 				Message: "your data was deleted from the store, but removing its copies (analytics, leaderboard) failed; the operator has been told (erasure " + e.ID + ")"}
 		}
 	}
-	if s.public != nil {
-		s.public.forget() // the published fits count the erased votes
+	if api.forget != nil {
+		api.forget() // the published fits count the erased votes
 	}
 	if err != nil {
 		return err

@@ -184,15 +184,16 @@ func (s *Server) privacyRoutes(p Privacy) []Route {
 	if p == nil {
 		return nil
 	}
+	api := s.newPrivacyAPI(p)
 	return []Route{
-		{"GET", "/api/v1/me/consent", Anyone, s.wrap(s.handleGetConsent)},
-		{"PUT", "/api/v1/me/consent", Anyone, s.wrap(s.handlePutConsent)},
-		{"POST", "/api/v1/me/consent/narrow", Anyone, s.wrap(s.handleNarrow)},
-		{"GET", "/api/v1/me/data", Anyone, s.wrap(s.handleDownload)},
-		{"DELETE", "/api/v1/me/data", Anyone, s.wrap(s.handleErase)},
-		{"GET", "/api/v1/admin/contributors/:contributor/data", AdminOnly, s.wrap(s.handleDownload)},
-		{"DELETE", "/api/v1/admin/contributors/:contributor/data", AdminOnly, s.wrap(s.handleErase)},
-		{"POST", "/api/v1/admin/contributors/:contributor/consent/narrow", AdminOnly, s.wrap(s.handleNarrow)},
+		{"GET", "/api/v1/me/consent", Anyone, s.wrap(api.handleGetConsent)},
+		{"PUT", "/api/v1/me/consent", Anyone, s.wrap(api.handlePutConsent)},
+		{"POST", "/api/v1/me/consent/narrow", Anyone, s.wrap(api.handleNarrow)},
+		{"GET", "/api/v1/me/data", Anyone, s.wrap(api.handleDownload)},
+		{"DELETE", "/api/v1/me/data", Anyone, s.wrap(api.handleErase)},
+		{"GET", "/api/v1/admin/contributors/:contributor/data", AdminOnly, s.wrap(api.handleDownload)},
+		{"DELETE", "/api/v1/admin/contributors/:contributor/data", AdminOnly, s.wrap(api.handleErase)},
+		{"POST", "/api/v1/admin/contributors/:contributor/consent/narrow", AdminOnly, s.wrap(api.handleNarrow)},
 	}
 }
 
