@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -41,7 +42,7 @@ type ReleaseBuilt struct {
 // handleBuildRelease serves POST /api/v1/admin/releases: builds the
 // release of a state of the log and appends it. Building the same state
 // again gives the same files and appends nothing.
-func (s *Server) handleBuildRelease(rel Releaser) handler {
+func handleBuildRelease(rel Releaser, log *slog.Logger) handler {
 	return func(c *gin.Context) error {
 		var req ReleaseRequest
 		if err := decodeJSON(c, &req); err != nil {
@@ -51,7 +52,7 @@ func (s *Server) handleBuildRelease(rel Releaser) handler {
 		if err != nil {
 			return err
 		}
-		s.log.Info("release built", "root", built.Root, "leaf", built.Leaf, "log_size", built.LogSize)
+		log.Info("release built", "root", built.Root, "leaf", built.Leaf, "log_size", built.LogSize)
 		c.JSON(http.StatusOK, built)
 		return nil
 	}
