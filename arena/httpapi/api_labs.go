@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -20,6 +22,27 @@ const (
 	researcherKind = rlhf.KindResearcher
 )
 
+// accountAPI manages lab and researcher accounts and their tokens, with
+// what it uses: the accounts, what pauses a disabled lab's models (nil
+// without a registry), the log and the clock.
+type accountAPI struct {
+	accts    Accounts
+	pauseLab func(ctx context.Context, lab string) error
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// newAccountAPI gives the account routes what they use of s.
+func (s *Server) newAccountAPI(accts Accounts) *accountAPI {
+	api := &accountAPI{accts: accts, log: s.log, now: s.now}
+	if s.cfg.Registry != nil {
+		api.pauseLab = s.cfg.Registry.PauseLab
+	}
+	return api
+}
+
+// accounts returns the accounts, for the routes of other groups that
+// check a lab exists.
 func (s *Server) accounts() (Accounts, error) {
 	if s.cfg.Accounts == nil {
 		return nil, rlhf.Errorf(rlhf.EUnavailable, "accounts are not available on this server")
@@ -47,12 +70,8 @@ func decodeJSON(c *gin.Context, v any) error {
 
 // handleCreateAccount creates an account of kind and its first API token,
 // which is in the answer and nowhere else: it is stored only as a hash.
-func (s *Server) handleCreateAccount(kind rlhf.AccountKind) handler {
+func (api *accountAPI) handleCreateAccount(kind rlhf.AccountKind) handler {
 	return func(c *gin.Context) error {
-		accts, err := s.accounts()
-		if err != nil {
-			return err
-		}
 		var req struct {
 			ID   string `json:"id"`
 			Name string `json:"name"`
@@ -60,28 +79,25 @@ func (s *Server) handleCreateAccount(kind rlhf.AccountKind) handler {
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		a := &rlhf.Account{ID: req.ID, Kind: kind, Name: req.Name, CreatedAt: s.now()}
-		if err := accts.CreateAccount(c.Request.Context(), a); err != nil {
+		a := &rlhf.Account{ID: req.ID, Kind: kind, Name: req.Name, CreatedAt: api.now()}
+		if err := api.accts.CreateAccount(c.Request.Context(), a); err != nil {
 			return err
 		}
 		token, hash := newToken()
-		if err := accts.AddToken(c.Request.Context(), a.ID, hash, a.CreatedAt); err != nil {
+		if err := api.accts.AddToken(c.Request.Context(), a.ID, hash, a.CreatedAt); err != nil {
 			return err
 		}
-		s.log.Info("account created", "kind", kind, "account", a.ID)
+		api.log.Info("account created", "kind", kind, "account", a.ID)
 		c.Header("Cache-Control", "no-store")
 		c.JSON(http.StatusCreated, gin.H{"account": a, "token": token})
 		return nil
 	}
 }
 
-func (s *Server) handleListAccounts(kind rlhf.AccountKind) handler {
+// handleListAccounts lists the accounts of kind.
+func (api *accountAPI) handleListAccounts(kind rlhf.AccountKind) handler {
 	return func(c *gin.Context) error {
-		accts, err := s.accounts()
-		if err != nil {
-			return err
-		}
-		list, err := accts.Accounts(c.Request.Context(), kind)
+		list, err := api.accts.Accounts(c.Request.Context(), kind)
 		if err != nil {
 			return err
 		}
@@ -92,12 +108,8 @@ func (s *Server) handleListAccounts(kind rlhf.AccountKind) handler {
 
 // account returns the account named by the :id parameter if it is of
 // kind.
-func (s *Server) account(c *gin.Context, kind rlhf.AccountKind) (*rlhf.Account, error) {
-	accts, err := s.accounts()
-	if err != nil {
-		return nil, err
-	}
-	a, err := accts.Account(c.Request.Context(), c.Param("id"))
+func (api *accountAPI) account(c *gin.Context, kind rlhf.AccountKind) (*rlhf.Account, error) {
+	a, err := api.accts.Account(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		return nil, err
 	}
@@ -109,34 +121,35 @@ func (s *Server) account(c *gin.Context, kind rlhf.AccountKind) (*rlhf.Account, 
 
 // handleNewToken adds an API token to an account (to rotate tokens: add
 // one, switch, then revoke the old ones by revoking all and adding one).
-func (s *Server) handleNewToken(kind rlhf.AccountKind) handler {
+func (api *accountAPI) handleNewToken(kind rlhf.AccountKind) handler {
 	return func(c *gin.Context) error {
-		a, err := s.account(c, kind)
+		a, err := api.account(c, kind)
 		if err != nil {
 			return err
 		}
 		token, hash := newToken()
-		if err := s.cfg.Accounts.AddToken(c.Request.Context(), a.ID, hash, s.now()); err != nil {
+		if err := api.accts.AddToken(c.Request.Context(), a.ID, hash, api.now()); err != nil {
 			return err
 		}
-		s.log.Info("token added", "account", a.ID)
+		api.log.Info("token added", "account", a.ID)
 		c.Header("Cache-Control", "no-store")
 		c.JSON(http.StatusCreated, gin.H{"account": a, "token": token})
 		return nil
 	}
 }
 
-func (s *Server) handleRevokeTokens(kind rlhf.AccountKind) handler {
+// handleRevokeTokens revokes every token of an account.
+func (api *accountAPI) handleRevokeTokens(kind rlhf.AccountKind) handler {
 	return func(c *gin.Context) error {
-		a, err := s.account(c, kind)
+		a, err := api.account(c, kind)
 		if err != nil {
 			return err
 		}
-		n, err := s.cfg.Accounts.RevokeTokens(c.Request.Context(), a.ID)
+		n, err := api.accts.RevokeTokens(c.Request.Context(), a.ID)
 		if err != nil {
 			return err
 		}
-		s.log.Info("tokens revoked", "account", a.ID, "count", n)
+		api.log.Info("tokens revoked", "account", a.ID, "count", n)
 		c.JSON(http.StatusOK, gin.H{"revoked": n})
 		return nil
 	}
@@ -144,21 +157,21 @@ func (s *Server) handleRevokeTokens(kind rlhf.AccountKind) handler {
 
 // handleDisableAccount revokes an account's tokens for good; a lab's
 // models are paused (kept, out of battles).
-func (s *Server) handleDisableAccount(kind rlhf.AccountKind) handler {
+func (api *accountAPI) handleDisableAccount(kind rlhf.AccountKind) handler {
 	return func(c *gin.Context) error {
-		a, err := s.account(c, kind)
+		a, err := api.account(c, kind)
 		if err != nil {
 			return err
 		}
-		if err := s.cfg.Accounts.DisableAccount(c.Request.Context(), a.ID); err != nil {
+		if err := api.accts.DisableAccount(c.Request.Context(), a.ID); err != nil {
 			return err
 		}
-		if kind == rlhf.KindLab && s.cfg.Registry != nil {
-			if err := s.cfg.Registry.PauseLab(c.Request.Context(), a.ID); err != nil {
+		if kind == rlhf.KindLab && api.pauseLab != nil {
+			if err := api.pauseLab(c.Request.Context(), a.ID); err != nil {
 				return err
 			}
 		}
-		s.log.Info("account disabled", "account", a.ID)
+		api.log.Info("account disabled", "account", a.ID)
 		a.Disabled = true
 		c.JSON(http.StatusOK, gin.H{"account": a})
 		return nil
@@ -166,7 +179,7 @@ func (s *Server) handleDisableAccount(kind rlhf.AccountKind) handler {
 }
 
 // handleMe returns the calling lab's account.
-func (s *Server) handleMe(c *gin.Context) error {
+func handleMe(c *gin.Context) error {
 	c.JSON(http.StatusOK, gin.H{"account": caller(c).account})
 	return nil
 }

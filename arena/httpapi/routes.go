@@ -244,18 +244,19 @@ func (s *Server) accountRoutes(a Accounts) []Route {
 	if a == nil {
 		return nil
 	}
+	api := s.newAccountAPI(a)
 	return []Route{
-		{"GET", "/api/v1/labs", AdminOnly, s.wrap(s.handleListAccounts(labKind))},
-		{"POST", "/api/v1/labs", AdminOnly, s.wrap(s.handleCreateAccount(labKind))},
-		{"GET", "/api/v1/labs/me", RoleLab, s.wrap(s.handleMe)},
-		{"DELETE", "/api/v1/labs/:id", AdminOnly, s.wrap(s.handleDisableAccount(labKind))},
-		{"POST", "/api/v1/labs/:id/tokens", AdminOnly, s.wrap(s.handleNewToken(labKind))},
-		{"DELETE", "/api/v1/labs/:id/tokens", AdminOnly, s.wrap(s.handleRevokeTokens(labKind))},
-		{"GET", "/api/v1/researchers", AdminOnly, s.wrap(s.handleListAccounts(researcherKind))},
-		{"POST", "/api/v1/researchers", AdminOnly, s.wrap(s.handleCreateAccount(researcherKind))},
-		{"DELETE", "/api/v1/researchers/:id", AdminOnly, s.wrap(s.handleDisableAccount(researcherKind))},
-		{"POST", "/api/v1/researchers/:id/tokens", AdminOnly, s.wrap(s.handleNewToken(researcherKind))},
-		{"DELETE", "/api/v1/researchers/:id/tokens", AdminOnly, s.wrap(s.handleRevokeTokens(researcherKind))},
+		{"GET", "/api/v1/labs", AdminOnly, s.wrap(api.handleListAccounts(labKind))},
+		{"POST", "/api/v1/labs", AdminOnly, s.wrap(api.handleCreateAccount(labKind))},
+		{"GET", "/api/v1/labs/me", RoleLab, s.wrap(handleMe)},
+		{"DELETE", "/api/v1/labs/:id", AdminOnly, s.wrap(api.handleDisableAccount(labKind))},
+		{"POST", "/api/v1/labs/:id/tokens", AdminOnly, s.wrap(api.handleNewToken(labKind))},
+		{"DELETE", "/api/v1/labs/:id/tokens", AdminOnly, s.wrap(api.handleRevokeTokens(labKind))},
+		{"GET", "/api/v1/researchers", AdminOnly, s.wrap(api.handleListAccounts(researcherKind))},
+		{"POST", "/api/v1/researchers", AdminOnly, s.wrap(api.handleCreateAccount(researcherKind))},
+		{"DELETE", "/api/v1/researchers/:id", AdminOnly, s.wrap(api.handleDisableAccount(researcherKind))},
+		{"POST", "/api/v1/researchers/:id/tokens", AdminOnly, s.wrap(api.handleNewToken(researcherKind))},
+		{"DELETE", "/api/v1/researchers/:id/tokens", AdminOnly, s.wrap(api.handleRevokeTokens(researcherKind))},
 	}
 }
 
