@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -17,11 +18,27 @@ import (
 // was sent.
 const exportTrailer = "X-Agora-Export-Status"
 
+// exportAPI streams training data, with what it uses: the records, the
+// options every export gets (the pseudonyms' key, the default licence,
+// the language detector, the duplicate filter's spill storage) and the
+// log.
+type exportAPI struct {
+	records rlhf.RecordSource
+	base    formats.Options
+	log     *slog.Logger
+}
+
+// newExportAPI gives the export route what it uses of s.
+func (s *Server) newExportAPI(records rlhf.RecordSource) *exportAPI {
+	return &exportAPI{records: records, log: s.log, base: formats.Options{Key: s.cfg.ExportKey,
+		Licence: s.cfg.DefaultConsent.Licence, Detector: s.cfg.Languages, Spill: s.cfg.ExportSpill}}
+}
+
 // handleExport streams training data in any export format to a
 // researcher (an account's token or the configured researcher token) or
 // the admin; the route table checks which. The choices are the flags of "agora export" as query
 // parameters.
-func (s *Server) handleExport(c *gin.Context) error {
+func (api *exportAPI) handleExport(c *gin.Context) error {
 	q := c.Request.URL.Query()
 	format := q.Get("format")
 	f, err := formats.ParseFormat(format)
@@ -36,9 +53,7 @@ func (s *Server) handleExport(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	opts.Key = s.cfg.ExportKey
-	opts.Licence = s.cfg.DefaultConsent.Licence
-	opts.Detector = s.cfg.Languages
+	opts.Key, opts.Licence, opts.Detector, opts.Spill = api.base.Key, api.base.Licence, api.base.Detector, api.base.Spill
 	if err := opts.Validate(f); err != nil {
 		return err
 	}
@@ -53,14 +68,14 @@ func (s *Server) handleExport(c *gin.Context) error {
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="agora-%s%s"`, f, ext))
 	c.Header("Trailer", exportTrailer)
 	c.Status(http.StatusOK)
-	stats, err := export(c.Request.Context(), c.Writer, string(f), opts, s.cfg.Records)
+	stats, err := export(c.Request.Context(), c.Writer, string(f), opts, api.records)
 	if err != nil {
-		s.log.Error("export broke off", "format", f, "records", stats.Records, "err", err)
+		api.log.Error("export broke off", "format", f, "records", stats.Records, "err", err)
 		c.Writer.Header().Set(exportTrailer, "error: "+rlhf.ErrorMessage(err))
 		return nil // the status line is gone; the trailer tells
 	}
 	c.Writer.Header().Set(exportTrailer, "ok")
-	s.log.Info("export", "format", f, "records", stats.Records, "rows", stats.Rows)
+	api.log.Info("export", "format", f, "records", stats.Records, "rows", stats.Rows)
 	return nil
 }
 

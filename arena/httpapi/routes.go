@@ -93,7 +93,7 @@ func (s *Server) exportRoutes(records rlhf.RecordSource) []Route {
 		return nil
 	}
 	return []Route{
-		{"GET", "/api/v1/export", ResearcherOrAdmin, s.streamingRoute(s.wrap(s.handleExport))},
+		{"GET", "/api/v1/export", ResearcherOrAdmin, s.streamingRoute(s.wrap(s.newExportAPI(records).handleExport))},
 	}
 }
 

@@ -70,6 +70,10 @@ type Config struct {
 	// Languages names the language of exported battles stored without
 	// one; nil leaves it unknown.
 	Languages formats.LanguageDetector
+	// ExportSpill opens the scratch storage an export's duplicate filter
+	// spills to past about 786,000 rows (formats.Options.Spill); nil keeps
+	// every row's digest in memory.
+	ExportSpill func() (formats.Spill, error)
 	// Metrics are written at /metrics in Prometheus text format, for the
 	// metrics role (MetricsToken) and the admin.
 	Metrics []Metrics

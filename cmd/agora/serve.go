@@ -301,6 +301,7 @@ func newWebServer(p *serveParts) (*httpapi.Server, error) {
 		ResearcherToken: or(e.getenv("AGORA_RESEARCHER_TOKEN"), cfg.Server.ResearcherToken),
 		ExportKey:       exportKey(e.getenv, p.secret),
 		Languages:       langdetect.New(),
+		ExportSpill:     tempSpill,
 		Metrics:         []httpapi.Metrics{p.meters},
 		MetricsToken:    metricsToken,
 		Observer:        p.meters,
