@@ -18,15 +18,18 @@ type GoldScorer interface {
 // handleMyGold serves GET /api/v1/me/gold: the calling contributor's
 // gold battles, how many they judged as a careful reader would, and the
 // accuracy Agora estimates from them; nothing about anyone else.
-func (s *Server) handleMyGold(c *gin.Context) error {
-	id, err := s.contributor(c)
-	if err != nil {
-		return err
+// contributor gives the contributor the request's token proves.
+func handleMyGold(g GoldScorer, contributor func(c *gin.Context) (string, error)) handler {
+	return func(c *gin.Context) error {
+		id, err := contributor(c)
+		if err != nil {
+			return err
+		}
+		score, err := g.GoldScore(c.Request.Context(), id)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, score)
+		return nil
 	}
-	score, err := s.cfg.MyGold.GoldScore(c.Request.Context(), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, score)
-	return nil
 }

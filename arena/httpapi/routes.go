@@ -141,7 +141,7 @@ func (s *Server) goldRoutes(g GoldScorer) []Route {
 		return nil
 	}
 	return []Route{
-		{"GET", "/api/v1/me/gold", Anyone, s.wrap(s.handleMyGold)},
+		{"GET", "/api/v1/me/gold", Anyone, s.wrap(handleMyGold(g, s.contributor))},
 	}
 }
 
