@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -138,6 +139,31 @@ func getJSONAs(t *testing.T, token, url string, into any) int {
 	return res.StatusCode
 }
 
+// getPublished is getJSONAs without a token for a published board: like a
+// patient client it waits out a 429 (a variant not fitted yet, fitted at
+// the paced worker's rate, which a busy machine slows) for its
+// Retry-After, for up to two minutes.
+func getPublished(t *testing.T, url string, into any) int {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		res, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wait, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+		if res.StatusCode == http.StatusTooManyRequests && time.Now().Before(deadline) {
+			res.Body.Close()
+			time.Sleep(time.Duration(max(wait, 1)) * time.Second)
+			continue
+		}
+		defer res.Body.Close()
+		if err := json.NewDecoder(res.Body).Decode(into); err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		return res.StatusCode
+	}
+}
+
 func TestLeaderboardAPI(t *testing.T) {
 	live, synth := newLive(t)
 	base := newLeaderboardServer(t, live)
@@ -240,7 +266,7 @@ func TestLeaderboardPublicPrice(t *testing.T) {
 	live, synth := newLive(t)
 	base := newLeaderboardServer(t, live) + "/api/v1/leaderboard"
 	var first, again, plain analytics.Leaderboard
-	if code := getJSONAs(t, "", base+"?style=false", &first); code != http.StatusOK || first.Battles != 4000 || first.Matrices == nil {
+	if code := getPublished(t, base+"?style=false", &first); code != http.StatusOK || first.Battles != 4000 || first.Matrices == nil {
 		t.Fatalf("public board: status %d, %d battles, matrices %v", code, first.Battles, first.Matrices != nil)
 	}
 	for i := range 5 {
@@ -283,7 +309,7 @@ func TestLeaderboardPublicCuts(t *testing.T) {
 	base := newLeaderboardServer(t, live) + "/api/v1/leaderboard"
 	for q, want := range map[string]int64{"category=coding": 1000, "language=Spanish": 800, "category=coding&style=false": 1000, "language=English": 3200} {
 		var lb analytics.Leaderboard
-		if code := getJSONAs(t, "", base+"?"+q, &lb); code != http.StatusOK || lb.Battles != want {
+		if code := getPublished(t, base+"?"+q, &lb); code != http.StatusOK || lb.Battles != want {
 			t.Errorf("public ?%s = %d, %d battles; want 200, %d", q, code, lb.Battles, want)
 		}
 	}
