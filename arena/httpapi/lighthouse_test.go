@@ -53,66 +53,88 @@ func newPagesSetup(t *testing.T) *setup {
 	return newSetup(t, options{tokens: demo.Tokens(demo.Markdown("good")), leaderboards: live})
 }
 
+// lighthouseRuns is how many loads of each page and preset Lighthouse
+// scores: the performance goal is checked on their median, as
+// Lighthouse's documentation advises (docs/variability.md), since one
+// load's score varies with the host's load.
+const lighthouseRuns = 3
+
 // TestLighthouse runs Lighthouse (Debian's Chromium, simulated throttling)
-// on the arena and leaderboard pages with its desktop and mobile presets
-// and wants the accessibility and best-practices scores, and its
-// performance score where Lighthouse trusts it. The reports are saved
-// beside the screenshots.
+// on the arena and leaderboard pages with its desktop and mobile presets,
+// lighthouseRuns loads each, and wants the scores: accessibility
+// and best practices (the first load's, which do not vary) and the median
+// performance score of the loads. The reports are saved beside the
+// screenshots.
 //
 // Lighthouse simulates a slow phone (or a desktop) from the CPU time it
 // sees on the host, so its performance score follows the host's speed:
 // on a host slower than its threshold (a BenchmarkIndex below 1000, as on
 // a loaded shared machine, where Lighthouse itself warns that the score
-// is too low) the performance goal is not checked; the test logs the
-// default score and one with the CPU slowdown calibrated to the host as
-// Lighthouse's documentation describes (browsertest.Calibrated), for the
-// record.
+// is too low) a load is scored with the CPU slowdown calibrated to the
+// host as Lighthouse's documentation describes (browsertest.Calibrated),
+// and the log says so.
 func TestLighthouse(t *testing.T) {
 	s := newPagesSetup(t)
 	for _, page := range []struct{ name, path string }{{"arena", "/"}, {"leaderboard", "/leaderboard"}} {
 		for _, preset := range []string{"desktop", "mobile"} {
 			t.Run(page.name+"-"+preset, func(t *testing.T) {
-				def, calibrated := browsertest.Lighthouse(t, s.http.URL+page.path, preset, "lighthouse-"+page.name+"-"+preset)
-				logScores(t, def, page.name, preset, "Lighthouse's CPU slowdown")
-				if calibrated == nil {
-					// The performance goal is not met yet: the phone preset
-					// scored 75–79 on a host of index 1110–1532, and the
-					// leaderboard's desktop preset 88 while CI's other tests
-					// ran beside it. Logged, not asserted.
-					if def.Score("performance") < minPerformance {
-						t.Logf("NOT MET: %s %s performance %d < %d", page.name, preset, def.Score("performance"), minPerformance)
+				var runs []*browsertest.LighthouseReport
+				for i := 1; i <= lighthouseRuns; i++ {
+					categories := []string{"performance"}
+					if i == 1 {
+						categories = append(categories, "accessibility", "best-practices")
 					}
-					checkScores(t, def, page.name, preset, false)
-					return
+					r := browsertest.Lighthouse(t, s.http.URL+page.path, preset, fmt.Sprintf("lighthouse-%s-%s-%d", page.name, preset, i), categories...)
+					logScores(t, r, page.name, preset)
+					if i == 1 {
+						checkScores(t, r, page.name, preset)
+					}
+					runs = append(runs, r)
 				}
-				cpu, _ := browsertest.Calibrated(preset, def.Environment.BenchmarkIndex)
-				logScores(t, calibrated, page.name, preset, fmt.Sprintf("CPU slowdown calibrated to the host: %.2f", cpu))
-				t.Logf("NOT CHECKED: the performance goal (≥ %d): this host's benchmark index %.0f is below Lighthouse's 1000",
-					minPerformance, def.Environment.BenchmarkIndex)
-				checkScores(t, def, page.name, preset, false)
+				sort.SliceStable(runs, func(i, j int) bool { return runs[i].Score("performance") < runs[j].Score("performance") })
+				median := runs[len(runs)/2]
+				t.Logf("lighthouse %s %s: median performance %d of %d loads (from %d to %d)", page.name, preset,
+					median.Score("performance"), len(runs), runs[0].Score("performance"), runs[len(runs)-1].Score("performance"))
+				if median.Score("performance") < minPerformance {
+					t.Errorf("%s %s: median performance %d (want ≥ %d); that load's audits below 0.9:\n%s",
+						page.name, preset, median.Score("performance"), minPerformance, failing(median))
+				}
 			})
 		}
 	}
 }
 
-func logScores(t *testing.T, r *browsertest.LighthouseReport, page, preset, cpu string) {
+func logScores(t *testing.T, r *browsertest.LighthouseReport, page, preset string) {
 	t.Helper()
-	t.Logf("lighthouse %s %s (%s; host benchmark index %.0f): performance %d, accessibility %d, best practices %d; %.0f bytes transferred",
-		page, preset, cpu, r.Environment.BenchmarkIndex, r.Score("performance"), r.Score("accessibility"), r.Score("best-practices"),
+	cpu := "Lighthouse's CPU slowdown"
+	if r.Environment.BenchmarkIndex < 1000 {
+		cpu = "CPU slowdown calibrated to the host"
+	}
+	t.Logf("lighthouse %s %s (%s, %.2f; host benchmark index %.0f): performance %d, accessibility %d, best practices %d; "+
+		"LCP %.0f ms, TBT %.0f ms, CLS %.3f, speed index %.0f ms; %.0f bytes transferred",
+		page, preset, cpu, r.ConfigSettings.Throttling.CPUSlowdown, r.Environment.BenchmarkIndex,
+		r.Score("performance"), r.Score("accessibility"), r.Score("best-practices"),
+		r.Audits["largest-contentful-paint"].NumericValue, r.Audits["total-blocking-time"].NumericValue,
+		r.Audits["cumulative-layout-shift"].NumericValue, r.Audits["speed-index"].NumericValue,
 		r.Audits["total-byte-weight"].NumericValue)
 }
 
-// checkScores wants the scores of r (performance too when perf),
-// naming the weak audits if not.
-func checkScores(t *testing.T, r *browsertest.LighthouseReport, page, preset string, perf bool) {
+// checkScores wants the accessibility and best-practices scores
+// of r, naming the weak audits if not.
+func checkScores(t *testing.T, r *browsertest.LighthouseReport, page, preset string) {
 	t.Helper()
-	acc, bp, score := r.Score("accessibility"), r.Score("best-practices"), r.Score("performance")
-	if acc < minAccessibility || bp < minBestPractices || (perf && score < minPerformance) {
-		failing := r.Failing()
-		sort.Strings(failing)
-		t.Errorf("%s %s: performance %d (want ≥ %d), accessibility %d (≥ %d), best practices %d (≥ %d); audits below 0.9:\n%s",
-			page, preset, score, minPerformance, acc, minAccessibility, bp, minBestPractices, strings.Join(failing, "\n"))
+	acc, bp := r.Score("accessibility"), r.Score("best-practices")
+	if acc < minAccessibility || bp < minBestPractices {
+		t.Errorf("%s %s: accessibility %d (want ≥ %d), best practices %d (≥ %d); audits below 0.9:\n%s",
+			page, preset, acc, minAccessibility, bp, minBestPractices, failing(r))
 	}
+}
+
+// failing lists r's audits that scored below 0.9, one a line.
+func failing(r *browsertest.LighthouseReport) string {
+	out := r.Failing()
+	sort.Strings(out)
+	return strings.Join(out, "\n")
 }
 
 // TestPageWeight loads the arena page in Chromium and runs a battle whose

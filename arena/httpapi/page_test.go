@@ -105,8 +105,10 @@ func TestPageRendersMarkdown(t *testing.T) {
 
 // reportFirstToken logs how long each side's first token took from its
 // frame's arrival to the screen (the page measures it as
-// "agora:first-token"), against the budget of 50 ms. The figure
-// is logged rather than asserted: it depends on the machine's load.
+// "agora:first-token": from the websocket message event's time stamp to
+// a task queued by the animation frame that drew the token, which runs
+// once that frame is painted), against the budget of 50 ms. The
+// figure is logged rather than asserted: it depends on the machine's load.
 //
 // What is asserted is that rendering is incremental: the first token was
 // drawn while the answer was still streaming, not at its end.

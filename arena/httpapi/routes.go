@@ -79,7 +79,7 @@ func (s *Server) leaderboardRoutes(lbs Leaderboards, daily DailyVotes) []Route {
 	api := s.newLeaderboardAPI(lbs, daily, leaderboardRate) // one rate limit for the board and its daily votes
 	var rs []Route
 	if lbs != nil {
-		rs = append(rs, Route{"GET", "/api/v1/leaderboard", Anyone, gzipped(s.wrap(handleLeaderboard(api)))})
+		rs = append(rs, Route{"GET", "/api/v1/leaderboard", Anyone, s.wrap(handleLeaderboard(api))})
 	}
 	if daily != nil {
 		rs = append(rs, Route{"GET", "/api/v1/leaderboard/daily", Anyone, s.wrap(handleVotesPerDay(api))})

@@ -247,6 +247,8 @@ func New(cfg Config) (*Server, error) {
 	s.engine = gin.New()
 	s.engine.SetTrustedProxies(nil)                                                                   // client addresses come from clientAddr alone
 	s.engine.Use(s.observeRequests, gin.Recovery(), securityHeaders, logRequests(s.log), s.limitBody) // observed outermost: a panic counts as its 500
+	// JSON answers gzip-compressed for clients that take it (static.go).
+	s.engine.Use(compressJSON)
 	s.addRoutes(s.engine)
 	return s, nil
 }

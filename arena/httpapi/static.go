@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -166,46 +167,107 @@ func (s *Server) handleStatic(c *gin.Context) error {
 	return nil
 }
 
-// gzipped answers h's response gzip-compressed when the client takes it
-// and the body is worth compressing (≥ 1 KiB), for the pages' larger JSON
-// answers. The response is held in memory: for bounded answers only,
-// never a stream or a websocket.
-func gzipped(h gin.HandlerFunc) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if !acceptsGzip(c.GetHeader("Accept-Encoding")) {
-			h(c)
-			return
-		}
-		orig := c.Writer
-		held := &heldWriter{ResponseWriter: orig}
-		c.Writer = held
-		defer func() { c.Writer = orig }()
-		h(c)
-		c.Writer = orig
-		body := held.body.Bytes()
-		orig.Header().Add("Vary", "Accept-Encoding")
-		if len(body) >= 1<<10 {
-			var buf bytes.Buffer
-			zw := gzip.NewWriter(&buf)
-			zw.Write(body)
-			zw.Close()
-			orig.Header().Set("Content-Encoding", "gzip")
-			orig.Header().Del("Content-Length")
-			body = buf.Bytes()
-		}
-		if len(body) > 0 {
-			orig.Write(body)
-		}
+// minGzip is the size from which a JSON answer is worth compressing.
+const minGzip = 1 << 10
+
+// gzipWriters keeps gzip writers for reuse: each holds a large window.
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
+
+// compressJSON gzip-compresses the JSON answers (application/json) of at
+// least minGzip bytes written at once (c.JSON, c.Data) for a client that
+// takes gzip, and marks every JSON answer Vary: Accept-Encoding. A JSON
+// answer's first write is held: a second write or a flush makes it a
+// stream (an export), sent as it comes, uncompressed. An answer encoded
+// already (the static files), any other type and a websocket are left
+// alone.
+func compressJSON(c *gin.Context) {
+	w := &jsonWriter{ResponseWriter: c.Writer, gzip: acceptsGzip(c.GetHeader("Accept-Encoding"))}
+	c.Writer = w
+	defer w.close()
+	c.Next()
+}
+
+// jsonWriter holds a JSON answer's first write until it knows whether the
+// answer is written at once.
+type jsonWriter struct {
+	gin.ResponseWriter
+	gzip    bool   // the client takes gzip
+	decided bool   // whether the answer is JSON is known
+	json    bool   // it is, and nothing has been sent
+	held    []byte // the first write, while json
+}
+
+func (w *jsonWriter) decide() {
+	w.decided = true
+	h := w.Header()
+	ct, _, _ := strings.Cut(h.Get("Content-Type"), ";")
+	w.json = strings.TrimSpace(ct) == "application/json" && h.Get("Content-Encoding") == "" && !w.ResponseWriter.Written()
+	if w.json {
+		h.Add("Vary", "Accept-Encoding")
 	}
 }
 
-// heldWriter keeps a response's body for gzipped.
-type heldWriter struct {
-	gin.ResponseWriter
-	body bytes.Buffer
+// stream sends what is held, uncompressed, and everything after as it
+// comes.
+func (w *jsonWriter) stream() error {
+	w.json = false
+	held := w.held
+	w.held = nil
+	if held != nil {
+		_, err := w.ResponseWriter.Write(held)
+		return err
+	}
+	return nil
 }
 
-func (w *heldWriter) Write(b []byte) (int, error)       { return w.body.Write(b) }
-func (w *heldWriter) WriteString(s string) (int, error) { return w.body.WriteString(s) }
-func (w *heldWriter) Size() int                         { return w.body.Len() }
-func (w *heldWriter) Written() bool                     { return w.body.Len() > 0 }
+func (w *jsonWriter) Write(b []byte) (int, error) {
+	if !w.decided {
+		w.decide()
+		if w.json {
+			w.held = append([]byte{}, b...)
+			return len(b), nil
+		}
+	}
+	if err := w.stream(); err != nil {
+		return 0, err
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *jsonWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+
+func (w *jsonWriter) Flush() {
+	w.stream()
+	w.ResponseWriter.Flush()
+}
+
+// Written and Size count what is held as written.
+func (w *jsonWriter) Written() bool { return w.held != nil || w.ResponseWriter.Written() }
+func (w *jsonWriter) Size() int {
+	if w.held != nil {
+		return len(w.held)
+	}
+	return w.ResponseWriter.Size()
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *jsonWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// close sends the answer held, compressed when it is large enough and the
+// client takes gzip.
+func (w *jsonWriter) close() {
+	if w.held == nil || !w.gzip || len(w.held) < minGzip {
+		w.stream()
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Encoding", "gzip")
+	h.Del("Content-Length")
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(w.ResponseWriter)
+	zw.Write(w.held) // an error is the client's connection's; nothing to tell
+	zw.Close()
+	zw.Reset(io.Discard)
+	gzipWriters.Put(zw)
+	w.held = nil
+}

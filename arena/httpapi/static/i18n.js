@@ -18,8 +18,12 @@ window.AgoraI18n = (function () {
   }
   const lang = pick();
 
+  // A page may preload a locale (<link rel="preload">, versioned by the
+  // server): the same URL is fetched, so the preloaded answer is used.
   async function get(l) {
-    const res = await fetch("/static/locales/" + l + ".json");
+    const path = "/static/locales/" + l + ".json";
+    const link = document.querySelector('link[rel="preload"][href^="' + path + '"]');
+    const res = await fetch(link ? link.getAttribute("href") : path);
     if (!res.ok) throw new Error("no locale " + l);
     return res.json();
   }
@@ -30,8 +34,12 @@ window.AgoraI18n = (function () {
     return s;
   }
 
+  // apply writes the strings into root's elements; a string the page
+  // already shows (the HTML's English) is left alone, so that English
+  // costs no layout.
   function apply(root) {
-    for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+    const set = (el, s) => { if (el.textContent !== s) el.textContent = s; };
+    for (const el of root.querySelectorAll("[data-i18n]")) set(el, t(el.dataset.i18n));
     for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
     for (const el of root.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
     for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
@@ -39,8 +47,9 @@ window.AgoraI18n = (function () {
 
   const ready = (async () => {
     try {
+      const asked = lang === "en" ? null : get(lang).catch(() => null);
       fallback = await get("en");
-      dict = lang === "en" ? fallback : await get(lang).catch(() => fallback);
+      dict = (asked && await asked) || fallback;
     } catch (e) { /* the HTML's English stays */ }
     document.documentElement.lang = lang;
     document.documentElement.dir = rtl[lang] ? "rtl" : "ltr";
@@ -51,14 +60,23 @@ window.AgoraI18n = (function () {
   // plural returns the count n with its noun, in the form the language
   // wants for n (Intl.PluralRules): the locale files hold one string per
   // form, as KEY#one, KEY#few, KEY#other…, with {n} for the number.
-  const rules = new Intl.PluralRules(lang), enRules = new Intl.PluralRules("en");
+  // (The rules are made on first use: making them takes a while.)
+  const rules = {};
+  const form = (l, n) => (rules[l] = rules[l] || new Intl.PluralRules(l)).select(n);
   function plural(key, n) {
-    const s = dict[key + "#" + rules.select(n)] ?? dict[key + "#other"] ??
-      fallback[key + "#" + enRules.select(n)] ?? fallback[key + "#other"] ?? key;
+    const s = dict[key + "#" + form(lang, n)] ?? dict[key + "#other"] ??
+      fallback[key + "#" + form("en", n)] ?? fallback[key + "#other"] ?? key;
     return s.split("{n}").join(number(n));
   }
 
-  const number = (v, digits) => new Intl.NumberFormat(lang, { maximumFractionDigits: digits || 0, minimumFractionDigits: digits || 0 }).format(v);
+  // number formats v with digits decimals; a formatter is costly to make,
+  // so each is made once.
+  const formats = {};
+  function number(v, digits) {
+    const d = digits || 0;
+    formats[d] = formats[d] || new Intl.NumberFormat(lang, { maximumFractionDigits: d, minimumFractionDigits: d });
+    return formats[d].format(v);
+  }
 
   return { t: t, ready: ready, lang: lang, apply: apply, number: number, plural: plural };
 })();

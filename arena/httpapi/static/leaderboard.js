@@ -8,17 +8,15 @@ const t = (k, v) => AgoraI18n.t(k, v);
 const num = (v, d) => AgoraI18n.number(v, d);
 let current = null;
 
-// cuts are the tabs: all battles, a category, or a language (the public
-// set of GET /api/v1/leaderboard; languages as the detector names them,
-// shown in the page's language).
-const cuts = [{ id: "all", q: "", label: () => t("lb.cutAll") },
-  { id: "coding", q: "&category=coding", label: () => t("lb.cutCoding"), note: "lb.cutCategoryNote" },
-  { id: "math", q: "&category=math", label: () => t("lb.cutMath"), note: "lb.cutCategoryNote" }]
+// cuts are the tabs (button#cut-ID in the page, labelled by the locale
+// files): all battles, a category, or a language (the public set of GET
+// /api/v1/leaderboard; languages as the detector names them).
+const cuts = [{ id: "all", q: "" },
+  { id: "coding", q: "&category=coding", note: "lb.cutCategoryNote" },
+  { id: "math", q: "&category=math", note: "lb.cutCategoryNote" }]
   .concat([["English", "en"], ["Chinese", "zh"], ["Spanish", "es"], ["French", "fr"], ["German", "de"],
     ["Russian", "ru"], ["Arabic", "ar"], ["Japanese", "ja"], ["Portuguese", "pt"]].map(([name, code]) => ({
-    id: code, q: "&language=" + name, note: "lb.cutLanguageNote",
-    label: () => { try { return new Intl.DisplayNames([AgoraI18n.lang], { type: "language" }).of(code); } catch (e) { return name; } },
-  })));
+    id: code, q: "&language=" + name, note: "lb.cutLanguageNote" })));
 let cut = cuts[0];
 
 function el(name, attrs, text) {
@@ -37,7 +35,9 @@ function td(text) {
 // fetchBoard gets the published board; an error says whether the votes
 // cannot be fitted that way (invalid) rather than the request failing.
 async function fetchBoard(style, q) {
-  const res = await fetch("/api/v1/leaderboard?style=" + style + q, { headers: { Accept: "application/json" } });
+  // The URL as the page preloads it (the same request, so the preloaded
+  // answer is used).
+  const res = await fetch("/api/v1/leaderboard?style=" + style + q);
   const body = await res.json();
   if (!res.ok) {
     const err = new Error(body.error ? body.error.message : res.statusText);
@@ -58,13 +58,15 @@ function disableStyle() {
   box.setAttribute("aria-describedby", "style-reason");
 }
 
-async function load() {
+// load fetches and draws the board of the current tab (or takes the
+// answer of a fetch already asked for, pending).
+async function load(pending) {
   const style = document.getElementById("style").checked;
   const status = document.getElementById("status");
   status.className = "";
   status.textContent = t("lb.loading");
   try {
-    const body = await fetchBoard(style, cut.q);
+    const body = await (pending || fetchBoard(style, cut.q));
     current = body;
     render();
     document.getElementById("download-json").href = "/api/v1/leaderboard?style=" + style + cut.q;
@@ -76,14 +78,11 @@ async function load() {
   }
 }
 
-// probeStyle asks once whether style control can be fitted on all votes, so that the
-// switch is disabled before anyone tries it.
-async function probeStyle() {
-  try {
-    await fetchBoard(true, "");
-  } catch (err) {
-    if (err.unfittable) disableStyle();
-  }
+// probeStyle asks once whether style control can be fitted on all votes,
+// so that the switch is disabled before anyone tries it: true when it
+// cannot be.
+function probeStyle() {
+  return fetchBoard(true, "").then(() => false, (err) => !!err.unfittable);
 }
 
 function render() {
@@ -125,6 +124,7 @@ function render() {
     warnings.append(li);
   }
   document.getElementById("download-csv").href = csvURL(lb);
+  document.getElementById("cut-panel").hidden = false;
 }
 
 function renderCoefficients(lb) {
@@ -217,19 +217,12 @@ function drawDaily(days) {
   svg.append(el("text", { x: width, y: height - 4, "text-anchor": "end" }, days[days.length - 1].day));
 }
 
-// drawTabs builds the tablist: arrows (mirrored right to left), Home and
-// End move between tabs and show each; only the shown tab is in the tab
-// order.
-function drawTabs() {
+// bindTabs makes the page's tablist work: arrows (mirrored right to
+// left), Home and End move between tabs and show each; only the shown tab
+// is in the tab order.
+function bindTabs() {
   const list = document.getElementById("cuts");
-  list.replaceChildren();
-  for (const c of cuts) {
-    const b = document.createElement("button");
-    b.type = "button"; b.id = "cut-" + c.id; b.setAttribute("role", "tab");
-    b.setAttribute("aria-controls", "cut-panel"); b.textContent = c.label();
-    b.addEventListener("click", () => selectTab(c));
-    list.append(b);
-  }
+  for (const c of cuts) document.getElementById("cut-" + c.id).addEventListener("click", () => selectTab(c));
   list.addEventListener("keydown", (e) => {
     const i = cuts.indexOf(cut), rtl = document.documentElement.dir === "rtl";
     const next = { ArrowRight: rtl ? -1 : 1, ArrowLeft: rtl ? 1 : -1 }[e.key];
@@ -262,6 +255,22 @@ function selectTab(c) {
   load();
 }
 
+// Drawing: the table is drawn at once; the chart and the heat map are
+// sized at once (nothing moves when they fill in) and drawn in pieces in
+// later tasks, once the table is on screen, so that no task holds the
+// page for long. A newer drawing of the same figure drops the pieces of
+// an older one still waiting.
+const drawings = {};
+function later(figure, pieces) {
+  const gen = (drawings[figure] = (drawings[figure] || 0) + 1);
+  const next = () => {
+    if (drawings[figure] !== gen || !pieces.length) return;
+    pieces.shift()();
+    setTimeout(next, 0);
+  };
+  requestAnimationFrame(() => setTimeout(next, 0));
+}
+
 function drawChart(models) {
   const svg = document.getElementById("chart");
   svg.replaceChildren();
@@ -269,20 +278,24 @@ function drawChart(models) {
   const width = 900, height = top + row * models.length + 10;
   svg.setAttribute("viewBox", "0 0 " + width + " " + height);
   if (models.length === 0) return;
-  const lo = Math.min(...models.map(m => m.ci_lower)), hi = Math.max(...models.map(m => m.ci_upper));
-  const pad = (hi - lo) * 0.05 || 10;
-  const x = v => left + (v - (lo - pad)) / (hi - lo + 2 * pad) * (width - left - right);
-  const step = niceStep((hi - lo + 2 * pad) / 8);
-  for (let v = Math.ceil((lo - pad) / step) * step; v <= hi + pad; v += step) {
-    svg.append(el("line", { x1: x(v), x2: x(v), y1: top - 6, y2: height - 6, class: "grid" }));
-    svg.append(el("text", { x: x(v), y: 14, "text-anchor": "middle" }, Math.round(v)));
-  }
-  models.forEach((m, i) => {
-    const y = top + row * i + row / 2;
-    svg.append(el("text", { x: left - 8, y: y + 4, "text-anchor": "end" }, m.rank + ". " + m.model));
-    svg.append(el("line", { x1: x(m.ci_lower), x2: x(m.ci_upper), y1: y, y2: y, class: "ci" }));
-    svg.append(el("circle", { cx: x(m.rating), cy: y, r: 4, class: "dot" }));
-  });
+  later("chart", [() => {
+    const lo = Math.min(...models.map(m => m.ci_lower)), hi = Math.max(...models.map(m => m.ci_upper));
+    const pad = (hi - lo) * 0.05 || 10;
+    const x = v => left + (v - (lo - pad)) / (hi - lo + 2 * pad) * (width - left - right);
+    const step = niceStep((hi - lo + 2 * pad) / 8);
+    const out = document.createDocumentFragment();
+    for (let v = Math.ceil((lo - pad) / step) * step; v <= hi + pad; v += step) {
+      out.append(el("line", { x1: x(v), x2: x(v), y1: top - 6, y2: height - 6, class: "grid" }));
+      out.append(el("text", { x: x(v), y: 14, "text-anchor": "middle" }, Math.round(v)));
+    }
+    models.forEach((m, i) => {
+      const y = top + row * i + row / 2;
+      out.append(el("text", { x: left - 8, y: y + 4, "text-anchor": "end" }, m.rank + ". " + m.model));
+      out.append(el("line", { x1: x(m.ci_lower), x2: x(m.ci_upper), y1: y, y2: y, class: "ci" }));
+      out.append(el("circle", { cx: x(m.rating), cy: y, r: 4, class: "dot" }));
+    });
+    svg.append(out);
+  }]);
 }
 
 function niceStep(raw) {
@@ -306,38 +319,67 @@ function textOn(rgb) {
   return (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) ? "#000" : "#fff";
 }
 
+// drawHeat draws the heat map of the chosen kind, a few rows a task.
 function drawHeat(lb) {
   const kind = document.getElementById("heat").value;
   document.getElementById("heat-title").textContent = t(kind === "predicted" ? "lb.heatTitlePredicted" : "lb.heatTitleEmpirical");
   const svg = document.getElementById("heatmap");
   svg.replaceChildren();
   const m = lb.matrices;
-  if (!m) return;
+  if (!m) { later("heat", []); return; }
   const n = Math.min(m.models.length, 30); // the top 30 keep the map readable
   const cell = 24, left = 200, top = 150;
   const size = left + cell * n + 70;
   svg.setAttribute("viewBox", "0 0 " + size + " " + (top + cell * n + 10));
-  for (let i = 0; i < n; i++) {
-    svg.append(el("text", { x: left - 6, y: top + cell * i + cell / 2 + 4, "text-anchor": "end" }, m.models[i]));
-    const cx = left + cell * i + cell / 2;
-    svg.append(el("text", { x: cx, y: top - 6, transform: "rotate(-60 " + cx + " " + (top - 6) + ")" }, m.models[i]));
-    for (let j = 0; j < n; j++) {
-      const v = m[kind][i][j];
-      const rgb = v === null ? [243, 243, 243] : color(v);
-      const r = el("rect", { x: left + cell * j, y: top + cell * i, width: cell - 1, height: cell - 1, fill: "rgb(" + rgb.join(",") + ")" });
-      r.append(el("title", {}, t("lb.cellTitle", { a: m.models[i], b: m.models[j],
-        rate: v === null ? t("lb.noData") : num(100 * v) + "%", battles: AgoraI18n.plural("count.battles", m.battles[i][j]) })));
-      svg.append(r);
-      if (v !== null) {
-        const label = el("text", { x: left + cell * j + cell / 2, y: top + cell * i + cell / 2 + 4, "text-anchor": "middle",
-          "font-size": "9", class: "cell" }, Math.round(100 * v));
-        label.style.fill = textOn(rgb);
-        svg.append(label);
-      }
+  const pieces = [];
+  for (let i0 = 0; i0 < n; i0 += 4) {
+    pieces.push(() => {
+      const out = document.createDocumentFragment();
+      for (let i = i0; i < Math.min(n, i0 + 4); i++) heatRow(out, m, kind, i, n, { cell: cell, left: left, top: top });
+      svg.append(out);
+    });
+  }
+  later("heat", pieces);
+}
+
+// heatRow draws row i of the heat map (and column i's label) into out.
+function heatRow(out, m, kind, i, n, g) {
+  const { cell, left, top } = g;
+  out.append(el("text", { x: left - 6, y: top + cell * i + cell / 2 + 4, "text-anchor": "end" }, m.models[i]));
+  const cx = left + cell * i + cell / 2;
+  out.append(el("text", { x: cx, y: top - 6, transform: "rotate(-60 " + cx + " " + (top - 6) + ")" }, m.models[i]));
+  for (let j = 0; j < n; j++) {
+    const v = m[kind][i][j];
+    const rgb = v === null ? [243, 243, 243] : color(v);
+    const r = el("rect", { x: left + cell * j, y: top + cell * i, width: cell - 1, height: cell - 1, fill: "rgb(" + rgb.join(",") + ")" });
+    r.append(el("title", {}, t("lb.cellTitle", { a: m.models[i], b: m.models[j],
+      rate: v === null ? t("lb.noData") : num(100 * v) + "%", battles: AgoraI18n.plural("count.battles", m.battles[i][j]) })));
+    out.append(r);
+    if (v !== null) {
+      const label = el("text", { x: left + cell * j + cell / 2, y: top + cell * i + cell / 2 + 4, "text-anchor": "middle",
+        "font-size": "9", class: "cell" }, Math.round(100 * v));
+      label.style.fill = textOn(rgb);
+      out.append(label);
     }
   }
 }
 
-document.getElementById("style").addEventListener("change", load);
+document.getElementById("style").addEventListener("change", () => load());
 document.getElementById("heat").addEventListener("change", () => current && drawHeat(current));
-AgoraI18n.ready.then(() => { drawTabs(); return load().then(probeStyle); });
+bindTabs();
+
+// The first board and the style probe are asked for at once (the page
+// preloads both), and the board is drawn when the strings are in and the
+// probe has answered (or taken a second): the style note then shows with
+// the board, moving nothing already on screen.
+(function start() {
+  const board = fetchBoard(false, "");
+  board.catch(() => {}); // load reports it
+  const probe = probeStyle();
+  const late = new Promise((resolve) => setTimeout(() => resolve(null), 1000));
+  Promise.all([AgoraI18n.ready, Promise.race([probe, late])]).then(([, unfittable]) => {
+    if (unfittable) disableStyle();
+    else if (unfittable === null) probe.then((u) => u && disableStyle());
+    return load(board);
+  });
+})();
