@@ -60,20 +60,27 @@ window.AgoraI18n = (function () {
   // plural returns the count n with its noun, in the form the language
   // wants for n (Intl.PluralRules): the locale files hold one string per
   // form, as KEY#one, KEY#few, KEY#other…, with {n} for the number.
-  // (The rules are made on first use: making them takes a while.)
+  // (The rules are made on first use: making them takes a while. English
+  // needs none: a count is "one" when it is 1.)
   const rules = {};
-  const form = (l, n) => (rules[l] = rules[l] || new Intl.PluralRules(l)).select(n);
+  const form = (l, n) => l === "en" ? (n === 1 ? "one" : "other") : (rules[l] = rules[l] || new Intl.PluralRules(l)).select(n);
   function plural(key, n) {
     const s = dict[key + "#" + form(lang, n)] ?? dict[key + "#other"] ??
       fallback[key + "#" + form("en", n)] ?? fallback[key + "#other"] ?? key;
     return s.split("{n}").join(number(n));
   }
 
-  // number formats v with digits decimals; a formatter is costly to make,
-  // so each is made once.
+  // number formats v with digits decimals. A formatter is costly to make
+  // (the first one loads the browser's number data: tens of milliseconds
+  // on a phone), so each is made once, and English, the pages' first
+  // language, is written without one: 1,234.5.
   const formats = {};
   function number(v, digits) {
     const d = digits || 0;
+    if (lang === "en" && Number.isFinite(v)) {
+      const [whole, frac] = v.toFixed(d).split(".");
+      return whole.replace(/\B(?=(\d{3})+$)/g, ",") + (frac ? "." + frac : "");
+    }
     formats[d] = formats[d] || new Intl.NumberFormat(lang, { maximumFractionDigits: d, minimumFractionDigits: d });
     return formats[d].format(v);
   }

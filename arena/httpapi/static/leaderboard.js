@@ -123,7 +123,6 @@ function render() {
     li.textContent = w;
     warnings.append(li);
   }
-  document.getElementById("download-csv").href = csvURL(lb);
   document.getElementById("cut-panel").hidden = false;
 }
 
@@ -332,10 +331,10 @@ function drawHeat(lb) {
   const size = left + cell * n + 70;
   svg.setAttribute("viewBox", "0 0 " + size + " " + (top + cell * n + 10));
   const pieces = [];
-  for (let i0 = 0; i0 < n; i0 += 4) {
+  for (let i0 = 0; i0 < n; i0 += 2) {
     pieces.push(() => {
       const out = document.createDocumentFragment();
-      for (let i = i0; i < Math.min(n, i0 + 4); i++) heatRow(out, m, kind, i, n, { cell: cell, left: left, top: top });
+      for (let i = i0; i < Math.min(n, i0 + 2); i++) heatRow(out, m, kind, i, n, { cell: cell, left: left, top: top });
       svg.append(out);
     });
   }
@@ -365,6 +364,13 @@ function heatRow(out, m, kind, i, n, g) {
 }
 
 document.getElementById("style").addEventListener("change", () => load());
+// The CSV file is made when asked for (the link follows its new address).
+document.getElementById("download-csv").addEventListener("click", (e) => {
+  if (!current) { e.preventDefault(); return; }
+  const a = e.currentTarget;
+  if (a.href.startsWith("blob:")) URL.revokeObjectURL(a.href);
+  a.href = csvURL(current);
+});
 document.getElementById("heat").addEventListener("change", () => current && drawHeat(current));
 bindTabs();
 
@@ -377,7 +383,9 @@ bindTabs();
   board.catch(() => {}); // load reports it
   const probe = probeStyle();
   const late = new Promise((resolve) => setTimeout(() => resolve(null), 1000));
-  Promise.all([AgoraI18n.ready, Promise.race([probe, late])]).then(([, unfittable]) => {
+  // (A task of its own: the strings' arrival took one.)
+  const task = (v) => new Promise((resolve) => setTimeout(() => resolve(v), 0));
+  Promise.all([AgoraI18n.ready, Promise.race([probe, late])]).then(task).then(([, unfittable]) => {
     if (unfittable) disableStyle();
     else if (unfittable === null) probe.then((u) => u && disableStyle());
     return load(board);
