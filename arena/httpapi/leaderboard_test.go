@@ -409,7 +409,7 @@ func TestLeaderboardUnfittable(t *testing.T) {
 	base := newLeaderboardServerWith(t, unfittable{live}, Rate{}, slog.New(slog.NewTextHandler(&logs, nil))) + "/api/v1/leaderboard"
 	for range 3 {
 		var body apiError
-		code := getJSONAs(t, "", base+"?style=true", &body)
+		code := getPublished(t, base+"?style=true", &body)
 		if code != http.StatusBadRequest || body.Error.Code != rlhf.EInvalid || !strings.Contains(body.Error.Message, "not positive definite") {
 			t.Fatalf("style on unfittable votes = %d %+v, want 400 with the reason", code, body.Error)
 		}
@@ -418,7 +418,7 @@ func TestLeaderboardUnfittable(t *testing.T) {
 		t.Errorf("the reason was logged %d times over 3 requests, want once:\n%s", n, logs.String())
 	}
 	var lb analytics.Leaderboard
-	if code := getJSONAs(t, "", base, &lb); code != http.StatusOK {
+	if code := getPublished(t, base, &lb); code != http.StatusOK {
 		t.Errorf("the plain board = %d, want 200", code)
 	}
 }
