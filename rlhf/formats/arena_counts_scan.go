@@ -379,24 +379,5 @@ func conversationStyle(raw []byte) (rlhf.Style, error) {
 // readArray reads a JSON array of Arena battle objects with
 // encoding/json, one element at a time. Errors name the element's line.
 func (c *counter) readArray(r io.Reader) error {
-	lt := &lineTracker{r: r}
-	dec := json.NewDecoder(lt)
-	if _, err := dec.Token(); err != nil { // the opening bracket
-		return &LineError{Line: 1, Err: jsonError(err)}
-	}
-	var raw json.RawMessage
-	for dec.More() {
-		raw = raw[:0]
-		if err := dec.Decode(&raw); err != nil {
-			return &LineError{Line: lt.lastLine(), Err: fmt.Errorf("array element %d: %w", c.rd.st.Lines+1, jsonError(err))}
-		}
-		c.rd.st.Lines++
-		if err := c.rd.handle(c.line(lt.lineAt(dec.InputOffset()-int64(len(raw))), raw)); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing bracket
-		return &LineError{Line: lt.lastLine(), Err: fmt.Errorf("after element %d: %w", c.rd.st.Lines, jsonError(err))}
-	}
-	return nil
+	return c.rd.eachElement(r, func(line int, raw json.RawMessage) error { return c.line(line, raw) })
 }

@@ -225,6 +225,26 @@ func (rd *reader) arenaRecord(line int, text []byte, in *arenaIn) error {
 
 // readArenaArray reads a JSON array of battles one element at a time.
 func (rd *reader) readArenaArray(r io.Reader) error {
+	return rd.eachElement(r, func(line int, raw json.RawMessage) error {
+		switch {
+		case len(raw) > rd.opts.MaxLineBytes:
+			return &LineError{Line: line, Err: fmt.Errorf("array element is longer than %d bytes", rd.opts.MaxLineBytes)}
+		case !utf8.Valid(raw):
+			return &LineError{Line: line, Err: errors.New("not valid UTF-8")}
+		}
+		var in arenaIn
+		if err := json.Unmarshal(raw, &in); err != nil {
+			return &LineError{Line: line, Err: jsonError(err)}
+		}
+		return rd.arenaRecord(line, raw, &in)
+	})
+}
+
+// eachElement reads a JSON array with encoding/json one element at a
+// time, handing each element and the line it starts on to each, whose
+// error goes to rd.handle. The records and the counts readers share it.
+// A broken array ends the read: the rest of it cannot be read.
+func (rd *reader) eachElement(r io.Reader, each func(line int, raw json.RawMessage) error) error {
 	lt := &lineTracker{r: r}
 	dec := json.NewDecoder(lt)
 	if _, err := dec.Token(); err != nil { // the opening bracket
@@ -239,38 +259,24 @@ func (rd *reader) readArenaArray(r io.Reader) error {
 			if errors.As(err, &se) {
 				line = lt.lineAt(se.Offset)
 			}
-			le := &LineError{Line: line, Err: fmt.Errorf("array element %d: %w", rd.st.Lines+1, jsonError(err))}
-			rd.st.Bad++
-			rd.st.Errors = append(rd.st.Errors, le)
-			return le // the rest of a broken array cannot be read
+			return rd.broken(&LineError{Line: line, Err: fmt.Errorf("array element %d: %w", rd.st.Lines+1, jsonError(err))})
 		}
-		line := lt.lineAt(dec.InputOffset() - int64(len(raw)))
 		rd.st.Lines++
-		var perr error
-		switch {
-		case len(raw) > rd.opts.MaxLineBytes:
-			perr = &LineError{Line: line, Err: fmt.Errorf("array element is longer than %d bytes", rd.opts.MaxLineBytes)}
-		case !utf8.Valid(raw):
-			perr = &LineError{Line: line, Err: errors.New("not valid UTF-8")}
-		default:
-			var in arenaIn
-			if err := json.Unmarshal(raw, &in); err != nil {
-				perr = &LineError{Line: line, Err: jsonError(err)}
-			} else {
-				perr = rd.arenaRecord(line, raw, &in)
-			}
-		}
-		if err := rd.handle(perr); err != nil {
+		if err := rd.handle(each(lt.lineAt(dec.InputOffset()-int64(len(raw))), raw)); err != nil {
 			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing bracket
-		le := &LineError{Line: lt.lastLine(), Err: fmt.Errorf("after element %d: %w", rd.st.Lines, jsonError(err))}
-		rd.st.Bad++
-		rd.st.Errors = append(rd.st.Errors, le)
-		return le
+		return rd.broken(&LineError{Line: lt.lastLine(), Err: fmt.Errorf("after element %d: %w", rd.st.Lines, jsonError(err))})
 	}
 	return nil
+}
+
+// broken counts le, which ends a read, as a bad line and returns it.
+func (rd *reader) broken(le *LineError) error {
+	rd.st.Bad++
+	rd.st.Errors = append(rd.st.Errors, le)
+	return le
 }
 
 // lineTracker counts the lines of what passes through it, so that byte
