@@ -464,7 +464,13 @@ func TestPageSwipe(t *testing.T) {
 		if step.x0 != step.x1 {
 			swipePanes(t, ctx, step.x0, step.x1)
 		}
-		if got := shownPane(t, ctx); got != step.want {
+		// The page switches panes a moment after the touch ends (a busy
+		// machine stretches that moment): wait for it, up to 5 s.
+		got := shownPane(t, ctx)
+		for deadline := time.Now().Add(5 * time.Second); got != step.want && time.Now().Before(deadline); got = shownPane(t, ctx) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got != step.want {
 			t.Errorf("after %s: pane %q shown, want %q", step.name, got, step.want)
 		}
 	}
