@@ -43,7 +43,7 @@ type campaignAPI struct {
 
 // newCampaignAPI gives the campaigns what they use of s.
 func (s *Server) newCampaignAPI(cs CampaignStore, reg ModelRegistry) *campaignAPI {
-	return &campaignAPI{cs: cs, reg: reg, labExists: s.labExists, limits: s.cfg.PromptLimits, log: s.log, now: s.now}
+	return &campaignAPI{cs: cs, reg: reg, labExists: labExists(s.cfg.Accounts), limits: s.cfg.PromptLimits, log: s.log, now: s.now}
 }
 
 // campaign returns the campaign of the :id parameter if the caller may see

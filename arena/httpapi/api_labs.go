@@ -41,15 +41,6 @@ func (s *Server) newAccountAPI(accts Accounts) *accountAPI {
 	return api
 }
 
-// accounts returns the accounts, for the routes of other groups that
-// check a lab exists.
-func (s *Server) accounts() (Accounts, error) {
-	if s.cfg.Accounts == nil {
-		return nil, rlhf.Errorf(rlhf.EUnavailable, "accounts are not available on this server")
-	}
-	return s.cfg.Accounts, nil
-}
-
 // decodeJSON reads the request body as one JSON object into v, refusing
 // unknown fields. Its errors never repeat the body.
 func decodeJSON(c *gin.Context, v any) error {

@@ -81,24 +81,34 @@ type modelView struct {
 	Listing string             `json:"listing,omitempty"` // unlisted, listed or deprecated, under the leaderboard policy
 }
 
-func (s *Server) registry() (ModelRegistry, error) {
-	if s.cfg.Registry == nil {
-		return nil, rlhf.Errorf(rlhf.EUnavailable, "the model registry is not available on this server")
-	}
-	return s.cfg.Registry, nil
+// registryAPI serves the model registry and labs' usage, with what it
+// uses: the registry, and what the server has of the models' usage and
+// health, the labs' accounts and the leaderboard policy (each nil when
+// the server has none).
+type registryAPI struct {
+	reg       ModelRegistry
+	usage     UsageSource
+	health    HealthSource
+	labExists func(ctx context.Context, lab string) error
+	policy    Governance
+}
+
+// newRegistryAPI gives the registry's routes what they use of s.
+func (s *Server) newRegistryAPI(reg ModelRegistry, usage UsageSource) *registryAPI {
+	return &registryAPI{reg: reg, usage: usage, health: s.cfg.Health, labExists: labExists(s.cfg.Accounts), policy: s.cfg.Policy}
 }
 
 // views adds each model's breaker state.
-func (s *Server) views(ms ...registry.Model) []modelView {
+func (a *registryAPI) views(ms ...registry.Model) []modelView {
 	health := map[string]arena.ModelHealth{}
-	if s.cfg.Health != nil {
-		for _, h := range s.cfg.Health.Snapshot() {
+	if a.health != nil {
+		for _, h := range a.health.Snapshot() {
 			health[h.Model] = h
 		}
 	}
 	out := make([]modelView, len(ms))
 	for i, m := range ms {
-		out[i].Model, out[i].Listing = m, s.listing(m.Name)
+		out[i].Model, out[i].Listing = m, a.listing(m.Name)
 		if h, ok := health[m.Name]; ok {
 			out[i].Health = &h
 		}
@@ -106,12 +116,8 @@ func (s *Server) views(ms ...registry.Model) []modelView {
 	return out
 }
 
-func (s *Server) handleListModels(c *gin.Context) error {
-	reg, err := s.registry()
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, gin.H{"models": s.views(reg.Models(caller(c).lab())...)})
+func (a *registryAPI) handleListModels(c *gin.Context) error {
+	c.JSON(http.StatusOK, gin.H{"models": a.views(a.reg.Models(caller(c).lab())...)})
 	return nil
 }
 
@@ -122,24 +128,16 @@ func modelName(c *gin.Context) (lab, name string) {
 	return caller(c).lab(), c.Param("lab") + "/" + c.Param("model")
 }
 
-func (s *Server) handleGetModel(c *gin.Context) error {
-	reg, err := s.registry()
+func (a *registryAPI) handleGetModel(c *gin.Context) error {
+	m, err := a.reg.Model(modelName(c))
 	if err != nil {
 		return err
 	}
-	m, err := reg.Model(modelName(c))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, gin.H{"model": s.views(m)[0]})
+	c.JSON(http.StatusOK, gin.H{"model": a.views(m)[0]})
 	return nil
 }
 
-func (s *Server) handleCreateModel(c *gin.Context) error {
-	reg, err := s.registry()
-	if err != nil {
-		return err
-	}
+func (a *registryAPI) handleCreateModel(c *gin.Context) error {
 	q, _, err := decodeModelRequest(c, rlhf.EndpointModel{})
 	if err != nil {
 		return err
@@ -151,7 +149,7 @@ func (s *Server) handleCreateModel(c *gin.Context) error {
 			return rlhf.Errorf(rlhf.EInvalid, "lab is required: the lab whose model this is")
 		}
 		lab = *q.Lab
-		if err := s.labExists(c.Request.Context(), lab); err != nil {
+		if err := a.labExists(c.Request.Context(), lab); err != nil {
 			return err
 		}
 	} else if q.Lab != nil && *q.Lab != lab {
@@ -167,40 +165,38 @@ func (s *Server) handleCreateModel(c *gin.Context) error {
 	if q.APIKey != nil {
 		key = *q.APIKey
 	}
-	release, err := s.reserveUnlisted(lab, q.Unlisted)
+	release, err := a.reserveUnlisted(lab, q.Unlisted)
 	if err != nil {
 		return err
 	}
 	defer release()
-	rm, test, err := reg.Create(c.Request.Context(), m, key)
+	rm, test, err := a.reg.Create(c.Request.Context(), m, key)
 	if err != nil {
 		return err
 	}
-	if err := s.registered(c.Request.Context(), lab, rm.Name, q.Unlisted); err != nil {
+	if err := a.registered(c.Request.Context(), lab, rm.Name, q.Unlisted); err != nil {
 		return err
 	}
-	c.JSON(http.StatusCreated, gin.H{"model": s.views(rm)[0], "test": test})
+	c.JSON(http.StatusCreated, gin.H{"model": a.views(rm)[0], "test": test})
 	return nil
 }
 
-// labExists checks that the admin named an enabled lab.
-func (s *Server) labExists(ctx context.Context, lab string) error {
-	accts, err := s.accounts()
-	if err != nil {
-		return err
+// labExists returns the check that the admin named an enabled lab among
+// accts (nil: the server has no accounts, and the check says so).
+func labExists(accts Accounts) func(ctx context.Context, lab string) error {
+	return func(ctx context.Context, lab string) error {
+		if accts == nil {
+			return rlhf.Errorf(rlhf.EUnavailable, "accounts are not available on this server")
+		}
+		a, err := accts.Account(ctx, lab)
+		if err != nil || a.Kind != rlhf.KindLab || a.Disabled {
+			return rlhf.Errorf(rlhf.EInvalid, "no enabled lab %q", lab)
+		}
+		return nil
 	}
-	a, err := accts.Account(ctx, lab)
-	if err != nil || a.Kind != rlhf.KindLab || a.Disabled {
-		return rlhf.Errorf(rlhf.EInvalid, "no enabled lab %q", lab)
-	}
-	return nil
 }
 
-func (s *Server) handleUpdateModel(c *gin.Context) error {
-	reg, err := s.registry()
-	if err != nil {
-		return err
-	}
+func (a *registryAPI) handleUpdateModel(c *gin.Context) error {
 	q, body, err := decodeModelRequest(c, rlhf.EndpointModel{})
 	if err != nil {
 		return err
@@ -220,37 +216,29 @@ func (s *Server) handleUpdateModel(c *gin.Context) error {
 		}
 	}
 	lab, name := modelName(c)
-	rm, test, err := reg.Update(c.Request.Context(), lab, name, change, q.APIKey)
+	rm, test, err := a.reg.Update(c.Request.Context(), lab, name, change, q.APIKey)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"model": s.views(rm)[0], "test": test})
+	c.JSON(http.StatusOK, gin.H{"model": a.views(rm)[0], "test": test})
 	return nil
 }
 
-func (s *Server) handlePauseModel(paused bool) handler {
+func (a *registryAPI) handlePauseModel(paused bool) handler {
 	return func(c *gin.Context) error {
-		reg, err := s.registry()
-		if err != nil {
-			return err
-		}
 		lab, name := modelName(c)
-		rm, test, err := reg.SetPaused(c.Request.Context(), lab, name, paused)
+		rm, test, err := a.reg.SetPaused(c.Request.Context(), lab, name, paused)
 		if err != nil {
 			return err
 		}
-		c.JSON(http.StatusOK, gin.H{"model": s.views(rm)[0], "test": test})
+		c.JSON(http.StatusOK, gin.H{"model": a.views(rm)[0], "test": test})
 		return nil
 	}
 }
 
-func (s *Server) handleDeleteModel(c *gin.Context) error {
-	reg, err := s.registry()
-	if err != nil {
-		return err
-	}
+func (a *registryAPI) handleDeleteModel(c *gin.Context) error {
 	lab, name := modelName(c)
-	if err := s.deleteModel(c.Request.Context(), reg, lab, name); err != nil {
+	if err := a.deleteModel(c.Request.Context(), lab, name); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -266,21 +254,14 @@ type usageView struct {
 
 // handleUsage reports the caller's models' usage: calls, tokens, latency
 // and time-to-first-token percentiles, error rate and cost.
-func (s *Server) handleUsage(c *gin.Context) error {
-	reg, err := s.registry()
-	if err != nil {
-		return err
-	}
-	if s.cfg.Usage == nil {
-		return rlhf.Errorf(rlhf.EUnavailable, "usage is not available on this server")
-	}
+func (a *registryAPI) handleUsage(c *gin.Context) error {
 	mine := map[string]registry.Model{}
-	for _, m := range reg.Models(caller(c).lab()) {
+	for _, m := range a.reg.Models(caller(c).lab()) {
 		mine[m.Name] = m
 	}
 	out := []usageView{}
 	seen := map[string]bool{}
-	for _, u := range s.cfg.Usage.Snapshot() {
+	for _, u := range a.usage.Snapshot() {
 		m, ok := mine[u.Model]
 		if !ok {
 			continue

@@ -30,50 +30,50 @@ var noPolicy = rlhf.Errorf(rlhf.EUnavailable, "no leaderboard policy is enforced
 
 // reserveUnlisted reserves one of lab's unlisted slots when a registration
 // asks to be unlisted; release (never nil) ends the reservation.
-func (s *Server) reserveUnlisted(lab string, unlisted *bool) (release func(), err error) {
+func (a *registryAPI) reserveUnlisted(lab string, unlisted *bool) (release func(), err error) {
 	if unlisted == nil || !*unlisted {
 		return func() {}, nil
 	}
-	if s.cfg.Policy == nil {
+	if a.policy == nil {
 		return nil, noPolicy
 	}
-	return s.cfg.Policy.ReserveUnlisted(lab)
+	return a.policy.ReserveUnlisted(lab)
 }
 
 // registered records a new registration's listing state.
-func (s *Server) registered(ctx context.Context, lab, model string, unlisted *bool) error {
-	if s.cfg.Policy == nil {
+func (a *registryAPI) registered(ctx context.Context, lab, model string, unlisted *bool) error {
+	if a.policy == nil {
 		return nil
 	}
-	return s.cfg.Policy.Registered(ctx, lab, model, unlisted != nil && *unlisted)
+	return a.policy.Registered(ctx, lab, model, unlisted != nil && *unlisted)
 }
 
 // deleteModel deletes lab's model name, unless the policy refuses to
 // retract a listed model's scores, and records it.
-func (s *Server) deleteModel(ctx context.Context, reg ModelRegistry, lab, name string) error {
-	if _, err := reg.Model(lab, name); err != nil {
+func (a *registryAPI) deleteModel(ctx context.Context, lab, name string) error {
+	if _, err := a.reg.Model(lab, name); err != nil {
 		return err
 	}
-	if s.cfg.Policy != nil {
-		if err := s.cfg.Policy.MayRetract(ctx, name); err != nil {
+	if a.policy != nil {
+		if err := a.policy.MayRetract(ctx, name); err != nil {
 			return err
 		}
 	}
-	if err := reg.Delete(ctx, lab, name); err != nil {
+	if err := a.reg.Delete(ctx, lab, name); err != nil {
 		return err
 	}
-	if s.cfg.Policy != nil {
-		return s.cfg.Policy.Deleted(ctx, name)
+	if a.policy != nil {
+		return a.policy.Deleted(ctx, name)
 	}
 	return nil
 }
 
 // listing returns the listing state of model, or "" with no policy.
-func (s *Server) listing(model string) string {
-	if s.cfg.Policy == nil {
+func (a *registryAPI) listing(model string) string {
+	if a.policy == nil {
 		return ""
 	}
-	return s.cfg.Policy.Describe(model)
+	return a.policy.Describe(model)
 }
 
 // handleListModel is POST /api/v1/models/:lab/:model/list: the lab makes

@@ -265,17 +265,18 @@ func (s *Server) registryRoutes(reg ModelRegistry, usage UsageSource) []Route {
 	if reg == nil {
 		return nil
 	}
+	api := s.newRegistryAPI(reg, usage)
 	rs := []Route{
-		{"GET", "/api/v1/models", LabOrAdmin, s.wrap(s.handleListModels)},
-		{"POST", "/api/v1/models", LabOrAdmin, s.wrap(s.handleCreateModel)},
-		{"GET", "/api/v1/models/:lab/:model", LabOrAdmin, s.wrap(s.handleGetModel)},
-		{"PATCH", "/api/v1/models/:lab/:model", LabOrAdmin, s.wrap(s.handleUpdateModel)},
-		{"DELETE", "/api/v1/models/:lab/:model", LabOrAdmin, s.wrap(s.handleDeleteModel)},
-		{"POST", "/api/v1/models/:lab/:model/pause", LabOrAdmin, s.wrap(s.handlePauseModel(true))},
-		{"POST", "/api/v1/models/:lab/:model/resume", LabOrAdmin, s.wrap(s.handlePauseModel(false))},
+		{"GET", "/api/v1/models", LabOrAdmin, s.wrap(api.handleListModels)},
+		{"POST", "/api/v1/models", LabOrAdmin, s.wrap(api.handleCreateModel)},
+		{"GET", "/api/v1/models/:lab/:model", LabOrAdmin, s.wrap(api.handleGetModel)},
+		{"PATCH", "/api/v1/models/:lab/:model", LabOrAdmin, s.wrap(api.handleUpdateModel)},
+		{"DELETE", "/api/v1/models/:lab/:model", LabOrAdmin, s.wrap(api.handleDeleteModel)},
+		{"POST", "/api/v1/models/:lab/:model/pause", LabOrAdmin, s.wrap(api.handlePauseModel(true))},
+		{"POST", "/api/v1/models/:lab/:model/resume", LabOrAdmin, s.wrap(api.handlePauseModel(false))},
 	}
 	if usage != nil {
-		rs = append(rs, Route{"GET", "/api/v1/usage", LabOrAdmin, s.wrap(s.handleUsage)})
+		rs = append(rs, Route{"GET", "/api/v1/usage", LabOrAdmin, s.wrap(api.handleUsage)})
 	}
 	return rs
 }
