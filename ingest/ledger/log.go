@@ -18,7 +18,7 @@ type Store interface {
 	LogSize(ctx context.Context) (int64, error)
 	ReadHashes(ctx context.Context, indexes []int64) ([]Hash, error)
 	LeafRecords(ctx context.Context, from, n int64) ([][]byte, error)
-	LeafIndex(ctx context.Context, ref string) (int64, error)
+	LeafIndex(ctx context.Context, voteID string) (int64, error)
 	// VoteLeaf returns the index and leaf hash of a vote's leaf.
 	VoteLeaf(ctx context.Context, id string) (int64, Hash, error)
 	PutCheckpoint(ctx context.Context, size int64, note []byte) error

@@ -36,7 +36,7 @@ type ContributorLeaf struct {
 // ingest/store's Store.
 type ContributionStore interface {
 	ReadHashes(ctx context.Context, indexes []int64) ([]Hash, error)
-	LeafIndex(ctx context.Context, ref string) (int64, error)
+	LeafIndex(ctx context.Context, voteID string) (int64, error)
 	// ContributorLeaves returns the newest limit votes of contributor
 	// that have a leaf, newest first, and how many they have in all.
 	ContributorLeaves(ctx context.Context, contributor string, limit int) ([]ContributorLeaf, int64, error)

@@ -43,17 +43,22 @@ func (s *Store) SaveVote(ctx context.Context, b *rlhf.Battle, v *rlhf.Vote) erro
 		if err := s.finishBattle(ctx, tx, b); err != nil {
 			return err
 		}
-		err := s.insertVote(ctx, tx, v, leafGold(b))
+		var index any // the leaf's index, kept on the vote's row; NULL without a log
+		if leaf != nil {
+			n, err := s.appendVoteLeaf(ctx, tx, v.ID, *leaf) // undone with the write if it fails
+			if err != nil {
+				return err
+			}
+			index = n
+		}
+		err := s.insertVoteLeaf(ctx, tx, v, leafGold(b), index)
 		if isUnique(err, "votes.battle_id") {
 			return rlhf.Errorf(rlhf.EConflict, "battle %s already has a vote", b.ID)
 		}
-		if err == nil {
-			err = s.insertSummary(ctx, tx, v.ID, summary)
-		}
-		if err != nil || leaf == nil {
+		if err != nil {
 			return err
 		}
-		return s.appendVoteLeaf(ctx, tx, v.ID, *leaf)
+		return s.insertSummary(ctx, tx, v.ID, summary)
 	})
 }
 
@@ -91,8 +96,8 @@ const (
 			 b_content, b_finish, b_tokens, b_ttft_us, b_duration_us, b_error_code, b_error)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertVoteSQL = `INSERT INTO votes
-		(id, battle_id, contributor_id, winner, strength, reason, created_at, scope, licence, leaf_scope, leaf_licence, leaf_gold)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		(id, battle_id, contributor_id, winner, strength, reason, created_at, scope, licence, leaf_scope, leaf_licence, leaf_gold, leaf)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // finishBattle stores b's final status. When every turn of b is stored
@@ -134,11 +139,18 @@ func (s *Store) saveBattle(ctx context.Context, tx *sql.Tx, b *rlhf.Battle) erro
 	return nil
 }
 
-// insertVote stores v; leafGold is the gold line of its leaf (leafGold).
+// insertVote stores v, which has no leaf in the log; leafGold is the gold
+// line of its leaf (leafGold).
 func (s *Store) insertVote(ctx context.Context, tx *sql.Tx, v *rlhf.Vote, leafGold string) error {
+	return s.insertVoteLeaf(ctx, tx, v, leafGold, nil)
+}
+
+// insertVoteLeaf stores v with the index of its leaf in the log (an
+// int64, or nil for none).
+func (s *Store) insertVoteLeaf(ctx context.Context, tx *sql.Tx, v *rlhf.Vote, leafGold string, leaf any) error {
 	_, err := s.exec(ctx, tx, insertVoteSQL,
 		v.ID, v.BattleID, v.ContributorID, string(v.Winner), string(v.Strength), v.Reason, ms(v.CreatedAt),
-		string(v.Scope), v.Licence, string(v.Scope), v.Licence, leafGold)
+		string(v.Scope), v.Licence, string(v.Scope), v.Licence, leafGold, leaf)
 	if err != nil {
 		return fmt.Errorf("save vote %s: %w", v.ID, err)
 	}

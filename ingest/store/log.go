@@ -22,7 +22,7 @@ const LogMigration = `CREATE TABLE log_leaves (
 	ref  TEXT NOT NULL,       -- what the leaf is about: the vote id for a vote
 	data BLOB                 -- the record, for kinds with no other home; NULL for votes
 );
-CREATE INDEX log_leaves_ref ON log_leaves(ref);
+CREATE INDEX log_leaves_ref ON log_leaves(ref); -- dropped by VoteLeafMigration
 CREATE TABLE log_hashes (
 	idx  INTEGER PRIMARY KEY, -- tlog's stored hash index
 	hash BLOB NOT NULL
@@ -246,14 +246,15 @@ func (s *Store) runWrite(ctx context.Context, tx *sql.Tx, req *writeReq) error {
 }
 
 // appendVoteLeaf appends the leaf of vote id, whose record hashes to
-// leaf, and notes it for the vote's receipt (logCommitted).
-func (s *Store) appendVoteLeaf(ctx context.Context, tx *sql.Tx, id string, leaf ledger.Hash) error {
+// leaf, notes it for the vote's receipt (logCommitted) and returns its
+// index, which the vote's row keeps.
+func (s *Store) appendVoteLeaf(ctx context.Context, tx *sql.Tx, id string, leaf ledger.Hash) (int64, error) {
 	n, err := s.appendLeafHash(ctx, tx, ledger.KindVote, id, nil, leaf)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	s.log.votes = append(s.log.votes, ledger.CommittedVote{ID: id, Index: n, Hash: leaf})
-	return nil
+	return n, nil
 }
 
 // logCommitted tells the ledger which votes' leaves the transaction just
@@ -283,15 +284,17 @@ func (s *Store) LogSize(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// LeafIndex returns the index of the first leaf about ref (a vote id).
-func (s *Store) LeafIndex(ctx context.Context, ref string) (int64, error) {
+// LeafIndex returns the index of the leaf of vote id, which its row
+// keeps. A vote with no leaf (imported), or whose row is gone (erased), has
+// none.
+func (s *Store) LeafIndex(ctx context.Context, id string) (int64, error) {
 	var n int64
-	err := s.read.QueryRowContext(ctx, `SELECT idx FROM log_leaves WHERE ref = ? ORDER BY idx LIMIT 1`, ref).Scan(&n)
+	err := s.read.QueryRowContext(ctx, `SELECT leaf FROM votes WHERE id = ? AND leaf IS NOT NULL`, id).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, rlhf.Errorf(rlhf.ENotFound, "no leaf for %s", ref)
+		return 0, rlhf.Errorf(rlhf.ENotFound, "no leaf for %s", id)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("find the leaf of %s: %w", ref, err)
+		return 0, fmt.Errorf("find the leaf of %s: %w", id, err)
 	}
 	return n, nil
 }

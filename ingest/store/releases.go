@@ -162,13 +162,13 @@ const PointsMigration = `CREATE INDEX votes_contributor ON votes(contributor_id,
 // Each says what its leaf says of its gold battle, if any.
 func (s *Store) ContributorLeaves(ctx context.Context, contributor string, limit int) ([]ledger.ContributorLeaf, int64, error) {
 	var n int64
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM votes v JOIN log_leaves l ON l.ref = v.id AND l.kind = ?
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM votes v JOIN log_leaves l ON l.idx = v.leaf AND l.kind = ?
 		WHERE v.contributor_id = ?`, int(ledger.KindVote), contributor).Scan(&n)
 	if err != nil {
 		return nil, 0, fmt.Errorf("count the votes of %s: %w", contributor, err)
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT l.idx, v.id, v.created_at, `+leafGoldSQL+`
-		FROM votes v JOIN log_leaves l ON l.ref = v.id AND l.kind = ? JOIN battles b ON b.id = v.battle_id
+		FROM votes v JOIN log_leaves l ON l.idx = v.leaf AND l.kind = ? JOIN battles b ON b.id = v.battle_id
 		WHERE v.contributor_id = ? ORDER BY v.seq DESC LIMIT ?`, int(ledger.KindVote), contributor, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read the votes of %s: %w", contributor, err)
@@ -200,7 +200,7 @@ const leafGoldSQL = `CASE WHEN v.leaf_gold = '' AND b.model_a NOT GLOB 'gold:*' 
 func (s *Store) ContributorTally(ctx context.Context, contributor string) (ledger.Tally, error) {
 	var t ledger.Tally
 	err := s.read.QueryRowContext(ctx, `SELECT coalesce(sum(g = 0), 0), coalesce(sum(g >= 2), 0), coalesce(sum(g = 2), 0)
-		FROM (SELECT `+leafGoldSQL+` AS g FROM votes v JOIN log_leaves l ON l.ref = v.id AND l.kind = ?
+		FROM (SELECT `+leafGoldSQL+` AS g FROM votes v JOIN log_leaves l ON l.idx = v.leaf AND l.kind = ?
 		JOIN battles b ON b.id = v.battle_id WHERE v.contributor_id = ?)`, int(ledger.KindVote), contributor).
 		Scan(&t.Votes, &t.Gold, &t.Correct)
 	if err != nil {

@@ -101,6 +101,8 @@ var migrations = []string{
 	GoldLeafMigration,
 	// 21: the sides each model took in the arena's battles (battle_sides.go).
 	BattleSidesMigration,
+	// 22: each vote's leaf index on its row; no index of leaves by reference (log_vote_leaf.go).
+	VoteLeafMigration,
 }
 
 // SchemaVersion is the schema version this code writes.
