@@ -48,18 +48,54 @@ func answerStyle(a *Answer) Style {
 // count replace it.
 func MeasureStyle(text string) Style {
 	text = stripCodeBlocks(text)
-	s := Style{Tokens: (len(text) + 3) / 4}
-	for line := range strings.Lines(text) {
-		line = strings.TrimRight(line, "\r\n")
-		if isHeader(line) {
-			s.Headers++
+	s := Style{Tokens: (len(text) + 3) / 4, Bold: countBoldLines(text, "**") + countBoldLines(text, "__")}
+	for len(text) > 0 {
+		line := text
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = ""
 		}
-		if isListItem(line) {
-			s.Lists++
+		// Only a line's first byte can make it a header or a list item
+		// (a trailing '\r' never does: it is not a space).
+		switch c := firstByte(line); {
+		case c == '#':
+			if isHeader(line) {
+				s.Headers++
+			}
+		case c == ' ' || c == '\t' || c == '-' || c == '*' || c == '+' || c >= '0' && c <= '9':
+			if isListItem(line) {
+				s.Lists++
+			}
 		}
-		s.Bold += countBold(line, "**") + countBold(line, "__")
 	}
 	return s
+}
+
+func firstByte(s string) byte {
+	if s == "" {
+		return 0
+	}
+	return s[0]
+}
+
+// countBoldLines is countBold summed over text's lines: it looks only at
+// lines holding delim, found by one search over the text.
+func countBoldLines(text, delim string) int {
+	n := 0
+	for {
+		i := strings.Index(text, delim)
+		if i < 0 {
+			return n
+		}
+		text = text[i:]
+		end := strings.IndexByte(text, '\n')
+		if end < 0 {
+			return n + countBold(text, delim)
+		}
+		n += countBold(text[:end], delim)
+		text = text[end+1:]
+	}
 }
 
 // stripCodeBlocks removes ```fenced``` spans, as Arena's regex ```[^`]*```.

@@ -1,5 +1,11 @@
 package store
 
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
 // BattleSidesMigration keeps how many sides of the arena's own battles
 // (source 'arena') each model took, for the leaderboard policy's steering
 // (BattleSides): triggers count every battle inserted, deleted (erasure)
@@ -33,3 +39,46 @@ const BattleSidesMigration = `CREATE TABLE battle_sides (
 		INSERT INTO battle_sides (model, sides) VALUES (new.model_a, 1) ON CONFLICT (model) DO UPDATE SET sides = sides + 1;
 		INSERT INTO battle_sides (model, sides) VALUES (new.model_b, 1) ON CONFLICT (model) DO UPDATE SET sides = sides + 1;
 	END;`
+
+// withoutSideTriggers runs writeRows with battle_sides' insert and delete
+// triggers dropped, then counts the arena's battles with seq from first on
+// into battle_sides in one statement and makes the triggers again, all in
+// tx. An import writes its battles in multi-row INSERTs: a trigger on them
+// makes SQLite keep a statement journal (the trigger's upsert may abort),
+// which copies every page each statement changes. Battles writeRows
+// deletes again were not counted, as they are not when the triggers are
+// off; writeRows must not delete battles stored before it.
+func withoutSideTriggers(ctx context.Context, tx *sql.Tx, first int64, writeRows func() error) error {
+	var makeSQL []string
+	for _, name := range []string{"battle_sides_insert", "battle_sides_delete"} {
+		var q string
+		if err := tx.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?`, name).Scan(&q); err != nil {
+			return fmt.Errorf("trigger %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DROP TRIGGER `+name); err != nil {
+			return fmt.Errorf("drop trigger %s: %w", name, err)
+		}
+		makeSQL = append(makeSQL, q)
+	}
+	if err := writeRows(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, countSidesSQL, first); err != nil {
+		return fmt.Errorf("count the battles' sides: %w", err)
+	}
+	for _, q := range makeSQL {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("make a trigger again: %w", err)
+		}
+	}
+	return nil
+}
+
+// countSidesSQL adds the sides of the arena's battles with seq ≥ ?1 to
+// battle_sides.
+const countSidesSQL = `INSERT INTO battle_sides (model, sides)
+	SELECT model, count(*) FROM (
+		SELECT model_a AS model FROM battles WHERE seq >= ?1 AND source = 'arena'
+		UNION ALL SELECT model_b FROM battles WHERE seq >= ?1 AND source = 'arena')
+	WHERE true GROUP BY model
+	ON CONFLICT (model) DO UPDATE SET sides = sides + excluded.sides`

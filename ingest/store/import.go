@@ -53,10 +53,7 @@ func (s *Store) Import(ctx context.Context, read func(put func(*rlhf.Record) err
 	if err := im.begin(); err != nil {
 		return ImportStats{}, errors.Join(err, im.end())
 	}
-	err = read(im.put)
-	if err == nil {
-		err = im.flush()
-	}
+	err = im.run(read)
 	for _, st := range im.stmts {
 		st.Close()
 	}
@@ -78,6 +75,42 @@ func (s *Store) Import(ctx context.Context, read func(put func(*rlhf.Record) err
 		return ImportStats{Read: im.st.Read}, err
 	}
 	return im.st, nil
+}
+
+// importRebuildBelow is the number of stored battles under which an
+// import drops the records' secondary indexes (by contributor, time,
+// status) and makes them again after its rows: into a new or small store,
+// sorting every entry once at the end costs less than inserting them one
+// by one at scattered places. In a larger store the rebuild would cost
+// more than the import saves.
+const importRebuildBelow = 100_000
+
+// run passes read the importer's put and writes what is left in the batch,
+// without battle_sides' triggers (see withoutSideTriggers) and, when the
+// store is small, without the secondary indexes (see importRebuildBelow).
+// All of it happens in the import's transaction: a
+// failure or a rollback leaves the indexes as they were.
+func (im *importer) run(read func(put func(*rlhf.Record) error) error) error {
+	var rowsErr error
+	first := im.battleSeq
+	rows := func() error {
+		return withoutSideTriggers(im.ctx, im.tx, first, func() error {
+			if rowsErr = read(im.put); rowsErr == nil {
+				rowsErr = im.flush()
+			}
+			return rowsErr
+		})
+	}
+	var err error
+	if first > importRebuildBelow {
+		err = rows()
+	} else {
+		err = withoutIndexes(im.ctx, im.tx, rows)
+	}
+	if err != nil && rowsErr == nil {
+		err = fmt.Errorf("import: %w", err)
+	}
+	return err
 }
 
 // importCacheKiB is the write connection's page cache during an import, in

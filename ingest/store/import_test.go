@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/agora-rlhf/agora/rlhf"
@@ -163,5 +165,93 @@ func TestImportCancelled(t *testing.T) {
 	}
 	if n := countVotes(t, s); n != 0 {
 		t.Errorf("%d votes stored after a cancelled import", n)
+	}
+}
+
+// schemaObjects returns the store's index and trigger definitions on the
+// records' tables.
+func schemaObjects(t *testing.T, s *Store) map[string]string {
+	t.Helper()
+	rows, err := s.write.Query(`SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type IN ('index', 'trigger')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	objs := map[string]string{}
+	for rows.Next() {
+		var name, q string
+		if err := rows.Scan(&name, &q); err != nil {
+			t.Fatal(err)
+		}
+		objs[name] = q
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+// TestImportKeepsIndexesAndTriggers checks that an import into a small
+// store, which drops the secondary indexes and battle_sides' triggers
+// while it writes (run), leaves them as they were after it fails, after it
+// succeeds and after it falls back to one record at a time (a vote id
+// taken in a batch of new battles), and that the kept counts agree.
+func TestImportKeepsIndexesAndTriggers(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	want := schemaObjects(t, s)
+	if want["battles_contributor"] == "" || want["battle_sides_insert"] == "" {
+		t.Fatalf("the store has no battles_contributor index or battle_sides_insert trigger: %v", want)
+	}
+	check := func(step string) {
+		t.Helper()
+		if got := schemaObjects(t, s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after %s: indexes and triggers %v, want %v", step, got, want)
+		}
+		got, err := s.BattleSides(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := scanBattleSides(t, s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after %s: BattleSides = %v, a scan of the battles says %v", step, got, want)
+		}
+	}
+	arena := func(recs []rlhf.Record) []rlhf.Record {
+		for i := range recs {
+			recs[i].Battle.Source = rlhf.SourceArena
+		}
+		return recs
+	}
+	if _, err := s.Import(ctx, feed(arena(importRecs("f", 3*importBatch)), errors.New("truncated"))); err == nil {
+		t.Fatal("Import succeeded")
+	}
+	check("a failed import")
+	if _, err := s.Import(ctx, feed(arena(importRecs("g", 2*importBatch+5)), nil)); err != nil {
+		t.Fatal(err)
+	}
+	check("an import")
+	recs := arena(importRecs("h", 10))
+	recs[7].Vote.ID = recs[2].Vote.ID
+	st, err := s.Import(ctx, feed(recs, nil))
+	if err != nil || st.Added != 9 || st.Present != 1 {
+		t.Fatalf("Import with a vote id twice = %+v, %v; want 9 added, 1 present", st, err)
+	}
+	check("an import of a vote id twice")
+	rows, err := s.write.Query(`EXPLAIN QUERY PLAN SELECT id FROM battles WHERE contributor_id = 'x'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan += detail + "; "
+	}
+	rows.Close()
+	if !strings.Contains(plan, "battles_contributor") {
+		t.Errorf("a query by contributor does not use battles_contributor after imports: %s", plan)
 	}
 }

@@ -51,37 +51,40 @@ func (s *Store) Replicate(ctx context.Context, times int) error {
 // withoutIndexes runs copyRows with the indexes the records' tables were
 // given by CREATE INDEX dropped, and makes them again after it: copies
 // would go into them (by contributor, by time, by status) at thousands of
-// places at once, while making an index sorts its entries once.
+// places at once, while making an index sorts its entries once. The unique
+// indexes of ids (the tables' own constraints) stay. tx must hold the
+// store's write lock: readers see the indexes as they were until it
+// commits, and a rollback keeps them.
 func withoutIndexes(ctx context.Context, tx *sql.Tx, copyRows func() error) error {
 	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
 		AND tbl_name IN ('battles', 'turns', 'votes', 'vote_summaries') ORDER BY name`)
 	if err != nil {
-		return fmt.Errorf("replicate: %w", err)
+		return fmt.Errorf("indexes: %w", err)
 	}
 	var names, makeSQL []string
 	for rows.Next() {
 		var name, q string
 		if err := rows.Scan(&name, &q); err != nil {
 			rows.Close()
-			return fmt.Errorf("replicate: %w", err)
+			return fmt.Errorf("indexes: %w", err)
 		}
 		names, makeSQL = append(names, name), append(makeSQL, q)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("replicate: %w", err)
+		return fmt.Errorf("indexes: %w", err)
 	}
 	for _, name := range names {
 		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+name+`"`); err != nil {
-			return fmt.Errorf("replicate: %w", err)
+			return fmt.Errorf("drop index %s: %w", name, err)
 		}
 	}
 	if err := copyRows(); err != nil {
 		return err
 	}
-	for _, q := range makeSQL {
+	for i, q := range makeSQL {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("replicate: make the index again: %w", err)
+			return fmt.Errorf("make index %s again: %w", names[i], err)
 		}
 	}
 	return nil
