@@ -11,7 +11,6 @@ package loadtest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -51,10 +50,16 @@ type Config struct {
 	Rate         float64 // jobs offered per second; 0 is a closed loop
 	Jobs         int     // stop after this many jobs (battles or votes)
 	Duration     time.Duration
-	FollowUp     float64 // ModeBattles: share of battles with a follow-up turn
-	Abandon      float64 // ModeBattles: share of battles left without a vote
-	Prompt       string
-	Seed         uint64
+	// Warmup is how many jobs the run does before it measures: the first
+	// Warmup jobs (in the order they are due or, in a closed loop, taken)
+	// are not counted in the report's rates, latencies or processor times
+	// (caches, the store's pages and the runtime's heap grow there). It
+	// must be less than Jobs.
+	Warmup   int
+	FollowUp float64 // ModeBattles: share of battles with a follow-up turn
+	Abandon  float64 // ModeBattles: share of battles left without a vote
+	Prompt   string
+	Seed     uint64
 	// ServerPID, when not zero, is the server's process on this machine:
 	// the report gives its processor time per job.
 	ServerPID int
@@ -79,6 +84,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("the count bound must be at least 1, got %d", c.Jobs)
 	case c.Duration <= 0:
 		return fmt.Errorf("the time bound must be positive, got %v", c.Duration)
+	case c.Warmup < 0 || c.Warmup >= c.Jobs:
+		return fmt.Errorf("the warm-up must be at least 0 jobs and fewer than the count bound %d, got %d", c.Jobs, c.Warmup)
 	case c.FollowUp < 0 || c.FollowUp > 1 || c.Abandon < 0 || c.Abandon > 1:
 		return fmt.Errorf("follow-up and abandon shares must be in [0, 1], got %g and %g", c.FollowUp, c.Abandon)
 	case c.Prompt == "":
@@ -100,12 +107,16 @@ type Counts struct {
 // run is one load test in progress.
 type run struct {
 	cfg   Config
-	start time.Time
-	jobs  chan time.Time // due times, open loop
-	taken atomic.Int64   // jobs handed out, closed loop
+	start time.Time    // when the first job was due
+	jobs  chan job     // open loop of ModeBattles
+	taken atomic.Int64 // jobs handed out, closed loop
 
 	done, battles, votes, abandoned, errs atomic.Int64
-	cpu, serverCPU                        time.Duration // processor time during the run: this process's, the server's
+	mjobs, mvotes                         atomic.Int64 // measured jobs done and votes acknowledged
+
+	window window // the measured time and processor times
+
+	startFrame []byte // built once
 
 	mu      sync.Mutex // guards the fields below
 	samples samples
@@ -126,7 +137,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
-	r := &run{cfg: cfg, codes: map[string]int{}}
+	r := &run{cfg: cfg, codes: map[string]int{},
+		startFrame: appendQuoted([]byte(`{"type":"start","prompt":`), cfg.Prompt, "}")}
 	conns, err := r.dialAll(ctx)
 	if err != nil {
 		return nil, err
@@ -137,24 +149,114 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	r.start = time.Now()
-	cpu0, server0 := r.cpuTimes()
+	r.window.open(r)
 	stop := context.AfterFunc(ctx, func() { closeAll(conns) }) // unblocks readers
 	defer stop()
+	progressDone := r.showProgress(ctx)
+	r.work(ctx, workers)
+	r.window.close(r)
+	cancel()
+	<-progressDone
+	return r.report(), nil
+}
+
+// work runs the jobs: in an open loop of votes, one pacer sends every
+// vote when it is due, round robin over the connections, and one reader a
+// connection waits for their acknowledgements in order (as the in-process
+// benchmark BenchmarkVoteAckAt2k does); otherwise each worker does one job
+// at a time, taking the next due time (open loop) or the next job when
+// its last is done (closed loop).
+func (r *run) work(ctx context.Context, workers []*worker) {
 	var wg sync.WaitGroup
-	if cfg.Rate > 0 {
-		r.jobs = make(chan time.Time, min(cfg.Jobs, 1<<16))
-		wg.Go(func() { r.offer(ctx) })
+	if r.cfg.Mode == ModeVotes && r.cfg.Rate > 0 {
+		r.paceVotes(ctx, workers)
+		return
+	}
+	if r.cfg.Rate > 0 {
+		r.jobs = make(chan job, min(r.cfg.Jobs, 1<<16))
+		wg.Go(func() {
+			defer close(r.jobs)
+			r.pace(ctx, func(_ int, j job) bool {
+				select {
+				case r.jobs <- j:
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			})
+		})
 	}
 	for _, w := range workers {
 		wg.Go(func() { w.work(ctx) })
 	}
-	progressDone := r.showProgress(ctx)
 	wg.Wait()
+}
+
+// job is one job's due time, and whether it is measured (not warm-up).
+type job struct {
+	due      time.Time
+	measured bool
+}
+
+// finished counts job j as done.
+func (r *run) finished(j job) {
+	r.done.Add(1)
+	if j.measured {
+		r.mjobs.Add(1)
+	}
+}
+
+// window is the measured part of a run: from the end of the warm-up to
+// the end, with the processor times used in it.
+type window struct {
+	mu             sync.Mutex
+	timer          *time.Timer
+	opened, closed time.Time
+	cpu0, server0  time.Duration
+	cpu, serverCPU time.Duration // this process's and the server's
+}
+
+// open starts the window when job Warmup is due: at once without a
+// warm-up; in an open loop when the schedule says; in a closed loop when
+// that job is taken (see next).
+func (w *window) open(r *run) {
+	switch {
+	case r.cfg.Warmup == 0:
+		w.openAt(r, r.start)
+	case r.cfg.Rate > 0:
+		at := r.start.Add(time.Duration(r.cfg.Warmup) * r.interval())
+		w.mu.Lock()
+		w.timer = time.AfterFunc(time.Until(at), func() { w.openAt(r, at) })
+		w.mu.Unlock()
+	}
+}
+
+// openAt starts the window at, now.
+func (w *window) openAt(r *run, at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed.IsZero() {
+		return // the run ended first
+	}
+	w.opened = at
+	w.cpu0, w.server0 = r.cpuTimes()
+}
+
+// close ends the window; a run that ended within its warm-up measured
+// nothing.
+func (w *window) close(r *run) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.closed = time.Now()
+	if w.opened.IsZero() {
+		w.opened = w.closed
+		return
+	}
 	cpu1, server1 := r.cpuTimes()
-	r.cpu, r.serverCPU = cpu1-cpu0, server1-server0
-	cancel()
-	<-progressDone
-	return r.report(), nil
+	w.cpu, w.serverCPU = cpu1-w.cpu0, server1-w.server0
 }
 
 // cpuTimes returns the processor time used so far by this process and by
@@ -216,42 +318,58 @@ func (r *run) prepare(ctx context.Context, conns []Conn) ([]*worker, error) {
 	return workers, nil
 }
 
-// offer puts a due time on r.jobs every 1/Rate, from r.start: the open
-// loop's schedule, kept whether or not the workers keep up.
-func (r *run) offer(ctx context.Context) {
-	defer close(r.jobs)
-	interval := time.Duration(float64(time.Second) / r.cfg.Rate)
-	for j := range r.cfg.Jobs {
-		due := r.start.Add(time.Duration(j) * interval)
-		if d := time.Until(due); d > 0 {
-			select {
-			case <-time.After(d):
-			case <-ctx.Done():
+// pace calls send(j, job) for each job j in turn once it is due, every
+// 1/Rate from r.start, kept whether or not earlier jobs are done: the open
+// loop's schedule. Like the in-process benchmarks' pacer it wakes once a
+// millisecond and sends every job that has come due. It stops after the
+// last job, when ctx ends or when send returns false.
+func (r *run) pace(ctx context.Context, send func(j int, jb job) bool) {
+	interval := r.interval()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for j := 0; ; {
+		now := time.Now()
+		for ; j < r.cfg.Jobs; j++ {
+			due := r.start.Add(time.Duration(j) * interval)
+			if due.After(now) {
+				break
+			}
+			if !send(j, job{due, j >= r.cfg.Warmup}) {
 				return
 			}
 		}
+		if j == r.cfg.Jobs {
+			return
+		}
 		select {
-		case r.jobs <- due:
+		case <-tick.C:
 		case <-ctx.Done():
 			return
 		}
 	}
 }
 
-// next returns the due time of the worker's next job, false when there
-// are no more.
-func (r *run) next(ctx context.Context) (time.Time, bool) {
+// interval is the time between two jobs' due times in an open loop.
+func (r *run) interval() time.Duration { return time.Duration(float64(time.Second) / r.cfg.Rate) }
+
+// next returns the worker's next job, false when there are no more.
+func (r *run) next(ctx context.Context) (job, bool) {
 	if r.jobs == nil {
-		if r.taken.Add(1) > int64(r.cfg.Jobs) || ctx.Err() != nil {
-			return time.Time{}, false
+		n := r.taken.Add(1)
+		if n > int64(r.cfg.Jobs) || ctx.Err() != nil {
+			return job{}, false
 		}
-		return time.Now(), true
+		j := job{time.Now(), n > int64(r.cfg.Warmup)}
+		if n == int64(r.cfg.Warmup)+1 && n > 1 {
+			r.window.openAt(r, j.due)
+		}
+		return j, true
 	}
 	select {
-	case due, ok := <-r.jobs:
-		return due, ok
+	case j, ok := <-r.jobs:
+		return j, ok
 	case <-ctx.Done():
-		return time.Time{}, false
+		return job{}, false
 	}
 }
 
@@ -300,9 +418,4 @@ type frame struct {
 	Code     string `json:"code"`
 	Request  string `json:"request"`
 	MaxTurns int    `json:"max_turns"`
-}
-
-func message(v map[string]string) []byte {
-	data, _ := json.Marshal(v)
-	return data
 }

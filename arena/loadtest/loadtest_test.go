@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"encoding/json"
 	"net"
 	"os"
 	"testing"
@@ -47,5 +48,26 @@ func TestListeningPID(t *testing.T) {
 	ln.Close()
 	if pid, err := ListeningPID(port); err == nil {
 		t.Errorf("ListeningPID(%d) after close = %d, want an error", port, pid)
+	}
+}
+
+// TestFrames checks the client frames are the in-process benchmarks'
+// bytes, and valid JSON whatever the strings hold.
+func TestFrames(t *testing.T) {
+	if got, want := string(voteFrame("b-1")), `{"type":"vote","battle_id":"b-1","winner":"a"}`; got != want {
+		t.Errorf("voteFrame = %s, want %s", got, want)
+	}
+	for _, s := range []string{"plain", `quo"te`, `back\slash`, "line\nfeed", "ünï", "\x7f"} {
+		var f struct {
+			Type, Content string
+			BattleID      string `json:"battle_id"`
+		}
+		data := messageFrame(s, s)
+		if err := json.Unmarshal(data, &f); err != nil || f.Type != "message" || f.BattleID != s || f.Content != s {
+			t.Errorf("messageFrame(%q) = %s: %+v, %v", s, data, f, err)
+		}
+	}
+	if !isVoted([]byte(`{"type":"voted","battle_id":"x"}`)) || isVoted([]byte(`{"type":"error","code":"not_found"}`)) {
+		t.Error("isVoted does not tell an acknowledgement from an error")
 	}
 }

@@ -48,13 +48,20 @@ type Report struct {
 	Mode         Mode    `json:"mode"`
 	Contributors int     `json:"contributors"`
 	OfferedRate  float64 `json:"offered_per_s"` // 0: closed loop
-	Seconds      float64 `json:"seconds"`
-	Jobs         int64   `json:"jobs"`
-	Battles      int64   `json:"battles"` // battles (and follow-up turns) streamed to ready
-	Votes        int64   `json:"votes"`
-	Abandoned    int64   `json:"abandoned"`
-	JobsPerSec   float64 `json:"jobs_per_s"`
-	VotesPerSec  float64 `json:"votes_per_s"`
+	// WarmupSeconds is the start of the run that is not measured;
+	// Seconds is the rest, over which the rates, latencies and processor
+	// times are measured, of the jobs due in it (MeasuredJobs).
+	WarmupSeconds float64 `json:"warmup_s"`
+	Seconds       float64 `json:"seconds"`
+	MeasuredJobs  int64   `json:"measured_jobs"`
+	// Jobs, Battles, Votes and Abandoned count the whole run, warm-up
+	// included.
+	Jobs        int64   `json:"jobs"`
+	Battles     int64   `json:"battles"` // battles (and follow-up turns) streamed to ready
+	Votes       int64   `json:"votes"`
+	Abandoned   int64   `json:"abandoned"`
+	JobsPerSec  float64 `json:"jobs_per_s"`
+	VotesPerSec float64 `json:"votes_per_s"`
 	// TTFT runs from when a start or follow-up was due to its first token;
 	// TokenGap is the time between two tokens of one side (the model's
 	// pace plus the relay's jitter); VoteAck runs from when a vote was due
@@ -79,16 +86,26 @@ func (r *run) report() *Report {
 	c := r.counts()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	secs := c.Elapsed.Seconds()
+	w := &r.window
+	secs, jobs := w.closed.Sub(w.opened).Seconds(), r.mjobs.Load()
 	return &Report{
-		Mode: r.cfg.Mode, Contributors: r.cfg.Contributors, OfferedRate: r.cfg.Rate, Seconds: secs,
+		Mode: r.cfg.Mode, Contributors: r.cfg.Contributors, OfferedRate: r.cfg.Rate,
+		WarmupSeconds: w.opened.Sub(r.start).Seconds(), Seconds: secs, MeasuredJobs: jobs,
 		Jobs: c.Jobs, Battles: c.Battles, Votes: c.Votes, Abandoned: c.Abandoned,
-		JobsPerSec: float64(c.Jobs) / secs, VotesPerSec: float64(c.Votes) / secs,
+		JobsPerSec: rate(jobs, secs), VotesPerSec: rate(r.mvotes.Load(), secs),
 		TTFT: summarize(r.samples.ttft), TokenGap: summarize(r.samples.gap), VoteAck: summarize(r.samples.ack),
 		Errors:          maps.Clone(r.codes),
-		ClientCPUPerJob: perJob(r.cpu, c.Jobs),
-		ServerCPUPerJob: perJob(r.serverCPU, c.Jobs),
+		ClientCPUPerJob: perJob(w.cpu, jobs),
+		ServerCPUPerJob: perJob(w.serverCPU, jobs),
 	}
+}
+
+// rate returns n per second over secs, 0 over no time.
+func rate(n int64, secs float64) float64 {
+	if secs <= 0 {
+		return 0
+	}
+	return float64(n) / secs
 }
 
 // perJob returns d per job in milliseconds.
@@ -111,14 +128,15 @@ func (rep *Report) WriteText(w io.Writer) error {
 			_, err = fmt.Fprintf(w, format, args...)
 		}
 	}
-	p("%s, %d contributors, %s, %.1f s\n", rep.Mode, rep.Contributors, loop, rep.Seconds)
-	p("jobs %d (%.1f/s)  battles %d  votes %d (%.1f/s)  abandoned %d\n",
-		rep.Jobs, rep.JobsPerSec, rep.Battles, rep.Votes, rep.VotesPerSec, rep.Abandoned)
+	p("%s, %d contributors, %s, %.1f s measured after %.1f s of warm-up (%d jobs)\n",
+		rep.Mode, rep.Contributors, loop, rep.Seconds, rep.WarmupSeconds, rep.MeasuredJobs)
+	p("measured: %.1f jobs/s, %.1f votes/s acknowledged\n", rep.JobsPerSec, rep.VotesPerSec)
+	p("whole run: jobs %d  battles %d  votes %d  abandoned %d\n", rep.Jobs, rep.Battles, rep.Votes, rep.Abandoned)
 	p("%-22s %8s %9s %9s %9s %9s\n", "latency (ms)", "count", "p50", "p90", "p99", "max")
 	for _, l := range []struct {
 		name string
 		s    Summary
-	}{{"time to first token", rep.TTFT}, {"token gap", rep.TokenGap}, {"vote acknowledgement", rep.VoteAck}} {
+	}{{"time to first token", rep.TTFT}, {"relay (token gap)", rep.TokenGap}, {"vote acknowledgement", rep.VoteAck}} {
 		p("%-22s %8d %9.2f %9.2f %9.2f %9.2f\n", l.name, l.s.Count, l.s.P50, l.s.P90, l.s.P99, l.s.Max)
 	}
 	if len(rep.Errors) == 0 {

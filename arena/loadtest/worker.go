@@ -25,17 +25,17 @@ func (w *worker) work(ctx context.Context) {
 		if w.r.cfg.Mode == ModeVotes && len(w.ready) == 0 {
 			return // this worker's share is voted; the others take the rest
 		}
-		due, ok := w.r.next(ctx)
+		j, ok := w.r.next(ctx)
 		if !ok {
 			return
 		}
 		var err error
 		if w.r.cfg.Mode == ModeVotes {
-			err = w.voteReady(due)
+			err = w.voteReady(j)
 		} else {
-			err = w.battle(due)
+			err = w.battle(j)
 		}
-		w.r.done.Add(1)
+		w.r.finished(j)
 		if err != nil {
 			if ctx.Err() == nil {
 				w.r.fail("connection")
@@ -53,20 +53,19 @@ func (w *worker) flush() {
 
 // battle runs one whole battle whose start was due at due. It returns an
 // error only when the connection failed; refusals are counted by code.
-func (w *worker) battle(due time.Time) error {
-	if err := w.conn.Send(message(map[string]string{"type": "start", "prompt": w.r.cfg.Prompt})); err != nil {
+func (w *worker) battle(j job) error {
+	if err := w.conn.Send(w.r.startFrame); err != nil {
 		return err
 	}
-	id, ok, err := w.stream(due)
+	id, ok, err := w.stream(j)
 	if err != nil || !ok {
 		return err
 	}
 	if w.turns > 1 && w.rng.Float64() < w.r.cfg.FollowUp {
-		msg := message(map[string]string{"type": "message", "battle_id": id, "content": w.r.cfg.Prompt})
-		if err := w.conn.Send(msg); err != nil {
+		if err := w.conn.Send(messageFrame(id, w.r.cfg.Prompt)); err != nil {
 			return err
 		}
-		if _, ok, err = w.stream(time.Now()); err != nil || !ok {
+		if _, ok, err = w.stream(job{time.Now(), j.measured}); err != nil || !ok {
 			return err
 		}
 	}
@@ -74,13 +73,13 @@ func (w *worker) battle(due time.Time) error {
 		w.r.abandoned.Add(1)
 		return nil
 	}
-	return w.vote(id, time.Now())
+	return w.vote(id, job{time.Now(), j.measured})
 }
 
 // stream reads one turn's frames up to ready, recording the time to the
 // first token (from due) and the gaps between each side's tokens. ok is
 // false when the server refused the request.
-func (w *worker) stream(due time.Time) (id string, ok bool, err error) {
+func (w *worker) stream(j job) (id string, ok bool, err error) {
 	var first bool
 	last := map[string]time.Time{}
 	for {
@@ -93,11 +92,11 @@ func (w *worker) stream(due time.Time) (id string, ok bool, err error) {
 		case "battle":
 			id, w.turns = f.BattleID, f.MaxTurns
 		case "token":
-			if !first {
-				first = true
-				w.s.ttft = append(w.s.ttft, now.Sub(due))
+			if !first && j.measured {
+				w.s.ttft = append(w.s.ttft, now.Sub(j.due))
 			}
-			if t, seen := last[f.Side]; seen {
+			first = true
+			if t, seen := last[f.Side]; seen && j.measured {
 				w.s.gap = append(w.s.gap, now.Sub(t))
 			}
 			last[f.Side] = now
@@ -114,22 +113,36 @@ func (w *worker) stream(due time.Time) (id string, ok bool, err error) {
 }
 
 // vote votes on battle id and waits for the acknowledgement, measured from
-// due.
-func (w *worker) vote(id string, due time.Time) error {
-	if err := w.conn.Send(message(map[string]string{"type": "vote", "battle_id": id, "winner": "a"})); err != nil {
+// j's due time when j is measured.
+func (w *worker) vote(id string, j job) error {
+	if err := w.conn.Send(voteFrame(id)); err != nil {
 		return err
 	}
+	return w.awaitVoted(j)
+}
+
+// awaitVoted reads frames up to a vote's acknowledgement or refusal and
+// records the acknowledgement's latency from j's due time when j is
+// measured. It returns an error only when the connection failed.
+func (w *worker) awaitVoted(j job) error {
 	for {
-		f, err := w.read()
+		data, err := w.conn.Next()
 		if err != nil {
 			return err
 		}
-		switch f.Type {
-		case "voted":
-			w.s.ack = append(w.s.ack, time.Since(due))
+		if isVoted(data) {
+			if j.measured {
+				w.s.ack = append(w.s.ack, time.Since(j.due))
+				w.r.mvotes.Add(1)
+			}
 			w.r.votes.Add(1)
 			return nil
-		case "error":
+		}
+		f, err := decode(data)
+		if err != nil {
+			return err
+		}
+		if f.Type == "error" {
 			w.r.fail(f.Code)
 			return nil
 		}
@@ -137,14 +150,14 @@ func (w *worker) vote(id string, due time.Time) error {
 }
 
 // voteReady votes on the next prepared battle.
-func (w *worker) voteReady(due time.Time) error {
+func (w *worker) voteReady(j job) error {
 	if len(w.ready) == 0 {
 		w.r.fail("no_battle_ready")
 		return nil
 	}
 	id := w.ready[0]
 	w.ready = w.ready[1:]
-	return w.vote(id, due)
+	return w.vote(id, j)
 }
 
 // readyBattles starts n battles one after another and keeps them ready for
@@ -154,10 +167,10 @@ func (w *worker) readyBattles(ctx context.Context, n int) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := w.conn.Send(message(map[string]string{"type": "start", "prompt": w.r.cfg.Prompt})); err != nil {
+		if err := w.conn.Send(w.r.startFrame); err != nil {
 			return err
 		}
-		id, ok, err := w.stream(time.Now())
+		id, ok, err := w.stream(job{}) // not measured
 		if err != nil {
 			return err
 		}
@@ -170,11 +183,16 @@ func (w *worker) readyBattles(ctx context.Context, n int) error {
 }
 
 func (w *worker) read() (frame, error) {
-	var f frame
 	data, err := w.conn.Next()
 	if err != nil {
-		return f, err
+		return frame{}, err
 	}
+	return decode(data)
+}
+
+// decode decodes a server frame.
+func decode(data []byte) (frame, error) {
+	var f frame
 	if err := json.Unmarshal(data, &f); err != nil {
 		return f, fmt.Errorf("server frame %.100q: %w", data, err)
 	}

@@ -32,12 +32,20 @@ server that falls behind is charged for every action it delayed. --rate 0
 (the default) is a closed loop: each contributor starts its next job when
 the last is done, which measures throughput at saturation.
 
+In --mode votes at a --rate, one pacer sends each vote when it is due,
+round robin over the connections, without waiting for the connection's
+earlier votes, as BenchmarkVoteAckAt2k does; the frames are the in-process
+benchmarks' (the type first), and an acknowledgement is read no further
+than its type, as theirs is.
+
 The run stops after --count jobs or --duration (which includes the
-preparation of --mode votes), whichever comes first. It
-shows a progress line on a terminal and ends with a report: jobs, battles
-and votes per second; p50, p90, p99 and max of the time to the first token
-(from when the start was due), of the gaps between a side's tokens, and of
-vote acknowledgement (from when the vote was due); errors by code; and,
+preparation of --mode votes), whichever comes first. Its first --warmup
+jobs are done but not measured. It shows a progress line on a
+terminal and ends with a report over the measured part: jobs and votes per
+second; p50, p90, p99 and max of the time to the first token (from when the
+start was due), of the relay (the gaps between a side's tokens), and of
+vote acknowledgement (from when the vote was due); errors by code; the
+processor time per job of the load tester and, when local, the server; and,
 when the server runs on this machine, its resident memory before and after
 (--pid, or found by the port it listens on). --json prints the report as
 JSON.
@@ -62,6 +70,7 @@ func runLoadtest(ctx context.Context, args []string, e env) error {
 	fs.Float64Var(&cfg.Rate, "rate", 0, "jobs offered per second (open loop); 0 is a closed loop at saturation")
 	fs.IntVar(&cfg.Jobs, "count", 1000, "stop after this many jobs")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "stop after this long")
+	fs.IntVar(&cfg.Warmup, "warmup", 0, "do but do not measure this many jobs first")
 	fs.Float64Var(&cfg.FollowUp, "follow-up", 0.2, "battles: share with a follow-up message")
 	fs.Float64Var(&cfg.Abandon, "abandon", 0.1, "battles: share left without a vote")
 	fs.StringVar(&cfg.Prompt, "prompt", "How do I learn Go?", "the prompt (and follow-up message) of every battle")

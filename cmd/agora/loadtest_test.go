@@ -47,9 +47,9 @@ func TestLoadtestBattles(t *testing.T) {
 	}
 	// Votes alone, in a closed loop: a contributor that has voted its
 	// share leaves the rest to the others.
-	rep = loadtestJSON(t, "--url", base, "--mode", "votes", "--contributors", "3", "--count", "10")
-	if rep.Votes != 10 || len(rep.Errors) != 0 {
-		t.Errorf("votes mode, closed loop: %d votes, errors %v; want 10, none", rep.Votes, rep.Errors)
+	rep = loadtestJSON(t, "--url", base, "--mode", "votes", "--contributors", "3", "--count", "10", "--warmup", "4")
+	if rep.Votes != 10 || rep.VoteAck.Count != 6 || rep.MeasuredJobs != 6 || len(rep.Errors) != 0 {
+		t.Errorf("votes mode, closed loop: %d votes, %d measured (jobs %d), errors %v; want 10, the last 6, none", rep.Votes, rep.VoteAck.Count, rep.MeasuredJobs, rep.Errors)
 	}
 }
 
@@ -57,9 +57,14 @@ func TestLoadtestBattles(t *testing.T) {
 // process, and finds its memory by the port it listens on.
 func TestLoadtestVotesOpenLoop(t *testing.T) {
 	p := startSubprocess(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--config", fastConfig(t))
-	rep := loadtestJSON(t, "--url", p.url, "--mode", "votes", "--rate", "200", "--contributors", "8", "--count", "100")
-	if rep.Votes != 100 || rep.VoteAck.Count != 100 || rep.OfferedRate != 200 || len(rep.Errors) != 0 {
-		t.Errorf("votes %d, acks %d at %g/s offered, errors %v; want 100 acknowledged at 200/s, no errors", rep.Votes, rep.VoteAck.Count, rep.OfferedRate, rep.Errors)
+	rep := loadtestJSON(t, "--url", p.url, "--mode", "votes", "--rate", "200", "--contributors", "8", "--count", "100", "--warmup", "20")
+	if rep.Votes != 100 || rep.VoteAck.Count != 80 || rep.MeasuredJobs != 80 || rep.OfferedRate != 200 || len(rep.Errors) != 0 {
+		t.Errorf("votes %d, acks measured %d (jobs %d) at %g/s offered, errors %v; want 100 acknowledged at 200/s, the last 80 measured, no errors",
+			rep.Votes, rep.VoteAck.Count, rep.MeasuredJobs, rep.OfferedRate, rep.Errors)
+	}
+	if rep.WarmupSeconds < 0.09 || rep.Seconds < 0.39 || rep.ServerCPUPerJob <= 0 {
+		t.Errorf("warm-up %.3f s, measured %.3f s, server %.3f ms a vote; want 0.1 s (20 votes at 200/s), at least the 0.4 s of 80 votes, and the server's processor time",
+			rep.WarmupSeconds, rep.Seconds, rep.ServerCPUPerJob)
 	}
 	if rep.TTFT.Count != 0 {
 		t.Errorf("votes mode measured %d first tokens; the preparation is not part of the run", rep.TTFT.Count)
@@ -90,6 +95,7 @@ func TestLoadtestUsage(t *testing.T) {
 		{[]string{"--mode", "chaos"}, 2, "mode"},
 		{[]string{"--count", "0"}, 2, "count bound"},
 		{[]string{"--abandon", "2"}, 2, "abandon"},
+		{[]string{"--count", "10", "--warmup", "10"}, 2, "warm-up"},
 		{[]string{"extra"}, 2, "no arguments"},
 	}
 	for _, tt := range tests {
