@@ -37,10 +37,11 @@ type Bootstrap struct {
 	Iterations int
 
 	// Kept for live updates (see liveBoot): each round's cell counts and
-	// random stream.
+	// random stream (rngs[r] draws from srcs[r]).
 	cells  []cell
 	counts [][]int32
 	rngs   []*rand.Rand
+	srcs   []*rand.PCG
 }
 
 // cell is one (pair, outcome) cell of the count table.
@@ -88,6 +89,7 @@ func runBootstrap(ctx context.Context, n int, pairs []Pair, fit *Fit, opt Bootst
 		out.cells = cells
 		out.counts = make([][]int32, opt.Rounds)
 		out.rngs = make([]*rand.Rand, opt.Rounds)
+		out.srcs = make([]*rand.PCG, opt.Rounds)
 	}
 	err := forRounds(ctx, n, pairs, fit, opt, out, func(w *roundWorker, r int) error {
 		src := rand.NewPCG(opt.Seed, uint64(r))
@@ -99,7 +101,7 @@ func runBootstrap(ctx context.Context, n int, pairs []Pair, fit *Fit, opt Bootst
 			for k, v := range w.x {
 				c[k] = int32(v)
 			}
-			out.counts[r], out.rngs[r] = c, rng
+			out.counts[r], out.rngs[r], out.srcs[r] = c, rng, src
 		}
 		return w.solve(out, r, fit.Beta)
 	}, len(cells))

@@ -167,8 +167,25 @@ func TestLiveStyleFromRecords(t *testing.T) {
 
 // TestLiveResampleExact checks the incremental resampling: after votes
 // arrive, every round's counts must be a Multinomial(N, c/N) draw over the
-// new data (total N, Binomial means and variances per cell).
+// new data (total N, Binomial means and variances per cell), whether the
+// rounds are updated battle by battle or drawn afresh.
 func TestLiveResampleExact(t *testing.T) {
+	for _, fresh := range []bool{false, true} {
+		t.Run(fmt.Sprint("fresh=", fresh), func(t *testing.T) {
+			costing(t, func(_, cells, n int) (int, bool) { return cells + n*n, fresh })
+			testLiveResampleExact(t)
+		})
+	}
+}
+
+// costing makes the live bootstrap cost rounds by cost until the test ends.
+func costing(t *testing.T, cost func(k, cells, n int) (int, bool)) {
+	saved := roundCostOf
+	roundCostOf = cost
+	t.Cleanup(func() { roundCostOf = saved })
+}
+
+func testLiveResampleExact(t *testing.T) {
 	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	var recs []rlhf.Record
 	for i, w := range []rlhf.Winner{rlhf.WinnerA, rlhf.WinnerA, rlhf.WinnerB, rlhf.WinnerTie, rlhf.WinnerA, rlhf.WinnerB} {
@@ -241,6 +258,7 @@ func TestLiveResampleExact(t *testing.T) {
 // refreshes behind and every round stays a resample of exactly the
 // battles it covers.
 func TestLiveRefreshesStalestRounds(t *testing.T) {
+	costing(t, func(_, cells, n int) (int, bool) { return cells + n*n, false })
 	s, _ := NewSynth(SynthConfig{Models: 5, Battles: 400, Seed: 8, TieRate: 0.3})
 	live := newLiveDataset(s.Dataset())
 	ctx := context.Background()
@@ -280,4 +298,66 @@ func TestLiveRefreshesStalestRounds(t *testing.T) {
 			t.Errorf("after vote %d: %d rounds cover every battle, want the 50 refreshed", i, fresh)
 		}
 	}
+}
+
+// TestLiveRefreshWithinWork checks the refresh's work model (roundCost):
+// after a burst of votes a refresh brings up to date only the stalest
+// rounds its work allows, drawn afresh, and every round stays a resample
+// of exactly the battles it covers; after a few more, those rounds are
+// updated battle by battle and the rest drawn afresh.
+func TestLiveRefreshWithinWork(t *testing.T) {
+	s, _ := NewSynth(SynthConfig{Models: 10, Battles: 2000, Seed: 3, TieRate: 0.3})
+	live := newLiveDataset(s.Dataset())
+	ctx := context.Background()
+	opt := DefaultOptions()
+	opt.Rounds = 200
+	if _, err := live.Leaderboard(ctx, opt); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	votes := 0
+	vote := func(n int) {
+		for range n {
+			votes++
+			if err := live.Add(record(5000+votes, s.Models[votes%10], s.Models[(votes+3)%10], rlhf.WinnerB, at.Add(time.Duration(votes)*time.Second))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(step string, total, wantFresh int) {
+		t.Helper()
+		if _, err := live.Leaderboard(ctx, opt); err != nil {
+			t.Fatal(err)
+		}
+		fresh := 0
+		for r, c := range live.boot.covered {
+			var held int32
+			for _, v := range live.boot.counts[r] {
+				held += v
+			}
+			if int(held) != c {
+				t.Fatalf("%s: round %d covers %d battles but holds %d", step, r, c, held)
+			}
+			if c == total {
+				fresh++
+			}
+		}
+		if fresh != wantFresh {
+			t.Errorf("%s: %d rounds cover all %d battles, want %d", step, fresh, total, wantFresh)
+		}
+	}
+	vote(500)
+	cells := len(live.boot.keys)
+	burst, drawn := roundCost(500, cells, 10)
+	if !drawn {
+		t.Fatalf("a round 500 battles behind over %d cells is not drawn afresh", cells)
+	}
+	live.roundWork = 40 * burst
+	check("after 500 votes", 2500, 40)
+	vote(2)
+	if _, drawn := roundCost(2, cells, 10); drawn {
+		t.Fatalf("a round 2 battles behind is drawn afresh")
+	}
+	live.roundWork = math.MaxInt
+	check("after 2 more", 2502, 200)
 }

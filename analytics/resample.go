@@ -45,6 +45,14 @@ type poissonParams struct {
 }
 
 func newResampler(cells []cell) *resampler {
+	return newResamplerTables(cells, nil)
+}
+
+// newResamplerTables is newResampler taking the inversion tables from
+// tables, by count, and adding those it makes, when tables is not nil:
+// a live bootstrap draws over cells whose counts change a little between
+// refreshes, and most tables stay the same.
+func newResamplerTables(cells []cell, tables map[int64]poissonTable) *resampler {
 	rs := &resampler{cells: cells}
 	byCount := map[int64][]int32{}
 	maxC := int64(0)
@@ -59,7 +67,14 @@ func newResampler(cells []cell) *resampler {
 		rs.pois = append(rs.pois, newPoissonParams(float64(c.count)))
 	}
 	for _, count := range slices.Sorted(maps.Keys(byCount)) {
-		rs.groups = append(rs.groups, tableGroup{newPoissonTable(count), byCount[count]})
+		t, ok := tables[count]
+		if !ok {
+			t = newPoissonTable(count)
+			if tables != nil {
+				tables[count] = t
+			}
+		}
+		rs.groups = append(rs.groups, tableGroup{t, byCount[count]})
 	}
 	if maxC > 0 {
 		n := min(maxC+10*int64(math.Sqrt(float64(maxC)))+100, 1<<20)
