@@ -50,7 +50,6 @@ type liveBoot struct {
 	tables  map[int64]poissonTable // the fresh draws' tables, by count, kept between refreshes
 }
 
-
 // maxLiveCells bounds rounds × cells kept (4 bytes each).
 const maxLiveCells = 32 << 20
 

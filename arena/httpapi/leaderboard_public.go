@@ -14,12 +14,19 @@ import (
 
 // The published leaderboards: every variant of the public parameters
 // (publicParams) is fitted by one worker, publicBoards.run, started by
-// main (Server.RunLeaderboards), never by a request. A request for a
-// variant fitted less than publicMaxAge ago (and less than publicRest
-// times as long as its fit took) is served it; an older one asks the
-// worker to refit it and waits up to publicWait for the new fit, else is
-// served the old one; a variant never fitted yet answers rate_limited
-// with a Retry-After once publicWait has passed. The worker
+// main (Server.RunLeaderboards), never by a request. Requests do not set
+// the pace of the refits either: a variant asked for in the last
+// publicKeep is wanted, and the worker refits every wanted variant on its
+// own schedule, once it is publicMaxAge old (and publicRest times as old
+// as its fit took), checked every publicTick. A request for a wanted
+// variant is served its last fit at once, however many come; a request
+// for a variant nobody wanted (fitted at start, or last asked for long
+// ago) that is older than that queues its refit and waits up to
+// publicWait for it, else is served the old one; a variant never fitted
+// yet (or forgotten after an erasure) answers rate_limited with a
+// Retry-After once publicWait has passed. So a flood of requests for the
+// published variants costs the worker at most one refit per variant per
+// publicKeep beyond the schedule its visitors set anyway. The worker
 // fits one variant at a time, on one goroutine, paced to publicShare of
 // one processor (analytics.Paced): however many clients ask for however
 // many variants, the published leaderboards take at most that share of
@@ -28,6 +35,8 @@ import (
 var (
 	publicShare = 0.25
 	publicWait  = 3 * time.Second
+	publicKeep  = time.Minute
+	publicTick  = time.Second
 )
 
 const (
@@ -43,8 +52,10 @@ const (
 type publicBoards struct {
 	lbs    Leaderboards
 	share  float64       // of one processor, for the worker's fits
-	maxAge time.Duration // an older board is refitted when asked for
+	maxAge time.Duration // an older wanted board is refitted
 	wait   time.Duration // how long a request waits for a refit
+	keep   time.Duration // a board asked for this long ago is still wanted
+	tick   time.Duration // how often the worker looks for boards to refit
 	now    func() time.Time
 
 	mu     sync.Mutex // guards the fields below and every board's
@@ -53,6 +64,7 @@ type publicBoards struct {
 	wake   chan struct{}  // holds a token when queue may be non-empty
 	busy   bool           // the worker is fitting
 	gen    int            // incremented by forget
+	fits   int            // fits made (benchmarks)
 }
 
 // publicBoard is one published variant and its last fit.
@@ -60,10 +72,10 @@ type publicBoard struct {
 	opt    analytics.Options
 	lb     *analytics.Leaderboard
 	err    error         // the last fit's error (unfittable votes, say)
-	at     time.Time     // when it was last fitted for a request; zero: never
+	at     time.Time     // when the last fit started; zero: never
 	took   time.Duration // how long the last fit took
 	queued bool          // a fit is queued, not started yet
-	asked  bool          // a request asked for it (else it is a standard variant fitted at start)
+	asked  time.Time     // when a request last asked for it; zero: never
 	done   chan struct{} // closed when the queued fit ends
 	waits  int           // requests waiting for it
 }
@@ -72,9 +84,10 @@ type publicBoard struct {
 // standard variants (the default options, with and without style
 // control) queued, so that the worker fits them as soon as it runs: the
 // first visitors then wait for a refit of a warm live leaderboard (its
-// bootstrap kept), or are served these fits if the refit is slow.
+// bootstrap kept) if these are older than publicMaxAge, or are served
+// these fits if the refit is slow.
 func newPublicBoards(lbs Leaderboards) *publicBoards {
-	p := &publicBoards{lbs: lbs, share: publicShare, maxAge: publicMaxAge, wait: publicWait, now: time.Now,
+	p := &publicBoards{lbs: lbs, share: publicShare, maxAge: publicMaxAge, wait: publicWait, keep: publicKeep, tick: publicTick, now: time.Now,
 		boards: map[string]*publicBoard{}, wake: make(chan struct{}, 1)}
 	for _, q := range []url.Values{{}, {"style": {"true"}}} {
 		opt, err := leaderboardOptions(q)
@@ -125,8 +138,9 @@ func (p *publicBoards) enqueue(b *publicBoard) {
 }
 
 // get returns the published leaderboard of opt (which holds only public
-// parameters): the last fit if younger than maxAge, else the next one if
-// it comes within wait, else the last one; with none yet, rate_limited.
+// parameters): the last fit of a wanted board at once; else the last fit
+// if younger than maxAge and asked for before, else the next one if it
+// comes within wait, else the last one; with none yet, rate_limited.
 func (p *publicBoards) get(ctx context.Context, opt analytics.Options) (*analytics.Leaderboard, error) {
 	p.mu.Lock()
 	b, err := p.board(opt)
@@ -134,8 +148,13 @@ func (p *publicBoards) get(ctx context.Context, opt analytics.Options) (*analyti
 		p.mu.Unlock()
 		return nil, err
 	}
-	b.asked = true
-	if !b.at.IsZero() && p.now().Sub(b.at) < max(p.maxAge, publicRest*b.took) {
+	// A fit made before anyone asked (at start) is no fresher than any:
+	// the first request asks for a refit (cheap if no vote came since)
+	// and gets this one only if the refit is slow.
+	now := p.now()
+	fresh := p.wanted(b, now) || !b.asked.IsZero() && !p.stale(b, now)
+	b.asked = now
+	if !b.at.IsZero() && fresh {
 		defer p.mu.Unlock()
 		return b.lb, b.err
 	}
@@ -163,6 +182,32 @@ func (p *publicBoards) get(ctx context.Context, opt analytics.Options) (*analyti
 	return b.lb, b.err
 }
 
+// wanted reports whether a request asked for b in the last p.keep; p.mu
+// must be held.
+func (p *publicBoards) wanted(b *publicBoard, now time.Time) bool {
+	return !b.asked.IsZero() && now.Sub(b.asked) < p.keep
+}
+
+// stale reports whether b is due for a refit: never fitted, or fitted
+// maxAge ago and publicRest times as long ago as its fit took; p.mu must
+// be held.
+func (p *publicBoards) stale(b *publicBoard, now time.Time) bool {
+	return b.at.IsZero() || now.Sub(b.at) >= max(p.maxAge, publicRest*b.took)
+}
+
+// schedule queues the refits of the wanted boards that are stale, the
+// worker's own schedule.
+func (p *publicBoards) schedule() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	for _, b := range p.boards {
+		if p.wanted(b, now) && p.stale(b, now) {
+			p.enqueue(b)
+		}
+	}
+}
+
 // forget drops every published fit, so that the next request waits for
 // a new one (after an erasure: the old fits count erased votes).
 func (p *publicBoards) forget() {
@@ -170,13 +215,21 @@ func (p *publicBoards) forget() {
 	defer p.mu.Unlock()
 	p.gen++
 	for _, b := range p.boards {
-		b.lb, b.err, b.at = nil, nil, time.Time{}
+		b.lb, b.err, b.at, b.asked = nil, nil, time.Time{}, time.Time{}
 	}
 }
 
-// run fits the queued boards, one at a time and paced, until ctx ends.
+// run fits the queued boards, one at a time and paced, and every p.tick
+// queues the refits schedule asks for, until ctx ends.
 func (p *publicBoards) run(ctx context.Context) error {
+	tick := time.NewTicker(p.tick)
+	defer tick.Stop()
 	for {
+		select {
+		case <-tick.C: // while busy too
+			p.schedule()
+		default:
+		}
 		p.mu.Lock()
 		var b *publicBoard
 		if len(p.queue) > 0 {
@@ -187,6 +240,9 @@ func (p *publicBoards) run(ctx context.Context) error {
 		if b == nil {
 			select {
 			case <-p.wake:
+				continue
+			case <-tick.C:
+				p.schedule()
 				continue
 			case <-ctx.Done():
 				return nil
@@ -203,7 +259,7 @@ func (p *publicBoards) run(ctx context.Context) error {
 // next one: this one's votes may predate it.
 func (p *publicBoards) fit(ctx context.Context, b *publicBoard) bool {
 	p.mu.Lock()
-	done, asked, gen, start := b.done, b.asked, p.gen, p.now()
+	done, gen, start := b.done, p.gen, p.now()
 	b.done, b.queued = make(chan struct{}), false
 	p.mu.Unlock()
 	defer close(done)
@@ -215,17 +271,12 @@ func (p *publicBoards) fit(ctx context.Context, b *publicBoard) bool {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.fits++
 	if gen != p.gen { // forgotten meanwhile: fit again
 		p.enqueue(b)
 		return true
 	}
-	// A fit made before anyone asked (at start) is no fresher than any:
-	// the first request asks for a refit (cheap if no vote came since)
-	// and gets this one only if the refit is slow.
-	b.lb, b.err, b.at, b.took = lb, err, time.Time{}, p.now().Sub(start)
-	if asked {
-		b.at = start
-	}
+	b.lb, b.err, b.at, b.took = lb, err, start, p.now().Sub(start)
 	return true
 }
 

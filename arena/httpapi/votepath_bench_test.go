@@ -36,20 +36,30 @@ import (
 // machine's other work changes far less than it changes latencies. The live leaderboard holds 1,000,000 battles and
 // takes the votes through its feed, as in agora serve.
 func benchVotesAt(b *testing.B, load func(ctx context.Context, s *setup, live *analytics.Live), settle func(s *setup) bool) {
+	benchVotesWarm(b, nil, load, settle)
+}
+
+// benchVotesWarm is benchVotesAt calling warm, when not nil, before the
+// blocks start, and waiting for the published leaderboards' worker to
+// be idle after it.
+func benchVotesWarm(b *testing.B, warm func(s *setup), load func(ctx context.Context, s *setup, live *analytics.Live), settle func(s *setup) bool) {
 	const clients, rate = 32, 500
 	live, feed, stop := liveFeed(b, 1_000_000)
 	defer stop()
 	s := newSetup(&testing.T{}, options{tokens: []string{"x"}, maxBattles: 1 << 20, onVote: feed.Add, leaderboards: live})
 	defer s.cleanup()
 	conns, ids := readyBattles(b, s, clients, 2*(b.N/clients+1))
-	for !httpapi.LeaderboardsIdle(s.server) { // the standard variants' first fits
+	if warm != nil {
+		warm(s)
+	}
+	for !httpapi.LeaderboardsIdle(s.server) { // the standard variants' first fits, and warm's
 		time.Sleep(10 * time.Millisecond)
 	}
 	var loaded atomic.Bool
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	var meter phaseMeter
+	meter := phaseMeter{fits: func() int { return httpapi.LeaderboardFits(s.server) }}
 	meter.mark(0)
 	wg.Go(func() {
 		for quiet := benchBlock; sleepCtx(ctx, quiet); {
@@ -94,37 +104,44 @@ func benchVotesAt(b *testing.B, load func(ctx context.Context, s *setup, live *a
 // phaseMeter sums, for the quiet (0) and loaded (1) blocks, the time, this
 // process's processor time and the garbage collector's cycles: what the
 // load costs the process, which the machine's other work does not change
-// as it changes latencies.
+// as it changes latencies; and the published leaderboards' fits (fits
+// counts them). The processor time is the whole process's: the clients
+// (the votes' and the load's) run in it too.
 type phaseMeter struct {
+	fits   func() int
 	phase  int // the phase running since the last mark; -1: none yet
 	at     time.Time
 	cpu    time.Duration
 	cycles uint64
+	fitted int
 	wall   [2]time.Duration
 	used   [2]time.Duration
 	gcs    [2]uint64
+	refits [2]int
 }
 
 // mark ends the phase running and starts phase (-1: none).
 func (m *phaseMeter) mark(phase int) {
 	sample := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
 	metrics.Read(sample)
-	now, cpu, cycles := time.Now(), cpuTime(), sample[0].Value.Uint64()
+	now, cpu, cycles, fitted := time.Now(), cpuTime(), sample[0].Value.Uint64(), m.fits()
 	if !m.at.IsZero() && m.phase >= 0 {
 		m.wall[m.phase] += now.Sub(m.at)
 		m.used[m.phase] += cpu - m.cpu
 		m.gcs[m.phase] += cycles - m.cycles
+		m.refits[m.phase] += fitted - m.fitted
 	}
-	m.phase, m.at, m.cpu, m.cycles = phase, now, cpu, cycles
+	m.phase, m.at, m.cpu, m.cycles, m.fitted = phase, now, cpu, cycles, fitted
 }
 
-// report reports each phase's processor use (in processors) and GC
-// cycles per second.
+// report reports each phase's processor use (in processors), GC cycles
+// and published leaderboards' fits per second.
 func (m *phaseMeter) report(b *testing.B) {
 	for k, name := range []string{"quiet", "loaded"} {
 		if secs := m.wall[k].Seconds(); secs > 0 {
 			b.ReportMetric(m.used[k].Seconds()/secs, name+"-cpus")
 			b.ReportMetric(float64(m.gcs[k])/secs, name+"-gc/s")
+			b.ReportMetric(float64(m.refits[k])/secs, name+"-fits/s")
 		}
 	}
 }
@@ -203,16 +220,33 @@ func BenchmarkVoteAckDuringStyleFit(b *testing.B) {
 // BenchmarkVoteAckLeaderboardFlood compares vote acknowledgements without
 // and with 4 clients, from 4 client addresses (so 4 rate-limit buckets),
 // asking the public leaderboard as fast as they are answered for random
-// parameters (floodOnce): published variants, and seeds, rounds and
-// filters that need a researcher token. Besides the latencies it reports
-// the answers by status (http-0: the request failed; cut: the block
-// ended while it waited, for a refit or in the tarpit).
+// parameters (floodParams): published variants, and seeds, rounds and
+// filters that need a researcher token. Before the blocks start, a
+// visitor asks once for each published variant the flood reaches
+// (floodVariants), as visitors of the leaderboard's pages do: the
+// published leaderboards' worker then refits them on its schedule while
+// votes arrive, in the quiet blocks as in the loaded ones, and what the
+// comparison measures is what the flood adds to that. Besides the
+// latencies it reports the answers by status (http-0: the request failed;
+// cut: the block ended while it waited, for a refit or in the tarpit) and
+// each side's published fits per second. The flood's clients run in the
+// process: their processor time counts in loaded-cpus.
 //
 //	go test -run XXX -bench VoteAckLeaderboardFlood -benchtime 20000x ./arena/httpapi
 func BenchmarkVoteAckLeaderboardFlood(b *testing.B) {
 	var mu sync.Mutex
 	codes := map[string]int{}
-	benchVotesAt(b, func(ctx context.Context, s *setup, _ *analytics.Live) {
+	benchVotesWarm(b, func(s *setup) {
+		for i, q := range floodVariants() {
+			client := clientFrom(net.IPv4(127, 0, 1, byte(1+i)))
+			for code := ""; code != "http-200"; time.Sleep(100 * time.Millisecond) {
+				if code = floodGet(context.Background(), client, s.http.URL, q); code == "http-0" {
+					b.Fatal("the visitor's request failed")
+				}
+			}
+			client.CloseIdleConnections()
+		}
+	}, func(ctx context.Context, s *setup, _ *analytics.Live) {
 		var wg sync.WaitGroup
 		for k := range 4 {
 			wg.Go(func() {
@@ -220,7 +254,7 @@ func BenchmarkVoteAckLeaderboardFlood(b *testing.B) {
 				defer client.CloseIdleConnections()
 				rng := rand.New(rand.NewPCG(uint64(k), 1))
 				for ctx.Err() == nil {
-					code := floodOnce(ctx, client, s.http.URL, rng)
+					code := floodGet(ctx, client, s.http.URL, strings.Join(floodParams(rng), "&"))
 					mu.Lock()
 					codes[code]++
 					mu.Unlock()
@@ -241,6 +275,28 @@ func clientFrom(ip net.IP) *http.Client {
 	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 }
 
+// floodVariants returns the query of every published variant floodParams
+// can ask for.
+func floodVariants() []string {
+	var qs []string
+	for _, style := range []string{"true", "false"} {
+		cuts := []string{""}
+		for _, c := range rlhf.PromptCategories {
+			cuts = append(cuts, "&category="+c)
+		}
+		for _, l := range floodLanguages {
+			cuts = append(cuts, "&language="+l)
+		}
+		for _, cut := range cuts {
+			qs = append(qs, "style="+style+cut)
+		}
+	}
+	return qs
+}
+
+// floodLanguages are the languages floodParams asks for.
+var floodLanguages = []string{"English", "Chinese", "French"}
+
 // floodParams returns random leaderboard parameters: half the time only
 // public ones (a published variant: style and matrices on or off, perhaps
 // one known category or language), else besides them some of those the
@@ -252,7 +308,7 @@ func floodParams(rng *rand.Rand) []string {
 	case 0:
 		params = append(params, "category="+rlhf.PromptCategories[rng.IntN(len(rlhf.PromptCategories))])
 	case 1:
-		params = append(params, "language="+[]string{"English", "Chinese", "French"}[rng.IntN(3)])
+		params = append(params, "language="+floodLanguages[rng.IntN(len(floodLanguages))])
 	}
 	if rng.IntN(2) == 0 {
 		heavy := []string{fmt.Sprint("seed=", rng.Uint64()), fmt.Sprint("rounds=", rng.IntN(10001)), "ties=exclude", "category=x"}
@@ -263,11 +319,11 @@ func floodParams(rng *rand.Rand) []string {
 	return params
 }
 
-// floodOnce asks for one leaderboard with random parameters and returns
-// its answer's name: http- and the status, cut when ctx ended first, or
+// floodGet asks for the leaderboard with query q and returns its
+// answer's name: http- and the status, cut when ctx ended first, or
 // http-0 when the request failed otherwise.
-func floodOnce(ctx context.Context, client *http.Client, base string, rng *rand.Rand) string {
-	req, err := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/leaderboard?"+strings.Join(floodParams(rng), "&"), nil)
+func floodGet(ctx context.Context, client *http.Client, base, q string) string {
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/leaderboard?"+q, nil)
 	if err != nil {
 		panic(err)
 	}
