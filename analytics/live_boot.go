@@ -24,11 +24,11 @@ import (
 // resample, and each round's solution moves only a little, so the refit
 // starts from it.
 //
-// A round far behind is drawn afresh instead (roundCost)
-// (a Multinomial(N+k, c/(N+k)) draw over the cells, see resampler, which
-// is exactly a resample too): k updates cost about k times a
-// removal's scan of the cells, a fresh draw about one pass over them, so
-// a refresh after thousands of votes costs no more than one after a few.
+// A round far behind is drawn afresh instead: a Multinomial(N+k,
+// c/(N+k)) draw over the cells (see resampler) is exactly a resample too,
+// and k updates cost about k times a removal's scan of part of the cells
+// where a fresh draw costs a few passes over them (roundCost), so a
+// refresh after thousands of votes costs no more than one after a few.
 //
 // A refresh brings only the rounds it can afford up to date (see
 // liveRoundWork), the stalest first; the others keep their resample of
@@ -47,7 +47,9 @@ type liveBoot struct {
 	rngs    []*rand.Rand
 	srcs    []*rand.PCG // rngs[r] draws from srcs[r]
 	beta    [][]float64
-	tables  map[int64]poissonTable // the fresh draws' tables, by count, kept between refreshes
+	// the fresh draws' tables by count, kept between refreshes: at most
+	// one per count up to maxTableLambda
+	tables map[int64]poissonTable
 }
 
 // maxLiveCells bounds rounds × cells kept (4 bytes each).
