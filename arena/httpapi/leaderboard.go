@@ -32,7 +32,8 @@ const maxLeaderboardRounds = 10000
 // matrices (matrices, which cost nothing: they are cut from the one fit),
 // for all battles or one category or language (leaderboard_cuts.go).
 // A published fit is refitted at most every publicMaxAge while votes
-// arrive, by one paced worker, never by a request (leaderboard_public.go).
+// arrive and visitors ask for it, by one paced worker on its own
+// schedule, never by a request (leaderboard_public.go).
 // Any other parameter asks for a fit of its own, and needs a researcher's
 // or the admin's token. Every request, public or not, counts against its
 // client address's bucket of leaderboardRate, and a refused one is held
