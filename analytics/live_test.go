@@ -259,14 +259,8 @@ func testLiveResampleExact(t *testing.T) {
 // battles it covers.
 func TestLiveRefreshesStalestRounds(t *testing.T) {
 	costing(t, func(_, cells, n int) (int, bool) { return cells + n*n, false })
-	s, _ := NewSynth(SynthConfig{Models: 5, Battles: 400, Seed: 8, TieRate: 0.3})
-	live := newLiveDataset(s.Dataset())
+	s, live, opt := liveFitted(t, 5, 400, 8)
 	ctx := context.Background()
-	opt := DefaultOptions()
-	opt.Rounds = 200
-	if _, err := live.Leaderboard(ctx, opt); err != nil {
-		t.Fatal(err)
-	}
 	cells := len(live.boot.keys)
 	live.roundWork = 50 * (cells + 25) // 50 rounds of 200 per refresh
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -306,14 +300,8 @@ func TestLiveRefreshesStalestRounds(t *testing.T) {
 // of exactly the battles it covers; after a few more, those rounds are
 // updated battle by battle and the rest drawn afresh.
 func TestLiveRefreshWithinWork(t *testing.T) {
-	s, _ := NewSynth(SynthConfig{Models: 10, Battles: 2000, Seed: 3, TieRate: 0.3})
-	live := newLiveDataset(s.Dataset())
+	s, live, opt := liveFitted(t, 10, 2000, 3)
 	ctx := context.Background()
-	opt := DefaultOptions()
-	opt.Rounds = 200
-	if _, err := live.Leaderboard(ctx, opt); err != nil {
-		t.Fatal(err)
-	}
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	votes := 0
 	vote := func(n int) {
@@ -360,4 +348,18 @@ func TestLiveRefreshWithinWork(t *testing.T) {
 	}
 	live.roundWork = math.MaxInt
 	check("after 2 more", 2502, 200)
+}
+
+// liveFitted returns a live leaderboard over synthetic battles, fitted
+// once with 200 bootstrap rounds, and those options.
+func liveFitted(t *testing.T, models, battles int, seed uint64) (*Synth, *Live, Options) {
+	t.Helper()
+	s, _ := NewSynth(SynthConfig{Models: models, Battles: battles, Seed: seed, TieRate: 0.3})
+	live := newLiveDataset(s.Dataset())
+	opt := DefaultOptions()
+	opt.Rounds = 200
+	if _, err := live.Leaderboard(context.Background(), opt); err != nil {
+		t.Fatal(err)
+	}
+	return s, live, opt
 }
