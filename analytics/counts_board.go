@@ -99,9 +99,27 @@ func (b *CountsBoard) join(key string) (call *boardCall, lead bool) {
 	if b.boards == nil {
 		b.boards = map[string]*boardCall{}
 	}
+	b.dropExpired()
 	c := &boardCall{done: make(chan struct{})}
 	b.boards[key] = c
 	return c, true
+}
+
+// dropExpired forgets the finished fits older than the refresh interval,
+// so that the boards of options asked for once (a researcher's filter, an
+// old quarantine set) are not kept for good. It runs with b.mu held, on a
+// miss, which costs a read and a fit anyway.
+func (b *CountsBoard) dropExpired() {
+	now := b.now()
+	for k, c := range b.boards {
+		select {
+		case <-c.done:
+			if now.Sub(c.at) >= b.refresh {
+				delete(b.boards, k)
+			}
+		default: // under way
+		}
+	}
 }
 
 // fit reads the counts and fits them, and gives the result to call's

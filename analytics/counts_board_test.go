@@ -125,3 +125,27 @@ func TestCountsBoardLeaderCancelled(t *testing.T) {
 		t.Errorf("follower: %v, want its own board", err)
 	}
 }
+
+// TestCountsBoardDropsExpired keeps only the boards younger than the
+// refresh interval once another is asked for.
+func TestCountsBoardDropsExpired(t *testing.T) {
+	b := NewCountsBoard(&fakeCounts{}, time.Minute)
+	now := time.Unix(1000, 0)
+	b.now = func() time.Time { return now }
+	ctx := context.Background()
+	for seed := range uint64(5) {
+		if _, err := b.Leaderboard(ctx, Options{Seed: seed + 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(b.boards) != 5 {
+		t.Fatalf("%d boards kept within the refresh interval, want 5", len(b.boards))
+	}
+	now = now.Add(time.Minute)
+	if _, err := b.Leaderboard(ctx, Options{Seed: 9}); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.boards) != 1 {
+		t.Errorf("%d boards kept after the refresh interval, want 1 (the new one)", len(b.boards))
+	}
+}

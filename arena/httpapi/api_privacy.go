@@ -185,14 +185,14 @@ func (api *privacyAPI) handleErase(c *gin.Context) error {
 		return err
 	}
 	api.log.Info("erased a contributor's data", "erasure", e.ID, "actor", actor, "battles", e.Battles, "votes", e.Votes)
+	if api.forget != nil {
+		api.forget() // the published fits count the erased votes, whatever happens to the copies
+	}
 	if api.onErase != nil {
 		if err := api.onErase(context.WithoutCancel(ctx), battles); err != nil {
 			return &rlhf.Error{Code: rlhf.EUnavailable, Err: err,
 				Message: "your data was deleted from the store, but removing its copies (analytics, leaderboard) failed; the operator has been told (erasure " + e.ID + ")"}
 		}
-	}
-	if api.forget != nil {
-		api.forget() // the published fits count the erased votes
 	}
 	if err != nil {
 		return err

@@ -151,7 +151,7 @@ func (s *Server) releaseRoutes(rel Releaser) []Route {
 		return nil
 	}
 	return []Route{
-		{"POST", "/api/v1/admin/releases", ResearcherOrAdmin, s.wrap(handleBuildRelease(rel, s.log))},
+		{"POST", "/api/v1/admin/releases", AdminOnly, s.wrap(handleBuildRelease(rel, s.log))},
 	}
 }
 

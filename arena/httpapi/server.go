@@ -1,4 +1,4 @@
-// Package web is Agora's HTTP face: the routes, the websocket protocol
+// Package httpapi is Agora's HTTP face: the routes, the websocket protocol
 // transport, the contributor page and the health endpoints. It imports gin
 // and gorilla/websocket; the battle logic lives in package arena.
 package httpapi

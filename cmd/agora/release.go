@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/agora-rlhf/agora/arena/httpapi"
 	"github.com/agora-rlhf/agora/configs"
@@ -164,13 +163,19 @@ func exportLicence(cfg *configs.Config) string {
 }
 
 // serverReleaser builds releases for POST /api/v1/admin/releases, into
-// DATA/releases/SIZE-FORMAT-CAP, through the running server's store.
+// DATA/releases/SIZE-FORMAT-SCOPE-CAP, through the running server's store,
+// one at a time: a request waits for the build before it, or until it is
+// cancelled.
 type serverReleaser struct {
 	store   *store.Store
 	log     *ledger.Log
 	data    string
 	licence string
-	mu      sync.Mutex // one build at a time
+	turn    chan struct{} // holds a token while a build runs; capacity 1
+}
+
+func newServerReleaser(st *store.Store, log *ledger.Log, data, licence string) *serverReleaser {
+	return &serverReleaser{store: st, log: log, data: data, licence: licence, turn: make(chan struct{}, 1)}
 }
 
 func (r *serverReleaser) Release(ctx context.Context, req httpapi.ReleaseRequest) (*httpapi.ReleaseBuilt, error) {
@@ -186,6 +191,9 @@ func (r *serverReleaser) Release(ctx context.Context, req httpapi.ReleaseRequest
 	if err != nil {
 		return nil, err
 	}
+	if err := rlhf.ValidLicence(req.Licence); err != nil {
+		return nil, err
+	}
 	size := req.LogSize
 	if c := r.log.Latest(); size == 0 && c != nil {
 		size = c.Size
@@ -194,8 +202,12 @@ func (r *serverReleaser) Release(ctx context.Context, req httpapi.ReleaseRequest
 	rc := releaseConfig(format, capRat, scope, or(req.Licence, r.licence))
 	rc.Store, rc.Records, rc.Size, rc.Origin, rc.Key = r.store, r.store.ExportSource(store.RecordFilter{}), size, r.log.Origin(), r.log.PseudonymKey()
 	rc.Dir = filepath.Join(r.data, "releases", name)
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	select {
+	case r.turn <- struct{}{}:
+		defer func() { <-r.turn }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	rel, err := ledger.BuildRelease(ctx, rc)
 	if err != nil {
 		return nil, err

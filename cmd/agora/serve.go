@@ -329,7 +329,7 @@ func newWebServer(p *serveParts) (*httpapi.Server, error) {
 		OnConnect:       p.watch.connected,
 		PoW:             powConfig(cfg.ProofOfWork, p.secret, p.store),
 		Contributors:    contributorViews{Store: p.store, det: p.watch.det},
-		Releaser:        &serverReleaser{store: p.store, log: p.votesLog, data: cfg.Server.Data, licence: exportLicence(cfg)},
+		Releaser:        newServerReleaser(p.store, p.votesLog, cfg.Server.Data, exportLicence(cfg)),
 		Log:             p.log,
 	})
 	if err != nil {

@@ -107,23 +107,29 @@ func (pv PointValues) total(t Tally) int64 {
 
 // pointValues returns the values of votes from the newest release's share
 // table, read again when older than PointValuesRefresh or when fresh is
-// set. When the table cannot be read the last values are kept.
+// set. When the table cannot be read the last values are kept. The table
+// is read outside the lock, so a reader of points never holds up a
+// reveal's VotePoints.
 func (c *Contributions) pointValues(ctx context.Context, fresh bool) (PointValues, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !fresh && !c.valuesAt.IsZero() && time.Since(c.valuesAt) < PointValuesRefresh {
-		return c.values, nil
+	values, at := c.values, c.valuesAt
+	c.mu.Unlock()
+	if !fresh && !at.IsZero() && time.Since(at) < PointValuesRefresh {
+		return values, nil
 	}
 	table, err := c.store.LatestShareTable(ctx)
 	if err != nil {
-		return c.values, err
+		return values, err
 	}
 	q, err := TableQuality(table)
 	if err != nil {
-		return c.values, fmt.Errorf("the newest share table: %w", err)
+		return values, fmt.Errorf("the newest share table: %w", err)
 	}
-	c.values, c.valuesAt = valuesOf(q), time.Now()
-	return c.values, nil
+	values = valuesOf(q)
+	c.mu.Lock()
+	c.values, c.valuesAt = values, time.Now()
+	c.mu.Unlock()
+	return values, nil
 }
 
 // VotePoints returns the points v, a vote on b, earns, shown with the

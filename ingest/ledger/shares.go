@@ -53,14 +53,16 @@ Sybil resistance: the weight is linear in votes, gold answers included,
 and the population's figures do not change when someone splits, so one
 contributor who splits their votes over k identities gives those
 identities the same total weight, so the same total share, as long as the
-cap does not bind and no identity's weight would be below 0. A per-identity
+cap does not bind, no identity's weight would be below 0 and every identity
+has an ordinary vote. A per-identity
 estimate of accuracy (a Beta posterior per identity) is not linear: an
 identity with fewer gold answers is pulled harder to the population's
 mean, so splitting would pay a poor contributor. Splitting can undo the
-cap, never give more than the share the contributor would have with no
-cap, and never lower a total weight (a weight clipped at 0 can only rise
-when split: the clip is the one place splitting can pay, and only for a
-contributor whose gold answers are so poor that their weight is about 0).`
+cap, and otherwise change a total weight only through the two rules that
+keep a weight at 0: identities with only gold battles, or with few ordinary
+votes and many wrong gold answers, escape those answers' penalty (at most
+the value of the contributor's wrong gold answers), and right gold answers
+in an identity without an ordinary vote are lost.`
 
 // ShareRow is one contributor's line of a share table.
 type ShareRow struct {

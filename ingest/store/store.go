@@ -1,4 +1,4 @@
-// Package sqlite is Agora's embedded store: battles, turns and votes in one
+// Package store is Agora's system of record: battles, turns and votes in one
 // SQLite file (modernc.org/sqlite, pure Go), in WAL mode with
 // synchronous=FULL so that a committed vote survives a crash. Writes go
 // through one goroutine that groups many callers' writes into one

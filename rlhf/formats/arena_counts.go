@@ -90,12 +90,18 @@ type counter struct {
 	names map[string]string // interned models, categories, languages and sources
 }
 
+// maxGrowHint bounds the battles sizeColumns asks the sink to expect: a
+// file whose first lines are short (or bad) would otherwise have its
+// columns allocated for far more battles than it holds; past the hint the
+// columns grow as they fill.
+const maxGrowHint = 1 << 24
+
 // sizeColumns counts a line of n bytes and, after the first 4096 lines,
 // tells the sink how many battles to expect.
 func (c *counter) sizeColumns(n int) {
 	c.read += int64(n) + 1
 	if c.rd.st.Lines == 4096 {
-		c.grow(int(float64(c.rd.opts.SizeHint) / float64(c.read) * 4096 * 1.02))
+		c.grow(int(min(float64(c.rd.opts.SizeHint)/float64(c.read)*4096*1.02, maxGrowHint)))
 		c.grow = nil
 	}
 }

@@ -290,7 +290,7 @@ func parseTstamp(b []byte) (int64, error) {
 			simple = i == len(b)
 		}
 	}
-	if simple {
+	if simple && sec <= 9e9 { // the float path's range: no overflow below
 		return sec*1e9 + frac, nil
 	}
 	v, err := strconv.ParseFloat(string(b), 64)

@@ -156,3 +156,20 @@ func TestReadCountsAgreesWithRead(t *testing.T) {
 		t.Errorf("ReadCounts = %+v\nRead's summaries = %+v", got, fromRecords)
 	}
 }
+
+// TestReadCountsArrayElementChecks refuses an array element that is too
+// long or not UTF-8 as a bad line, as Read does.
+func TestReadCountsArrayElementChecks(t *testing.T) {
+	long := `{"model_a":"x","model_b":"y","winner":"tie","judge":"` + strings.Repeat("j", 300) + `"}`
+	in := "[\n" + long + ",\n{\"model_a\":\"x\",\"model_b\":\"y\",\"winner\":\"tie\",\"judge\":\"\xff\"},\n{\"model_a\":\"x\",\"model_b\":\"y\",\"winner\":\"tie\"}\n]"
+	opts := ReadOptions{MaxLineBytes: 200}
+	_, st, err := readCounts(t, in, ImportArena, opts)
+	if err != nil || st.Records != 1 || st.Bad != 2 {
+		t.Errorf("ReadCounts: %d good, %d bad, %v; want 1 good and 2 bad", st.Records, st.Bad, err)
+	}
+	opts.Source = "s"
+	rst, err := Read(strings.NewReader(in), ImportArena, opts, func(*rlhf.Record) error { return nil })
+	if err != nil || rst.Records != st.Records || rst.Bad != st.Bad {
+		t.Errorf("Read: %d good, %d bad, %v; want what ReadCounts found", rst.Records, rst.Bad, err)
+	}
+}

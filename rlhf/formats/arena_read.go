@@ -226,12 +226,6 @@ func (rd *reader) arenaRecord(line int, text []byte, in *arenaIn) error {
 // readArenaArray reads a JSON array of battles one element at a time.
 func (rd *reader) readArenaArray(r io.Reader) error {
 	return rd.eachElement(r, func(line int, raw json.RawMessage) error {
-		switch {
-		case len(raw) > rd.opts.MaxLineBytes:
-			return &LineError{Line: line, Err: fmt.Errorf("array element is longer than %d bytes", rd.opts.MaxLineBytes)}
-		case !utf8.Valid(raw):
-			return &LineError{Line: line, Err: errors.New("not valid UTF-8")}
-		}
 		var in arenaIn
 		if err := json.Unmarshal(raw, &in); err != nil {
 			return &LineError{Line: line, Err: jsonError(err)}
@@ -262,7 +256,7 @@ func (rd *reader) eachElement(r io.Reader, each func(line int, raw json.RawMessa
 			return rd.broken(&LineError{Line: line, Err: fmt.Errorf("array element %d: %w", rd.st.Lines+1, jsonError(err))})
 		}
 		rd.st.Lines++
-		if err := rd.handle(each(lt.lineAt(dec.InputOffset()-int64(len(raw))), raw)); err != nil {
+		if err := rd.handle(rd.element(lt.lineAt(dec.InputOffset()-int64(len(raw))), raw, each)); err != nil {
 			return err
 		}
 	}
@@ -270,6 +264,18 @@ func (rd *reader) eachElement(r io.Reader, each func(line int, raw json.RawMessa
 		return rd.broken(&LineError{Line: lt.lastLine(), Err: fmt.Errorf("after element %d: %w", rd.st.Lines, jsonError(err))})
 	}
 	return nil
+}
+
+// element checks an array element as a line is checked (its length and
+// UTF-8), for both readers, then gives it to each.
+func (rd *reader) element(line int, raw json.RawMessage, each func(line int, raw json.RawMessage) error) error {
+	switch {
+	case len(raw) > rd.opts.MaxLineBytes:
+		return &LineError{Line: line, Err: fmt.Errorf("array element is longer than %d bytes", rd.opts.MaxLineBytes)}
+	case !utf8.Valid(raw):
+		return &LineError{Line: line, Err: errors.New("not valid UTF-8")}
+	}
+	return each(line, raw)
 }
 
 // broken counts le, which ends a read, as a bad line and returns it.

@@ -58,20 +58,27 @@ function disableStyle() {
   box.setAttribute("aria-describedby", "style-reason");
 }
 
+// loads numbers the calls of load: an answer to an older one than the
+// newest (the switch or a tab changed while it was on its way) is dropped.
+let loads = 0;
+
 // load fetches and draws the board of the current tab (or takes the
 // answer of a fetch already asked for, pending).
 async function load(pending) {
+  const n = ++loads;
   const style = document.getElementById("style").checked;
   const status = document.getElementById("status");
   status.className = "";
   status.textContent = t("lb.loading");
   try {
     const body = await (pending || fetchBoard(style, cut.q));
+    if (n !== loads) return;
     current = body;
     render();
     document.getElementById("download-json").href = "/api/v1/leaderboard?style=" + style + cut.q;
     status.textContent = t(body.models.length ? "lb.summary" : "lb.empty", { votes: AgoraI18n.plural("count.votes", body.battles), models: AgoraI18n.plural("count.models", body.models.length) });
   } catch (err) {
+    if (n !== loads) return;
     if (style && err.unfittable) { disableStyle(); return load(); }
     status.className = "error";
     status.textContent = t("lb.loadFailed", { reason: err.message });
@@ -388,6 +395,10 @@ bindTabs();
   Promise.all([AgoraI18n.ready, Promise.race([probe, late])]).then(task).then(([, unfittable]) => {
     if (unfittable) disableStyle();
     else if (unfittable === null) probe.then((u) => u && disableStyle());
-    return load(board);
+    // The preloaded board is all battles without style control: shown
+    // unless the reader has already asked for another.
+    if (loads) return;
+    const asked = document.getElementById("style").checked || cut !== cuts[0];
+    return load(asked ? undefined : board);
   });
 })();
