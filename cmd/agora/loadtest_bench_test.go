@@ -67,7 +67,7 @@ models:
 // process / in-process, which the boundary should not change. The agreement goal is each ratio
 // within 0.8–1.2.
 //
-//	go test -run XXX -bench LoadtestAgreement -benchtime 20000x -count 3 ./cmd/agora
+//	go test -run XXX -bench 'LoadtestAgreement/rate=(0|2000)$' -benchtime 20000x -count 3 -timeout 60m ./cmd/agora
 func BenchmarkLoadtestAgreement(b *testing.B) {
 	cfg := filepath.Join(b.TempDir(), "agora.yaml")
 	if err := os.WriteFile(cfg, []byte(loadtestConfig), 0o644); err != nil {
