@@ -49,7 +49,7 @@ func (s *Store) Import(ctx context.Context, read func(put func(*rlhf.Record) err
 		return ImportStats{}, fmt.Errorf("import: %w", err)
 	}
 	defer conn.Close()
-	im := &importer{s: s, ctx: ctx, conn: conn, stmts: map[string]*sql.Stmt{}}
+	im := &importer{s: s, ctx: ctx, sctx: context.WithoutCancel(ctx), conn: conn, stmts: map[string]*sql.Stmt{}}
 	if err := im.begin(); err != nil {
 		return ImportStats{}, errors.Join(err, im.end())
 	}
@@ -179,8 +179,13 @@ func (im *importer) end() error {
 
 // importer is the state of one Import.
 type importer struct {
-	s     *Store
-	ctx   context.Context
+	s   *Store
+	ctx context.Context
+	// sctx is ctx without its cancellation, for the batches' statements:
+	// the driver watches a cancellable context of each statement with a
+	// goroutine of its own. flush checks ctx before each batch, and the
+	// transaction ends when ctx does.
+	sctx  context.Context
 	conn  *sql.Conn
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt // multi-row statements by text, prepared on first use
@@ -257,7 +262,7 @@ func (im *importer) write(recs []rlhf.Record) error {
 		return err
 	}
 	var stored int
-	if err := st.QueryRowContext(im.ctx, ids...).Scan(&stored); err != nil {
+	if err := st.QueryRowContext(im.sctx, ids...).Scan(&stored); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	if stored == 0 {
@@ -267,7 +272,7 @@ func (im *importer) write(recs []rlhf.Record) error {
 		}
 		// A vote id is taken: undo the batch.
 		for _, q := range []string{importUndoVotesSQL, importUndoBattlesSQL} {
-			if _, err := im.tx.ExecContext(im.ctx, multiRow(q, "?", len(recs)), ids...); err != nil {
+			if _, err := im.tx.ExecContext(im.sctx, multiRow(q, "?", len(recs)), ids...); err != nil {
 				return fmt.Errorf("import: %w", err)
 			}
 		}
@@ -301,7 +306,7 @@ func (im *importer) writeNew(recs []rlhf.Record) (ok bool, err error) {
 	}
 	for i := range recs {
 		b, seq := &recs[i].Battle, im.battleSeq+int64(i)
-		if _, err := battle.ExecContext(im.ctx, seq, b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status),
+		if _, err := battle.ExecContext(im.sctx, seq, b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status),
 			ms(b.CreatedAt), ms(b.UpdatedAt), cmp.Or(b.Source, rlhf.SourceArena), b.CampaignID, b.Category, b.Language, b.IdentityLeak,
 			goldValue(b)); err != nil {
 			return false, fmt.Errorf("import: battle %s: %w", b.ID, err)
@@ -309,7 +314,7 @@ func (im *importer) writeNew(recs []rlhf.Record) (ok bool, err error) {
 	}
 	for i := range recs {
 		v := &recs[i].Vote
-		res, err := vote.ExecContext(im.ctx, im.voteSeq+int64(i), v.ID, v.BattleID, v.ContributorID, string(v.Winner),
+		res, err := vote.ExecContext(im.sctx, im.voteSeq+int64(i), v.ID, v.BattleID, v.ContributorID, string(v.Winner),
 			string(v.Strength), v.Reason, ms(v.CreatedAt))
 		if err != nil {
 			return false, fmt.Errorf("import: vote %s: %w", v.ID, err)
@@ -400,7 +405,7 @@ func (im *importer) exec(head, values string, rows int, args []any) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	res, err := st.ExecContext(im.ctx, args...)
+	res, err := st.ExecContext(im.sctx, args...)
 	if err != nil {
 		return 0, fmt.Errorf("import: %w", err)
 	}

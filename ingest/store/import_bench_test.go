@@ -129,7 +129,10 @@ func importTextStore(b *testing.B, s *Store, path string) int {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	st, err := s.Import(context.Background(), func(put func(*rlhf.Record) error) error {
+	// A context that can end, as agora import's (interrupt, SIGTERM).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := s.Import(ctx, func(put func(*rlhf.Record) error) error {
 		_, err := formats.Read(f, formats.ImportArena, formats.ReadOptions{Source: "arena_text"}, put)
 		return err
 	})

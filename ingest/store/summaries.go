@@ -225,7 +225,7 @@ func (im *importer) importSummaries(recs []rlhf.Record, first int64) error {
 	if err != nil {
 		return err
 	}
-	if _, err := st.ExecContext(im.ctx, args...); err != nil {
+	if _, err := st.ExecContext(im.sctx, args...); err != nil {
 		return fmt.Errorf("import: vote summaries: %w", err)
 	}
 	return nil
