@@ -46,6 +46,13 @@ func RecordHash(record []byte) Hash { return tlog.RecordHash(record) }
 // the n'th node at level (0 is the leaves).
 func StoredHashIndex(level int, n int64) int64 { return tlog.StoredHashIndex(level, n) }
 
+// HashLevel returns the level of the node whose hash the store keeps at
+// stored index x (0 for a leaf).
+func HashLevel(x int64) int {
+	level, _ := tlog.SplitStoredHashIndex(x)
+	return level
+}
+
 // StoredHashes returns the tree hashes that appending leaf n with record
 // adds; they are stored from StoredHashIndex(0, n) on. read returns hashes
 // stored earlier.

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/agora-rlhf/agora/ingest/ledger"
 	"github.com/agora-rlhf/agora/rlhf"
@@ -80,17 +82,28 @@ func (s *Store) readTreeHash(ctx context.Context, tx *sql.Tx, x int64) (ledger.H
 	return h, nil
 }
 
-// ReadHashes returns the tree hashes stored at indexes, in their order.
+// ReadHashes returns the tree hashes stored at indexes, in their order:
+// the upper ones kept in memory once read (treeTop), the others from the
+// store.
 func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]ledger.Hash, error) {
 	out := make([]ledger.Hash, len(indexes))
-	pos := make(map[int64][]int, len(indexes))
-	for i, x := range indexes {
-		pos[x] = append(pos[x], i)
+	pos := s.top.fill(indexes, out)
+	if len(pos) == 0 {
+		return out, nil
+	}
+	read := slices.Sorted(maps.Keys(pos))
+	where := maps.Clone(pos) // pos loses each index as it is found
+	var lone []int64
+	for _, c := range clusters(read) {
+		if len(c) == 1 {
+			lone = append(lone, c[0])
+		} else if err := s.readRange(ctx, c, out, pos); err != nil {
+			return nil, err
+		}
 	}
 	const chunk = 500
-	for lo := 0; lo < len(indexes); lo += chunk {
-		part := indexes[lo:min(lo+chunk, len(indexes))]
-		if err := s.readRuns(ctx, part, out, pos); err != nil {
+	for lo := 0; lo < len(lone); lo += chunk {
+		if err := s.readRuns(ctx, lone[lo:min(lo+chunk, len(lone))], out, pos); err != nil {
 			return nil, err
 		}
 	}
@@ -106,7 +119,64 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]ledger.Hash,
 	for x := range pos {
 		return nil, rlhf.Errorf(rlhf.ENotFound, "tree hash %d is not stored", x)
 	}
+	s.top.keep(read, where, out)
 	return out, nil
+}
+
+// clusters cuts sorted indexes where two are more than a run apart: the
+// runs that hold a cluster's indexes are read with one range (readRange)
+// with few runs between that hold none of them. A level's hashes for a
+// tile, or an inclusion proof's lower levels, are a cluster.
+func clusters(sorted []int64) [][]int64 {
+	var out [][]int64
+	start := 0
+	for i := 1; i <= len(sorted); i++ {
+		if i == len(sorted) || sorted[i]-sorted[i-1] > maxRun {
+			out = append(out, sorted[start:i])
+			start = i
+		}
+	}
+	return out
+}
+
+// readRangeSQL reads the runs from the one that holds stored index ?1 (the
+// last to start at or before it) to the last that starts at or before ?2.
+const readRangeSQL = `SELECT at, hashes FROM log_hash_runs
+	WHERE at >= coalesce((SELECT max(at) FROM log_hash_runs WHERE at <= ?1), 0) AND at <= ?2 ORDER BY at`
+
+// readRange reads the runs that hold the sorted indexes of a cluster, in
+// one range, as readRuns does.
+func (s *Store) readRange(ctx context.Context, indexes []int64, out []ledger.Hash, pos map[int64][]int) error {
+	rows, err := s.read.QueryContext(ctx, readRangeSQL, indexes[0], indexes[len(indexes)-1])
+	if err != nil {
+		return fmt.Errorf("read tree hashes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at int64
+		var run sql.RawBytes
+		if err := rows.Scan(&at, &run); err != nil {
+			return fmt.Errorf("read tree hashes: %w", err)
+		}
+		for len(indexes) > 0 && indexes[0] < at { // in no run: log_hashes has it
+			indexes = indexes[1:]
+		}
+		for len(indexes) > 0 {
+			h, ok := runHash(at, run, indexes[0])
+			if !ok {
+				break
+			}
+			for _, i := range pos[indexes[0]] {
+				out[i] = h
+			}
+			delete(pos, indexes[0])
+			indexes = indexes[1:]
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read tree hashes: %w", err)
+	}
+	return nil
 }
 
 // readRuns reads the runs that hold indexes, with one query: each index's

@@ -48,6 +48,7 @@ type Store struct {
 
 	ledger atomic.Pointer[ledger.Encoder] // writes votes' leaves; nil: no log
 	log    logWriter                      // the log's size and the open transaction's leaves; the writer's alone
+	top    treeTop                        // the log's upper tree hashes read so far (log_top.go)
 
 	onCommit atomic.Pointer[CommitObserver] // see ObserveCommits
 }
