@@ -3,6 +3,7 @@ package arena
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -438,8 +439,10 @@ func (a *Arena) Vote(ctx context.Context, contributor string, req Request) (*Vot
 	if err := a.consent(ctx, &v); err != nil {
 		return nil, err
 	}
+	// final shares bt.b's turns: bt.mu is held until bt.b is final, and no
+	// turn of a voted battle changes (Continue refuses it), so the record
+	// handed to OnVote may keep them. A failed vote leaves bt.b as it was.
 	final := bt.b
-	final.Turns = append([]rlhf.Turn(nil), bt.b.Turns...)
 	final.Status, final.UpdatedAt = rlhf.StatusVoted, now
 	if a.cfg.Guard != nil {
 		final.IdentityLeak = a.cfg.Guard.Leak(&final)
@@ -567,7 +570,14 @@ func newID() string {
 	}
 	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	hex.Encode(s[9:13], b[4:6])
+	hex.Encode(s[14:18], b[6:8])
+	hex.Encode(s[19:23], b[8:10])
+	hex.Encode(s[24:36], b[10:16])
+	s[8], s[13], s[18], s[23] = '-', '-', '-', '-'
+	return string(s[:])
 }
 
 // Run expires battles whose vote window has passed, until ctx ends.

@@ -2,16 +2,21 @@ package arena
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/agora-rlhf/agora/rlhf"
 )
 
 // AppendJSON appends f as JSON to b, byte for byte what json.Marshal
-// makes of it. The frames of a stream (token, done, ready, error) are
-// written without reflection: a token is the most frequent frame there is.
-// Frames with a receipt, answers, points or terms go through json.Marshal.
+// makes of it. Frames are written without reflection: a token is the most
+// frequent frame there is, and a vote's acknowledgement (with its answers'
+// measures, receipt and points) is on the path every vote waits on. Only a
+// hello's terms, and measures json.Marshal refuses (NaN, infinities), go
+// through json.Marshal.
 func (f *Frame) AppendJSON(b []byte) ([]byte, error) {
-	if f.Terms != nil || f.Receipt != nil || f.Points != nil || f.Answers != nil {
+	if f.Terms != nil || !finiteAnswers(f.Answers) {
 		data, err := json.Marshal(f)
 		return append(b, data...), err
 	}
@@ -39,12 +44,88 @@ func (f *Frame) AppendJSON(b []byte) ([]byte, error) {
 	b = appendField(b, `,"token":`, f.Token)
 	b = appendInt(b, `,"protocol":`, int64(f.Protocol))
 	b = appendInt(b, `,"max_turns":`, int64(f.MaxTurns))
+	if f.Receipt != nil {
+		b = appendReceipt(append(b, `,"receipt":`...), f.Receipt)
+	}
+	if f.Points != nil {
+		b = strconv.AppendInt(append(b, `,"points":`...), int64(*f.Points), 10)
+	}
 	b = appendInt(b, `,"retry_after_ms":`, f.RetryAfterMS)
 	b = appendField(b, `,"member":`, f.Member)
 	if f.AccountRequired {
 		b = append(b, `,"account_required":true`...)
 	}
+	if len(f.Answers) > 0 {
+		b = appendAnswers(append(b, `,"answers":`...), f.Answers)
+	}
 	return append(b, '}'), nil
+}
+
+// appendReceipt appends r as json.Marshal writes it.
+func appendReceipt(b []byte, r *rlhf.Receipt) []byte {
+	b = strconv.AppendInt(append(b, `{"leaf_index":`...), r.LeafIndex, 10)
+	b = appendJSONString(append(b, `,"leaf_hash":`...), r.LeafHash)
+	b = appendJSONString(append(b, `,"statement":`...), r.Statement)
+	b = appendInt(b, `,"batch":`, r.Batch)
+	if len(r.BatchProof) > 0 {
+		b = append(b, `,"batch_proof":[`...)
+		for i, h := range r.BatchProof {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, h)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendAnswers appends answers, an array json.Marshal would write
+// (finiteAnswers holds).
+func appendAnswers(b []byte, answers []AnswerStats) []byte {
+	b = append(b, '[')
+	for i := range answers {
+		a := &answers[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(append(b, `{"turn":`...), int64(a.Turn), 10)
+		b = appendJSONString(append(b, `,"side":`...), string(a.Side))
+		b = strconv.AppendInt(append(b, `,"tokens":`...), int64(a.Tokens), 10)
+		b = appendFloat(append(b, `,"ttft_ms":`...), a.TTFTMillis)
+		b = appendFloat(append(b, `,"duration_ms":`...), a.DurationMillis)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// finiteAnswers reports whether every measure of answers is a number
+// json.Marshal writes (it refuses NaN and infinities).
+func finiteAnswers(answers []AnswerStats) bool {
+	for i := range answers {
+		for _, v := range [2]float64{answers[i].TTFTMillis, answers[i].DurationMillis} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// appendFloat appends a finite v as encoding/json writes a float64: the
+// shortest decimal that reads back as v, in exponent form below 1e-6 and
+// from 1e21, with a one-digit negative exponent written without its zero.
+func appendFloat(b []byte, v float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(v); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, v, format, -1, 64)
+	if n := len(b); format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		b[n-2] = b[n-1]
+		b = b[:n-1]
+	}
+	return b
 }
 
 // appendField appends an omitempty string field: key (with its comma and

@@ -3,6 +3,7 @@ package arena
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"reflect"
 	"testing"
 
@@ -26,6 +27,19 @@ func TestFrameAppendJSONEveryField(t *testing.T) {
 	plain := all
 	plain.Terms, plain.Receipt, plain.Points, plain.Answers = nil, nil, nil, nil
 	checkFrameJSON(t, &plain)
+	voted := plain
+	voted.Receipt = &rlhf.Receipt{LeafIndex: -7, LeafHash: "a+b/=", Statement: "note\n<&>\u2028", Batch: 3, BatchProof: []string{"", "x\"y"}}
+	voted.Points, voted.Answers = intp(-2), []AnswerStats{
+		{Turn: 1, Side: rlhf.SideB, Tokens: -1, TTFTMillis: 1e-7, DurationMillis: 1e21},
+		{Side: "\xff", TTFTMillis: -0.000001, DurationMillis: 123456789.125},
+		{TTFTMillis: 5e-324, DurationMillis: -1.5e300},
+	}
+	checkFrameJSON(t, &voted)
+	voted.Receipt.BatchProof = []string{}
+	voted.Answers = append(voted.Answers, AnswerStats{TTFTMillis: math.NaN()})
+	if _, err := voted.AppendJSON(nil); err == nil {
+		t.Error("AppendJSON of a NaN measure: no error (json.Marshal refuses it)")
+	}
 	zero := 0
 	checkFrameJSON(t, &Frame{Type: FrameDone, Turn: &zero, MaxTurns: -3, RetryAfterMS: -1})
 	checkFrameJSON(t, &Frame{})
@@ -76,5 +90,26 @@ func FuzzFrameAppendJSON(f *testing.F) {
 		checkFrameJSON(t, &Frame{Type: FrameToken, BattleID: id, Side: rlhf.SideB, Text: text})
 		checkFrameJSON(t, &Frame{Type: FrameError, Request: text, BattleID: id, Side: rlhf.Side(text), Turn: &turn,
 			Code: id, Message: text, RetryAfterMS: int64(turn)})
+	})
+}
+
+// FuzzVotedFrameAppendJSON checks that AppendJSON writes what json.Marshal
+// writes for any measures, receipt and points of a vote's acknowledgement.
+func FuzzVotedFrameAppendJSON(f *testing.F) {
+	f.Add(0.0, 1.5, int64(3), "hash", "proof", -1)
+	f.Add(1e-7, 1e21, int64(-1), "<&>", "\u2028\xff", 0)
+	f.Add(-123.456, 0.000001, int64(0), "", "", 7)
+	f.Fuzz(func(t *testing.T, ttft, duration float64, leaf int64, hash, proof string, points int) {
+		fr := Frame{Type: FrameVoted, BattleID: hash, VoteID: proof, Winner: rlhf.WinnerA, Points: &points,
+			Receipt: &rlhf.Receipt{LeafIndex: leaf, LeafHash: hash, Statement: proof, Batch: leaf, BatchProof: []string{proof, hash}},
+			Answers: []AnswerStats{{Turn: points, Side: rlhf.Side(hash), Tokens: int(leaf), TTFTMillis: ttft, DurationMillis: duration}}}
+		want, wantErr := json.Marshal(&fr)
+		got, err := fr.AppendJSON(nil)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("AppendJSON error %v, json.Marshal error %v", err, wantErr)
+		}
+		if err == nil && !bytes.Equal(got, want) {
+			t.Errorf("AppendJSON(%+v)\n = %s\nwant %s", fr, got, want)
+		}
 	})
 }

@@ -2,6 +2,7 @@ package arena
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/agora-rlhf/agora/rlhf"
@@ -36,11 +37,8 @@ func (a *Arena) addPending(bt *battle) {
 // on, or left); a.mu must be held.
 func (a *Arena) dropPending(bt *battle) {
 	list := a.pending[bt.owner]
-	for i, p := range list {
-		if p == bt {
-			list = append(list[:i:i], list[i+1:]...)
-			break
-		}
+	if i := slices.Index(list, bt); i >= 0 {
+		list = slices.Delete(list, i, i+1) // in place: nothing else holds the list
 	}
 	if len(list) == 0 {
 		delete(a.pending, bt.owner)

@@ -17,7 +17,8 @@ import (
 
 // client is one websocket connection: the handler goroutine reads, one
 // writer goroutine writes, and frames pass between them through a bounded
-// queue. A client whose queue fills up is slow and is dropped.
+// queue. A client whose queue fills up is slow and is dropped. The reader
+// writes its answer to a request itself when nothing is queued (reply).
 type client struct {
 	s           *Server
 	conn        *websocket.Conn
@@ -32,6 +33,11 @@ type client struct {
 	cancel      context.CancelFunc // cancels the client's battles' streams
 
 	stopping atomic.Bool // set by shutdown: read no more requests
+
+	// wmu is held by whoever writes messages to conn: the writer while it
+	// takes frames from the queue and writes them, or the reader writing
+	// its reply. Control frames (ping, close) may go out at any time.
+	wmu sync.Mutex
 
 	mu        sync.Mutex    // guards the fields below, and read deadlines against shutdown
 	queue     []arena.Frame // frames for the writer; nil while idle, so idle clients cost little
@@ -141,7 +147,7 @@ func (cl *client) readLoop() {
 		return nil
 	})
 	for !cl.stopping.Load() {
-		typ, data, err := cl.conn.ReadMessage()
+		typ, buf, err := cl.readMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				cl.setClose(websocket.CloseMessageTooBig)
@@ -154,10 +160,11 @@ func (cl *client) readLoop() {
 		}
 		if typ != websocket.TextMessage {
 			cl.s.cfg.Observer.WebsocketFrame("in", "invalid")
-			cl.sink(arena.ErrorFrame("", "", rlhf.Errorf(rlhf.EInvalid, "frames must be JSON text")))
-			continue
+			cl.reply(arena.ErrorFrame("", "", rlhf.Errorf(rlhf.EInvalid, "frames must be JSON text")))
+		} else {
+			cl.handle(*buf) // keeps nothing of the frame's bytes
 		}
-		cl.handle(data)
+		putReadBuf(buf)
 		if now := time.Now(); now.Sub(extended) > ws.PongWait/64 {
 			// Not at every frame: at thousands of frames a second,
 			// moving the deadline costs more than the frames.
@@ -173,13 +180,13 @@ func (cl *client) handle(data []byte) {
 	req, err := arena.ParseRequest(data)
 	if err != nil {
 		cl.s.cfg.Observer.WebsocketFrame("in", "invalid")
-		cl.sink(arena.ErrorFrame("", "", err))
+		cl.reply(arena.ErrorFrame("", "", err))
 		return
 	}
 	cl.s.cfg.Observer.WebsocketFrame("in", string(req.Type))
 	b := cl.s.cfg.Battles
 	if err := cl.needAccount(); err != nil {
-		cl.sink(arena.ErrorFrame(req.Type, req.BattleID, err))
+		cl.reply(arena.ErrorFrame(req.Type, req.BattleID, err))
 		return
 	}
 	switch req.Type {
@@ -207,7 +214,7 @@ func (cl *client) handle(data []byte) {
 			break
 		}
 		if err = cl.s.acceptTerms(cl.ctx, cl.contributor, req.Version); err == nil {
-			cl.sink(arena.Frame{Type: arena.FrameTermsAccepted, Message: req.Version})
+			cl.reply(arena.Frame{Type: arena.FrameTermsAccepted, Message: req.Version})
 		}
 	case arena.RequestVote:
 		if req.Prompt != "" || req.Campaign != "" || req.Content != "" || req.Version != "" {
@@ -220,7 +227,7 @@ func (cl *client) handle(data []byte) {
 		var res *arena.VoteResult
 		res, err = b.Vote(cl.ctx, cl.contributor, *req)
 		if err == nil {
-			cl.sink(arena.Frame{Type: arena.FrameVoted, BattleID: req.BattleID, VoteID: res.Vote.ID,
+			cl.reply(arena.Frame{Type: arena.FrameVoted, BattleID: req.BattleID, VoteID: res.Vote.ID,
 				Winner: res.Vote.Winner, Strength: res.Vote.Strength, ModelA: res.ModelA, ModelB: res.ModelB,
 				Answers: res.Answers, Receipt: res.Receipt, Points: res.Points})
 		}
@@ -234,7 +241,7 @@ func (cl *client) handle(data []byte) {
 		}
 		f := arena.ErrorFrame(req.Type, req.BattleID, err)
 		f.RetryAfterMS = RetryAfter(err).Milliseconds()
-		cl.sink(f)
+		cl.reply(f)
 	}
 }
 
@@ -326,6 +333,8 @@ func (cl *client) writeLoop() {
 // the queue is empty, gathering them into as few socket writes as it can.
 // It reports false when the connection failed.
 func (cl *client) writeQueued() bool {
+	cl.wmu.Lock()
+	defer cl.wmu.Unlock()
 	buf := framePool.Get().(*[]byte)
 	defer framePool.Put(buf)
 	cl.net.gather()

@@ -27,6 +27,9 @@ const maxBatch = 64 << 10
 func (c *batchConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	if c.collect {
+		if c.buf == nil {
+			c.buf = (*batchPool.Get().(*[]byte))[:0]
+		}
 		c.buf = append(c.buf, p...)
 		c.mu.Unlock()
 		return len(p), nil
@@ -56,19 +59,34 @@ func (c *batchConn) flush(wait time.Duration) error {
 	data := c.buf
 	c.buf, c.collect = nil, false
 	c.mu.Unlock()
-	if len(data) == 0 {
+	if data == nil {
 		return nil
 	}
+	defer putBatch(data)
 	c.Conn.SetWriteDeadline(time.Now().Add(wait))
 	_, err := c.Conn.Write(data)
 	return err
 }
 
+// batchPool holds the buffers batches gather in, between batches.
+var batchPool = sync.Pool{New: func() any { return new([]byte) }}
+
+func putBatch(b []byte) {
+	if cap(b) > 2*maxBatch {
+		return // a burst's; let it go
+	}
+	batchPool.Put(&b)
+}
+
 // discard ends the batch without writing it: the connection has failed.
 func (c *batchConn) discard() {
 	c.mu.Lock()
+	data := c.buf
 	c.buf, c.collect = nil, false
 	c.mu.Unlock()
+	if data != nil {
+		putBatch(data)
+	}
 }
 
 // batchHijacker hands the websocket upgrader a batchConn in place of the
