@@ -17,8 +17,10 @@ import (
 
 // client is one websocket connection: the handler goroutine reads, one
 // writer goroutine writes, and frames pass between them through a bounded
-// queue. A client whose queue fills up is slow and is dropped. The reader
-// writes its answer to a request itself when nothing is queued (reply).
+// queue. A client whose queue fills up is slow and is dropped. A frame
+// that finds nothing queued or being written is written at once by the
+// goroutine that sends it, if the socket takes it without waiting
+// (writeNow).
 type client struct {
 	s           *Server
 	conn        *websocket.Conn
@@ -35,8 +37,8 @@ type client struct {
 	stopping atomic.Bool // set by shutdown: read no more requests
 
 	// wmu is held by whoever writes messages to conn: the writer while it
-	// takes frames from the queue and writes them, or the reader writing
-	// its reply. Control frames (ping, close) may go out at any time.
+	// takes frames from the queue and writes them, or writeNow. Control
+	// frames (ping, pong, close) may go out at any time.
 	wmu sync.Mutex
 
 	mu        sync.Mutex    // guards the fields below, and read deadlines against shutdown
@@ -160,7 +162,7 @@ func (cl *client) readLoop() {
 		}
 		if typ != websocket.TextMessage {
 			cl.s.cfg.Observer.WebsocketFrame("in", "invalid")
-			cl.reply(arena.ErrorFrame("", "", rlhf.Errorf(rlhf.EInvalid, "frames must be JSON text")))
+			cl.sink(arena.ErrorFrame("", "", rlhf.Errorf(rlhf.EInvalid, "frames must be JSON text")))
 		} else {
 			cl.handle(*buf) // keeps nothing of the frame's bytes
 		}
@@ -180,13 +182,13 @@ func (cl *client) handle(data []byte) {
 	req, err := arena.ParseRequest(data)
 	if err != nil {
 		cl.s.cfg.Observer.WebsocketFrame("in", "invalid")
-		cl.reply(arena.ErrorFrame("", "", err))
+		cl.sink(arena.ErrorFrame("", "", err))
 		return
 	}
 	cl.s.cfg.Observer.WebsocketFrame("in", string(req.Type))
 	b := cl.s.cfg.Battles
 	if err := cl.needAccount(); err != nil {
-		cl.reply(arena.ErrorFrame(req.Type, req.BattleID, err))
+		cl.sink(arena.ErrorFrame(req.Type, req.BattleID, err))
 		return
 	}
 	switch req.Type {
@@ -214,7 +216,7 @@ func (cl *client) handle(data []byte) {
 			break
 		}
 		if err = cl.s.acceptTerms(cl.ctx, cl.contributor, req.Version); err == nil {
-			cl.reply(arena.Frame{Type: arena.FrameTermsAccepted, Message: req.Version})
+			cl.sink(arena.Frame{Type: arena.FrameTermsAccepted, Message: req.Version})
 		}
 	case arena.RequestVote:
 		if req.Prompt != "" || req.Campaign != "" || req.Content != "" || req.Version != "" {
@@ -227,7 +229,7 @@ func (cl *client) handle(data []byte) {
 		var res *arena.VoteResult
 		res, err = b.Vote(cl.ctx, cl.contributor, *req)
 		if err == nil {
-			cl.reply(arena.Frame{Type: arena.FrameVoted, BattleID: req.BattleID, VoteID: res.Vote.ID,
+			cl.sink(arena.Frame{Type: arena.FrameVoted, BattleID: req.BattleID, VoteID: res.Vote.ID,
 				Winner: res.Vote.Winner, Strength: res.Vote.Strength, ModelA: res.ModelA, ModelB: res.ModelB,
 				Answers: res.Answers, Receipt: res.Receipt, Points: res.Points})
 		}
@@ -241,11 +243,11 @@ func (cl *client) handle(data []byte) {
 		}
 		f := arena.ErrorFrame(req.Type, req.BattleID, err)
 		f.RetryAfterMS = RetryAfter(err).Milliseconds()
-		cl.reply(f)
+		cl.sink(f)
 	}
 }
 
-// sink queues a frame for the writer. It never blocks: a client with
+// sink sends a frame, or queues it for the writer. It never blocks: a client with
 // SendQueue frames unsent is too slow to keep up and is dropped. A token
 // that arrives while the previous token of the same side is still queued
 // joins it, so a writer that falls behind sends fewer, larger frames.
@@ -254,6 +256,9 @@ func (cl *client) sink(f arena.Frame) {
 	case <-cl.done:
 		return
 	default:
+	}
+	if cl.writeNow(&f) {
+		return
 	}
 	cl.mu.Lock()
 	if n := len(cl.queue); f.Type == arena.FrameToken && n > 0 {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -16,6 +17,7 @@ import (
 // close) join the batch if one is gathering, else go out at once.
 type batchConn struct {
 	net.Conn
+	raw     syscall.RawConn // the socket's, for tryFlush; nil if Conn is no socket
 	mu      sync.Mutex
 	collect bool
 	buf     []byte
@@ -36,6 +38,51 @@ func (c *batchConn) Write(p []byte) (int, error) {
 	}
 	c.mu.Unlock()
 	return c.Conn.Write(p)
+}
+
+// direct reports whether tryFlush can write to the socket without
+// waiting (the connection is a socket).
+func (c *batchConn) direct() bool { return c.raw != nil }
+
+// gatherEmpty starts a batch if nothing is gathered, and reports whether
+// it did: a batch still holding the rest of a frame must be flushed first.
+func (c *batchConn) gatherEmpty() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.collect {
+		return false
+	}
+	c.collect = true
+	return true
+}
+
+// tryFlush writes as much of the batch as the socket takes now, without
+// waiting, and reports whether that was all of it. Whatever is left stays
+// gathered, and control frames join it behind, until flush writes it.
+func (c *batchConn) tryFlush(wait time.Duration) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Conn.SetWriteDeadline(time.Now().Add(wait)) // rc.Write refuses at once after a past deadline
+	var n int
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		n, werr = syscall.Write(int(fd), c.buf)
+		return true // never wait for the socket
+	})
+	if err == nil && werr != nil && werr != syscall.EAGAIN && werr != syscall.EINTR {
+		err = werr
+	}
+	if err != nil {
+		return false, err
+	}
+	n = max(n, 0)
+	if n < len(c.buf) {
+		c.buf = c.buf[:copy(c.buf, c.buf[n:])]
+		return false, nil
+	}
+	putBatch(c.buf)
+	c.buf, c.collect = nil, false
+	return true, nil
 }
 
 // gather starts a batch.
@@ -102,5 +149,8 @@ func (h *batchHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	h.conn = &batchConn{Conn: conn}
+	if sc, ok := conn.(syscall.Conn); ok {
+		h.conn.raw, _ = sc.SyscallConn()
+	}
 	return h.conn, rw, nil
 }

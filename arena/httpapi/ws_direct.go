@@ -7,34 +7,45 @@ import (
 	"github.com/agora-rlhf/agora/arena"
 )
 
-// reply sends f, the answer to the request the reader is handling. When
-// no frame is queued or being written, the reader writes it itself: a
-// vote's acknowledgement then leaves at once, without waking the writer
-// goroutine (one goroutine switch less on the path every vote waits on).
-// Otherwise f is queued behind the others, as sink does. Either way the
-// client's frames keep their order. A slow client can only hold up its
-// own reader (for at most the write timeout, or until sink drops it);
-// streams never write, they queue.
-func (cl *client) reply(f arena.Frame) {
-	if !cl.wmu.TryLock() {
-		cl.sink(f)
-		return
+// writeNow writes f at once, from the goroutine sending it, when no
+// frame is queued or being written: a token then reaches the socket
+// without waking the writer goroutine, and a vote's acknowledgement leaves
+// as soon as its reader has it. It never waits on the client: it writes
+// what the socket takes without blocking, and leaves the rest of the frame
+// to the writer (batchConn.tryFlush). It reports false when f must be
+// queued instead.
+func (cl *client) writeNow(f *arena.Frame) bool {
+	if !cl.net.direct() || !cl.wmu.TryLock() {
+		return false
 	}
+	defer cl.wmu.Unlock()
 	cl.mu.Lock()
 	idle := len(cl.queue) == 0 && !cl.slow
 	cl.mu.Unlock()
-	if !idle {
-		cl.wmu.Unlock()
-		cl.sink(f)
-		return
+	if !idle || !cl.net.gatherEmpty() {
+		return false // behind what is queued, or the rest of a frame
 	}
-	defer cl.wmu.Unlock()
 	buf := framePool.Get().(*[]byte)
 	defer framePool.Put(buf)
-	*buf, _ = cl.write(&f, (*buf)[:0]) // a failed write closed the connection
+	var ok bool
+	if *buf, ok = cl.write(f, (*buf)[:0]); !ok {
+		cl.net.discard()
+		return true // the connection failed and is closed
+	}
 	if cap(*buf) > maxBatch {
 		*buf = nil
 	}
+	done, err := cl.net.tryFlush(cl.s.cfg.WS.WriteWait)
+	switch {
+	case err != nil:
+		cl.conn.NetConn().Close()
+	case !done: // the socket is full: the writer sends the rest
+		select {
+		case cl.wake <- struct{}{}:
+		default:
+		}
+	}
+	return true
 }
 
 // readMessage reads the next message into a pooled buffer; give it back
