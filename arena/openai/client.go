@@ -5,7 +5,6 @@ package openai
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -113,7 +112,7 @@ func (c *Client) stream(ctx context.Context, msgs []rlhf.Message, onText func(st
 		var resp chunk
 		line, err := stream.RecvRaw() // go-openai's SSE framing and in-stream errors
 		if err == nil {
-			err = json.Unmarshal(line, &resp)
+			err = decodeChunk(line, &resp)
 		}
 		if errors.Is(err, io.EOF) {
 			break
@@ -159,15 +158,17 @@ func (c *Client) stream(ctx context.Context, msgs []rlhf.Message, onText func(st
 // fields costs a third of decoding go-openai's whole response type, which
 // is most of what relaying a token costs Agora.
 type chunk struct {
-	Choices []struct {
-		Index int `json:"index"`
-		Delta struct {
-			Content          string `json:"content"`
-			ReasoningContent string `json:"reasoning_content"`
-		} `json:"delta"`
-		FinishReason string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *goopenai.Usage `json:"usage"`
+	Choices []chunkChoice   `json:"choices"`
+	Usage   *goopenai.Usage `json:"usage"`
+}
+
+type chunkChoice struct {
+	Index int `json:"index"`
+	Delta struct {
+		Content          string `json:"content"`
+		ReasoningContent string `json:"reasoning_content"`
+	} `json:"delta"`
+	FinishReason string `json:"finish_reason"`
 }
 
 // generated reports whether resp carries generated text: an answer's, or
