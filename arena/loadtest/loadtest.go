@@ -214,6 +214,7 @@ type window struct {
 	opened, closed time.Time
 	cpu0, server0  time.Duration
 	cpu, serverCPU time.Duration // this process's and the server's
+	cpuErr         error         // why they could not be read, if so
 }
 
 // open starts the window when job Warmup is due: at once without a
@@ -239,7 +240,7 @@ func (w *window) openAt(r *run, at time.Time) {
 		return // the run ended first
 	}
 	w.opened = at
-	w.cpu0, w.server0 = r.cpuTimes()
+	w.cpu0, w.server0, w.cpuErr = r.cpuTimes()
 }
 
 // close ends the window; a run that ended within its warm-up measured
@@ -255,18 +256,22 @@ func (w *window) close(r *run) {
 		w.opened = w.closed
 		return
 	}
-	cpu1, server1 := r.cpuTimes()
+	cpu1, server1, err := r.cpuTimes()
+	if w.cpuErr == nil {
+		w.cpuErr = err
+	}
 	w.cpu, w.serverCPU = cpu1-w.cpu0, server1-w.server0
 }
 
 // cpuTimes returns the processor time used so far by this process and by
-// the server when ServerPID names it (else zero).
-func (r *run) cpuTimes() (self, server time.Duration) {
-	self, _ = CPUTime(os.Getpid())
-	if r.cfg.ServerPID != 0 {
-		server, _ = CPUTime(r.cfg.ServerPID)
+// the server when ServerPID names it (else zero), or why they cannot be
+// read (a host without /proc, a server it cannot see).
+func (r *run) cpuTimes() (self, server time.Duration, err error) {
+	self, err = CPUTime(os.Getpid())
+	if err == nil && r.cfg.ServerPID != 0 {
+		server, err = CPUTime(r.cfg.ServerPID)
 	}
-	return self, server
+	return self, server, err
 }
 
 // dialAll opens every contributor's connection.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -69,5 +70,22 @@ func TestFrames(t *testing.T) {
 	}
 	if !isVoted([]byte(`{"type":"voted","battle_id":"x"}`)) || isVoted([]byte(`{"type":"error","code":"not_found"}`)) {
 		t.Error("isVoted does not tell an acknowledgement from an error")
+	}
+}
+
+// TestCPUNotMeasured reports processor time it could not read as not
+// measured, not as zero.
+func TestCPUNotMeasured(t *testing.T) {
+	r := &run{cfg: Config{ServerPID: -1}}
+	var w window
+	w.openAt(r, time.Now())
+	w.close(r)
+	if w.cpuErr == nil {
+		t.Fatal("a server pid that cannot be read: no error")
+	}
+	var out strings.Builder
+	rep := &Report{CPUNotMeasured: w.cpuErr.Error()}
+	if err := rep.WriteText(&out); err != nil || !strings.Contains(out.String(), "processor time per job: not measured (") {
+		t.Errorf("WriteText = %q, %v; want processor time not measured", out.String(), err)
 	}
 }

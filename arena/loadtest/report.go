@@ -80,6 +80,9 @@ type Report struct {
 	// ServerCPUPerJob is the server's, when Config.ServerPID names it.
 	ClientCPUPerJob float64 `json:"client_cpu_ms_per_job"`
 	ServerCPUPerJob float64 `json:"server_cpu_ms_per_job,omitempty"`
+	// CPUNotMeasured says why the processor times could not be read
+	// (both are then zero); empty when they were.
+	CPUNotMeasured string `json:"cpu_not_measured,omitempty"`
 }
 
 func (r *run) report() *Report {
@@ -88,7 +91,7 @@ func (r *run) report() *Report {
 	defer r.mu.Unlock()
 	w := &r.window
 	secs, jobs := w.closed.Sub(w.opened).Seconds(), r.mjobs.Load()
-	return &Report{
+	rep := &Report{
 		Mode: r.cfg.Mode, Contributors: r.cfg.Contributors, OfferedRate: r.cfg.Rate,
 		WarmupSeconds: w.opened.Sub(r.start).Seconds(), Seconds: secs, MeasuredJobs: jobs,
 		Jobs: c.Jobs, Battles: c.Battles, Votes: c.Votes, Abandoned: c.Abandoned,
@@ -98,6 +101,10 @@ func (r *run) report() *Report {
 		ClientCPUPerJob: perJob(w.cpu, jobs),
 		ServerCPUPerJob: perJob(w.serverCPU, jobs),
 	}
+	if w.cpuErr != nil {
+		rep.ClientCPUPerJob, rep.ServerCPUPerJob, rep.CPUNotMeasured = 0, 0, w.cpuErr.Error()
+	}
+	return rep
 }
 
 // rate returns n per second over secs, 0 over no time.
@@ -145,11 +152,14 @@ func (rep *Report) WriteText(w io.Writer) error {
 	for _, code := range slices.Sorted(maps.Keys(rep.Errors)) {
 		p("errors %s: %d\n", code, rep.Errors[code])
 	}
-	p("processor time per job: %.3f ms in the load tester", rep.ClientCPUPerJob)
-	if rep.ServerCPUPerJob > 0 {
-		p(", %.3f ms in the server", rep.ServerCPUPerJob)
+	switch {
+	case rep.CPUNotMeasured != "":
+		p("processor time per job: not measured (%s)\n", rep.CPUNotMeasured)
+	case rep.ServerCPUPerJob > 0:
+		p("processor time per job: %.3f ms in the load tester, %.3f ms in the server\n", rep.ClientCPUPerJob, rep.ServerCPUPerJob)
+	default:
+		p("processor time per job: %.3f ms in the load tester\n", rep.ClientCPUPerJob)
 	}
-	p("\n")
 	if rep.ServerRSSKiB[1] > 0 {
 		p("server RSS: %.1f MiB before, %.1f MiB after\n", float64(rep.ServerRSSKiB[0])/1024, float64(rep.ServerRSSKiB[1])/1024)
 	}
