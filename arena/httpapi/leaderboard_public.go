@@ -32,7 +32,7 @@ import (
 // many variants, the published leaderboards take at most that share of
 // the processors from the vote path. Variants are few and known (the
 // public parameters' values are checked), at most maxPublicBoards.
-var (
+const (
 	publicShare = 0.25
 	publicWait  = 3 * time.Second
 	publicKeep  = time.Minute
@@ -77,7 +77,6 @@ type publicBoard struct {
 	queued bool          // a fit is queued, not started yet
 	asked  time.Time     // when a request last asked for it; zero: never
 	done   chan struct{} // closed when the queued fit ends
-	waits  int           // requests waiting for it
 }
 
 // newPublicBoards returns the published leaderboards of lbs, with the
@@ -160,7 +159,6 @@ func (p *publicBoards) get(ctx context.Context, opt analytics.Options) (*analyti
 	}
 	p.enqueue(b)
 	done, wait := b.done, p.wait
-	b.waits++
 	p.mu.Unlock()
 
 	t := time.NewTimer(wait)
@@ -172,7 +170,6 @@ func (p *publicBoards) get(ctx context.Context, opt analytics.Options) (*analyti
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	b.waits--
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
