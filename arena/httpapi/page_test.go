@@ -464,16 +464,22 @@ func TestPageSwipe(t *testing.T) {
 		if step.x0 != step.x1 {
 			swipePanes(t, ctx, step.x0, step.x1)
 		}
-		// The page switches panes a moment after the touch ends (a busy
-		// machine stretches that moment): wait for it, up to 5 s.
-		got := shownPane(t, ctx)
-		for deadline := time.Now().Add(5 * time.Second); got != step.want && time.Now().Before(deadline); got = shownPane(t, ctx) {
-			time.Sleep(50 * time.Millisecond)
-		}
-		if got != step.want {
+		if got := waitPane(t, ctx, step.want); got != step.want {
 			t.Errorf("after %s: pane %q shown, want %q", step.name, got, step.want)
 		}
 	}
+}
+
+// waitPane returns the pane shown once it is want, or after 5 s: the page
+// switches panes a moment after a touch ends, and a busy machine
+// stretches that moment.
+func waitPane(t *testing.T, ctx context.Context, want string) string {
+	t.Helper()
+	got := shownPane(t, ctx)
+	for deadline := time.Now().Add(5 * time.Second); got != want && time.Now().Before(deadline); got = shownPane(t, ctx) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return got
 }
 
 // TestPageRTL opens the arena in Arabic: the page is right-to-left, its
@@ -510,7 +516,7 @@ func TestPageRTL(t *testing.T) {
 			// FullScreenshot misplaces a right-to-left page: capture the viewport.
 			browsertest.SaveScreenshot(t, "rtl-"+vp.name+".png", browsertest.Run(t, ctx, chromedp.CaptureScreenshot()))
 			if vp.width < 640 {
-				if swipePanes(t, ctx, 80, 320); shownPane(t, ctx) != "b" {
+				if swipePanes(t, ctx, 80, 320); waitPane(t, ctx, "b") != "b" {
 					t.Errorf("right to left, a swipe to the right shows %q, want b", shownPane(t, ctx))
 				}
 			}
