@@ -90,6 +90,13 @@ func cpuTime() time.Duration {
 // every vote that is due, once a millisecond, round robin over the clients;
 // latency runs from the moment a vote was due, not the moment it was sent,
 // so a server that falls behind is charged for every vote it delayed.
+//
+// In the same run, with the same pacer, clients and frames, it measures
+// the floor under that latency on this machine (vote_floor_bench_test.go):
+// floor-* is the least server that acknowledges a durable vote (a
+// websocket handler committing each vote through the same store), and
+// transport-* the same handler without the store. p99-ratio is Agora's p99
+// over the floor's.
 func BenchmarkVoteAckAt10k(b *testing.B) { benchmarkVoteAckAtLogs(b, 10000) }
 
 // BenchmarkVoteAckAt5k is BenchmarkVoteAckAt10k at 5,000 votes/s: with
@@ -111,66 +118,78 @@ func benchmarkVoteAckAtLogs(b *testing.B, rate int) {
 	}
 }
 
-// benchmarkVoteAckAt offers rate votes/s from 256 clients.
+// benchmarkVoteAckAt offers rate votes/s from 256 clients to Agora, then
+// the same votes to the floor servers, and reports the three side by side.
 func benchmarkVoteAckAt(b *testing.B, rate int, log bool) {
 	const clients = 256
-	s := newSetup(&testing.T{}, options{tokens: []string{"x"}, maxBattles: 1 << 20, ledger: log})
-	defer s.cleanup()
 	perClient := b.N/clients + 1
-	conns, ids := readyBattles(b, s, clients, perClient)
-	total := perClient * clients
-	lat := make([][]time.Duration, clients)
-	dues := make([]chan time.Time, clients)
-	var wg sync.WaitGroup
-	for i, conn := range conns {
-		dues[i] = make(chan time.Time, perClient)
-		wg.Add(1)
-		go func() { // acks come back in order on one connection
-			defer wg.Done()
-			for due := range dues[i] {
-				if err := readVoted(conn); err != nil {
-					b.Error(err)
-					return
-				}
-				lat[i] = append(lat[i], time.Since(due))
-			}
-		}()
-	}
-	b.ResetTimer()
-	start := time.Now()
-	cpu0 := cpuTime()
-	watched := watchCheckpoints(b, s, log)
-	interval := time.Second / time.Duration(rate)
-	for j := 0; j < total; {
-		now := time.Now()
-		for ; j < total; j++ {
-			due := start.Add(time.Duration(j) * interval)
-			if due.After(now) {
-				break
-			}
-			i := j % clients
-			dues[i] <- due
-			if err := conns[i].WriteMessage(websocket.TextMessage, voteMsg(ids[i][j/clients])); err != nil {
-				b.Fatal(err)
-			}
-		}
-		time.Sleep(time.Millisecond)
-	}
-	for _, due := range dues {
-		close(due)
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	cps := watched()
-	reportVotes(b, lat, elapsed, cpuTime()-cpu0)
+	agora, ackBytes := paceAgora(b, rate, log, clients, perClient)
+	floor := paceFloor(b, rate, log, clients, perClient, ackBytes, true)
+	transport := paceFloor(b, rate, log, clients, perClient, ackBytes, false)
+	b.StopTimer()
+	agora.report(b, "ack", "")
+	floor.report(b, "floor", "floor-")
+	transport.report(b, "transport", "transport-")
+	b.ReportMetric(agora.p99/floor.p99, "p99-ratio")
 	if log {
-		b.ReportMetric(float64(len(cps))/elapsed.Seconds(), "checkpoints/s")
-		gap, last := time.Duration(0), start
-		for _, at := range append(cps, start.Add(elapsed)) {
+		b.ReportMetric(float64(len(agora.checkpoints))/agora.elapsed.Seconds(), "checkpoints/s")
+		gap, last := time.Duration(0), agora.start
+		for _, at := range append(agora.checkpoints, agora.start.Add(agora.elapsed)) {
 			gap, last = max(gap, at.Sub(last)), at
 		}
 		b.ReportMetric(gap.Seconds(), "checkpoint-gap-max-s")
 	}
+}
+
+// paceAgora offers rate votes/s to Agora from clients connections with
+// perClient ready battles each, and returns what it measured and the size
+// of an acknowledgement.
+func paceAgora(b *testing.B, rate int, log bool, clients, perClient int) (figures, int) {
+	s := newSetup(&testing.T{}, options{tokens: []string{"x"}, maxBattles: 1 << 20, ledger: log})
+	defer s.cleanup()
+	conns, ids := readyBattles(b, s, clients, perClient)
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime()
+	watched := watchCheckpoints(b, s, log)
+	lat, ackBytes := paceVotes(b, conns, ids, rate, func() int { return 0 })
+	f := newFigures(lat[0], start, cpuTime()-cpu0)
+	f.checkpoints = watched()
+	return f, ackBytes
+}
+
+// figures are what one paced run measured.
+type figures struct {
+	p50, p99, max float64 // acknowledgement latency, ms
+	votes         int     // acknowledged
+	start         time.Time
+	elapsed, cpu  time.Duration
+	checkpoints   []time.Time // when each new checkpoint was seen (log on)
+}
+
+func newFigures(lat []time.Duration, start time.Time, cpu time.Duration) figures {
+	elapsed := time.Since(start)
+	if len(lat) == 0 {
+		return figures{start: start, elapsed: elapsed, cpu: cpu}
+	}
+	slices.Sort(lat)
+	ms := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	return figures{p50: ms(0.50), p99: ms(0.99), max: ms(1), votes: len(lat), start: start, elapsed: elapsed, cpu: cpu}
+}
+
+// report reports the figures: latencies as name-p50-ms, name-p99-ms and
+// name-max-ms, votes acknowledged per second and processor time per vote
+// (the whole process's: clients included) as prefix+"votes/s" and
+// prefix+"cpu-us/vote".
+func (f figures) report(b *testing.B, name, prefix string) {
+	if f.votes == 0 {
+		b.Fatal(name + ": no votes acknowledged")
+	}
+	b.ReportMetric(f.p50, name+"-p50-ms")
+	b.ReportMetric(f.p99, name+"-p99-ms")
+	b.ReportMetric(f.max, name+"-max-ms")
+	b.ReportMetric(float64(f.votes)/f.elapsed.Seconds(), prefix+"votes/s")
+	b.ReportMetric(float64(f.cpu)/float64(time.Microsecond)/float64(f.votes), prefix+"cpu-us/vote")
+	b.ReportMetric(0, "ns/op")
 }
 
 // watchCheckpoints looks at the store's newest checkpoint every 10 ms,
@@ -272,28 +291,34 @@ func vote(conn *websocket.Conn, battleID string) error {
 }
 
 // readVoted reads the next frame and checks that it acknowledges a vote.
-// Like a load generator, it reads no more of the frame than that: the
+func readVoted(conn *websocket.Conn) error {
+	_, err := readAck(conn)
+	return err
+}
+
+// readAck reads the next frame, checks that it acknowledges a vote and
+// returns its size. Like a load generator, it reads no more of the frame than that: the
 // server writes the type first, and only a frame that does not start so is
 // decoded. (Decoding every field with encoding/json cost this process,
 // which the benchmarks measure, more than the server's own encoding of the
 // frame, and more for a larger frame: real clients decode on their own
 // machines.)
-func readVoted(conn *websocket.Conn) error {
+func readAck(conn *websocket.Conn) (int, error) {
 	_, data, err := conn.ReadMessage()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if bytes.HasPrefix(data, []byte(`{"type":"voted",`)) {
-		return nil
+		return len(data), nil
 	}
 	var f struct{ Type, Code, Message string }
 	if err := json.Unmarshal(data, &f); err != nil {
-		return fmt.Errorf("vote: %w: %s", err, data)
+		return 0, fmt.Errorf("vote: %w: %s", err, data)
 	}
 	if f.Type != "voted" {
-		return fmt.Errorf("vote: got %+v", f)
+		return 0, fmt.Errorf("vote: got %+v", f)
 	}
-	return nil
+	return len(data), nil
 }
 
 // BenchmarkTokenRelay measures the time from a token leaving the model

@@ -196,6 +196,16 @@ func openLedger(t *testing.T, on bool, dir string, store *store.Store) (arena.Re
 	if !on {
 		return nil, nil, func() {}
 	}
+	l := useLedger(t, dir, store)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	return l, l, func() { cancel(); <-done }
+}
+
+// useLedger makes store write the verifiable log's leaves, signed with a
+// key kept in dir, and returns the log.
+func useLedger(t testing.TB, dir string, store *store.Store) *ledger.Log {
 	key, err := ledger.LoadKey(filepath.Join(dir, "log.key"), "bench.example/log")
 	if err != nil {
 		t.Fatal(err)
@@ -205,10 +215,7 @@ func openLedger(t *testing.T, on bool, dir string, store *store.Store) (arena.Re
 		t.Fatal(err)
 	}
 	store.UseLedger(l.Encoder())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	return l, l, func() { cancel(); <-done }
+	return l
 }
 
 // wsClient is a test websocket client that records every frame it reads.

@@ -80,7 +80,7 @@ func benchVotesWarm(b *testing.B, warm func(s *setup), load func(ctx context.Con
 			quiet = max(benchBlock, time.Since(start))
 		}
 	})
-	lat := paceVotes(b, conns, ids, rate, func() int {
+	lat, _ := paceVotes(b, conns, ids, rate, func() int {
 		if loaded.Load() {
 			return 1
 		}
@@ -349,8 +349,9 @@ func floodGet(ctx context.Context, client *http.Client, base, q string) string {
 // connections (ids[i] are conns[i]'s ready battles), from one pacer that
 // sends every vote that is due once a millisecond, as BenchmarkVoteAckAt10k
 // does. It returns the acknowledgement latencies, measured from when each
-// vote was due, by the phase (0 or 1) phase gave when it was sent.
-func paceVotes(b *testing.B, conns []*websocket.Conn, ids [][]string, rate int, phase func() int) [2][]time.Duration {
+// vote was due, by the phase (0 or 1) phase gave when it was sent, and the
+// size of the first connection's last acknowledgement.
+func paceVotes(b *testing.B, conns []*websocket.Conn, ids [][]string, rate int, phase func() int) (lat [2][]time.Duration, ackBytes int) {
 	b.Helper()
 	type due struct {
 		at    time.Time
@@ -358,18 +359,22 @@ func paceVotes(b *testing.B, conns []*websocket.Conn, ids [][]string, rate int, 
 	}
 	clients, perClient := len(conns), len(ids[0])
 	total := perClient * clients
-	lat := make([][2][]time.Duration, clients)
+	each := make([][2][]time.Duration, clients)
 	dues := make([]chan due, clients)
 	var wg sync.WaitGroup
 	for i, conn := range conns {
 		dues[i] = make(chan due, perClient)
 		wg.Go(func() { // acks come back in order on one connection
 			for d := range dues[i] {
-				if err := readVoted(conn); err != nil {
+				n, err := readAck(conn)
+				if err != nil {
 					b.Error(err)
 					return
 				}
-				lat[i][d.phase] = append(lat[i][d.phase], time.Since(d.at))
+				each[i][d.phase] = append(each[i][d.phase], time.Since(d.at))
+				if i == 0 {
+					ackBytes = n
+				}
 			}
 		})
 	}
@@ -392,9 +397,8 @@ func paceVotes(b *testing.B, conns []*websocket.Conn, ids [][]string, rate int, 
 		close(d)
 	}
 	wg.Wait()
-	var out [2][]time.Duration
-	for _, l := range lat {
-		out[0], out[1] = append(out[0], l[0]...), append(out[1], l[1]...)
+	for _, l := range each {
+		lat[0], lat[1] = append(lat[0], l[0]...), append(lat[1], l[1]...)
 	}
-	return out
+	return lat, ackBytes
 }
