@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/agora-rlhf/agora/arena"
+	"github.com/agora-rlhf/agora/arena/httpapi"
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
@@ -111,8 +113,10 @@ func BenchmarkVoteAckAt5k(b *testing.B) { benchmarkVoteAckAtLogs(b, 5000) }
 // BenchmarkVoteAckAt2k is BenchmarkVoteAckAt10k at 2,000 votes/s.
 func BenchmarkVoteAckAt2k(b *testing.B) { benchmarkVoteAckAtLogs(b, 2000) }
 
-// benchmarkVoteAckAtLogs runs benchmarkVoteAckAt without and with the log.
+// benchmarkVoteAckAtLogs runs benchmarkVoteAckAt without and with the
+// log, with the garbage collector set as agora serve sets it.
 func benchmarkVoteAckAtLogs(b *testing.B, rate int) {
+	defer debug.SetGCPercent(debug.SetGCPercent(httpapi.GCPercent))
 	for _, on := range []bool{false, true} {
 		b.Run(fmt.Sprintf("log=%v", on), func(b *testing.B) { benchmarkVoteAckAt(b, rate, on) })
 	}

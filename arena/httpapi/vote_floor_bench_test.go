@@ -34,18 +34,19 @@ import (
 // through a store when withStore, acknowledging it at once when not. Each
 // answer is ackBytes long.
 func paceFloor(b *testing.B, rate int, log bool, clients, perClient, ackBytes int, withStore bool) figures {
-	battles := make(map[string]*rlhf.Battle, clients*perClient)
+	// The ids sort in the order the votes come, as Agora's (time-ordered)
+	// roughly do, and are as long.
+	order := make([]*rlhf.Battle, clients*perClient)
+	battles := make(map[string]*rlhf.Battle, len(order))
 	ids := make([][]string, clients)
-	for i := range clients {
-		for k := range perClient {
-			bt := floorBattle(fmt.Sprintf("%08x-%04x-7000-8000-000000000000", i, k))
-			battles[bt.ID] = bt
-			ids[i] = append(ids[i], bt.ID)
-		}
+	for j := range order {
+		bt := floorBattle(fmt.Sprintf("%08x-0000-7000-8000-000000000000", j))
+		order[j], battles[bt.ID] = bt, bt
+		ids[j%clients] = append(ids[j%clients], bt.ID)
 	}
 	f := voteFloor{battles: battles, ackBytes: ackBytes}
 	if withStore {
-		f.store = floorStore(b, log, battles)
+		f.store = floorStore(b, log, order)
 	}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
@@ -74,9 +75,9 @@ func floorBattle(id string) *rlhf.Battle {
 }
 
 // floorStore opens a store in a temporary directory, with the log's
-// leaves when log is true, and saves battles in it (512 at a time, as
-// many callers would). It closes when b ends.
-func floorStore(b *testing.B, log bool, battles map[string]*rlhf.Battle) *store.Store {
+// leaves when log is true, and saves battles in it in their order (512 at
+// a time, as many callers would). It closes when b ends.
+func floorStore(b *testing.B, log bool, battles []*rlhf.Battle) *store.Store {
 	dir := b.TempDir()
 	st, err := store.Open(filepath.Join(dir, "floor.db"))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -54,6 +55,7 @@ api_key_env.`
 // serveFlags are the settings of serve that flags and environment set.
 type serveFlags struct {
 	addr, data, config, logFormat, logLevel, policy string
+	gcPercent                                       int
 }
 
 func runServe(ctx context.Context, args []string, e env) error {
@@ -65,11 +67,15 @@ func runServe(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&f.logFormat, "log-format", or(e.getenv("AGORA_LOG_FORMAT"), "text"), "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.policy, "policy", e.getenv("AGORA_POLICY"), "leaderboard policy file (default: the configuration's policy_file, else the embedded configs/policy.yaml)")
+	fs.IntVar(&f.gcPercent, "gc-percent", httpapi.GCPercent, "garbage collector target, as GOGC (the GOGC environment variable wins)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments; got %q", fs.Arg(0))}
+	}
+	if e.getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(f.gcPercent))
 	}
 	log, err := newLogger(e, f.logFormat, f.logLevel)
 	if err != nil {

@@ -45,6 +45,7 @@ type Store struct {
 	closeOnce sync.Once
 
 	stmts map[string]*sql.Stmt // hotQueries, prepared at Open; read-only after
+	group groupStmts           // the writer's open transaction and its statements
 
 	ledger atomic.Pointer[ledger.Encoder] // writes votes' leaves; nil: no log
 	log    logWriter                      // the log's size and the open transaction's leaves; the writer's alone
@@ -59,6 +60,13 @@ type writeReq struct {
 	ctx  context.Context
 	fn   func(tx *sql.Tx) error
 	errc chan error // receives fn's error, or the commit's
+}
+
+// groupStmts are the hot statements bound to the writer's open group
+// transaction so far: each is bound once a group, not once a write.
+type groupStmts struct {
+	tx    atomic.Pointer[sql.Tx]  // the writer's open transaction; nil between groups
+	bound map[*sql.Stmt]*sql.Stmt // the writer's alone
 }
 
 // ErrClosed is returned for writes after Close.
@@ -118,6 +126,7 @@ func open(path string, version int) (*Store, error) {
 		closed:  make(chan struct{}),
 		done:    make(chan struct{}),
 		stmts:   map[string]*sql.Stmt{},
+		group:   groupStmts{bound: map[*sql.Stmt]*sql.Stmt{}},
 	}
 	if version < SchemaVersion {
 		// Only tests open an old schema, to upgrade it: no writes happen.
@@ -257,6 +266,8 @@ func (s *Store) runGroup(group []*writeReq, savepoints bool) (errs []error, ok b
 	if err != nil {
 		return fail(&groupError{"begin", err})
 	}
+	s.group.tx.Store(tx)
+	defer s.endGroup()
 	// Leaves appended by a write that is undone are undone too.
 	logMark := s.log.size
 	for i, req := range group {
@@ -323,6 +334,13 @@ func (s *Store) prepare(ctx context.Context) error {
 	return s.loadLogSize(ctx)
 }
 
+// endGroup forgets the group transaction's statements (the transaction
+// closed them as it ended).
+func (s *Store) endGroup() {
+	s.group.tx.Store(nil)
+	clear(s.group.bound)
+}
+
 // exec runs query in tx, as a prepared statement when it is a hot one.
 //
 // The statement is not cancelled with ctx: once the writer has taken a
@@ -331,8 +349,8 @@ func (s *Store) prepare(ctx context.Context) error {
 // per statement, on the one goroutine every write waits for.
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
 	ctx = context.WithoutCancel(ctx)
-	if st, ok := s.stmts[query]; ok {
-		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	if st := s.hot(ctx, tx, query); st != nil {
+		return st.ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, query, args...)
 }
@@ -341,10 +359,29 @@ func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any)
 // one, and returns its first row (see exec).
 func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
 	ctx = context.WithoutCancel(ctx)
-	if st, ok := s.stmts[query]; ok {
-		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	if st := s.hot(ctx, tx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// hot returns query's prepared statement bound to tx, or nil when query
+// is not a hot one. In the writer's group transaction, a statement is
+// bound once and used by every write of the group.
+func (s *Store) hot(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	st, ok := s.stmts[query]
+	if !ok {
+		return nil
+	}
+	if tx != s.group.tx.Load() {
+		return tx.StmtContext(ctx, st)
+	}
+	bound, ok := s.group.bound[st]
+	if !ok {
+		bound = tx.StmtContext(ctx, st)
+		s.group.bound[st] = bound
+	}
+	return bound
 }
 
 // isUnique reports whether err is a UNIQUE constraint failure on column
