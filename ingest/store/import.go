@@ -41,6 +41,14 @@ func (s *Store) Import(ctx context.Context, read func(put func(*rlhf.Record) err
 		return ImportStats{}, ErrClosed
 	default:
 	}
+	// Close waits for the import and the restoring of its connection.
+	s.importing.Add(1)
+	done := s.importing.Done
+	defer func() {
+		if done != nil {
+			done()
+		}
+	}()
 	// The import needs its connection set up outside a transaction (see
 	// begin), so it takes the write connection itself; the writer
 	// goroutine waits for it like any other user of the pool.
@@ -48,10 +56,11 @@ func (s *Store) Import(ctx context.Context, read func(put func(*rlhf.Record) err
 	if err != nil {
 		return ImportStats{}, fmt.Errorf("import: %w", err)
 	}
-	defer conn.Close()
 	im := &importer{s: s, ctx: ctx, sctx: context.WithoutCancel(ctx), conn: conn, stmts: map[string]*sql.Stmt{}}
 	if err := im.begin(); err != nil {
-		return ImportStats{}, errors.Join(err, im.end())
+		err = errors.Join(err, im.restore())
+		conn.Close()
+		return ImportStats{}, err
 	}
 	err = im.run(read)
 	for _, st := range im.stmts {
@@ -65,16 +74,34 @@ func (s *Store) Import(ctx context.Context, read func(put func(*rlhf.Record) err
 	} else if err = im.tx.Commit(); err != nil {
 		err = fmt.Errorf("import: commit: %w", err)
 	}
-	if rerr := im.end(); rerr != nil {
-		// The connection must not go back to the pool as the import
-		// left it.
-		conn.Raw(func(any) error { return driver.ErrBadConn })
-		err = errors.Join(err, rerr)
-	}
 	if err != nil {
+		err = errors.Join(err, im.restore())
+		conn.Close()
 		return ImportStats{Read: im.st.Read}, err
 	}
+	// The records are committed. Restoring the connection frees the
+	// import's page cache, one system call per page (a second or more
+	// after a large import): it is done while the caller goes on, still
+	// holding the write connection, so other writes wait for it as they
+	// waited for the import, and Close waits for it.
+	go func(done func()) {
+		defer done()
+		defer conn.Close()
+		im.restore() // on failure the connection is dropped, not reused
+	}(done)
+	done = nil
 	return im.st, nil
+}
+
+// restore gives the write connection its settings back (end) or, when
+// that fails, marks it bad so that it does not go back to the pool as the
+// import left it.
+func (im *importer) restore() error {
+	err := im.end()
+	if err != nil {
+		im.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	return err
 }
 
 // importRebuildBelow is the number of stored battles under which an
@@ -95,9 +122,7 @@ func (im *importer) run(read func(put func(*rlhf.Record) error) error) error {
 	first := im.battleSeq
 	rows := func() error {
 		return withoutSideTriggers(im.ctx, im.tx, first, func() error {
-			if rowsErr = read(im.put); rowsErr == nil {
-				rowsErr = im.flush()
-			}
+			rowsErr = im.pipe(read)
 			return rowsErr
 		})
 	}
@@ -202,10 +227,79 @@ type importer struct {
 	cacheSize int  // the write connection's cache_size before the import
 	setUp     bool // begin changed the connection's settings
 
-	recs  []rlhf.Record // the batch; their Turns point into turns
+	// The reader's goroutine (put) fills buf; the writer's (pipe)
+	// writes the full buffers it is sent on todo and gives them back on
+	// free. When a write fails the writer sets writeErr and closes
+	// failed.
+	buf      *importBuf
+	todo     chan *importBuf
+	free     chan *importBuf
+	failed   chan struct{}
+	writeErr error
+
+	args []any // the writer's
+	ids  []any
+}
+
+// importBuf is a batch of records, copied by put, with what can be
+// worked out of them before they are written.
+type importBuf struct {
+	recs  []rlhf.Record // their Turns point into turns
 	turns []rlhf.Turn
-	args  []any
-	ids   []any
+	sums  []any // summaryArgs of each record, back to back
+}
+
+// reset drops the batch's records, so that their strings can be
+// collected, and keeps the memory.
+func (b *importBuf) reset() {
+	clear(b.recs)
+	clear(b.turns)
+	clear(b.sums)
+	b.recs, b.turns, b.sums = b.recs[:0], b.turns[:0], b.sums[:0]
+}
+
+// pipe passes read the importer's put and writes the batches put fills
+// on a goroutine of its own, so that reading, decoding, checking and
+// summarizing the next batch (on the caller's goroutine) go on while
+// SQLite writes this one. Two batches are in memory at most.
+func (im *importer) pipe(read func(put func(*rlhf.Record) error) error) error {
+	im.todo, im.free, im.failed = make(chan *importBuf), make(chan *importBuf, 2), make(chan struct{})
+	im.buf = &importBuf{}
+	im.free <- &importBuf{}
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		for b := range im.todo {
+			if im.writeErr == nil {
+				if im.writeErr = im.flush(b); im.writeErr != nil {
+					close(im.failed)
+				}
+			}
+			b.reset()
+			im.free <- b
+		}
+	}()
+	err := read(im.put)
+	if err == nil && len(im.buf.recs) > 0 {
+		err = im.send()
+	}
+	close(im.todo)
+	<-written
+	if err == nil {
+		err = im.writeErr
+	}
+	return err
+}
+
+// send hands the full buffer to the writer and takes an empty one.
+func (im *importer) send() error {
+	select {
+	case im.todo <- im.buf:
+	case <-im.failed:
+		return im.writeErr
+	}
+	im.buf = <-im.free
+	return nil
 }
 
 // put copies r into the batch and writes the batch when it is full.
@@ -214,36 +308,35 @@ func (im *importer) put(r *rlhf.Record) error {
 		return fmt.Errorf("record %d: %w", im.st.Read+1, err)
 	}
 	im.st.Read++
+	b := im.buf
 	c := *r
-	start := len(im.turns)
-	im.turns = append(im.turns, r.Battle.Turns...)
-	c.Battle.Turns = im.turns[start:len(im.turns):len(im.turns)]
-	im.recs = append(im.recs, c)
-	if len(im.recs) == importBatch {
-		return im.flush()
+	start := len(b.turns)
+	b.turns = append(b.turns, r.Battle.Turns...)
+	c.Battle.Turns = b.turns[start:len(b.turns):len(b.turns)]
+	b.recs = append(b.recs, c)
+	b.sums = append(b.sums, summaryArgs(r)...)
+	if len(b.recs) == importBatch {
+		return im.send()
 	}
 	return nil
 }
 
 // flush writes the batch, in statements of a power of two rows so that
 // only a few statement sizes are ever prepared.
-func (im *importer) flush() error {
+func (im *importer) flush(b *importBuf) error {
 	if err := im.ctx.Err(); err != nil {
 		return err
 	}
-	recs := im.recs
+	recs, sums := b.recs, b.sums
 	for len(recs) > 0 {
 		n := pow2Floor(len(recs))
-		if err := im.write(recs[:n]); err != nil {
-			return err
+		if err := im.write(recs[:n], sums[:n*summaryCount]); err != nil {
+			// The transaction ends when ctx does, maybe in the
+			// middle of the batch: say why.
+			return cmp.Or(im.ctx.Err(), err)
 		}
-		recs = recs[n:]
+		recs, sums = recs[n:], sums[n*summaryCount:]
 	}
-	// The batch's turns were copied into im.turns; Turns slices point
-	// into it. Drop the references so the strings can be collected.
-	clear(im.recs)
-	clear(im.turns)
-	im.recs, im.turns = im.recs[:0], im.turns[:0]
 	return nil
 }
 
@@ -256,7 +349,7 @@ func (im *importer) flush() error {
 // time, as ImportRecords does. (A savepoint per batch instead was
 // measured: it journals every page the batch touches and costs several
 // times the inserts.)
-func (im *importer) write(recs []rlhf.Record) error {
+func (im *importer) write(recs []rlhf.Record, sums []any) error {
 	ids := im.ids[:0]
 	for i := range recs {
 		ids = append(ids, recs[i].Battle.ID)
@@ -271,7 +364,7 @@ func (im *importer) write(recs []rlhf.Record) error {
 		return fmt.Errorf("import: %w", err)
 	}
 	if stored == 0 {
-		ok, err := im.writeNew(recs)
+		ok, err := im.writeNew(recs, sums)
 		if ok || err != nil {
 			return err
 		}
@@ -282,7 +375,7 @@ func (im *importer) write(recs []rlhf.Record) error {
 			}
 		}
 	}
-	if err := im.writeOneByOne(recs); err != nil {
+	if err := im.writeOneByOne(recs, sums); err != nil {
 		return err
 	}
 	return im.readSeqs()
@@ -292,55 +385,67 @@ func (im *importer) write(recs []rlhf.Record) error {
 // nothing inserted yet but recs's battles and votes, when some vote id is
 // stored already.
 //
-// Battles and votes go in one row a statement, turns and summaries in
-// multi-row statements. Inside a transaction SQLite gives a multi-row
-// INSERT into a table with a UNIQUE index a statement journal, which
-// copies every page the statement changes that was there before it: for
-// battles and votes, whose unique ids are random, that is a page of each
-// index for every row, and costs four times what one-row statements do.
-// Turns and summaries are appended: their statements change few old
-// pages.
-func (im *importer) writeNew(recs []rlhf.Record) (ok bool, err error) {
-	battle, err := im.prepare(importBattleSQL)
-	if err != nil {
-		return false, err
-	}
-	vote, err := im.prepare(importVoteSQL)
-	if err != nil {
-		return false, err
-	}
+// Each table's rows go in multi-row statements. Battles and votes get
+// their seqs from SQLite (the largest plus one, as readSeqs counts them:
+// the import holds the write connection), checked after each statement:
+// inside a transaction SQLite gives a multi-row INSERT that binds an
+// INTEGER PRIMARY KEY a statement journal (the value might not be an
+// integer), which copies every page the statement changes that was there
+// before it: for battles and votes, whose unique ids are random, a page
+// of each index for every row, four times the cost of the inserts.
+func (im *importer) writeNew(recs []rlhf.Record, sums []any) (ok bool, err error) {
+	args := im.args[:0]
+	defer func() { clear(args); im.args = args[:0] }()
 	for i := range recs {
-		b, seq := &recs[i].Battle, im.battleSeq+int64(i)
-		if _, err := battle.ExecContext(im.sctx, seq, b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status),
+		b := &recs[i].Battle
+		args = append(args, b.ID, b.ContributorID, b.ModelA, b.ModelB, string(b.Status),
 			ms(b.CreatedAt), ms(b.UpdatedAt), cmp.Or(b.Source, rlhf.SourceArena), b.CampaignID, b.Category, b.Language, b.IdentityLeak,
-			goldValue(b)); err != nil {
-			return false, fmt.Errorf("import: battle %s: %w", b.ID, err)
-		}
+			goldValue(b))
 	}
+	if n, err := im.insertSeqs(importBattlesSQL, importBattlesValues, len(recs), args, im.battleSeq); err != nil || n != len(recs) {
+		return false, errors.Join(fmt.Errorf("import: battles %s to %s: %d of %d inserted", recs[0].Battle.ID, recs[len(recs)-1].Battle.ID, n, len(recs)), err)
+	}
+	args = args[:0]
 	for i := range recs {
 		v := &recs[i].Vote
-		res, err := vote.ExecContext(im.sctx, im.voteSeq+int64(i), v.ID, v.BattleID, v.ContributorID, string(v.Winner),
-			string(v.Strength), v.Reason, ms(v.CreatedAt))
-		if err != nil {
-			return false, fmt.Errorf("import: vote %s: %w", v.ID, err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return false, err // the vote id is taken
-		}
+		args = append(args, v.ID, v.BattleID, v.ContributorID, string(v.Winner), string(v.Strength), v.Reason, ms(v.CreatedAt))
 	}
-	if err := im.importSummaries(recs, im.voteSeq); err != nil {
+	if n, err := im.insertSeqs(importVotesSQL, importVotesValues, len(recs), args, im.voteSeq); err != nil || n != len(recs) {
+		return false, err // without an error, a vote id is taken
+	}
+	if err := im.importSummaries(sums, im.voteSeq); err != nil {
 		return false, err
 	}
-	args, err := im.writeTurns(recs, im.args[:0])
-	clear(args)
-	im.args = args[:0]
-	if err != nil {
+	if args, err = im.writeTurns(recs, args[:0]); err != nil {
 		return false, err
 	}
 	im.battleSeq += int64(len(recs))
 	im.voteSeq += int64(len(recs))
 	im.st.Added += len(recs)
 	return true, nil
+}
+
+// insertSeqs runs the multi-row INSERT head with rows copies of values
+// and args, into a table whose rows SQLite numbers, and returns how many
+// rows it inserted. It fails if, all inserted, they are not numbered
+// from first on.
+func (im *importer) insertSeqs(head, values string, rows int, args []any, first int64) (int, error) {
+	st, err := im.prepare(multiRow(head, values, rows))
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(im.sctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n != int64(rows) {
+		return int(n), err
+	}
+	if last, err := res.LastInsertId(); err != nil || last != first+n-1 {
+		return int(n), errors.Join(fmt.Errorf("import: rows numbered up to %d, want %d to %d", last, first, first+n-1), err)
+	}
+	return int(n), nil
 }
 
 // writeTurns inserts the turns of recs, whose battles were just inserted
@@ -377,7 +482,7 @@ func (im *importer) writeTurns(recs []rlhf.Record, args []any) ([]any, error) {
 }
 
 // writeOneByOne stores recs one at a time, skipping those already stored.
-func (im *importer) writeOneByOne(recs []rlhf.Record) error {
+func (im *importer) writeOneByOne(recs []rlhf.Record, sums []any) error {
 	s, ctx, tx := im.s, im.ctx, im.tx
 	for i := range recs {
 		r := &recs[i]
@@ -395,7 +500,7 @@ func (im *importer) writeOneByOne(recs []rlhf.Record) error {
 		if err := s.insertVote(ctx, tx, &r.Vote, ""); err != nil {
 			return err
 		}
-		if err := s.insertSummary(ctx, tx, r.Vote.ID, summaryArgs(r)); err != nil {
+		if err := s.insertSummary(ctx, tx, r.Vote.ID, sums[i*summaryCount:(i+1)*summaryCount]); err != nil {
 			return err
 		}
 		im.st.Added++
@@ -451,13 +556,15 @@ const (
 	importStoredSQL      = `SELECT count(*) FROM battles WHERE id IN (%s)`
 	importUndoVotesSQL   = `DELETE FROM votes WHERE battle_id IN (%s)`
 	importUndoBattlesSQL = `DELETE FROM battles WHERE id IN (%s)`
-	importBattleSQL      = `INSERT OR FAIL INTO battles
-		(seq, id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language, identity_leak, gold)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	importVoteSQL = `INSERT OR IGNORE INTO votes
-		(seq, id, battle_id, contributor_id, winner, strength, reason, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	importTurnsSQL = `INSERT OR FAIL INTO turns
+	importBattlesSQL     = `INSERT OR FAIL INTO battles
+		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language, identity_leak, gold)
+		VALUES %s`
+	importBattlesValues = `(?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	importVotesSQL      = `INSERT OR IGNORE INTO votes
+		(id, battle_id, contributor_id, winner, strength, reason, created_at)
+		VALUES %s`
+	importVotesValues = `(?,?,?,?,?,?,?)`
+	importTurnsSQL    = `INSERT OR FAIL INTO turns
 		(battle_seq, idx, prompt, at,
 		 a_content, a_finish, a_tokens, a_ttft_us, a_duration_us, a_error_code, a_error,
 		 b_content, b_finish, b_tokens, b_ttft_us, b_duration_us, b_error_code, b_error)

@@ -43,6 +43,7 @@ type Store struct {
 	done    chan struct{} // closed when the writer has returned
 
 	closeOnce sync.Once
+	importing sync.WaitGroup // imports, until they have given the write connection its settings back (Import)
 
 	stmts map[string]*sql.Stmt // hotQueries, prepared at Open; read-only after
 	group groupStmts           // the writer's open transaction and its statements
@@ -172,6 +173,7 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.closed) })
 	<-s.done
+	s.importing.Wait()
 	for _, st := range s.stmts {
 		st.Close()
 	}

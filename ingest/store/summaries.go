@@ -50,6 +50,9 @@ const (
 	summariesSQL = `SELECT seq, ` + summaryColumns + ` FROM vote_summaries WHERE seq > ? AND seq <= ? ORDER BY seq`
 )
 
+// summaryCount is the number of summaryColumns.
+const summaryCount = 12
+
 // summaryArgs returns the summary columns of r, in summaryColumns order.
 func summaryArgs(r *rlhf.Record) []any {
 	s := r.Summary()
@@ -214,14 +217,15 @@ func (s *Store) RebuildSummaries(ctx context.Context) error {
 	return s.backfillSummaries(ctx)
 }
 
-// importSummaries writes the summaries of recs, whose votes tx has just
-// inserted with seqs from first on.
-func (im *importer) importSummaries(recs []rlhf.Record, first int64) error {
-	args := make([]any, 0, len(recs)*13)
-	for i := range recs {
-		args = append(append(args, first+int64(i)), summaryArgs(&recs[i])...)
+// importSummaries writes summaries, the summaryArgs of records whose votes
+// tx has just inserted with seqs from first on, back to back.
+func (im *importer) importSummaries(sums []any, first int64) error {
+	n := len(sums) / summaryCount
+	args := make([]any, 0, n*(summaryCount+1))
+	for i := 0; i < n; i++ {
+		args = append(append(args, first+int64(i)), sums[i*summaryCount:(i+1)*summaryCount]...)
 	}
-	st, err := im.prepare(multiRow(importSummariesSQL, importSummariesValues, len(recs)))
+	st, err := im.prepare(multiRow(importSummariesSQL, importSummariesValues, n))
 	if err != nil {
 		return err
 	}
