@@ -450,16 +450,23 @@ func (im *importer) insertSeqs(head, values string, rows int, args []any, first 
 
 // writeTurns inserts the turns of recs, whose battles were just inserted
 // with seqs from im.battleSeq on, in statements of at most importBatch
-// rows. It returns args, the buffer it used.
+// rows. It returns args, the buffer it used. Turns with no answer
+// metadata (an imported conversation: no finish reason, tokens, times or
+// errors) go in statements that bind 6 values a row instead of 18, the
+// rest written as constants: the same rows.
 func (im *importer) writeTurns(recs []rlhf.Record, args []any) ([]any, error) {
-	rows := 0
+	rows, bare := 0, false
 	put := func() error {
+		values, width := importTurnsValues, 18
+		if bare {
+			values, width = importBareTurnsValues, 6
+		}
 		for rows > 0 {
 			n := pow2Floor(rows)
-			if m, err := im.exec(importTurnsSQL, importTurnsValues, n, args[:n*18]); err != nil || m != n {
+			if m, err := im.exec(importTurnsSQL, values, n, args[:n*width]); err != nil || m != n {
 				return errors.Join(err, fmt.Errorf("import: %d of %d turns inserted", m, n))
 			}
-			args = append(args[:0], args[n*18:]...)
+			args = append(args[:0], args[n*width:]...)
 			rows -= n
 		}
 		return nil
@@ -468,9 +475,19 @@ func (im *importer) writeTurns(recs []rlhf.Record, args []any) ([]any, error) {
 		seq, b := im.battleSeq+int64(i), &recs[i].Battle
 		for j := range b.Turns {
 			t := &b.Turns[j]
-			args = append(args, seq, t.Index, t.Prompt, ms(t.At),
-				t.A.Content, t.A.FinishReason, t.A.Tokens, t.A.TTFT.Microseconds(), t.A.Duration.Microseconds(), t.A.ErrorCode, t.A.Error,
-				t.B.Content, t.B.FinishReason, t.B.Tokens, t.B.TTFT.Microseconds(), t.B.Duration.Microseconds(), t.B.ErrorCode, t.B.Error)
+			if isBare := bareAnswer(&t.A) && bareAnswer(&t.B); isBare != bare {
+				if err := put(); err != nil {
+					return args, err
+				}
+				bare = isBare
+			}
+			if bare {
+				args = append(args, seq, t.Index, t.Prompt, ms(t.At), t.A.Content, t.B.Content)
+			} else {
+				args = append(args, seq, t.Index, t.Prompt, ms(t.At),
+					t.A.Content, t.A.FinishReason, t.A.Tokens, t.A.TTFT.Microseconds(), t.A.Duration.Microseconds(), t.A.ErrorCode, t.A.Error,
+					t.B.Content, t.B.FinishReason, t.B.Tokens, t.B.TTFT.Microseconds(), t.B.Duration.Microseconds(), t.B.ErrorCode, t.B.Error)
+			}
 			if rows++; rows == importBatch {
 				if err := put(); err != nil {
 					return args, err
@@ -479,6 +496,13 @@ func (im *importer) writeTurns(recs []rlhf.Record, args []any) ([]any, error) {
 		}
 	}
 	return args, put()
+}
+
+// bareAnswer reports whether a has nothing but its content: the columns
+// importBareTurnsValues writes as constants are all empty or zero.
+func bareAnswer(a *rlhf.Answer) bool {
+	return a.FinishReason == "" && a.Tokens == 0 && a.TTFT.Microseconds() == 0 && a.Duration.Microseconds() == 0 &&
+		a.ErrorCode == "" && a.Error == ""
 }
 
 // writeOneByOne stores recs one at a time, skipping those already stored.
@@ -570,4 +594,7 @@ const (
 		 b_content, b_finish, b_tokens, b_ttft_us, b_duration_us, b_error_code, b_error)
 		VALUES %s`
 	importTurnsValues = `(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	// importBareTurnsValues is importTurnsValues for turns with
+	// bareAnswer answers.
+	importBareTurnsValues = `(?,?,?,?,?,'',0,0,0,'','',?,'',0,0,0,'','')`
 )

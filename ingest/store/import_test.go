@@ -255,3 +255,79 @@ func TestImportKeepsIndexesAndTriggers(t *testing.T) {
 		t.Errorf("a query by contributor does not use battles_contributor after imports: %s", plan)
 	}
 }
+
+// storeContents returns what a store holds of its records, as text: every
+// record with its seq, every vote summary, the kept sides and the counts.
+func storeContents(t *testing.T, s *Store) []string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	err := s.RecordsWhere(ctx, RecordFilter{}, func(seq int64, r *rlhf.Record) error {
+		out = append(out, fmt.Sprintf("record %d %+v", seq, *r))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Summaries(ctx, 0, -1, func(sum *rlhf.Summary) error {
+		out = append(out, fmt.Sprintf("summary %+v", *sum))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sides, err := s.BattleSides(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	battles, votes, err := s.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(out, fmt.Sprintf("sides %v", sides), fmt.Sprintf("counts %d %d", battles, votes))
+}
+
+// TestImportSameAsVotes checks that an import stores what saving the same
+// records vote by vote stores: records, turns (with and without answer
+// metadata, in one batch), summaries with style features, the arena's
+// sides and the counts, in the same order; and that the secondary indexes
+// are the ones a store that never imported has.
+func TestImportSameAsVotes(t *testing.T) {
+	ctx := context.Background()
+	recs := importRecs("s", 2*importBatch+9)
+	for i := range recs {
+		b := &recs[i].Battle
+		if i%3 == 0 {
+			b.Source = rlhf.SourceArena
+		}
+		if i%4 < 2 { // bare turns, as imported conversations have
+			for j := range b.Turns {
+				tu := &b.Turns[j]
+				tu.A = rlhf.Answer{Content: fmt.Sprintf("## Answer\n\n- **%d**", i)}
+				tu.B = rlhf.Answer{Content: "b"}
+			}
+		}
+	}
+	imported, voted := openTest(t), openTest(t)
+	if st, err := imported.Import(ctx, feed(recs, nil)); err != nil || st.Added != len(recs) {
+		t.Fatalf("Import = %+v, %v", st, err)
+	}
+	for i := range recs {
+		r := recs[i]
+		if err := voted.SaveVote(ctx, &r.Battle, &r.Vote); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, want := storeContents(t, imported), storeContents(t, voted)
+	if len(got) != len(want) {
+		t.Fatalf("the import holds %d items, the votes %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("item %d:\nimported %s\n   voted %s", i, got[i], want[i])
+		}
+	}
+	if g, w := schemaObjects(t, imported), schemaObjects(t, voted); !reflect.DeepEqual(g, w) {
+		t.Errorf("indexes and triggers after an import %v, after votes %v", g, w)
+	}
+}
