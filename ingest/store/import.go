@@ -238,7 +238,6 @@ type importer struct {
 	writeErr error
 
 	args []any // the writer's
-	ids  []any
 }
 
 // importBuf is a batch of records, copied by put, with what can be
@@ -340,39 +339,27 @@ func (im *importer) flush(b *importBuf) error {
 	return nil
 }
 
-// write stores recs. The fast path, for records new to the store, is one
-// multi-row INSERT each for battles and votes and as few as possible for
-// turns. One query for the batch says whether its battles are new; the
-// votes of new battles can only collide on their own ids, which INSERT OR
-// IGNORE counts. When some battle or vote is there already the batch's
-// rows (all new) are deleted again and the batch is stored one record at a
-// time, as ImportRecords does. (A savepoint per batch instead was
-// measured: it journals every page the batch touches and costs several
-// times the inserts.)
+// write stores recs, with sums their summaryArgs. The fast path, for
+// records new to the store, is one multi-row INSERT each for battles,
+// votes and summaries and as few as possible for turns (writeNew). Their
+// battles and votes go in OR IGNORE: when fewer rows go in than recs has,
+// some battle or vote id is stored already (or comes twice in recs), and
+// the batch's rows, all new, are deleted again (they are the rows with
+// the largest seqs) and the batch is stored one record at a time, as
+// ImportRecords does. (A savepoint per batch instead was measured: it
+// journals every page the batch touches and costs several times the
+// inserts.)
 func (im *importer) write(recs []rlhf.Record, sums []any) error {
-	ids := im.ids[:0]
-	for i := range recs {
-		ids = append(ids, recs[i].Battle.ID)
-	}
-	im.ids = ids
-	st, err := im.prepare(multiRow(importStoredSQL, "?", len(recs)))
-	if err != nil {
+	ok, err := im.writeNew(recs, sums)
+	if ok || err != nil {
 		return err
 	}
-	var stored int
-	if err := st.QueryRowContext(im.sctx, ids...).Scan(&stored); err != nil {
-		return fmt.Errorf("import: %w", err)
-	}
-	if stored == 0 {
-		ok, err := im.writeNew(recs, sums)
-		if ok || err != nil {
-			return err
-		}
-		// A vote id is taken: undo the batch.
-		for _, q := range []string{importUndoVotesSQL, importUndoBattlesSQL} {
-			if _, err := im.tx.ExecContext(im.sctx, multiRow(q, "?", len(recs)), ids...); err != nil {
-				return fmt.Errorf("import: %w", err)
-			}
+	for _, undo := range []struct {
+		table string
+		from  int64
+	}{{"votes", im.voteSeq}, {"battles", im.battleSeq}} {
+		if _, err := im.tx.ExecContext(im.sctx, `DELETE FROM `+undo.table+` WHERE seq >= ?`, undo.from); err != nil {
+			return fmt.Errorf("import: %w", err)
 		}
 	}
 	if err := im.writeOneByOne(recs, sums); err != nil {
@@ -381,9 +368,9 @@ func (im *importer) write(recs []rlhf.Record, sums []any) error {
 	return im.readSeqs()
 }
 
-// writeNew inserts recs, whose battles are not stored. ok is false, and
-// nothing inserted yet but recs's battles and votes, when some vote id is
-// stored already.
+// writeNew inserts recs. ok is false, and nothing inserted yet but some
+// of recs's battles and votes, when some battle or vote id is stored
+// already.
 //
 // Each table's rows go in multi-row statements. Battles and votes get
 // their seqs from SQLite (the largest plus one, as readSeqs counts them:
@@ -403,7 +390,7 @@ func (im *importer) writeNew(recs []rlhf.Record, sums []any) (ok bool, err error
 			goldValue(b))
 	}
 	if n, err := im.insertSeqs(importBattlesSQL, importBattlesValues, len(recs), args, im.battleSeq); err != nil || n != len(recs) {
-		return false, errors.Join(fmt.Errorf("import: battles %s to %s: %d of %d inserted", recs[0].Battle.ID, recs[len(recs)-1].Battle.ID, n, len(recs)), err)
+		return false, err // without an error, a battle id is taken
 	}
 	args = args[:0]
 	for i := range recs {
@@ -573,14 +560,11 @@ func pow2Floor(n int) int {
 	return p
 }
 
-// The fast path's statements (see writeNew). A conflict on a battle or a
-// turn (which write rules out) fails the import; one on a vote id is
-// counted.
+// The fast path's statements (see writeNew). A battle or vote id taken
+// is counted (see write); a conflict on a turn, which that rules out,
+// fails the import.
 const (
-	importStoredSQL      = `SELECT count(*) FROM battles WHERE id IN (%s)`
-	importUndoVotesSQL   = `DELETE FROM votes WHERE battle_id IN (%s)`
-	importUndoBattlesSQL = `DELETE FROM battles WHERE id IN (%s)`
-	importBattlesSQL     = `INSERT OR FAIL INTO battles
+	importBattlesSQL = `INSERT OR IGNORE INTO battles
 		(id, contributor_id, model_a, model_b, status, created_at, updated_at, source, campaign_id, category, language, identity_leak, gold)
 		VALUES %s`
 	importBattlesValues = `(?,?,?,?,?,?,?,?,?,?,?,?,?)`

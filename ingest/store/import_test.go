@@ -237,6 +237,16 @@ func TestImportKeepsIndexesAndTriggers(t *testing.T) {
 		t.Fatalf("Import with a vote id twice = %+v, %v; want 9 added, 1 present", st, err)
 	}
 	check("an import of a vote id twice")
+	recs = arena(importRecs("d", 10))
+	recs[6].Battle.ID, recs[6].Vote.BattleID, recs[6].Battle.ModelA = recs[3].Battle.ID, recs[3].Battle.ID, "gamma"
+	st, err = s.Import(ctx, feed(recs, nil))
+	if err != nil || st.Added != 9 || st.Present != 1 {
+		t.Fatalf("Import with a battle id twice = %+v, %v; want 9 added, 1 present", st, err)
+	}
+	if b, err := s.Battle(ctx, recs[3].Battle.ID); err != nil || b.ModelA != recs[3].Battle.ModelA {
+		t.Fatalf("battle %s after an import of its id twice = %+v, %v; want the first", recs[3].Battle.ID, b, err)
+	}
+	check("an import of a battle id twice")
 	rows, err := s.write.Query(`EXPLAIN QUERY PLAN SELECT id FROM battles WHERE contributor_id = 'x'`)
 	if err != nil {
 		t.Fatal(err)
