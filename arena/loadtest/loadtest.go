@@ -326,32 +326,36 @@ func (r *run) prepare(ctx context.Context, conns []Conn) ([]*worker, error) {
 // pace calls send(j, job) for each job j in turn once it is due, every
 // 1/Rate from r.start, kept whether or not earlier jobs are done: the open
 // loop's schedule. Like the in-process benchmarks' pacer it wakes once a
-// millisecond and sends every job that has come due. It stops after the
+// millisecond (on a ticker: see tick.go) and sends every job that has
+// come due. It stops after the
 // last job, when ctx ends or when send returns false.
 func (r *run) pace(ctx context.Context, send func(j int, jb job) bool) {
-	interval := r.interval()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
+	tick := newTicker(ctx, time.Millisecond)
+	defer tick.stop()
 	for j := 0; ; {
 		now := time.Now()
 		for ; j < r.cfg.Jobs; j++ {
-			due := r.start.Add(time.Duration(j) * interval)
-			if due.After(now) {
+			jb := r.job(j)
+			if jb.due.After(now) {
 				break
 			}
-			if !send(j, job{due, j >= r.cfg.Warmup}) {
+			if !send(j, jb) {
 				return
 			}
 		}
 		if j == r.cfg.Jobs {
 			return
 		}
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
+		if !tick.wait() {
 			return
 		}
 	}
+}
+
+// job is job j of an open loop: when it is due, and whether it is
+// measured.
+func (r *run) job(j int) job {
+	return job{r.start.Add(time.Duration(j) * r.interval()), j >= r.cfg.Warmup}
 }
 
 // interval is the time between two jobs' due times in an open loop.

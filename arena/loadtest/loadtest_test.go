@@ -1,10 +1,14 @@
 package loadtest
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -87,5 +91,76 @@ func TestCPUNotMeasured(t *testing.T) {
 	rep := &Report{CPUNotMeasured: w.cpuErr.Error()}
 	if err := rep.WriteText(&out); err != nil || !strings.Contains(out.String(), "processor time per job: not measured (") {
 		t.Errorf("WriteText = %q, %v; want processor time not measured", out.String(), err)
+	}
+}
+
+// fakeConn answers start frames with a battle and its ready frame and,
+// unless mute, vote frames with an acknowledgement.
+type fakeConn struct {
+	mute    bool
+	battles int
+	out     chan []byte
+	closed  chan struct{}
+	once    sync.Once
+}
+
+func newFakeConn(mute bool) *fakeConn {
+	return &fakeConn{mute: mute, out: make(chan []byte, 1<<12), closed: make(chan struct{})}
+}
+
+func (c *fakeConn) Send(frame []byte) error {
+	switch {
+	case bytes.HasPrefix(frame, []byte(`{"type":"start"`)):
+		c.battles++
+		id := fmt.Sprintf(`"b%d"`, c.battles)
+		c.out <- []byte(`{"type":"battle","battle_id":` + id + `,"max_turns":1}`)
+		c.out <- []byte(`{"type":"ready","battle_id":` + id + `}`)
+	case bytes.HasPrefix(frame, []byte(`{"type":"vote"`)) && !c.mute:
+		c.out <- []byte(`{"type":"voted","battle_id":"b"}`)
+	}
+	return nil
+}
+
+func (c *fakeConn) Next() ([]byte, error) {
+	select {
+	case f := <-c.out:
+		return f, nil
+	case <-c.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (c *fakeConn) Close() error {
+	c.once.Do(func() { close(c.closed) })
+	return nil
+}
+
+// TestPaceVotes offers votes in an open loop over connections that get
+// unequal shares: each connection's reader takes exactly its votes'
+// answers, and a run whose votes go unanswered ends at its time bound.
+func TestPaceVotes(t *testing.T) {
+	for _, tt := range []struct {
+		mute      bool
+		jobs      int
+		wantVotes int64
+	}{{false, 23, 23}, {true, 10, 0}} {
+		cfg := Config{
+			Dial:         func(context.Context) (Conn, error) { return newFakeConn(tt.mute), nil },
+			Contributors: 4, Mode: ModeVotes, Rate: 1000, Jobs: tt.jobs, Warmup: 3,
+			Duration: time.Second, Prompt: "p",
+		}
+		rep, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Votes != tt.wantVotes || rep.VoteAck.Count != max(int(tt.wantVotes)-3, 0) {
+			t.Errorf("mute %v: %d votes, %d measured; want %d, all but the 3 of the warm-up", tt.mute, rep.Votes, rep.VoteAck.Count, tt.wantVotes)
+		}
+		if rep.SendLag.Count != tt.jobs-3 || rep.SendLag.P50 < 0 {
+			t.Errorf("mute %v: %d votes' send lags (p50 %g ms), want the %d measured sent", tt.mute, rep.SendLag.Count, rep.SendLag.P50, tt.jobs-3)
+		}
+		if !tt.mute && (rep.Jobs != int64(tt.jobs) || len(rep.Errors) != 0) {
+			t.Errorf("%d jobs, errors %v; want %d, none", rep.Jobs, rep.Errors, tt.jobs)
+		}
 	}
 }

@@ -10,13 +10,14 @@ import (
 
 // samples are latencies as measured, unsorted.
 type samples struct {
-	ttft, gap, ack []time.Duration
+	ttft, gap, ack, lag []time.Duration
 }
 
 func (s *samples) add(o *samples) {
 	s.ttft = append(s.ttft, o.ttft...)
 	s.gap = append(s.gap, o.gap...)
 	s.ack = append(s.ack, o.ack...)
+	s.lag = append(s.lag, o.lag...)
 }
 
 // Summary is a latency distribution, in milliseconds.
@@ -66,10 +67,14 @@ type Report struct {
 	// TokenGap is the time between two tokens of one side (the model's
 	// pace plus the relay's jitter); VoteAck runs from when a vote was due
 	// to its acknowledgement.
-	TTFT     Summary        `json:"ttft"`
-	TokenGap Summary        `json:"token_gap"`
-	VoteAck  Summary        `json:"vote_ack"`
-	Errors   map[string]int `json:"errors"` // by code; "connection" for a broken connection
+	TTFT     Summary `json:"ttft"`
+	TokenGap Summary `json:"token_gap"`
+	VoteAck  Summary `json:"vote_ack"`
+	// SendLag, in an open loop of votes, runs from when a vote was due
+	// to when the load tester sent it (the pacer wakes once a
+	// millisecond): the part of VoteAck that is the load tester's.
+	SendLag Summary        `json:"send_lag"`
+	Errors  map[string]int `json:"errors"` // by code; "connection" for a broken connection
 	// ServerRSSKiB is the server's resident memory before and after the
 	// run, when the server is a local process (zero otherwise).
 	ServerRSSKiB [2]int64 `json:"server_rss_kib"`
@@ -97,6 +102,7 @@ func (r *run) report() *Report {
 		Jobs: c.Jobs, Battles: c.Battles, Votes: c.Votes, Abandoned: c.Abandoned,
 		JobsPerSec: rate(jobs, secs), VotesPerSec: rate(r.mvotes.Load(), secs),
 		TTFT: summarize(r.samples.ttft), TokenGap: summarize(r.samples.gap), VoteAck: summarize(r.samples.ack),
+		SendLag:         summarize(r.samples.lag),
 		Errors:          maps.Clone(r.codes),
 		ClientCPUPerJob: perJob(w.cpu, jobs),
 		ServerCPUPerJob: perJob(w.serverCPU, jobs),
@@ -140,10 +146,15 @@ func (rep *Report) WriteText(w io.Writer) error {
 	p("measured: %.1f jobs/s, %.1f votes/s acknowledged\n", rep.JobsPerSec, rep.VotesPerSec)
 	p("whole run: jobs %d  battles %d  votes %d  abandoned %d\n", rep.Jobs, rep.Battles, rep.Votes, rep.Abandoned)
 	p("%-22s %8s %9s %9s %9s %9s\n", "latency (ms)", "count", "p50", "p90", "p99", "max")
-	for _, l := range []struct {
+	type latency struct {
 		name string
 		s    Summary
-	}{{"time to first token", rep.TTFT}, {"relay (token gap)", rep.TokenGap}, {"vote acknowledgement", rep.VoteAck}} {
+	}
+	lats := []latency{{"time to first token", rep.TTFT}, {"relay (token gap)", rep.TokenGap}, {"vote acknowledgement", rep.VoteAck}}
+	if rep.SendLag.Count > 0 { // an open loop of votes
+		lats = append(lats, latency{"vote sent after due", rep.SendLag})
+	}
+	for _, l := range lats {
 		p("%-22s %8d %9.2f %9.2f %9.2f %9.2f\n", l.name, l.s.Count, l.s.P50, l.s.P90, l.s.P99, l.s.Max)
 	}
 	if len(rep.Errors) == 0 {

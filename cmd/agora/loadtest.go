@@ -36,7 +36,10 @@ In --mode votes at a --rate, one pacer sends each vote when it is due,
 round robin over the connections, without waiting for the connection's
 earlier votes, as BenchmarkVoteAckAt2k does; the frames are the in-process
 benchmarks' (the type first), and an acknowledgement is read no further
-than its type, as theirs is.
+than its type, as theirs is. The pacer wakes once a millisecond, on Linux
+from a timerfd (precise however idle the load tester is), and the report
+says how long after its due time each vote was sent: the load tester's
+own part of the acknowledgement's latency.
 
 The run stops after --count jobs or --duration (which includes the
 preparation of --mode votes), whichever comes first. Its first --warmup

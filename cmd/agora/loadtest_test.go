@@ -66,6 +66,9 @@ func TestLoadtestVotesOpenLoop(t *testing.T) {
 		t.Errorf("warm-up %.3f s, measured %.3f s, server %.3f ms a vote; want 0.1 s (20 votes at 200/s), at least the 0.4 s of 80 votes, and the server's processor time",
 			rep.WarmupSeconds, rep.Seconds, rep.ServerCPUPerJob)
 	}
+	if rep.SendLag.Count != 80 {
+		t.Errorf("%d votes' send lags, want the 80 measured", rep.SendLag.Count)
+	}
 	if rep.TTFT.Count != 0 {
 		t.Errorf("votes mode measured %d first tokens; the preparation is not part of the run", rep.TTFT.Count)
 	}
