@@ -53,6 +53,15 @@ func HashLevel(x int64) int {
 	return level
 }
 
+// HashLeaf returns the leaf whose append stores the hash at stored index
+// x, and x's level: appending leaf n stores the hashes of levels 0 to k
+// (k the count of n's trailing 1 bits) from StoredHashIndex(0, n) on, so x
+// is the level'th of them.
+func HashLeaf(x int64) (leaf int64, level int) {
+	level, k := tlog.SplitStoredHashIndex(x)
+	return (k+1)<<level - 1, level
+}
+
 // StoredHashes returns the tree hashes that appending leaf n with record
 // adds; they are stored from StoredHashIndex(0, n) on. read returns hashes
 // stored earlier.

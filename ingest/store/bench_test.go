@@ -89,6 +89,7 @@ func benchmarkSaveVote(b *testing.B, log bool) {
 		s.UseLedger(ledger.NewEncoder([]byte("bench pseudonym key")))
 	}
 	ctx := context.Background()
+	writer := observeWriter(s)
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	var wg sync.WaitGroup
@@ -111,7 +112,30 @@ func benchmarkSaveVote(b *testing.B, log bool) {
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "votes/s")
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/vote")
+	writer(b)
 	reportLatency(b, slices.Concat(lat...))
+}
+
+// observeWriter sums the store's group commits from now on: the function
+// it returns reports the writer's time per vote (its commits' elapsed time,
+// the fsync included: the time every waiting caller waits for) and the
+// votes per commit.
+func observeWriter(s *Store) func(b *testing.B) {
+	var mu sync.Mutex
+	var busy time.Duration
+	var commits, writes int
+	s.ObserveCommits(func(d time.Duration, n int, _ bool) {
+		mu.Lock()
+		busy, commits, writes = busy+d, commits+1, writes+n
+		mu.Unlock()
+	})
+	return func(b *testing.B) {
+		s.ObserveCommits(nil)
+		mu.Lock()
+		defer mu.Unlock()
+		b.ReportMetric(float64(busy.Microseconds())/float64(max(writes, 1)), "writer-us/vote")
+		b.ReportMetric(float64(writes)/float64(max(commits, 1)), "votes/commit")
+	}
 }
 
 // BenchmarkSaveVoteAt10k measures commit latency at a steady 10,000

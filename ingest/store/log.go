@@ -38,20 +38,26 @@ CREATE INDEX log_checkpoints_size ON log_checkpoints(size);`
 const logSizeSQL = `SELECT coalesce(max(idx) + 1, 0) FROM log_leaves`
 
 // logRows are the sizes of the multi-row inserts that write a group's
-// leaves, largest first, each prepared at Open: a group of any size is
-// written with a few statements.
-var logRows = []int{256, 64, 16, 4, 1}
+// leaves, largest first, each prepared at Open: a group of n leaves is
+// written with one statement per 1 bit of n (a group of 512, two).
+var logRows = []int{256, 128, 64, 32, 16, 8, 4, 2, 1}
 
-// insertLeavesSQL inserts n leaves.
+// insertLeavesSQL inserts n leaves, each with its tree hashes.
+//
+// OR FAIL, not the default ABORT: a failing insert leaves the rows it
+// wrote before the failure, which costs SQLite no statement journal (a
+// copy of every page the statement changes, the log's last page each
+// time). Nothing is left half done: an insert that fails fails its write,
+// whose transaction or savepoint is rolled back (runGroup).
 func insertLeavesSQL(n int) string {
-	return `INSERT INTO log_leaves (idx, kind, ref, data) VALUES ` + rowsSQL("(?, ?, ?, ?)", n)
+	return `INSERT OR FAIL INTO log_leaves (idx, kind, ref, data, hashes) VALUES ` + rowsSQL("(?, ?, ?, ?, ?)", n)
 }
 
 func rowsSQL(row string, n int) string { return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") }
 
 // logQueries are the log's statements prepared at Open.
 func logQueries() []string {
-	q := []string{readRunSQL, readOldHashSQL, insertRunSQL}
+	q := []string{readLeafHashesSQL, readRunSQL, readOldHashSQL}
 	for _, n := range logRows {
 		q = append(q, insertLeavesSQL(n))
 	}
@@ -75,6 +81,7 @@ type logWriter struct {
 	pending []pendingLeaf          // appended, not yet written, in index order
 	pendAt  int64                  // stored-hash index of the first pending hash
 	pendH   []ledger.Hash          // their tree hashes, from pendAt on
+	blob    []byte                 // pendH's bytes, as flushLog writes them
 	votes   []ledger.CommittedVote // votes' leaves appended in the open transaction, for their receipts
 }
 
@@ -161,26 +168,31 @@ func (s *Store) treeHash(ctx context.Context, tx *sql.Tx, x int64) (ledger.Hash,
 	return s.readTreeHash(ctx, tx, x)
 }
 
-// flushLog writes the pending leaves and their tree hashes in tx, with a
-// few multi-row inserts. The writer calls it before each commit (and, under
-// savepoints, at the end of each write); a write that reads log_leaves in
-// its transaction calls it first.
+// flushLog writes the pending leaves in tx, each row with the tree hashes
+// its append stored (log_leaf_hashes.go), with a few multi-row inserts: the
+// log adds one page to a commit, its last leaves'. The writer calls it
+// before each commit (and, under savepoints, at the end of each write); a
+// write that reads log_leaves in its transaction calls it first.
 func (s *Store) flushLog(ctx context.Context, tx *sql.Tx) error {
 	w := &s.log
 	if len(w.pending) == 0 {
 		return nil
 	}
 	first := w.pending[0].idx
-	err := insertRows(len(w.pending), 4, insertLeavesSQL, func(i int, args []any) []any {
+	w.blob = w.blob[:0]
+	for i := range w.pendH {
+		w.blob = append(w.blob, w.pendH[i][:]...)
+	}
+	const size = int64(len(ledger.Hash{}))
+	err := insertRows(len(w.pending), 5, insertLeavesSQL, func(i int, args []any) []any {
 		l := &w.pending[i]
-		return append(args, l.idx, int(l.kind), l.ref, l.data)
+		from := ledger.StoredHashIndex(0, l.idx) - w.pendAt
+		to := ledger.StoredHashIndex(0, l.idx+1) - w.pendAt
+		return append(args, l.idx, int(l.kind), l.ref, l.data, w.blob[from*size:to*size])
 	}, func(q string, args []any) error {
 		_, err := s.exec(ctx, tx, q, args...)
 		return err
 	})
-	if err == nil {
-		err = s.insertRuns(ctx, tx, w.pendAt, w.pendH)
-	}
 	if err != nil {
 		return fmt.Errorf("append leaves %d to %d: %w", first, w.size-1, err)
 	}

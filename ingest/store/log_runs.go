@@ -12,7 +12,7 @@ import (
 	"github.com/agora-rlhf/agora/rlhf"
 )
 
-// LogRunsMigration keeps the log's tree hashes in runs: one row holds the
+// LogRunsMigration kept the log's tree hashes in runs: one row holds the
 // hashes a commit added, consecutive in tlog's stored-hash order, instead of
 // a row per hash. A vote's commit writes one row (and one page) for them
 // instead of two rows per vote. Hashes written before stay in log_hashes,
@@ -25,29 +25,12 @@ const LogRunsMigration = `CREATE TABLE log_hash_runs (
 const (
 	readRunSQL     = `SELECT at, hashes FROM log_hash_runs WHERE at <= ? ORDER BY at DESC LIMIT 1`
 	readOldHashSQL = `SELECT hash FROM log_hashes WHERE idx = ?`
-	insertRunSQL   = `INSERT OR REPLACE INTO log_hash_runs (at, hashes) VALUES (?, ?)`
 )
 
-// maxRun is the most hashes one run holds (4 KiB, inside a page): a large
-// write (an import, a release) is cut into runs that each read back
-// quickly.
+// maxRun is the most hashes one run held (4 KiB, inside a page): a large
+// write (an import, a release) was cut into runs that each read back
+// quickly. (Since LeafHashesMigration no runs are written.)
 const maxRun = 128
-
-// insertRuns writes hashes, from stored-hash index at on, in runs.
-func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, at int64, hashes []ledger.Hash) error {
-	for len(hashes) > 0 {
-		k := min(len(hashes), maxRun)
-		blob := make([]byte, 0, k*len(ledger.Hash{}))
-		for i := range k {
-			blob = append(blob, hashes[i][:]...)
-		}
-		if _, err := s.exec(ctx, tx, insertRunSQL, at, blob); err != nil {
-			return err
-		}
-		at, hashes = at+int64(k), hashes[k:]
-	}
-	return nil
-}
 
 // runHash returns the hash at stored index x from the run that starts at
 // at, and whether the run holds it.
@@ -61,9 +44,13 @@ func runHash(at int64, run []byte, x int64) (ledger.Hash, bool) {
 	return h, true
 }
 
-// readTreeHash reads the tree hash at stored index x in tx: from its run,
-// or from log_hashes where it was written before runs.
+// readTreeHash reads the tree hash at stored index x in tx: from its
+// leaf's row, or where it was written before those kept hashes: its run,
+// or log_hashes before runs.
 func (s *Store) readTreeHash(ctx context.Context, tx *sql.Tx, x int64) (ledger.Hash, error) {
+	if h, ok, err := s.readLeafTreeHash(ctx, tx, x); err != nil || ok {
+		return h, err
+	}
 	var at int64
 	var run []byte
 	err := s.queryRow(ctx, tx, readRunSQL, x).Scan(&at, &run)
@@ -84,7 +71,8 @@ func (s *Store) readTreeHash(ctx context.Context, tx *sql.Tx, x int64) (ledger.H
 
 // ReadHashes returns the tree hashes stored at indexes, in their order:
 // the upper ones kept in memory once read (treeTop), the others from the
-// store.
+// store: from their leaves' rows, or where they were written before those
+// kept hashes (runs, then log_hashes).
 func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]ledger.Hash, error) {
 	out := make([]ledger.Hash, len(indexes))
 	pos := s.top.fill(indexes, out)
@@ -93,28 +81,11 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]ledger.Hash,
 	}
 	read := slices.Sorted(maps.Keys(pos))
 	where := maps.Clone(pos) // pos loses each index as it is found
-	var lone []int64
-	for _, c := range clusters(read) {
-		if len(c) == 1 {
-			lone = append(lone, c[0])
-		} else if err := s.readRange(ctx, c, out, pos); err != nil {
-			return nil, err
-		}
+	if err := s.readLeafHashes(ctx, pos, out); err != nil {
+		return nil, err
 	}
-	const chunk = 500
-	for lo := 0; lo < len(lone); lo += chunk {
-		if err := s.readRuns(ctx, lone[lo:min(lo+chunk, len(lone))], out, pos); err != nil {
-			return nil, err
-		}
-	}
-	var old []int64
-	for x := range pos {
-		old = append(old, x)
-	}
-	for lo := 0; lo < len(old); lo += chunk {
-		if err := s.readOldHashes(ctx, old[lo:min(lo+chunk, len(old))], out, pos); err != nil {
-			return nil, err
-		}
+	if err := s.readOlderHashes(ctx, pos, out); err != nil {
+		return nil, err
 	}
 	for x := range pos {
 		return nil, rlhf.Errorf(rlhf.ENotFound, "tree hash %d is not stored", x)
@@ -123,15 +94,36 @@ func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]ledger.Hash,
 	return out, nil
 }
 
-// clusters cuts sorted indexes where two are more than a run apart: the
-// runs that hold a cluster's indexes are read with one range (readRange)
-// with few runs between that hold none of them. A level's hashes for a
-// tile, or an inclusion proof's lower levels, are a cluster.
-func clusters(sorted []int64) [][]int64 {
+// readOlderHashes reads the indexes left in pos from where hashes were
+// written before leaves' rows kept them: runs, then log_hashes.
+func (s *Store) readOlderHashes(ctx context.Context, pos map[int64][]int, out []ledger.Hash) error {
+	if len(pos) == 0 {
+		return nil
+	}
+	var lone []int64
+	for _, c := range clusters(slices.Sorted(maps.Keys(pos)), maxRun) {
+		if len(c) == 1 {
+			lone = append(lone, c[0])
+		} else if err := s.readRange(ctx, c, out, pos); err != nil {
+			return err
+		}
+	}
+	err := chunked(lone, func(part []int64) error { return s.readRuns(ctx, part, out, pos) })
+	if err != nil {
+		return err
+	}
+	return chunked(slices.Collect(maps.Keys(pos)), func(part []int64) error { return s.readOldHashes(ctx, part, out, pos) })
+}
+
+// clusters cuts sorted indexes where two are more than gap apart: the
+// rows that hold a cluster's indexes are read with one range (readRange,
+// readLeafHashes) with few rows between that hold none of them. A level's
+// hashes for a tile, or an inclusion proof's lower levels, are a cluster.
+func clusters(sorted []int64, gap int64) [][]int64 {
 	var out [][]int64
 	start := 0
 	for i := 1; i <= len(sorted); i++ {
-		if i == len(sorted) || sorted[i]-sorted[i-1] > maxRun {
+		if i == len(sorted) || sorted[i]-sorted[i-1] > gap {
 			out = append(out, sorted[start:i])
 			start = i
 		}
@@ -147,17 +139,7 @@ const readRangeSQL = `SELECT at, hashes FROM log_hash_runs
 // readRange reads the runs that hold the sorted indexes of a cluster, in
 // one range, as readRuns does.
 func (s *Store) readRange(ctx context.Context, indexes []int64, out []ledger.Hash, pos map[int64][]int) error {
-	rows, err := s.read.QueryContext(ctx, readRangeSQL, indexes[0], indexes[len(indexes)-1])
-	if err != nil {
-		return fmt.Errorf("read tree hashes: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var at int64
-		var run sql.RawBytes
-		if err := rows.Scan(&at, &run); err != nil {
-			return fmt.Errorf("read tree hashes: %w", err)
-		}
+	return s.scanHashRows(ctx, func(at int64, run []byte) {
 		for len(indexes) > 0 && indexes[0] < at { // in no run: log_hashes has it
 			indexes = indexes[1:]
 		}
@@ -172,11 +154,7 @@ func (s *Store) readRange(ctx context.Context, indexes []int64, out []ledger.Has
 			delete(pos, indexes[0])
 			indexes = indexes[1:]
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read tree hashes: %w", err)
-	}
-	return nil
+	}, readRangeSQL, indexes[0], indexes[len(indexes)-1])
 }
 
 // readRuns reads the runs that hold indexes, with one query: each index's
@@ -184,25 +162,9 @@ func (s *Store) readRange(ctx context.Context, indexes []int64, out []ledger.Has
 // each position i of pos[x] of every index x a run holds, and deletes x
 // from pos.
 func (s *Store) readRuns(ctx context.Context, indexes []int64, out []ledger.Hash, pos map[int64][]int) error {
-	args := make([]any, len(indexes))
-	for i, x := range indexes {
-		args[i] = x
-	}
 	// The indexes drive the join (CROSS JOIN keeps them outside): each
 	// finds its run's start with one seek, and its run with another.
-	rows, err := s.read.QueryContext(ctx, `SELECT r.at, r.hashes FROM
-		(SELECT DISTINCT (SELECT max(at) FROM log_hash_runs WHERE at <= column1) AS start FROM (VALUES `+rowsSQL("(?)", len(indexes))+`)) q
-		CROSS JOIN log_hash_runs r ON r.at = q.start`, args...)
-	if err != nil {
-		return fmt.Errorf("read tree hashes: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var at int64
-		var run sql.RawBytes
-		if err := rows.Scan(&at, &run); err != nil {
-			return fmt.Errorf("read tree hashes: %w", err)
-		}
+	return s.scanHashRows(ctx, func(at int64, run []byte) {
 		for _, x := range indexes {
 			if h, ok := runHash(at, run, x); ok {
 				for _, i := range pos[x] {
@@ -211,38 +173,18 @@ func (s *Store) readRuns(ctx context.Context, indexes []int64, out []ledger.Hash
 				delete(pos, x)
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read tree hashes: %w", err)
-	}
-	return nil
+	}, `SELECT r.at, r.hashes FROM
+		(SELECT DISTINCT (SELECT max(at) FROM log_hash_runs WHERE at <= column1) AS start FROM (VALUES `+rowsSQL("(?)", len(indexes))+`)) q
+		CROSS JOIN log_hash_runs r ON r.at = q.start`, int64Args(indexes)...)
 }
 
 // readOldHashes reads indexes from log_hashes, where hashes were written
 // one per row before runs, as readRuns does from runs.
 func (s *Store) readOldHashes(ctx context.Context, indexes []int64, out []ledger.Hash, pos map[int64][]int) error {
-	args := make([]any, len(indexes))
-	for i, x := range indexes {
-		args[i] = x
-	}
-	rows, err := s.read.QueryContext(ctx, `SELECT idx, hash FROM log_hashes WHERE idx IN `+placeholders(len(indexes)), args...)
-	if err != nil {
-		return fmt.Errorf("read tree hashes: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var x int64
-		var h []byte
-		if err := rows.Scan(&x, &h); err != nil {
-			return fmt.Errorf("read tree hashes: %w", err)
-		}
+	return s.scanHashRows(ctx, func(x int64, h []byte) {
 		for _, i := range pos[x] {
 			copy(out[i][:], h)
 		}
 		delete(pos, x)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read tree hashes: %w", err)
-	}
-	return nil
+	}, `SELECT idx, hash FROM log_hashes WHERE idx IN `+placeholders(len(indexes)), int64Args(indexes)...)
 }

@@ -27,10 +27,22 @@ func TestLogRunsMigration(t *testing.T) {
 	if err := s.read.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM log_hashes), (SELECT count(*) FROM log_hash_runs)`).Scan(&old, &runs); err != nil {
 		t.Fatal(err)
 	}
-	if want := int(ledger.StoredHashIndex(0, 13)); old != want || runs == 0 {
-		t.Fatalf("%d old hash rows and %d runs; want %d and some", old, runs, want)
+	if want := int(ledger.StoredHashIndex(0, 13)); old != want || runs != 0 {
+		t.Fatalf("%d old hash rows and %d runs; want %d and none (new leaves keep theirs)", old, runs, want)
 	}
-	records, err := s.LeafRecords(ctx, 0, 20)
+	checkTreeHashes(t, s, 20)
+}
+
+// checkTreeHashes checks that the first n leaves of s's log are its
+// whole log and that every tree hash stored for them is the one their
+// records give, read one at a time and all at once.
+func checkTreeHashes(t *testing.T, s *Store, n int64) {
+	t.Helper()
+	ctx := context.Background()
+	if size, err := s.LogSize(ctx); err != nil || size != n {
+		t.Fatalf("log size %d, %v; want %d", size, err, n)
+	}
+	records, err := s.LeafRecords(ctx, 0, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +71,9 @@ func TestLogRunsMigration(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("stored hash %d = %v; the records give %v", i, got[i], want[i])
+		}
+		if one, err := s.ReadHashes(ctx, []int64{int64(i)}); err != nil || one[0] != want[i] {
+			t.Errorf("stored hash %d read alone = %v, %v; the records give %v", i, one, err, want[i])
 		}
 	}
 	if _, err := s.ReadHashes(ctx, []int64{int64(len(want))}); rlhf.ErrorCode(err) != rlhf.ENotFound {
@@ -97,16 +112,8 @@ func unrunHashes(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	undoMigrations(t, db, LogRunsMigration)
 	version := slices.Index(migrations, LogRunsMigration)
-	for _, m := range migrations[version+1:] { // later migrations are undone, to run again
-		undo, ok := migrationUndo[m]
-		if !ok {
-			t.Fatalf("no undo for the migration after LogRunsMigration:\n%s", m)
-		}
-		if _, err := db.Exec(undo); err != nil {
-			t.Fatalf("%s: %v", undo, err)
-		}
-	}
 	for _, q := range []string{
 		`WITH RECURSIVE k(at, i, hashes) AS (
 			SELECT at, 0, hashes FROM log_hash_runs
@@ -118,5 +125,25 @@ func unrunHashes(t *testing.T, path string) {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
+	}
+}
+
+// undoMigrations undoes the migrations after m (newest first, with
+// migrationUndo) in db, a closed store's file, and sets its schema version
+// to m's: opening it runs them again.
+func undoMigrations(t *testing.T, db *sql.DB, m string) {
+	t.Helper()
+	version := slices.Index(migrations, m)
+	for i := len(migrations) - 1; i > version; i-- {
+		undo, ok := migrationUndo[migrations[i]]
+		if !ok {
+			t.Fatalf("no undo for migration %d:\n%s", i+1, migrations[i])
+		}
+		if _, err := db.Exec(undo); err != nil {
+			t.Fatalf("%s: %v", undo, err)
+		}
+	}
+	if _, err := db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, version+1)); err != nil {
+		t.Fatal(err)
 	}
 }

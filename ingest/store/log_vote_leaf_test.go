@@ -60,12 +60,7 @@ func TestVoteLeafMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	version := slices.Index(migrations, VoteLeafMigration)
-	for _, q := range []string{migrationUndo[VoteLeafMigration], fmt.Sprintf(`PRAGMA user_version = %d`, version)} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	undoMigrations(t, db, migrations[slices.Index(migrations, VoteLeafMigration)-1])
 	db.Close()
 	s := voteLogged(t, path, 6, 2)
 	defer s.Close()

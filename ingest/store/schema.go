@@ -103,6 +103,8 @@ var migrations = []string{
 	BattleSidesMigration,
 	// 22: each vote's leaf index on its row; no index of leaves by reference (log_vote_leaf.go).
 	VoteLeafMigration,
+	// 23: the tree hashes a leaf's append stores, in the leaf's row (log_leaf_hashes.go).
+	LeafHashesMigration,
 }
 
 // SchemaVersion is the schema version this code writes.
