@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -35,12 +36,18 @@ import (
 // answer is ackBytes long.
 func paceFloor(b *testing.B, rate int, log bool, clients, perClient, ackBytes int, withStore bool) figures {
 	// The ids sort in the order the votes come, as Agora's (time-ordered)
-	// roughly do, and are as long.
+	// roughly do, and are as long. Each connection is a contributor of its
+	// own, with an id like Agora's (random: the store indexes votes and
+	// battles by contributor).
+	contributors := make([]string, clients)
+	for i := range contributors {
+		contributors[i] = "c_" + rand.Text()[:24]
+	}
 	order := make([]*rlhf.Battle, clients*perClient)
 	battles := make(map[string]*rlhf.Battle, len(order))
 	ids := make([][]string, clients)
 	for j := range order {
-		bt := floorBattle(fmt.Sprintf("%08x-0000-7000-8000-000000000000", j))
+		bt := floorBattle(fmt.Sprintf("%08x-0000-7000-8000-000000000000", j), contributors[j%clients])
 		order[j], battles[bt.ID] = bt, bt
 		ids[j%clients] = append(ids[j%clients], bt.ID)
 	}
@@ -64,12 +71,12 @@ func paceFloor(b *testing.B, rate int, log bool, clients, perClient, ackBytes in
 	return newFigures(lat[0], start, cpuTime()-cpu0)
 }
 
-// floorBattle returns a battle ready for a vote, like those the
-// benchmark's arena stores: one turn, prompt "p", answers "x".
-func floorBattle(id string) *rlhf.Battle {
+// floorBattle returns contributor's battle ready for a vote, like those
+// the benchmark's arena stores: one turn, prompt "p", answers "x".
+func floorBattle(id, contributor string) *rlhf.Battle {
 	now := time.Now()
 	answer := rlhf.Answer{Content: "x", FinishReason: "stop", Tokens: 1}
-	return &rlhf.Battle{ID: id, ContributorID: "floor", ModelA: modelNames["ok"], ModelB: modelNames["ok2"],
+	return &rlhf.Battle{ID: id, ContributorID: contributor, ModelA: modelNames["ok"], ModelB: modelNames["ok2"],
 		Status: rlhf.StatusReady, CreatedAt: now, UpdatedAt: now,
 		Turns: []rlhf.Turn{{Index: 0, Prompt: "p", At: now, A: answer, B: answer}}}
 }
