@@ -42,7 +42,18 @@ const logSizeSQL = `SELECT coalesce(max(idx) + 1, 0) FROM log_leaves`
 // written with one statement per 1 bit of n (a group of 512, two).
 var logRows = []int{256, 128, 64, 32, 16, 8, 4, 2, 1}
 
-// insertLeavesSQL inserts n leaves, each with its tree hashes.
+// leafInserts[i] inserts logRows[i] leaves (insertLeavesSQL), built once:
+// the writer looks its prepared statement up by its text.
+var leafInserts = func() []string {
+	q := make([]string, len(logRows))
+	for i, n := range logRows {
+		q[i] = insertLeavesSQL(n)
+	}
+	return q
+}()
+
+// insertLeavesSQL inserts n leaves of consecutive indexes, the first ?1,
+// each with its tree hashes: ?1, then kind, ref, data and hashes a leaf.
 //
 // OR FAIL, not the default ABORT: a failing insert leaves the rows it
 // wrote before the failure, which costs SQLite no statement journal (a
@@ -50,18 +61,19 @@ var logRows = []int{256, 128, 64, 32, 16, 8, 4, 2, 1}
 // time). Nothing is left half done: an insert that fails fails its write,
 // whose transaction or savepoint is rolled back (runGroup).
 func insertLeavesSQL(n int) string {
-	return `INSERT OR FAIL INTO log_leaves (idx, kind, ref, data, hashes) VALUES ` + rowsSQL("(?, ?, ?, ?, ?)", n)
+	var b strings.Builder
+	b.WriteString(`INSERT OR FAIL INTO log_leaves (idx, kind, ref, data, hashes) VALUES (?1, ?, ?, ?, ?)`)
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, `, (?1 + %d, ?, ?, ?, ?)`, i)
+	}
+	return b.String()
 }
 
 func rowsSQL(row string, n int) string { return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") }
 
 // logQueries are the log's statements prepared at Open.
 func logQueries() []string {
-	q := []string{readLeafHashesSQL, readRunSQL, readOldHashSQL}
-	for _, n := range logRows {
-		q = append(q, insertLeavesSQL(n))
-	}
-	return q
+	return append([]string{readLeafHashesSQL, readRunSQL, readOldHashSQL}, leafInserts...)
 }
 
 // logWriter is the writer goroutine's view of the log: its size with the
@@ -82,6 +94,7 @@ type logWriter struct {
 	pendAt  int64                  // stored-hash index of the first pending hash
 	pendH   []ledger.Hash          // their tree hashes, from pendAt on
 	blob    []byte                 // pendH's bytes, as flushLog writes them
+	args    []any                  // flushLog's arguments, kept for the next
 	votes   []ledger.CommittedVote // votes' leaves appended in the open transaction, for their receipts
 }
 
@@ -183,45 +196,34 @@ func (s *Store) flushLog(ctx context.Context, tx *sql.Tx) error {
 	for i := range w.pendH {
 		w.blob = append(w.blob, w.pendH[i][:]...)
 	}
-	const size = int64(len(ledger.Hash{}))
-	err := insertRows(len(w.pending), 5, insertLeavesSQL, func(i int, args []any) []any {
-		l := &w.pending[i]
-		from := ledger.StoredHashIndex(0, l.idx) - w.pendAt
-		to := ledger.StoredHashIndex(0, l.idx+1) - w.pendAt
-		return append(args, l.idx, int(l.kind), l.ref, l.data, w.blob[from*size:to*size])
-	}, func(q string, args []any) error {
-		_, err := s.exec(ctx, tx, q, args...)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("append leaves %d to %d: %w", first, w.size-1, err)
+	for i, k := 0, 0; i < len(w.pending); i += logRows[k] {
+		for logRows[k] > len(w.pending)-i {
+			k++
+		}
+		if err := s.insertLeaves(ctx, tx, w.pending[i:i+logRows[k]], leafInserts[k]); err != nil {
+			return fmt.Errorf("append leaves %d to %d: %w", first, w.size-1, err)
+		}
 	}
 	w.pending, w.pendH = w.pending[:0], w.pendH[:0]
 	return nil
 }
 
-// insertRows inserts n rows of cols arguments each (row appends row i's
-// arguments) with the prepared statements of logRows rows, largest first.
-func insertRows(n, cols int, query func(rows int) string, row func(i int, args []any) []any, exec func(q string, args []any) error) error {
-	args := make([]any, 0, logRows[0]*cols)
-	for i := 0; i < n; {
-		k := logRows[len(logRows)-1]
-		for _, r := range logRows {
-			if r <= n-i {
-				k = r
-				break
-			}
-		}
-		args = args[:0]
-		for j := i; j < i+k; j++ {
-			args = row(j, args)
-		}
-		if err := exec(query(k), args); err != nil {
-			return err
-		}
-		i += k
+// insertLeaves inserts leaves, pending and consecutive, with their tree
+// hashes from s.log.blob, with query (insertLeavesSQL of len(leaves)).
+func (s *Store) insertLeaves(ctx context.Context, tx *sql.Tx, leaves []pendingLeaf, query string) error {
+	w := &s.log
+	const size = int64(len(ledger.Hash{}))
+	args := append(w.args[:0], leaves[0].idx)
+	for i := range leaves {
+		l := &leaves[i]
+		from := ledger.StoredHashIndex(0, l.idx) - w.pendAt
+		to := ledger.StoredHashIndex(0, l.idx+1) - w.pendAt
+		args = append(args, int(l.kind), l.ref, l.data, w.blob[from*size:to*size])
 	}
-	return nil
+	_, err := s.exec(ctx, tx, query, args...)
+	clear(args) // keeps no leaf's strings for the next
+	w.args = args
+	return err
 }
 
 // undoLog forgets the leaves appended after the log had size leaves, when
