@@ -27,8 +27,9 @@ const importBatch = 128
 // Import stores the records that read passes to put, in one transaction:
 // all of them or, when read or a write fails, none. Records are copied as
 // they come (read may reuse them) and written in batches of multi-row
-// INSERTs while read goes on, so memory does not grow with the input.
-// Records whose vote id, or whose battle's vote, is already stored are
+// INSERTs, on a goroutine of their own, while read goes on (see pipe), so
+// memory does not grow with the input. Records whose vote id, or whose
+// battle's vote, is already stored (or came earlier in the input) are
 // skipped and counted as Present, as in ImportRecords.
 //
 // The import holds the write connection for as long as read runs: other
