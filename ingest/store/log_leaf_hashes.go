@@ -52,10 +52,15 @@ func (s *Store) readLeafTreeHash(ctx context.Context, tx *sql.Tx, x int64) (h le
 	return h, ok, nil
 }
 
+// leafGap is the most leaves between two whose rows readLeafHashes reads
+// with one range: a tile's leaves are consecutive; the lower levels of a
+// proof are a few leaves among a few hundred, which are read by index
+// rather than every row between.
+const leafGap = 8
+
 // readLeafHashes reads the hashes at the indexes of pos from their
-// leaves' rows, as ReadHashes wants them (see readRuns): leaves near each
-// other (a tile's, the lower levels of a proof's) with one range, the
-// others by index.
+// leaves' rows, as ReadHashes wants them (see readRuns): leaves close
+// together (a tile's) with one range, the others by index.
 func (s *Store) readLeafHashes(ctx context.Context, pos map[int64][]int, out []ledger.Hash) error {
 	byLeaf := make(map[int64][]int64, len(pos)) // leaf → the stored indexes its row holds
 	for x := range pos {
@@ -73,7 +78,7 @@ func (s *Store) readLeafHashes(ctx context.Context, pos map[int64][]int, out []l
 		}
 	}
 	var lone []int64
-	for _, c := range clusters(slices.Sorted(maps.Keys(byLeaf)), maxRun) {
+	for _, c := range clusters(slices.Sorted(maps.Keys(byLeaf)), leafGap) {
 		if len(c) == 1 {
 			lone = append(lone, c[0])
 			continue
