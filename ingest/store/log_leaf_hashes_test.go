@@ -3,10 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/agora-rlhf/agora/ingest/ledger"
@@ -95,16 +93,11 @@ func TestLeafHashesInRows(t *testing.T) {
 func TestLeafHashesMigration(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "agora.db")
 	voteLogged(t, path, 0, 13)
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	undoMigrations(t, db, migrations[slices.Index(migrations, LeafHashesMigration)-1])
-	db.Close()
+	undoFrom(t, path, LeafHashesMigration)
 	s := voteLogged(t, path, 13, 7)
 	defer s.Close()
 	var runs, rows int
-	err = s.read.QueryRowContext(context.Background(), `SELECT (SELECT count(*) FROM log_hash_runs),
+	err := s.read.QueryRowContext(context.Background(), `SELECT (SELECT count(*) FROM log_hash_runs),
 		(SELECT count(*) FROM log_leaves WHERE hashes IS NOT NULL)`).Scan(&runs, &rows)
 	if err != nil || runs != 13 || rows != 7 {
 		t.Fatalf("%d runs and %d leaves' rows with hashes, %v; want 13 and 7", runs, rows, err)

@@ -128,6 +128,18 @@ func unrunHashes(t *testing.T, path string) {
 	}
 }
 
+// undoFrom turns the closed store at path back into one of the schema
+// before migration m, with undoMigrations.
+func undoFrom(t *testing.T, path, m string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	undoMigrations(t, db, migrations[slices.Index(migrations, m)-1])
+}
+
 // undoMigrations undoes the migrations after m (newest first, with
 // migrationUndo) in db, a closed store's file, and sets its schema version
 // to m's: opening it runs them again.

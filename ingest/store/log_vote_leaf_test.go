@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"slices"
 	"testing"
 
 	"github.com/agora-rlhf/agora/rlhf"
@@ -56,12 +54,7 @@ func TestVoteLeafMigration(t *testing.T) {
 	ctx := context.Background()
 	path := t.TempDir() + "/agora.db"
 	voteLogged(t, path, 0, 6)
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	undoMigrations(t, db, migrations[slices.Index(migrations, VoteLeafMigration)-1])
-	db.Close()
+	undoFrom(t, path, VoteLeafMigration)
 	s := voteLogged(t, path, 6, 2)
 	defer s.Close()
 	for i := range 8 {
